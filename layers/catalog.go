@@ -1,0 +1,159 @@
+package layers
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrUnknownLayer is returned for a layer id the catalog does not hold.
+var ErrUnknownLayer = errors.New("layers: unknown layer")
+
+// GeomType is the geometry type every feature of a layer has.
+type GeomType string
+
+// Geometry types of the catalog's layers.
+const (
+	Point      GeomType = "Point"
+	LineString GeomType = "LineString"
+	Polygon    GeomType = "Polygon"
+)
+
+// FieldType is an attribute's type as TileJSON's vector_layers name it.
+type FieldType string
+
+// Attribute types.
+const (
+	String  FieldType = "String"
+	Number  FieldType = "Number"
+	Boolean FieldType = "Boolean"
+)
+
+// Text is a name in Chinese and English.
+type Text struct {
+	Zh string `json:"zh"`
+	En string `json:"en"`
+}
+
+// Field describes one attribute of a layer's features.
+type Field struct {
+	Name     string    `json:"name"`
+	Type     FieldType `json:"type"`
+	Title    Text      `json:"title"`
+	Required bool      `json:"required,omitempty"`
+	// Values lists the allowed values of a String field that is an enumeration.
+	Values []string `json:"values,omitempty"`
+}
+
+// Group is a legend group; its layers are switched together or one by one.
+type Group struct {
+	ID    string `json:"id"`
+	Title Text   `json:"title"`
+}
+
+// Style holds the hints the MapLibre style is built from.
+type Style struct {
+	// Color is the default colour (#rrggbb).
+	Color string `json:"color"`
+	// ColorBy names a String field whose values pick the colour from Colors.
+	ColorBy string            `json:"color_by,omitempty"`
+	Colors  map[string]string `json:"colors,omitempty"`
+	// Width is a line's width in pixels at zoom 15, or a polygon's outline.
+	Width float64 `json:"width,omitempty"`
+	// WidthBy names a Number field (such as diameter_mm) that widens lines.
+	WidthBy string `json:"width_by,omitempty"`
+	// Dash is a line dash pattern in line widths.
+	Dash []float64 `json:"dash,omitempty"`
+	// Opacity is a polygon's fill opacity.
+	Opacity float64 `json:"opacity,omitempty"`
+	// Icon names a sprite image; IconBy names a field whose value is the icon.
+	Icon   string `json:"icon,omitempty"`
+	IconBy string `json:"icon_by,omitempty"`
+	// Radius is a point's circle radius in pixels when it has no icon.
+	Radius float64 `json:"radius,omitempty"`
+	// Label names the field drawn as a label, if any.
+	Label string `json:"label,omitempty"`
+}
+
+// Layer is one layer of the one map.
+type Layer struct {
+	ID    string `json:"id"`
+	Title Text   `json:"title"`
+	Group string `json:"group"`
+	// Code is the layer's number in feature ids; stable across releases.
+	Code     uint8    `json:"code"`
+	Geometry GeomType `json:"geometry"`
+	Fields   []Field  `json:"fields"`
+	MinZoom  int      `json:"minzoom"`
+	MaxZoom  int      `json:"maxzoom"`
+	Style    Style    `json:"style"`
+	// Static layers change only when their data is reloaded; they are cached.
+	Static bool `json:"static"`
+}
+
+// Field returns the layer's field with the given name.
+func (l *Layer) Field(name string) (Field, bool) {
+	for _, f := range l.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// Catalog is an ordered set of layers, drawn bottom to top in that order.
+type Catalog struct {
+	groups []Group
+	layers []*Layer
+	byID   map[string]*Layer
+	byCode map[uint8]*Layer
+}
+
+// NewCatalog checks the layers and returns a catalog of them.
+func NewCatalog(groups []Group, ls []*Layer) (*Catalog, error) {
+	c := &Catalog{groups: groups, layers: ls, byID: map[string]*Layer{}, byCode: map[uint8]*Layer{}}
+	for _, l := range ls {
+		if l.ID == "" {
+			return nil, errors.New("layers: layer without id")
+		}
+		if _, dup := c.byID[l.ID]; dup {
+			return nil, fmt.Errorf("layers: duplicate layer %q", l.ID)
+		}
+		if other, dup := c.byCode[l.Code]; dup || l.Code == 0 {
+			return nil, fmt.Errorf("layers: layer %q: code %d taken by %v", l.ID, l.Code, other)
+		}
+		if !slices.ContainsFunc(groups, func(g Group) bool { return g.ID == l.Group }) {
+			return nil, fmt.Errorf("layers: layer %q: unknown group %q", l.ID, l.Group)
+		}
+		if l.MinZoom < 0 || l.MaxZoom > 24 || l.MinZoom > l.MaxZoom {
+			return nil, fmt.Errorf("layers: layer %q: bad zoom range %d–%d", l.ID, l.MinZoom, l.MaxZoom)
+		}
+		c.byID[l.ID] = l
+		c.byCode[l.Code] = l
+	}
+	return c, nil
+}
+
+// Layers returns the layers in drawing order.
+func (c *Catalog) Layers() []*Layer { return c.layers }
+
+// Groups returns the legend groups in order.
+func (c *Catalog) Groups() []Group { return c.groups }
+
+// Layer returns the layer with the given id.
+func (c *Catalog) Layer(id string) (*Layer, error) {
+	l, ok := c.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownLayer, id)
+	}
+	return l, nil
+}
+
+// LayerOf returns the layer a feature id belongs to.
+func (c *Catalog) LayerOf(id uint64) (*Layer, error) {
+	l, ok := c.byCode[CodeOf(id)]
+	if !ok {
+		return nil, fmt.Errorf("%w: no layer has code %d (feature %d)", ErrUnknownLayer, CodeOf(id), id)
+	}
+	return l, nil
+}

@@ -1,0 +1,128 @@
+package layers
+
+// Enumerations shared by several layers.
+var (
+	// PressureClasses are the gas pressure classes of GB 50028, highest first.
+	PressureClasses = []string{"high_a", "high_b", "subhigh_a", "subhigh_b", "medium_a", "medium_b", "low"}
+	pipeMaterials   = []string{"steel", "pe", "ductile_iron", "cast_iron", "concrete", "pvc", "hdpe"}
+)
+
+func f(name string, t FieldType, zh, en string) Field {
+	return Field{Name: name, Type: t, Title: Text{zh, en}}
+}
+
+func req(fl Field) Field { fl.Required = true; return fl }
+
+func enum(fl Field, values ...string) Field { fl.Values = values; return fl }
+
+var (
+	fName   = f("name", String, "名称", "Name")
+	fNameEn = f("name_en", String, "英文名称", "Name (English)")
+	fDiam   = req(f("diameter_mm", Number, "管径(mm)", "Diameter (mm)"))
+	fMat    = enum(req(f("material", String, "材质", "Material")), pipeMaterials...)
+	fYear   = req(f("install_year", Number, "敷设年份", "Install year"))
+	fDepth  = f("depth_m", Number, "埋深(m)", "Depth (m)")
+	fLen    = f("length_m", Number, "长度(m)", "Length (m)")
+	fFrom   = req(f("from_node", Number, "起点节点", "From node"))
+	fTo     = req(f("to_node", Number, "终点节点", "To node"))
+	fOwner  = f("owner", String, "权属单位", "Owning unit")
+	fRoad   = f("road", String, "所在道路", "Road")
+)
+
+// Default returns the catalog of the one map's layers, bottom to top.
+func Default() *Catalog {
+	groups := []Group{
+		{"base", Text{"基础底图", "Base map"}},
+		{"gas", Text{"燃气", "Gas"}},
+		{"water", Text{"供水", "Water supply"}},
+		{"drainage", Text{"排水", "Drainage"}},
+		{"heating", Text{"热力", "Heating"}},
+		{"underground", Text{"其他地下设施", "Other underground"}},
+		{"structures", Text{"桥梁与综合管廊", "Bridges and tunnels"}},
+		{"targets", Text{"防护目标与危险源", "Targets and hazards"}},
+		{"monitoring", Text{"监测点位", "Sensors"}},
+	}
+	ls := []*Layer{
+		{ID: "district", Code: 1, Group: "base", Title: Text{"行政区划", "Districts"}, Geometry: Polygon, MinZoom: 8, MaxZoom: 16, Static: true,
+			Fields: []Field{req(fName), fNameEn, f("code", String, "区划代码", "Code"), f("population", Number, "人口", "Population"), f("area_km2", Number, "面积(km²)", "Area (km²)")},
+			Style:  Style{Color: "#7c8593", Width: 1.5, Dash: []float64{3, 2}, Opacity: 0.03, Label: "name"}},
+		{ID: "water", Code: 2, Group: "base", Title: Text{"水系", "Water bodies"}, Geometry: Polygon, MinZoom: 8, MaxZoom: 16, Static: true,
+			Fields: []Field{fName, fNameEn, enum(req(f("kind", String, "类型", "Kind")), "river", "lake", "pond", "canal")},
+			Style:  Style{Color: "#a9d3f2", Opacity: 1, Label: "name"}},
+		{ID: "road", Code: 3, Group: "base", Title: Text{"道路", "Roads"}, Geometry: LineString, MinZoom: 10, MaxZoom: 16, Static: true,
+			Fields: []Field{fName, fNameEn, enum(req(f("class", String, "道路等级", "Class")), "expressway", "arterial", "secondary", "branch"), f("lanes", Number, "车道数", "Lanes"), f("width_m", Number, "宽度(m)", "Width (m)")},
+			Style: Style{Color: "#ffffff", ColorBy: "class", Colors: map[string]string{"expressway": "#fbd38d", "arterial": "#fde9b6", "secondary": "#ffffff", "branch": "#ffffff"},
+				Width: 6, Label: "name"}},
+		{ID: "building", Code: 4, Group: "base", Title: Text{"建筑", "Buildings"}, Geometry: Polygon, MinZoom: 13, MaxZoom: 16, Static: true,
+			Fields: []Field{fName, enum(req(f("use", String, "用途", "Use")), "residential", "commercial", "office", "school", "hospital", "industrial", "public", "warehouse"),
+				req(f("height_m", Number, "高度(m)", "Height (m)")), f("floors", Number, "层数", "Floors"), f("population", Number, "人数", "People"), f("basement", Boolean, "地下空间", "Basement")},
+			Style: Style{Color: "#d9d3c7", ColorBy: "use", Colors: map[string]string{"residential": "#e0d6c8", "commercial": "#e8cfc0", "office": "#d4d8e0", "school": "#f1dca7", "hospital": "#f3c4c4", "industrial": "#d0cbd8", "public": "#d7e3cf", "warehouse": "#d6d0c4"}, Opacity: 0.9}},
+		{ID: "label", Code: 5, Group: "base", Title: Text{"地名", "Place labels"}, Geometry: Point, MinZoom: 8, MaxZoom: 16, Static: true,
+			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "district", "neighbourhood", "river", "park", "landmark"), f("rank", Number, "等级", "Rank")},
+			Style:  Style{Color: "#374151", Label: "name"}},
+
+		{ID: "gas_pipe", Code: 10, Group: "gas", Title: Text{"燃气管线", "Gas pipes"}, Geometry: LineString, MinZoom: 10, MaxZoom: 16, Static: true,
+			Fields: []Field{enum(req(f("pressure_class", String, "压力级制", "Pressure class")), PressureClasses...), req(f("pressure_mpa", Number, "设计压力(MPa)", "Nominal pressure (MPa)")),
+				fDiam, fMat, fYear, fDepth, fLen, fFrom, fTo, fRoad, fOwner, f("in_tunnel", Boolean, "入廊", "In utility tunnel")},
+			Style: Style{Color: "#e8388a", ColorBy: "pressure_class", Colors: map[string]string{"high_a": "#7a0177", "high_b": "#7a0177", "subhigh_a": "#ae017e", "subhigh_b": "#ae017e", "medium_a": "#dd3497", "medium_b": "#f768a1", "low": "#f9a8d4"},
+				Width: 2.5, WidthBy: "diameter_mm"}},
+		{ID: "gas_node", Code: 11, Group: "gas", Title: Text{"燃气节点", "Gas nodes"}, Geometry: Point, MinZoom: 14, MaxZoom: 16, Static: true,
+			Fields: []Field{enum(req(f("kind", String, "类型", "Kind")), "valve", "tee", "regulator", "station", "end", "bend"), fName, fDepth, f("pressure_class", String, "压力级制", "Pressure class"), f("valve_well", Boolean, "阀门井", "Valve well")},
+			Style:  Style{Color: "#be185d", Radius: 3, IconBy: "kind"}},
+		{ID: "water_pipe", Code: 12, Group: "water", Title: Text{"供水管线", "Water pipes"}, Geometry: LineString, MinZoom: 10, MaxZoom: 16, Static: true,
+			Fields: []Field{enum(req(f("class", String, "管线类别", "Class")), "transmission", "main", "distribution"), fDiam, fMat, fYear, fDepth, fLen, fFrom, fTo, fRoad, fOwner},
+			Style: Style{Color: "#0ea5e9", ColorBy: "class", Colors: map[string]string{"transmission": "#0c4a6e", "main": "#0284c7", "distribution": "#38bdf8"},
+				Width: 2.5, WidthBy: "diameter_mm"}},
+		{ID: "water_node", Code: 13, Group: "water", Title: Text{"供水节点", "Water nodes"}, Geometry: Point, MinZoom: 14, MaxZoom: 16, Static: true,
+			Fields: []Field{enum(req(f("kind", String, "类型", "Kind")), "valve", "tee", "hydrant", "plant", "large_user", "end", "bend"), fName, fDepth},
+			Style:  Style{Color: "#0369a1", Radius: 3, IconBy: "kind"}},
+		{ID: "drain_pipe", Code: 14, Group: "drainage", Title: Text{"排水管线", "Drain pipes"}, Geometry: LineString, MinZoom: 11, MaxZoom: 16, Static: true,
+			Fields: []Field{enum(req(f("system", String, "排水体制", "System")), "rain", "sewage", "combined"), fDiam, fMat, fYear, fDepth, fLen, fFrom, fTo, fRoad, fOwner,
+				f("up_invert_m", Number, "起点管底高程(m)", "Upstream invert (m)"), f("down_invert_m", Number, "终点管底高程(m)", "Downstream invert (m)")},
+			Style: Style{Color: "#92400e", ColorBy: "system", Colors: map[string]string{"rain": "#a16207", "sewage": "#78350f", "combined": "#92400e"},
+				Width: 2, WidthBy: "diameter_mm", Dash: []float64{3, 1}}},
+		{ID: "drain_node", Code: 15, Group: "drainage", Title: Text{"排水节点", "Drainage nodes"}, Geometry: Point, MinZoom: 14, MaxZoom: 16, Static: true,
+			Fields: []Field{enum(req(f("kind", String, "类型", "Kind")), "manhole", "outfall", "pump_station", "storage_tank", "waterlogging_point", "inlet"), fName, fDepth,
+				f("ground_elev_m", Number, "地面高程(m)", "Ground elevation (m)"), f("system", String, "排水体制", "System")},
+			Style: Style{Color: "#78350f", Radius: 3, IconBy: "kind"}},
+		{ID: "heat_pipe", Code: 16, Group: "heating", Title: Text{"热力管线", "Heating pipes"}, Geometry: LineString, MinZoom: 11, MaxZoom: 16, Static: true,
+			Fields: []Field{enum(req(f("line", String, "供回水", "Line")), "supply", "return"), fDiam, fMat, fYear, fDepth, fLen, fFrom, fTo, fRoad, fOwner, f("leak_count", Number, "历史泄漏次数", "Leaks on record")},
+			Style:  Style{Color: "#f59e0b", ColorBy: "line", Colors: map[string]string{"supply": "#ea580c", "return": "#fbbf24"}, Width: 2, WidthBy: "diameter_mm"}},
+		{ID: "heat_node", Code: 17, Group: "heating", Title: Text{"热力节点", "Heating nodes"}, Geometry: Point, MinZoom: 14, MaxZoom: 16, Static: true,
+			Fields: []Field{enum(req(f("kind", String, "类型", "Kind")), "valve", "tee", "substation", "plant", "end", "bend"), fName, fDepth},
+			Style:  Style{Color: "#c2410c", Radius: 3, IconBy: "kind"}},
+		{ID: "power_duct", Code: 18, Group: "underground", Title: Text{"电力管沟", "Power ducts"}, Geometry: LineString, MinZoom: 12, MaxZoom: 16, Static: true,
+			Fields: []Field{f("voltage_kv", Number, "电压(kV)", "Voltage (kV)"), f("width_m", Number, "断面宽(m)", "Width (m)"), fDepth, fYear, fLen, fRoad, fOwner},
+			Style:  Style{Color: "#dc2626", Width: 1.5, Dash: []float64{4, 2}}},
+		{ID: "telecom_duct", Code: 19, Group: "underground", Title: Text{"通信管道", "Telecom ducts"}, Geometry: LineString, MinZoom: 12, MaxZoom: 16, Static: true,
+			Fields: []Field{f("holes", Number, "孔数", "Duct holes"), fDepth, fYear, fLen, fRoad, fOwner},
+			Style:  Style{Color: "#16a34a", Width: 1.5, Dash: []float64{1, 2}}},
+		{ID: "bridge", Code: 20, Group: "structures", Title: Text{"桥梁", "Bridges"}, Geometry: Polygon, MinZoom: 10, MaxZoom: 16, Static: true,
+			Fields: []Field{req(fName), fNameEn, enum(req(f("structure", String, "结构形式", "Structure")), "beam", "arch", "tied_arch", "cable_stayed", "suspension"),
+				req(f("main_span_m", Number, "主跨(m)", "Main span (m)")), req(f("length_m", Number, "桥长(m)", "Length (m)")), f("width_m", Number, "桥宽(m)", "Width (m)"),
+				f("build_year", Number, "建成年份", "Built"), enum(f("condition", String, "技术状况等级", "Condition grade"), "A", "B", "C", "D", "E"), f("rated_load_t", Number, "设计荷载(t)", "Rated load (t)"), fRoad},
+			Style: Style{Color: "#6b7280", Width: 1.5, Opacity: 0.85, Label: "name"}},
+		{ID: "utility_tunnel", Code: 21, Group: "structures", Title: Text{"综合管廊", "Utility tunnel"}, Geometry: LineString, MinZoom: 10, MaxZoom: 16, Static: true,
+			Fields: []Field{req(fName), fNameEn, enum(req(f("compartment", String, "舱室", "Compartment")), "gas", "power_telecom", "water_heat", "drainage"),
+				req(f("fire_zone", Number, "防火分区", "Fire zone")), f("carries", String, "入廊管线", "Carries"), f("width_m", Number, "舱宽(m)", "Width (m)"), fDepth, fLen, fYear, fOwner},
+			Style: Style{Color: "#7c3aed", ColorBy: "compartment", Colors: map[string]string{"gas": "#e8388a", "power_telecom": "#7c3aed", "water_heat": "#2563eb", "drainage": "#92400e"}, Width: 3}},
+		{ID: "protective_target", Code: 22, Group: "targets", Title: Text{"防护目标", "Protective targets"}, Geometry: Point, MinZoom: 11, MaxZoom: 16, Static: true,
+			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "school", "kindergarten", "hospital", "nursing_home", "market", "mall", "metro_station", "station", "stadium", "residential"),
+				f("people_day", Number, "白天人数", "People by day"), f("people_night", Number, "夜间人数", "People at night"), f("building", Number, "所在建筑", "Building")},
+			Style: Style{Color: "#2563eb", IconBy: "kind", Label: "name"}},
+		{ID: "hazard", Code: 23, Group: "targets", Title: Text{"危险源", "Hazards"}, Geometry: Point, MinZoom: 11, MaxZoom: 16, Static: true,
+			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "gas_station", "lpg_station", "regulator_station", "chemical_store", "restaurant", "construction_site"),
+				f("substance", String, "危险物质", "Substance"), f("quantity_t", Number, "存量(t)", "Quantity (t)")},
+			Style: Style{Color: "#dc2626", IconBy: "kind", Label: "name"}},
+		{ID: "sensor", Code: 24, Group: "monitoring", Title: Text{"监测点位", "Sensors"}, Geometry: Point, MinZoom: 12, MaxZoom: 16, Static: true,
+			Fields: []Field{req(f("code", String, "设备编号", "Device id")), enum(req(f("domain", String, "行业", "Domain")), "gas", "water", "drainage", "heating", "bridge", "tunnel"),
+				req(f("kind", String, "类型", "Kind")), req(f("metrics", String, "监测指标", "Metrics")), req(f("asset", Number, "监测对象", "Asset")), req(f("asset_layer", String, "对象图层", "Asset layer")),
+				f("interval_s", Number, "上报周期(s)", "Interval (s)"), f("installed", String, "安装日期", "Installed")},
+			Style: Style{Color: "#10b981", ColorBy: "domain", Colors: map[string]string{"gas": "#db2777", "water": "#0284c7", "drainage": "#92400e", "heating": "#ea580c", "bridge": "#4b5563", "tunnel": "#7c3aed"}, Radius: 4}},
+	}
+	c, err := NewCatalog(groups, ls)
+	if err != nil {
+		panic(err) // the default catalog is fixed; its tests keep it valid
+	}
+	return c
+}

@@ -1,0 +1,4 @@
+// Package layers holds the layer catalog of the one map and the feature model:
+// what each layer is called, what geometry and attributes its features carry,
+// at which zooms it is drawn and how. It holds no features and does no I/O.
+package layers
