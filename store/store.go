@@ -1,0 +1,30 @@
+// Package store names what onemap asks of its storage. Each consuming package
+// declares the interface it needs (tiles.Source for the tile encoder); Store
+// gathers them so that the embedded default (store/memory) and PostGIS stand
+// behind the same calls and pass one conformance suite (store/storetest).
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/onemap/onemap/city"
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/tiles"
+)
+
+// ErrNotFound is returned for a feature id no layer holds.
+var ErrNotFound = errors.New("store: not found")
+
+// Store is the storage behind a running onemap.
+type Store interface {
+	tiles.Source
+	// Feature returns the feature with the given id, or ErrNotFound.
+	Feature(ctx context.Context, id uint64) (*layers.Feature, error)
+	// Meta describes the city the store holds.
+	Meta() city.Meta
+	// Count returns the number of features of a layer.
+	Count(ctx context.Context, layer string) (int, error)
+	// Close releases what the store holds.
+	Close() error
+}

@@ -1,0 +1,239 @@
+package tiles
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/onemap/onemap/layers"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/clip"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/simplify"
+)
+
+// Extent is the size of a tile in MVT units.
+const Extent = 4096
+
+// Buffer is how far, in MVT units, geometry reaches past the tile's edge, so
+// that lines and polygon outlines join up across tiles. 64 units is 4 px on a
+// 256 px tile: wider than any line the style draws.
+const Buffer = 64
+
+// Source gives the encoder the features of a layer. A store implements it.
+type Source interface {
+	// Features calls fn for each feature of the layer whose bounds intersect b
+	// and that is drawn at zoom z, stopping at the first error fn returns.
+	Features(ctx context.Context, layer string, b orb.Bound, z int, fn func(*layers.Feature) error) error
+	// Version returns the version of a layer's data; it grows on every change.
+	Version(layer string) uint64
+}
+
+// Encoder encodes the features of one or more layers into a vector tile.
+type Encoder struct {
+	cat *layers.Catalog
+	src Source
+}
+
+// NewEncoder returns an encoder of the catalog's layers read from src.
+func NewEncoder(cat *layers.Catalog, src Source) *Encoder {
+	return &Encoder{cat: cat, src: src}
+}
+
+// Encode returns tile t of the named layers as an uncompressed MVT, one MVT
+// layer per catalog layer in the order given. Layers outside their zoom range
+// are left out. It returns nil for a tile with no features.
+func (e *Encoder) Encode(ctx context.Context, ids []string, t Tile) ([]byte, error) {
+	ls := make([]*layers.Layer, len(ids))
+	for i, id := range ids {
+		l, err := e.cat.Layer(id)
+		if err != nil {
+			return nil, err
+		}
+		ls[i] = l
+	}
+	p := newProjection(t)
+	query := t.Bound(float64(Buffer) / Extent)
+	var out mvt.Layers
+	for _, l := range ls {
+		if t.Z < l.MinZoom {
+			continue
+		}
+		ml := &mvt.Layer{Name: l.ID, Version: 2, Extent: Extent}
+		err := e.src.Features(ctx, l.ID, query, t.Z, func(f *layers.Feature) error {
+			g := p.geometry(f.Geometry, l.Geometry)
+			if g == nil {
+				return nil
+			}
+			ml.Features = append(ml.Features, &geojson.Feature{ID: f.ID, Geometry: g, Properties: f.Props})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("tile %s layer %s: %w", t, l.ID, err)
+		}
+		if len(ml.Features) > 0 {
+			out = append(out, ml)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	b, err := mvt.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("tile %s: %w", t, err)
+	}
+	return b, nil
+}
+
+// projection maps longitude and latitude to the units of one tile and clips
+// and simplifies geometry there.
+type projection struct {
+	worldSize  float64
+	minX, minY float64
+	clipBox    orb.Bound // the tile and its buffer
+	tileBox    orb.Bound // the tile alone, for points
+	simplifier *simplify.DouglasPeuckerSimplifier
+}
+
+func newProjection(t Tile) *projection {
+	p := &projection{
+		worldSize: Extent * math.Exp2(float64(t.Z)),
+		minX:      float64(t.X) * Extent,
+		minY:      float64(t.Y) * Extent,
+		clipBox:   orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}},
+		tileBox:   orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{Extent - 1, Extent - 1}},
+	}
+	// Below zoom 15 a tile unit is more than a few centimetres on the ground;
+	// dropping vertices closer than a unit or two to the line changes nothing
+	// visible and keeps low-zoom tiles small. Pipes are mostly two-vertex
+	// segments, so their topology (shared end nodes) is never moved.
+	switch {
+	case t.Z < 12:
+		p.simplifier = simplify.DouglasPeucker(2)
+	case t.Z < 15:
+		p.simplifier = simplify.DouglasPeucker(1)
+	}
+	return p
+}
+
+func (p *projection) point(ll orb.Point) orb.Point {
+	x := (ll[0] + 180) / 360 * p.worldSize
+	sin := math.Sin(ll[1] * math.Pi / 180)
+	y := (0.5 - math.Log((1+sin)/(1-sin))/(4*math.Pi)) * p.worldSize
+	return orb.Point{math.Round(x - p.minX), math.Round(y - p.minY)}
+}
+
+// points projects a run of points, dropping repeats that rounding made.
+func (p *projection) points(in []orb.Point) []orb.Point {
+	out := make([]orb.Point, 0, len(in))
+	for _, ll := range in {
+		q := p.point(ll)
+		if n := len(out); n > 0 && out[n-1] == q {
+			continue
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+// geometry returns g in tile units, clipped to the tile and its buffer and
+// simplified for the zoom, or nil when nothing of it is left to draw.
+func (p *projection) geometry(g orb.Geometry, want layers.GeomType) orb.Geometry {
+	switch g := g.(type) {
+	case orb.Point:
+		q := p.point(g)
+		if !p.tileBox.Contains(q) {
+			return nil
+		}
+		return q
+	case orb.LineString:
+		return p.lines(orb.MultiLineString{g})
+	case orb.MultiLineString:
+		return p.lines(g)
+	case orb.Polygon:
+		return p.polygons(orb.MultiPolygon{g})
+	case orb.MultiPolygon:
+		return p.polygons(g)
+	}
+	return nil
+}
+
+func (p *projection) lines(mls orb.MultiLineString) orb.Geometry {
+	var out orb.MultiLineString
+	for _, ls := range mls {
+		pl := orb.LineString(p.points(ls))
+		if len(pl) < 2 || !p.clipBox.Intersects(pl.Bound()) {
+			continue
+		}
+		for _, part := range clip.LineString(p.clipBox, pl) {
+			if p.simplifier != nil {
+				part = p.simplifier.LineString(part)
+			}
+			if len(part) >= 2 {
+				out = append(out, part)
+			}
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+func (p *projection) polygons(mp orb.MultiPolygon) orb.Geometry {
+	var out orb.MultiPolygon
+	for _, poly := range mp {
+		var rings orb.Polygon
+		for i, r := range poly {
+			pr := orb.Ring(p.points(r))
+			if len(pr) < 4 || !p.clipBox.Intersects(pr.Bound()) {
+				if i == 0 {
+					break // no outer ring: no polygon
+				}
+				continue
+			}
+			pr = clip.Ring(p.clipBox, pr)
+			if p.simplifier != nil && len(pr) > 4 {
+				pr = p.simplifier.Ring(pr)
+			}
+			if len(pr) < 4 || math.Abs(ringArea(pr)) < 1 {
+				if i == 0 {
+					break
+				}
+				continue
+			}
+			// MVT wants the outer ring with positive area in tile units
+			// (clockwise on screen) and holes negative.
+			if a := ringArea(pr); (i == 0) != (a > 0) {
+				pr.Reverse()
+			}
+			rings = append(rings, pr)
+		}
+		if len(rings) > 0 {
+			out = append(out, rings)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+// ringArea is the signed area by the surveyor's formula.
+func ringArea(r orb.Ring) float64 {
+	a := 0.0
+	for i := 0; i+1 < len(r); i++ {
+		a += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
+	}
+	return a / 2
+}
