@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/store"
+	"github.com/onemap/onemap/tiles"
+)
+
+// Error codes: stable strings a client may branch on.
+const (
+	CodeBadZoom          = "bad_zoom"
+	CodeBadTile          = "bad_tile"
+	CodeBadPath          = "bad_path"
+	CodeBadRequest       = "bad_request"
+	CodeUnknownLayer     = "unknown_layer"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeTimeout          = "timeout"
+	CodeInternal         = "internal"
+)
+
+// apiError is an error with its code and HTTP status.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(status int, code, msg string) *apiError {
+	return &apiError{Status: status, Code: code, Message: msg}
+}
+
+// classify turns a domain error into its code and status; anything it does
+// not know is internal.
+func classify(err error) *apiError {
+	var ae *apiError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, tiles.ErrZoom):
+		return errorf(http.StatusBadRequest, CodeBadZoom, err.Error())
+	case errors.Is(err, tiles.ErrTileXY):
+		return errorf(http.StatusBadRequest, CodeBadTile, err.Error())
+	case errors.Is(err, tiles.ErrTilePath):
+		return errorf(http.StatusBadRequest, CodeBadPath, err.Error())
+	case errors.Is(err, layers.ErrUnknownLayer):
+		return errorf(http.StatusNotFound, CodeUnknownLayer, err.Error())
+	case errors.Is(err, store.ErrNotFound):
+		return errorf(http.StatusNotFound, CodeNotFound, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return errorf(http.StatusServiceUnavailable, CodeTimeout, "the request took too long")
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound:
+			return errorf(he.Code, CodeNotFound, "no such resource")
+		case http.StatusMethodNotAllowed:
+			return errorf(he.Code, CodeMethodNotAllowed, "method not allowed")
+		case http.StatusRequestEntityTooLarge:
+			return errorf(he.Code, "too_large", "request body too large")
+		}
+		if he.Code < 500 {
+			return errorf(he.Code, CodeBadRequest, http.StatusText(he.Code))
+		}
+	}
+	return errorf(http.StatusInternalServerError, CodeInternal, "internal error")
+}
+
+// errorHandler writes every error as {"error": {"code", "message"}}; internal
+// errors are logged and shown to the client only as "internal error".
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		ae := classify(err)
+		if ae.Status >= 500 && !errors.Is(err, context.Canceled) {
+			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		}
+		if errors.Is(err, context.Canceled) {
+			return // the client went away; nobody reads an answer
+		}
+		var body struct {
+			Error *apiError `json:"error"`
+		}
+		body.Error = ae
+		if c.Request().Method == http.MethodHead {
+			c.NoContent(ae.Status)
+			return
+		}
+		c.JSON(ae.Status, body)
+	}
+}

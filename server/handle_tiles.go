@@ -1,0 +1,139 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/onemap/onemap/tiles"
+)
+
+// maxLayersPerTile bounds a composite tile's layer list.
+const maxLayersPerTile = 64
+
+// handleTile answers /tiles/{layers}/{z}/{x}/{y}.mvt with one layer or a
+// composite of several.
+func (s *Server) handleTile(c echo.Context) error {
+	y := c.Param("y")
+	if !strings.HasSuffix(y, ".mvt") {
+		return errorf(http.StatusBadRequest, CodeBadPath, "a tile's path ends in .mvt")
+	}
+	names := strings.Split(c.Param("layers"), ",")
+	if len(names) > maxLayersPerTile {
+		return errorf(http.StatusBadRequest, CodeBadPath, "at most "+strconv.Itoa(maxLayersPerTile)+" layers in one tile")
+	}
+	t, err := tiles.ParseTile(c.Param("z"), c.Param("x"), y)
+	if err != nil {
+		return err
+	}
+	// The cache key holds each layer's version, so a changed layer misses.
+	var key strings.Builder
+	for i, n := range names {
+		l, err := s.cat.Layer(n)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			key.WriteByte(',')
+		}
+		key.WriteString(l.ID)
+		key.WriteByte('@')
+		key.WriteString(strconv.FormatUint(s.store.Version(l.ID), 10))
+	}
+	key.WriteByte('/')
+	key.WriteString(t.String())
+
+	entry, ok := s.cache.Get(key.String())
+	if !ok {
+		data, err := s.enc.Encode(c.Request().Context(), names, t)
+		if err != nil {
+			return err
+		}
+		if entry, err = tiles.NewEntry(data); err != nil {
+			return err
+		}
+		s.cache.Put(key.String(), entry)
+	}
+
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("ETag", entry.ETag)
+	h.Add("Vary", "Accept-Encoding")
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, entry.ETag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	if entry.Data == nil {
+		return c.NoContent(http.StatusNoContent)
+	}
+	const mvtType = "application/vnd.mapbox-vector-tile"
+	if strings.Contains(c.Request().Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		return c.Blob(http.StatusOK, mvtType, entry.Gzip)
+	}
+	return c.Blob(http.StatusOK, mvtType, entry.Data)
+}
+
+// handleTileJSON answers /tiles/{layer}.json.
+func (s *Server) handleTileJSON(c echo.Context) error {
+	name, ok := strings.CutSuffix(c.Param("file"), ".json")
+	if !ok {
+		return errorf(http.StatusBadRequest, CodeBadPath, "TileJSON is at /tiles/{layer}.json")
+	}
+	l, err := s.cat.Layer(name)
+	if err != nil {
+		return err
+	}
+	m := s.store.Meta()
+	tj := tiles.NewTileJSON(l, s.baseURL(c), strconv.FormatUint(s.store.Version(l.ID), 10), m.Bounds, m.Center, m.Zoom)
+	return c.JSON(http.StatusOK, tj)
+}
+
+// catalogLayer is one layer as /catalog lists it.
+type catalogLayer struct {
+	ID       string         `json:"id"`
+	Title    any            `json:"title"`
+	Group    string         `json:"group"`
+	Geometry string         `json:"geometry"`
+	MinZoom  int            `json:"minzoom"`
+	MaxZoom  int            `json:"maxzoom"`
+	TileJSON string         `json:"tilejson"`
+	Tiles    string         `json:"tiles"`
+	Count    int            `json:"count"`
+	Fields   []catalogField `json:"fields"`
+	Style    any            `json:"style"`
+}
+
+type catalogField struct {
+	Name   string   `json:"name"`
+	Type   string   `json:"type"`
+	Title  any      `json:"title"`
+	Values []string `json:"values,omitempty"`
+}
+
+// handleCatalog answers /catalog: the city, the legend groups and every layer.
+func (s *Server) handleCatalog(c echo.Context) error {
+	base := s.baseURL(c)
+	out := struct {
+		City   any            `json:"city"`
+		Groups any            `json:"groups"`
+		Layers []catalogLayer `json:"layers"`
+	}{City: s.store.Meta(), Groups: s.cat.Groups()}
+	for _, l := range s.cat.Layers() {
+		n, err := s.store.Count(c.Request().Context(), l.ID)
+		if err != nil {
+			return err
+		}
+		cl := catalogLayer{
+			ID: l.ID, Title: l.Title, Group: l.Group, Geometry: string(l.Geometry),
+			MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, Count: n, Style: l.Style,
+			TileJSON: base + "/tiles/" + l.ID + ".json",
+			Tiles:    base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt",
+		}
+		for _, f := range l.Fields {
+			cl.Fields = append(cl.Fields, catalogField{f.Name, string(f.Type), f.Title, f.Values})
+		}
+		out.Layers = append(out.Layers, cl)
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/store"
+	"github.com/onemap/onemap/tiles"
+)
+
+// Options configure a Server.
+type Options struct {
+	Catalog *layers.Catalog
+	Store   store.Store
+	// Frontend is the web app's root; nil serves no web app.
+	Frontend fs.FS
+	// PublicURL is the URL clients reach the server at (no trailing slash);
+	// empty takes it from each request's Host.
+	PublicURL string
+	// CacheBytes bounds the tile cache; 0 disables it.
+	CacheBytes int
+	// TileTimeout bounds the time to make one tile.
+	TileTimeout time.Duration
+	Log         *slog.Logger
+	Version     string
+}
+
+// Server is onemap's HTTP interface.
+type Server struct {
+	opt   Options
+	cat   *layers.Catalog
+	store store.Store
+	enc   *tiles.Encoder
+	cache *tiles.Cache
+	log   *slog.Logger
+	echo  *echo.Echo
+}
+
+// New returns a server over the options' store.
+func New(o Options) *Server {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.TileTimeout == 0 {
+		o.TileTimeout = 10 * time.Second
+	}
+	s := &Server{
+		opt:   o,
+		cat:   o.Catalog,
+		store: o.Store,
+		enc:   tiles.NewEncoder(o.Catalog, o.Store),
+		cache: tiles.NewCache(o.CacheBytes),
+		log:   o.Log,
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(o.Log)
+	e.Use(middleware.Recover())
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"*"}, AllowMethods: []string{http.MethodGet, http.MethodHead}}))
+
+	// Tiles compress themselves once in the cache; the rest uses the
+	// middleware at a fast level.
+	gz := middleware.GzipWithConfig(middleware.GzipConfig{Level: 1, MinLength: 1024})
+	timeout := s.withTimeout(o.TileTimeout)
+
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/catalog", s.handleCatalog, gz)
+	e.GET("/tiles/:layers/:z/:x/:y", s.handleTile, timeout)
+	e.GET("/tiles/:file", s.handleTileJSON, gz)
+	e.GET("/tiles/*", func(c echo.Context) error {
+		return errorf(http.StatusBadRequest, CodeBadPath, "tile paths are /tiles/{layer[,layer…]}/{z}/{x}/{y}.mvt or /tiles/{layer}.json")
+	})
+	s.routeStyle(e, gz)
+	if o.Frontend != nil {
+		e.GET("/*", echo.StaticDirectoryHandler(o.Frontend, false), gz)
+	}
+	s.echo = e
+	return s
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// withTimeout bounds a route's request context; it is put on routes, not on
+// the router, so that long-lived connections are not cut.
+func (s *Server) withTimeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// baseURL is the URL the client reached us at, for links in documents.
+func (s *Server) baseURL(c echo.Context) string {
+	if s.opt.PublicURL != "" {
+		return strings.TrimSuffix(s.opt.PublicURL, "/")
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
+
+func (s *Server) handleHealth(c echo.Context) error {
+	n := 0
+	for _, l := range s.cat.Layers() {
+		k, err := s.store.Count(c.Request().Context(), l.ID)
+		if err != nil {
+			return errorf(http.StatusServiceUnavailable, "not_ready", "store: "+err.Error())
+		}
+		n += k
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "features": n, "version": s.opt.Version})
+}

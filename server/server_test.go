@@ -1,0 +1,249 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/onemap/onemap/city"
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/store/memory"
+	"github.com/onemap/onemap/tiles"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+)
+
+// centre is a point in the middle of tile 14/13530/6660.
+var centre = tiles.Tile{Z: 14, X: 13530, Y: 6660}.Bound(0).Center()
+
+func near(dx, dy float64) orb.Point { return orb.Point{centre[0] + dx, centre[1] + dy} }
+
+// testServer serves a small city: a gas pipe, a valve, a water pipe and a school.
+func testServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	c := &city.City{
+		Meta: city.Meta{Name: "测试区", NameEn: "Test District", Bounds: [4]float64{117.2, 31.8, 117.3, 31.9}, Center: [2]float64(centre), Zoom: 13},
+		Features: map[string][]*layers.Feature{
+			"gas_pipe": {{ID: layers.MakeID(10, 1), Layer: "gas_pipe", MinZoom: 10, Geometry: orb.LineString{near(-0.001, 0), near(0.001, 0)},
+				Props: map[string]any{"pressure_class": "medium_a", "diameter_mm": 200.0}}},
+			"gas_node": {{ID: layers.MakeID(11, 1), Layer: "gas_node", MinZoom: 14, Geometry: near(-0.001, 0), Props: map[string]any{"kind": "valve"}}},
+			"water_pipe": {{ID: layers.MakeID(12, 1), Layer: "water_pipe", MinZoom: 10, Geometry: orb.LineString{near(0, -0.001), near(0, 0.001)},
+				Props: map[string]any{"class": "main", "diameter_mm": 600.0}}},
+			"protective_target": {{ID: layers.MakeID(22, 1), Layer: "protective_target", MinZoom: 11, Geometry: near(0.0005, 0.0005),
+				Props: map[string]any{"name": "第一小学", "kind": "school"}}},
+		},
+	}
+	s := New(Options{
+		Catalog:    layers.Default(),
+		Store:      memory.New(c),
+		Frontend:   fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>onemap</title>")}},
+		CacheBytes: 1 << 20,
+	})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func get(t *testing.T, url string, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	// Ask for no compression unless the test does, so bodies read plainly.
+	if req.Header.Get("Accept-Encoding") == "" {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func body(t *testing.T, r *http.Response) []byte {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestTile(t *testing.T) {
+	ts := testServer(t)
+	resp := get(t, ts.URL+"/tiles/gas_pipe,gas_node,protective_target/14/13530/6660.mvt")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body(t, resp))
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.mapbox-vector-tile" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if resp.Header.Get("ETag") == "" || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age") {
+		t.Errorf("caching headers: %v", resp.Header)
+	}
+	ls, err := mvt.Unmarshal(body(t, resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, l := range ls {
+		for _, f := range l.Features {
+			got[l.Name] = uint64(f.ID.(float64))
+		}
+	}
+	want := map[string]uint64{"gas_pipe": layers.MakeID(10, 1), "gas_node": layers.MakeID(11, 1), "protective_target": layers.MakeID(22, 1)}
+	for l, id := range want {
+		if got[l] != id {
+			t.Errorf("layer %s: feature %d, want %d", l, got[l], id)
+		}
+	}
+	if _, ok := got["water_pipe"]; ok {
+		t.Error("water_pipe was not asked for but is in the tile")
+	}
+}
+
+func TestTileGzipAndETag(t *testing.T) {
+	ts := testServer(t)
+	url := ts.URL + "/tiles/gas_pipe,water_pipe/14/13530/6660.mvt"
+	plain := body(t, get(t, url))
+	resp := get(t, url, "Accept-Encoding", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding = %q, want gzip", resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, _ := io.ReadAll(zr)
+	if !bytes.Equal(unzipped, plain) {
+		t.Error("gzipped tile differs from the plain one")
+	}
+	etag := resp.Header.Get("ETag")
+	if r := get(t, url, "If-None-Match", etag); r.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match: status %d, want 304", r.StatusCode)
+	}
+}
+
+func TestTileEmpty(t *testing.T) {
+	ts := testServer(t)
+	// A tile far from the city, and one of the city at a zoom below the layer's.
+	for _, p := range []string{"/tiles/gas_pipe/14/0/0.mvt", "/tiles/gas_node/12/3382/1665.mvt"} {
+		if r := get(t, ts.URL+p); r.StatusCode != http.StatusNoContent {
+			t.Errorf("%s: status %d, want 204", p, r.StatusCode)
+		}
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	ts := testServer(t)
+	tests := []struct {
+		name, path string
+		status     int
+		code       string
+	}{
+		{"ZoomTooHigh", "/tiles/gas_pipe/25/0/0.mvt", 400, CodeBadZoom},
+		{"ZoomNegative", "/tiles/gas_pipe/-1/0/0.mvt", 400, CodeBadZoom},
+		{"ZoomNotNumber", "/tiles/gas_pipe/abc/0/0.mvt", 400, CodeBadPath},
+		{"XOutOfRange", "/tiles/gas_pipe/3/8/0.mvt", 400, CodeBadTile},
+		{"YOutOfRange", "/tiles/gas_pipe/3/0/8.mvt", 400, CodeBadTile},
+		{"NegativeX", "/tiles/gas_pipe/3/-1/0.mvt", 400, CodeBadTile},
+		{"UnknownLayer", "/tiles/sewer_pipe/14/0/0.mvt", 404, CodeUnknownLayer},
+		{"UnknownInComposite", "/tiles/gas_pipe,nope/14/0/0.mvt", 404, CodeUnknownLayer},
+		{"EmptyLayerName", "/tiles/gas_pipe,/14/0/0.mvt", 404, CodeUnknownLayer},
+		{"NoSuffix", "/tiles/gas_pipe/14/0/0.png", 400, CodeBadPath},
+		{"TooShort", "/tiles/gas_pipe/14/0", 400, CodeBadPath},
+		{"TooLong", "/tiles/gas_pipe/14/0/0/0.mvt", 400, CodeBadPath},
+		{"TileJSONUnknown", "/tiles/nope.json", 404, CodeUnknownLayer},
+		{"TileJSONNoSuffix", "/tiles/gas_pipe", 400, CodeBadPath},
+		{"NoRoute", "/api/v0/nothing", 404, CodeNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := get(t, ts.URL+tt.path)
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			b := body(t, resp)
+			if err := json.Unmarshal(b, &e); err != nil {
+				t.Fatalf("body %q is not a JSON error: %v", b, err)
+			}
+			if resp.StatusCode != tt.status || e.Error.Code != tt.code || e.Error.Message == "" {
+				t.Errorf("status %d code %q message %q; want %d %q", resp.StatusCode, e.Error.Code, e.Error.Message, tt.status, tt.code)
+			}
+		})
+	}
+	t.Run("MethodNotAllowed", func(t *testing.T) {
+		resp, err := http.Post(ts.URL+"/tiles/gas_pipe/14/0/0.mvt", "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("status %d, want 405", resp.StatusCode)
+		}
+	})
+}
+
+func TestTileJSON(t *testing.T) {
+	ts := testServer(t)
+	resp := get(t, ts.URL+"/tiles/gas_pipe.json")
+	var tj tiles.TileJSON
+	if err := json.Unmarshal(body(t, resp), &tj); err != nil {
+		t.Fatal(err)
+	}
+	if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != ts.URL+"/tiles/gas_pipe/{z}/{x}/{y}.mvt" {
+		t.Errorf("tilejson %q tiles %v", tj.TileJSON, tj.Tiles)
+	}
+	if tj.MinZoom != 10 || tj.MaxZoom < tj.MinZoom || tj.Bounds != [4]float64{117.2, 31.8, 117.3, 31.9} || tj.Center[2] < 10 {
+		t.Errorf("zooms %d–%d bounds %v center %v", tj.MinZoom, tj.MaxZoom, tj.Bounds, tj.Center)
+	}
+	if len(tj.VectorLayers) != 1 || tj.VectorLayers[0].ID != "gas_pipe" || tj.VectorLayers[0].Fields["diameter_mm"] != "Number" || tj.VectorLayers[0].Fields["pressure_class"] != "String" {
+		t.Errorf("vector_layers = %+v", tj.VectorLayers)
+	}
+}
+
+func TestCatalog(t *testing.T) {
+	ts := testServer(t)
+	var cat struct {
+		Groups []struct{ ID string }
+		Layers []struct {
+			ID, Group, Geometry, TileJSON string
+			MinZoom, Count            int
+			Title                     struct{ Zh, En string }
+			Fields                    []struct{ Name, Type string }
+		}
+	}
+	if err := json.Unmarshal(body(t, get(t, ts.URL+"/catalog")), &cat); err != nil {
+		t.Fatal(err)
+	}
+	if len(cat.Layers) != len(layers.Default().Layers()) || len(cat.Groups) == 0 {
+		t.Fatalf("catalog has %d layers and %d groups", len(cat.Layers), len(cat.Groups))
+	}
+	for _, l := range cat.Layers {
+		if l.Title.Zh == "" || l.Title.En == "" || l.Geometry == "" || l.TileJSON != ts.URL+"/tiles/"+l.ID+".json" || len(l.Fields) == 0 {
+			t.Errorf("layer %+v is incomplete", l)
+		}
+		if l.ID == "gas_pipe" && l.Count != 1 {
+			t.Errorf("gas_pipe count = %d, want 1", l.Count)
+		}
+	}
+}
+
+func TestHealthAndFrontend(t *testing.T) {
+	ts := testServer(t)
+	if r := get(t, ts.URL+"/healthz"); r.StatusCode != 200 {
+		t.Errorf("healthz status %d", r.StatusCode)
+	}
+	r := get(t, ts.URL+"/")
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(string(b), "<title>onemap</title>") {
+		t.Errorf("/ = %d %q", r.StatusCode, b)
+	}
+}
