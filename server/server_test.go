@@ -216,9 +216,9 @@ func TestCatalog(t *testing.T) {
 		Groups []struct{ ID string }
 		Layers []struct {
 			ID, Group, Geometry, TileJSON string
-			MinZoom, Count            int
-			Title                     struct{ Zh, En string }
-			Fields                    []struct{ Name, Type string }
+			MinZoom, Count                int
+			Title                         struct{ Zh, En string }
+			Fields                        []struct{ Name, Type string }
 		}
 	}
 	if err := json.Unmarshal(body(t, get(t, ts.URL+"/catalog")), &cat); err != nil {
