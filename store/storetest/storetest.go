@@ -1,0 +1,153 @@
+// Package storetest is the conformance suite every store passes: the same
+// cases, run against the embedded default and PostGIS, so they cannot drift.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/onemap/onemap/city"
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/store"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// Open returns a store holding the city c; the suite closes it.
+type Open func(t *testing.T, c *city.City) store.Store
+
+// origin is where the suite's city lies.
+var origin = orb.Point{117.26, 31.84}
+
+// at returns the point dx, dy metres east and north of the origin.
+func at(dx, dy float64) orb.Point {
+	const m = 1.0 / 111_320 // degrees of latitude per metre
+	return orb.Point{origin[0] + dx*m/0.8499, origin[1] + dy*m}
+}
+
+// City returns the suite's small city: two gas pipes (a main and a service
+// pipe that shows from zoom 15), their three nodes, a school and a building.
+func City() *city.City {
+	gasProps := func(class string, d float64, from, to uint64) map[string]any {
+		return map[string]any{"pressure_class": class, "pressure_mpa": 0.3, "diameter_mm": d, "material": "steel",
+			"install_year": 2005.0, "from_node": float64(from), "to_node": float64(to)}
+	}
+	n1, n2, n3 := layers.MakeID(11, 1), layers.MakeID(11, 2), layers.MakeID(11, 3)
+	return &city.City{
+		Meta: city.Meta{Name: "测试区", NameEn: "Test District", Bounds: [4]float64{117.25, 31.83, 117.27, 31.85}, Center: [2]float64(origin), Zoom: 14},
+		Features: map[string][]*layers.Feature{
+			"gas_pipe": {
+				{ID: layers.MakeID(10, 1), Layer: "gas_pipe", MinZoom: 10, Geometry: orb.LineString{at(0, 0), at(500, 0)}, Props: gasProps("medium_a", 300, n1, n2)},
+				{ID: layers.MakeID(10, 2), Layer: "gas_pipe", MinZoom: 15, Geometry: orb.LineString{at(500, 0), at(500, 80)}, Props: gasProps("low", 63, n2, n3)},
+			},
+			"gas_node": {
+				{ID: n1, Layer: "gas_node", MinZoom: 14, Geometry: at(0, 0), Props: map[string]any{"kind": "valve"}},
+				{ID: n2, Layer: "gas_node", MinZoom: 14, Geometry: at(500, 0), Props: map[string]any{"kind": "tee"}},
+				{ID: n3, Layer: "gas_node", MinZoom: 14, Geometry: at(500, 80), Props: map[string]any{"kind": "end"}},
+			},
+			"protective_target": {
+				{ID: layers.MakeID(22, 1), Layer: "protective_target", MinZoom: 11, Geometry: at(250, 40), Props: map[string]any{"name": "滨河小学", "name_en": "Binhe Primary School", "kind": "school", "people_day": 1200.0}},
+			},
+			"building": {
+				{ID: layers.MakeID(4, 1), Layer: "building", MinZoom: 13, Geometry: orb.Polygon{{at(230, 20), at(270, 20), at(270, 60), at(230, 60), at(230, 20)}},
+					Props: map[string]any{"use": "school", "height_m": 15.0, "basement": true}},
+			},
+		},
+	}
+}
+
+// Run runs the suite against the stores open returns.
+func Run(t *testing.T, open Open) {
+	ctx := context.Background()
+	c := City()
+	s := open(t, c)
+	t.Cleanup(func() { s.Close() })
+
+	ids := func(t *testing.T, layer string, b orb.Bound, z int) []uint64 {
+		t.Helper()
+		var got []uint64
+		err := s.Features(ctx, layer, b, z, func(f *layers.Feature) error {
+			if f.Layer != layer {
+				t.Errorf("feature %d has layer %q, want %q", f.ID, f.Layer, layer)
+			}
+			got = append(got, f.ID)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		return got
+	}
+	all := orb.Bound{Min: at(-1000, -1000), Max: at(1000, 1000)}
+
+	t.Run("FeaturesInBound", func(t *testing.T) {
+		got := ids(t, "gas_node", orb.Bound{Min: at(400, -10), Max: at(600, 100)}, 16)
+		want := []uint64{layers.MakeID(11, 2), layers.MakeID(11, 3)}
+		if !slices.Equal(got, want) {
+			t.Errorf("nodes near the tee = %v, want %v", got, want)
+		}
+	})
+	t.Run("FeaturesByMinZoom", func(t *testing.T) {
+		if got := ids(t, "gas_pipe", all, 14); !slices.Equal(got, []uint64{layers.MakeID(10, 1)}) {
+			t.Errorf("gas pipes at z14 = %v, want the main alone", got)
+		}
+		if got := ids(t, "gas_pipe", all, 15); len(got) != 2 {
+			t.Errorf("gas pipes at z15 = %v, want both", got)
+		}
+	})
+	t.Run("FeaturesOfEmptyLayer", func(t *testing.T) {
+		if got := ids(t, "bridge", all, 16); len(got) != 0 {
+			t.Errorf("bridges = %v, want none", got)
+		}
+	})
+	t.Run("FeaturesStopOnError", func(t *testing.T) {
+		stop := errors.New("stop")
+		n := 0
+		err := s.Features(ctx, "gas_node", all, 16, func(*layers.Feature) error { n++; return stop })
+		if !errors.Is(err, stop) || n != 1 {
+			t.Errorf("err = %v after %d calls; want stop after 1", err, n)
+		}
+	})
+	t.Run("Feature", func(t *testing.T) {
+		f, err := s.Feature(ctx, layers.MakeID(22, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Layer != "protective_target" || f.Props["name"] != "滨河小学" || f.Props["people_day"] != 1200.0 {
+			t.Errorf("school = %+v", f)
+		}
+		if p, ok := f.Geometry.(orb.Point); !ok || planar.Distance(p, at(250, 40)) > 1e-7 {
+			t.Errorf("school at %v, want %v", f.Geometry, at(250, 40))
+		}
+		b, err := s.Feature(ctx, layers.MakeID(4, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Props["basement"] != true {
+			t.Errorf("building basement = %v, want true", b.Props["basement"])
+		}
+	})
+	t.Run("FeatureNotFound", func(t *testing.T) {
+		if _, err := s.Feature(ctx, layers.MakeID(22, 99)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("err = %v, want store.ErrNotFound", err)
+		}
+	})
+	t.Run("CountAndVersion", func(t *testing.T) {
+		for layer, want := range map[string]int{"gas_pipe": 2, "gas_node": 3, "bridge": 0} {
+			if n, err := s.Count(ctx, layer); err != nil || n != want {
+				t.Errorf("count %s = %d, %v; want %d", layer, n, err, want)
+			}
+		}
+		if s.Version("gas_pipe") == 0 {
+			t.Error("gas_pipe has version 0")
+		}
+	})
+	t.Run("Meta", func(t *testing.T) {
+		if m := s.Meta(); m.Name != c.Meta.Name || m.Bounds != c.Meta.Bounds {
+			t.Errorf("meta = %+v", m)
+		}
+	})
+}
