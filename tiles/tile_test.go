@@ -65,3 +65,21 @@ func TestCovering(t *testing.T) {
 		t.Errorf("covering across an edge = %v, want 2 tiles", got)
 	}
 }
+
+func FuzzParseTile(f *testing.F) {
+	f.Add("14", "13528", "6640.mvt")
+	f.Add("0", "0", "0")
+	f.Add("24", "-0", "+1")
+	f.Fuzz(func(t *testing.T, z, x, y string) {
+		tl, err := ParseTile(z, x, y)
+		if err != nil {
+			if !errors.Is(err, ErrZoom) && !errors.Is(err, ErrTileXY) && !errors.Is(err, ErrTilePath) {
+				t.Fatalf("error %v has no tiles error kind", err)
+			}
+			return
+		}
+		if tl.Z < 0 || tl.Z > MaxZoom || uint64(tl.X) >= 1<<tl.Z || uint64(tl.Y) >= 1<<tl.Z {
+			t.Fatalf("accepted %v", tl)
+		}
+	})
+}
