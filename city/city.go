@@ -95,7 +95,33 @@ func Read(fsys fs.FS, cat *layers.Catalog) (*City, error) {
 		}
 		c.Features[l.ID] = feats
 	}
+	if err := checkNetworks(c, cat); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// checkNetworks checks that every pipe's end nodes are features of its
+// network's node layer.
+func checkNetworks(c *City, cat *layers.Catalog) error {
+	for _, l := range cat.Layers() {
+		if l.Nodes == "" {
+			continue
+		}
+		nodes := make(map[uint64]bool, len(c.Features[l.Nodes]))
+		for _, n := range c.Features[l.Nodes] {
+			nodes[n.ID] = true
+		}
+		for i, f := range c.Features[l.ID] {
+			for _, end := range []string{"from_node", "to_node"} {
+				v, _ := f.Props[end].(float64)
+				if !nodes[uint64(v)] {
+					return &Error{l.ID + ".geojson", i, fmt.Errorf("%s %v is not a feature of %s", end, f.Props[end], l.Nodes)}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // ReadDir loads the city in a directory of the file system.

@@ -100,6 +100,20 @@ func TestReadDuplicateID(t *testing.T) {
 	}
 }
 
+func TestReadMissingNode(t *testing.T) {
+	cat := layers.Default()
+	c := storetest.City()
+	c.Features["gas_node"] = c.Features["gas_node"][:2] // the service pipe's end is gone
+	dir := t.TempDir()
+	if err := city.Write(dir, c, cat); err != nil {
+		t.Fatal(err)
+	}
+	_, err := city.ReadDir(dir, cat)
+	if err == nil || !strings.Contains(err.Error(), "gas_pipe.geojson: feature 1: to_node") || !strings.Contains(err.Error(), "not a feature of gas_node") {
+		t.Errorf("err = %v, want gas_pipe feature 1's to_node named", err)
+	}
+}
+
 func FuzzReadLayer(f *testing.F) {
 	f.Add(`{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"Point","coordinates":[117.2,31.8]},"properties":{"kind":"valve"}}]}`)
 	f.Add(`{"type":"FeatureCollection","features":[]}`)

@@ -89,6 +89,9 @@ type Layer struct {
 	Style    Style    `json:"style"`
 	// Static layers change only when their data is reloaded; they are cached.
 	Static bool `json:"static"`
+	// Nodes names the node layer that a network layer's from_node and
+	// to_node refer to; empty for layers that are not network edges.
+	Nodes string `json:"nodes,omitempty"`
 }
 
 // Field returns the layer's field with the given name.
@@ -130,6 +133,19 @@ func NewCatalog(groups []Group, ls []*Layer) (*Catalog, error) {
 		}
 		c.byID[l.ID] = l
 		c.byCode[l.Code] = l
+	}
+	for _, l := range ls {
+		if l.Nodes == "" {
+			continue
+		}
+		if n, ok := c.byID[l.Nodes]; !ok || n.Geometry != Point {
+			return nil, fmt.Errorf("layers: layer %q: nodes %q is not a point layer", l.ID, l.Nodes)
+		}
+		for _, name := range []string{"from_node", "to_node"} {
+			if _, ok := l.Field(name); !ok {
+				return nil, fmt.Errorf("layers: layer %q has nodes but no %s", l.ID, name)
+			}
+		}
 	}
 	return c, nil
 }
