@@ -61,9 +61,21 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Options change how a city is read.
+type Options struct {
+	// Projected says coordinates are in a projected CRS (metres), not
+	// longitude and latitude, so their range is not checked.
+	Projected bool
+}
+
 // Read loads the city in fsys (the directory's root): city.json and every
 // catalog layer's file that exists. Features are checked against the catalog.
 func Read(fsys fs.FS, cat *layers.Catalog) (*City, error) {
+	return ReadWith(fsys, cat, Options{})
+}
+
+// ReadWith is Read with options.
+func ReadWith(fsys fs.FS, cat *layers.Catalog, o Options) (*City, error) {
 	b, err := fs.ReadFile(fsys, "city.json")
 	if err != nil {
 		return nil, fmt.Errorf("read city.json: %w", err)
@@ -82,7 +94,7 @@ func Read(fsys fs.FS, cat *layers.Catalog) (*City, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", name, err)
 		}
-		feats, err := ReadLayer(r, l)
+		feats, err := readLayer(r, l, o)
 		r.Close()
 		if err != nil {
 			return nil, err
@@ -125,8 +137,8 @@ func checkNetworks(c *City, cat *layers.Catalog) error {
 }
 
 // ReadDir loads the city in a directory of the file system.
-func ReadDir(dir string, cat *layers.Catalog) (*City, error) {
-	c, err := Read(os.DirFS(dir), cat)
+func ReadDir(dir string, cat *layers.Catalog, o Options) (*City, error) {
+	c, err := ReadWith(os.DirFS(dir), cat, o)
 	if err != nil {
 		return nil, fmt.Errorf("city %s: %w", dir, err)
 	}
@@ -137,6 +149,10 @@ func ReadDir(dir string, cat *layers.Catalog) (*City, error) {
 // feature: a numeric id, a non-empty geometry of the layer's type, the
 // required attributes with the right types.
 func ReadLayer(r io.Reader, l *layers.Layer) ([]*layers.Feature, error) {
+	return readLayer(r, l, Options{})
+}
+
+func readLayer(r io.Reader, l *layers.Layer, o Options) ([]*layers.Feature, error) {
 	name := l.ID + ".geojson"
 	var raw struct {
 		Type     string            `json:"type"`
@@ -150,7 +166,7 @@ func ReadLayer(r io.Reader, l *layers.Layer) ([]*layers.Feature, error) {
 	}
 	out := make([]*layers.Feature, 0, len(raw.Features))
 	for i, m := range raw.Features {
-		f, err := decodeFeature(m, l)
+		f, err := decodeFeature(m, l, o)
 		if err != nil {
 			return nil, &Error{name, i, err}
 		}
@@ -159,7 +175,7 @@ func ReadLayer(r io.Reader, l *layers.Layer) ([]*layers.Feature, error) {
 	return out, nil
 }
 
-func decodeFeature(m json.RawMessage, l *layers.Layer) (*layers.Feature, error) {
+func decodeFeature(m json.RawMessage, l *layers.Layer, o Options) (*layers.Feature, error) {
 	var idf struct {
 		ID any `json:"id"`
 	}
@@ -177,7 +193,11 @@ func decodeFeature(m json.RawMessage, l *layers.Layer) (*layers.Feature, error) 
 	if gf.Geometry == nil {
 		return nil, errors.New("no geometry")
 	}
-	if err := checkGeometry(gf.Geometry, l.Geometry); err != nil {
+	valid := validLonLat
+	if o.Projected {
+		valid = finite
+	}
+	if err := checkGeometry(gf.Geometry, l.Geometry, valid); err != nil {
 		return nil, err
 	}
 	props := map[string]any(gf.Properties)
@@ -246,11 +266,30 @@ func checkValue(fd layers.Field, v any) error {
 	return nil
 }
 
-func checkGeometry(g orb.Geometry, want layers.GeomType) error {
+func checkGeometry(g orb.Geometry, want layers.GeomType, valid func(orb.Point) bool) error {
 	ok := false
+	allValid := func(ps []orb.Point) bool {
+		for _, p := range ps {
+			if !valid(p) {
+				return false
+			}
+		}
+		return true
+	}
+	validPolygon := func(p orb.Polygon) bool {
+		if len(p) == 0 {
+			return false
+		}
+		for _, r := range p {
+			if len(r) < 4 || r[0] != r[len(r)-1] || !allValid(r) {
+				return false
+			}
+		}
+		return true
+	}
 	switch g := g.(type) {
 	case orb.Point:
-		ok = want == layers.Point && validLonLat(g)
+		ok = want == layers.Point && valid(g)
 	case orb.LineString:
 		ok = want == layers.LineString && len(g) >= 2 && allValid(g)
 	case orb.MultiLineString:
@@ -281,25 +320,8 @@ func validLonLat(p orb.Point) bool {
 	return p[0] >= -180 && p[0] <= 180 && p[1] >= -85.06 && p[1] <= 85.06
 }
 
-func allValid(ps []orb.Point) bool {
-	for _, p := range ps {
-		if !validLonLat(p) {
-			return false
-		}
-	}
-	return true
-}
-
-func validPolygon(p orb.Polygon) bool {
-	if len(p) == 0 {
-		return false
-	}
-	for _, r := range p {
-		if len(r) < 4 || r[0] != r[len(r)-1] || !allValid(r) {
-			return false
-		}
-	}
-	return true
+func finite(p orb.Point) bool {
+	return !math.IsNaN(p[0]) && !math.IsNaN(p[1]) && !math.IsInf(p[0], 0) && !math.IsInf(p[1], 0)
 }
 
 // Write writes the city to dir, one file per layer, deterministically: the

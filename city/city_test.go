@@ -20,7 +20,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if err := city.Write(dir, c, cat); err != nil {
 		t.Fatal(err)
 	}
-	got, err := city.ReadDir(dir, cat)
+	got, err := city.ReadDir(dir, cat, city.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestReadDuplicateID(t *testing.T) {
 	if err := city.Write(dir, c, cat); err != nil {
 		t.Fatal(err)
 	}
-	_, err := city.ReadDir(dir, cat)
+	_, err := city.ReadDir(dir, cat, city.Options{})
 	if err == nil || !strings.Contains(err.Error(), "duplicate id") || !strings.Contains(err.Error(), "protective_target.geojson") {
 		t.Errorf("err = %v, want a duplicate id in protective_target.geojson", err)
 	}
@@ -108,7 +108,7 @@ func TestReadMissingNode(t *testing.T) {
 	if err := city.Write(dir, c, cat); err != nil {
 		t.Fatal(err)
 	}
-	_, err := city.ReadDir(dir, cat)
+	_, err := city.ReadDir(dir, cat, city.Options{})
 	if err == nil || !strings.Contains(err.Error(), "gas_pipe.geojson: feature 1: to_node") || !strings.Contains(err.Error(), "not a feature of gas_node") {
 		t.Errorf("err = %v, want gas_pipe feature 1's to_node named", err)
 	}
