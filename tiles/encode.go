@@ -30,6 +30,28 @@ type Source interface {
 	Version(layer string) uint64
 }
 
+// Renderer is a Source that makes whole tiles itself, as PostGIS does in
+// one SQL statement. It must follow the encoder's rules: the same layer
+// names, ids, attributes, buffer, zoom ranges and simplification.
+type Renderer interface {
+	// RenderTile returns tile t of the layers (all drawn at t's zoom) as an
+	// uncompressed MVT, or nil when it has no features.
+	RenderTile(ctx context.Context, ls []*layers.Layer, t Tile) ([]byte, error)
+}
+
+// Tolerance is how far, in MVT units, simplification may move a line at zoom
+// z: a unit or two below zoom 15, where a unit is more than a few
+// centimetres on the ground, and nothing above.
+func Tolerance(z int) float64 {
+	switch {
+	case z < 12:
+		return 2
+	case z < 15:
+		return 1
+	}
+	return 0
+}
+
 // Encoder encodes the features of one or more layers into a vector tile.
 type Encoder struct {
 	cat *layers.Catalog
@@ -45,21 +67,26 @@ func NewEncoder(cat *layers.Catalog, src Source) *Encoder {
 // layer per catalog layer in the order given. Layers outside their zoom range
 // are left out. It returns nil for a tile with no features.
 func (e *Encoder) Encode(ctx context.Context, ids []string, t Tile) ([]byte, error) {
-	ls := make([]*layers.Layer, len(ids))
-	for i, id := range ids {
+	ls := make([]*layers.Layer, 0, len(ids))
+	for _, id := range ids {
 		l, err := e.cat.Layer(id)
 		if err != nil {
 			return nil, err
 		}
-		ls[i] = l
+		if t.Z >= l.MinZoom {
+			ls = append(ls, l)
+		}
+	}
+	if len(ls) == 0 {
+		return nil, ctx.Err()
+	}
+	if r, ok := e.src.(Renderer); ok {
+		return r.RenderTile(ctx, ls, t)
 	}
 	p := newProjection(t)
 	query := t.Bound(float64(Buffer) / Extent)
 	var out mvt.Layers
 	for _, l := range ls {
-		if t.Z < l.MinZoom {
-			continue
-		}
 		ml := &mvt.Layer{Name: l.ID, Version: 2, Extent: Extent}
 		err := e.src.Features(ctx, l.ID, query, t.Z, func(f *layers.Feature) error {
 			g := p.geometry(f.Geometry, l.Geometry)
@@ -107,15 +134,11 @@ func newProjection(t Tile) *projection {
 		clipBox:   orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}},
 		tileBox:   orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{Extent - 1, Extent - 1}},
 	}
-	// Below zoom 15 a tile unit is more than a few centimetres on the ground;
-	// dropping vertices closer than a unit or two to the line changes nothing
+	// Dropping vertices closer than a unit or two to the line changes nothing
 	// visible and keeps low-zoom tiles small. Pipes are mostly two-vertex
 	// segments, so their topology (shared end nodes) is never moved.
-	switch {
-	case t.Z < 12:
-		p.simplifier = simplify.DouglasPeucker(2)
-	case t.Z < 15:
-		p.simplifier = simplify.DouglasPeucker(1)
+	if tol := Tolerance(t.Z); tol > 0 {
+		p.simplifier = simplify.DouglasPeucker(tol)
 	}
 	return p
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/store"
+	"github.com/onemap/onemap/tiles"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/planar"
 )
 
@@ -143,6 +145,58 @@ func Run(t *testing.T, open Open) {
 		}
 		if s.Version("gas_pipe") == 0 {
 			t.Error("gas_pipe has version 0")
+		}
+	})
+	t.Run("Tiles", func(t *testing.T) {
+		enc := tiles.NewEncoder(layers.Default(), s)
+		names := []string{"gas_pipe", "gas_node", "protective_target", "building", "bridge"}
+		main, service := layers.MakeID(10, 1), layers.MakeID(10, 2)
+		nodes := []uint64{layers.MakeID(11, 1), layers.MakeID(11, 2), layers.MakeID(11, 3)}
+		school, building := layers.MakeID(22, 1), layers.MakeID(4, 1)
+		want := map[int]map[string][]uint64{
+			12: {"gas_pipe": {main}, "protective_target": {school}},
+			14: {"gas_pipe": {main}, "gas_node": nodes, "protective_target": {school}, "building": {building}},
+			16: {"gas_pipe": {main, service}, "gas_node": nodes, "protective_target": {school}, "building": {building}},
+		}
+		for z, w := range want {
+			got := map[string][]uint64{}
+			for _, tl := range tiles.Covering(orb.Bound{Min: at(-10, -10), Max: at(510, 90)}, z) {
+				data, err := enc.Encode(ctx, names, tl)
+				if err != nil {
+					t.Fatalf("tile %s: %v", tl, err)
+				}
+				if data == nil {
+					continue
+				}
+				ls, err := mvt.Unmarshal(data)
+				if err != nil {
+					t.Fatalf("tile %s: %v", tl, err)
+				}
+				for _, l := range ls {
+					for _, f := range l.Features {
+						id := uint64(f.ID.(float64))
+						if !slices.Contains(got[l.Name], id) {
+							got[l.Name] = append(got[l.Name], id)
+						}
+						if id == main && (f.Properties["pressure_class"] != "medium_a" || f.Properties["diameter_mm"] != 300.0) {
+							t.Errorf("z%d: main pipe attributes %v", z, f.Properties)
+						}
+					}
+				}
+			}
+			for l := range got {
+				slices.Sort(got[l])
+			}
+			for l, ids := range w {
+				if !slices.Equal(got[l], ids) {
+					t.Errorf("z%d %s: ids %v, want %v", z, l, got[l], ids)
+				}
+			}
+			for l := range got {
+				if _, ok := w[l]; !ok {
+					t.Errorf("z%d: layer %s in the tiles, want none", z, l)
+				}
+			}
 		}
 	})
 	t.Run("Meta", func(t *testing.T) {

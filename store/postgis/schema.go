@@ -1,0 +1,149 @@
+package postgis
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/onemap/onemap/layers"
+)
+
+// idFields are Number attributes that hold feature ids: stored as bigint.
+var idFields = map[string]bool{"from_node": true, "to_node": true, "asset": true, "building": true}
+
+// intFields are Number attributes that are whole numbers: stored as integer.
+var intFields = map[string]bool{
+	"install_year": true, "build_year": true, "floors": true, "lanes": true, "holes": true,
+	"fire_zone": true, "leak_count": true, "interval_s": true, "population": true,
+	"people_day": true, "people_night": true, "rank": true,
+}
+
+// columnType is the SQL type of an attribute's column.
+func columnType(f layers.Field) string {
+	switch f.Type {
+	case layers.String:
+		return "text"
+	case layers.Boolean:
+		return "boolean"
+	}
+	switch {
+	case idFields[f.Name]:
+		return "bigint"
+	case intFields[f.Name]:
+		return "integer"
+	}
+	return "double precision"
+}
+
+// geomTypes are the PostGIS geometry types a layer's rows may have.
+func geomTypes(l *layers.Layer) []string {
+	switch l.Geometry {
+	case layers.Point:
+		return []string{"POINT"}
+	case layers.LineString:
+		return []string{"LINESTRING", "MULTILINESTRING"}
+	}
+	return []string{"POLYGON", "MULTIPOLYGON"}
+}
+
+// qi quotes an identifier; identifiers come only from the catalog.
+func qi(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// tableDDL is the CREATE TABLE of a layer: the id, the minimum zoom, the
+// geometry, a typed column per catalog attribute and extra, a jsonb of the
+// attributes the catalog does not name.
+func tableDDL(l *layers.Layer) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE %s (\n", qi(l.ID))
+	fmt.Fprintf(&b, "    id bigint PRIMARY KEY CHECK (id > 0),\n")
+	fmt.Fprintf(&b, "    minzoom smallint NOT NULL DEFAULT %d CHECK (minzoom BETWEEN 0 AND 24),\n", l.MinZoom)
+	fmt.Fprintf(&b, "    geom geometry(Geometry, 4326) NOT NULL CHECK (GeometryType(geom) IN ('%s') AND NOT ST_IsEmpty(geom)),\n", strings.Join(geomTypes(l), "', '"))
+	nodes := l.Nodes
+	for _, f := range l.Fields {
+		fmt.Fprintf(&b, "    %s %s", qi(f.Name), columnType(f))
+		if f.Required {
+			b.WriteString(" NOT NULL")
+		}
+		if nodes != "" && (f.Name == "from_node" || f.Name == "to_node") {
+			fmt.Fprintf(&b, " REFERENCES %s (id)", qi(nodes))
+		}
+		b.WriteString(",\n")
+	}
+	b.WriteString("    extra jsonb\n);\n")
+	fmt.Fprintf(&b, "CREATE INDEX ON %s USING gist (geom);\n", qi(l.ID))
+	if nodes != "" {
+		fmt.Fprintf(&b, "CREATE INDEX ON %s (from_node);\nCREATE INDEX ON %s (to_node);\n", qi(l.ID), qi(l.ID))
+	}
+	fmt.Fprintf(&b, "CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s\n    FOR EACH STATEMENT EXECUTE FUNCTION onemap_layer_changed();\n", qi(l.ID+"_changed"), qi(l.ID))
+	fmt.Fprintf(&b, "INSERT INTO layer_version (layer) VALUES ('%s');\n", l.ID)
+	return b.String()
+}
+
+// loadOrder is the catalog's layers with node layers before the pipes that
+// refer to them.
+func loadOrder(cat *layers.Catalog) []*layers.Layer {
+	var first, rest []*layers.Layer
+	for _, l := range cat.Layers() {
+		if isNodeLayer(cat, l.ID) {
+			first = append(first, l)
+		} else {
+			rest = append(rest, l)
+		}
+	}
+	return append(first, rest...)
+}
+
+func isNodeLayer(cat *layers.Catalog, id string) bool {
+	for _, l := range cat.Layers() {
+		if l.Nodes == id {
+			return true
+		}
+	}
+	return false
+}
+
+// schemaSQL is the first migration, made from the catalog.
+func schemaSQL(cat *layers.Catalog) string {
+	var b strings.Builder
+	b.WriteString(`-- The one map's layers: a table per catalog layer. Made from the layer
+-- catalog (store/postgis/schema.go); TestMigrationMatchesCatalog keeps it so.
+CREATE EXTENSION IF NOT EXISTS postgis;
+
+-- layer_version counts the changes of each layer; tiles and their ETags carry
+-- it, and onemap hears of changes through NOTIFY onemap_layer.
+CREATE TABLE layer_version (
+    layer text PRIMARY KEY,
+    version bigint NOT NULL DEFAULT 1
+);
+
+CREATE FUNCTION onemap_layer_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE layer_version SET version = version + 1 WHERE layer = TG_TABLE_NAME;
+    PERFORM pg_notify('onemap_layer', TG_TABLE_NAME);
+    RETURN NULL;
+END;
+$$;
+
+-- city holds the city's description (city.json).
+CREATE TABLE city (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    meta jsonb NOT NULL
+);
+`)
+	for _, l := range loadOrder(cat) {
+		b.WriteString("\n")
+		b.WriteString(tableDDL(l))
+	}
+	return b.String()
+}
+
+// dropSQL undoes schemaSQL.
+func dropSQL(cat *layers.Catalog) string {
+	var b strings.Builder
+	ls := loadOrder(cat)
+	for i := len(ls) - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "DROP TABLE IF EXISTS %s;\n", qi(ls[i].ID))
+	}
+	b.WriteString("DROP TABLE IF EXISTS city;\nDROP FUNCTION IF EXISTS onemap_layer_changed();\nDROP TABLE IF EXISTS layer_version;\n")
+	return b.String()
+}
