@@ -56,7 +56,7 @@ func TestReadLayerErrors(t *testing.T) {
 	line := `{"type":"LineString","coordinates":[[117.26,31.84],[117.261,31.84]]}`
 	tests := []struct {
 		name, body, want string
-		index          int
+		index            int
 	}{
 		{"NotJSON", `{"type":`, "not GeoJSON", -1},
 		{"NotCollection", `{"type":"Feature"}`, "want FeatureCollection", -1},
