@@ -135,16 +135,23 @@ func (s *Store) refresh(ctx context.Context, layer string) error {
 		}
 		counts[l] = n
 	}
+	// Refreshes run concurrently (the change feed, Sync); versions only
+	// grow, so a refresh that read older rows must not win.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.meta = meta
-	if s.versions == nil || layer == "" {
-		s.versions, s.counts = versions, counts
-		return nil
+	if s.versions == nil {
+		s.versions, s.counts = map[string]uint64{}, map[string]int{}
 	}
+	newer := false
 	for l, v := range versions {
-		s.versions[l] = v
-		s.counts[l] = counts[l]
+		if v >= s.versions[l] {
+			newer = newer || v > s.versions[l]
+			s.versions[l] = v
+			s.counts[l] = counts[l]
+		}
+	}
+	if newer || s.meta.Name == "" {
+		s.meta = meta
 	}
 	return nil
 }
