@@ -6,6 +6,9 @@ import (
 	"slices"
 )
 
+// MaxZoom is the highest zoom of web maps that onemap serves.
+const MaxZoom = 24
+
 // ErrUnknownLayer is returned for a layer id the catalog does not hold.
 var ErrUnknownLayer = errors.New("layers: unknown layer")
 
@@ -128,7 +131,7 @@ func NewCatalog(groups []Group, ls []*Layer) (*Catalog, error) {
 		if !slices.ContainsFunc(groups, func(g Group) bool { return g.ID == l.Group }) {
 			return nil, fmt.Errorf("layers: layer %q: unknown group %q", l.ID, l.Group)
 		}
-		if l.MinZoom < 0 || l.MaxZoom > 24 || l.MinZoom > l.MaxZoom {
+		if l.MinZoom < 0 || l.MaxZoom > MaxZoom || l.MinZoom > l.MaxZoom {
 			return nil, fmt.Errorf("layers: layer %q: bad zoom range %d–%d", l.ID, l.MinZoom, l.MaxZoom)
 		}
 		c.byID[l.ID] = l

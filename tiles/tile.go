@@ -7,12 +7,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onemap/onemap/layers"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 )
 
 // MaxZoom is the highest zoom a tile may be asked for.
-const MaxZoom = 24
+const MaxZoom = layers.MaxZoom
 
 // Errors of tile addresses; the HTTP layer maps them to 400.
 var (
