@@ -1,0 +1,84 @@
+package spatial
+
+import (
+	"context"
+	"errors"
+	"github.com/paulmach/orb/geo"
+	"slices"
+	"testing"
+
+	"github.com/onemap/onemap/layers"
+	"github.com/paulmach/orb"
+)
+
+// sliceSource is a Source over a list of features, searched by brute force.
+type sliceSource []*layers.Feature
+
+func (s sliceSource) Features(_ context.Context, layer string, b orb.Bound, z int, fn func(*layers.Feature) error) error {
+	for _, f := range s {
+		if f.Layer == layer && b.Intersects(f.Geometry.Bound()) {
+			if err := fn(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func pt(id uint64, layer string, dx, dy float64) *layers.Feature {
+	return &layers.Feature{ID: id, Layer: layer, Geometry: at(dx, dy)}
+}
+
+func TestNearby(t *testing.T) {
+	src := sliceSource{
+		pt(1, "protective_target", 99.99, 0),  // just inside 100 m
+		pt(2, "protective_target", 0, 100.01), // just outside
+		pt(3, "hazard", -30, 40),              // 50 m
+		pt(4, "hazard", 30, -40),              // 50 m, a tie broken by id
+		pt(5, "sensor", 10, 0),                // a layer not asked for
+		{ID: 6, Layer: "hazard", Geometry: orb.Polygon{{at(200, -10), at(300, -10), at(300, 10), at(200, 10), at(200, -10)}}}, // 200 m
+	}
+	hits, err := Nearby(context.Background(), src, at(0, 0), 100, []string{"protective_target", "hazard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint64
+	for _, h := range hits {
+		ids = append(ids, h.Feature.ID)
+	}
+	if want := []uint64{3, 4, 1}; !slices.Equal(ids, want) {
+		t.Fatalf("ids %v, want %v", ids, want)
+	}
+	if !near(hits[0].Distance, 50, 1e-6) || !near(hits[2].Distance, 99.99, 1e-6) {
+		t.Errorf("distances %v, %v", hits[0].Distance, hits[2].Distance)
+	}
+	// The polygon is measured from its edge, not its centre.
+	hits, _ = Nearby(context.Background(), src, at(0, 0), 201, []string{"hazard"})
+	if last := hits[len(hits)-1]; last.Feature.ID != 6 || !near(last.Distance, 200, 1e-6) || geoDist(last.Closest, at(200, 0)) > 1e-6 {
+		t.Errorf("polygon hit %+v", last)
+	}
+}
+
+func TestNearbyFromALine(t *testing.T) {
+	// Distance from a 400 m pipe, not from its middle: the school by its end
+	// is 30 m away though 230 m from the centroid.
+	pipe := orb.LineString{at(0, 0), at(400, 0)}
+	src := sliceSource{pt(1, "protective_target", 430, 0), pt(2, "protective_target", 200, 31)}
+	hits, err := Nearby(context.Background(), src, pipe, 30.5, []string{"protective_target"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].Feature.ID != 1 || !near(hits[0].Distance, 30, 1e-6) {
+		t.Errorf("hits %+v", hits)
+	}
+}
+
+func TestNearbyBadRadius(t *testing.T) {
+	for _, r := range []float64{0, -5, MaxRadius + 1} {
+		if _, err := Nearby(context.Background(), sliceSource{}, at(0, 0), r, []string{"hazard"}); !errors.Is(err, ErrRadius) {
+			t.Errorf("radius %v: err = %v", r, err)
+		}
+	}
+}
+
+func geoDist(a, b orb.Point) float64 { return geo.Distance(a, b) }
