@@ -18,7 +18,7 @@ func TestGasNeighbourhood(t *testing.T) {
 	}
 	src := sliceSource{
 		line(1, "gas_pipe", 0, 0, 300, 0),
-		line(10, "power_duct", 0, 12.4, 300, 12.4),    // inside
+		line(10, "power_duct", 0, 12.4, 300, 12.4),     // inside
 		line(11, "telecom_duct", 0, -12.6, 300, -12.6), // outside
 		line(12, "drain_pipe", 150, -50, 150, 50),      // crosses: 0 m
 		pt(13, "drain_node", 310, 5),                   // manhole past the end: √(10²+5²)
