@@ -118,13 +118,13 @@ func (g *glyphFont) rangePBF(start int) ([]byte, error) {
 		if !ok {
 			continue
 		}
-		glyphs = pbBytes(glyphs, 3, m.encode())
+		glyphs = glyphPBBytes(glyphs, 3, m.encode())
 	}
 	var stack []byte
-	stack = pbString(stack, 1, g.name)
-	stack = pbString(stack, 2, fmt.Sprintf("%d-%d", start, start+255))
+	stack = glyphPBString(stack, 1, g.name)
+	stack = glyphPBString(stack, 2, fmt.Sprintf("%d-%d", start, start+255))
 	stack = append(stack, glyphs...)
-	b := pbBytes(nil, 1, stack)
+	b := glyphPBBytes(nil, 1, stack)
 	g.ranges[start] = b
 	return b, nil
 }
@@ -155,29 +155,29 @@ func (g *glyphFont) render(r rune) (sdfGlyph, bool) {
 	w, h := m.width+2*glyphBuffer, m.height+2*glyphBuffer
 	alpha := image.NewAlpha(image.Rect(0, 0, w, h))
 	draw.Draw(alpha, image.Rect(glyphBuffer, glyphBuffer, w-glyphBuffer, h-glyphBuffer), mask, maskp, draw.Src)
-	m.bitmap = sdf(alpha.Pix, w, h)
+	m.bitmap = glyphSDF(alpha.Pix, w, h)
 	return m, true
 }
 
 func (m sdfGlyph) encode() []byte {
 	var b []byte
-	b = pbVarint(b, 1, uint64(m.id))
+	b = glyphPBVarint(b, 1, uint64(m.id))
 	if len(m.bitmap) > 0 {
 		// MapLibre sizes the bitmap from width and height; an empty glyph
 		// must leave it out rather than send zero bytes.
-		b = pbBytes(b, 2, m.bitmap)
+		b = glyphPBBytes(b, 2, m.bitmap)
 	}
-	b = pbVarint(b, 3, uint64(m.width))
-	b = pbVarint(b, 4, uint64(m.height))
-	b = pbVarint(b, 5, zigzag(m.left))
-	b = pbVarint(b, 6, zigzag(m.top))
-	b = pbVarint(b, 7, uint64(m.advance))
+	b = glyphPBVarint(b, 3, uint64(m.width))
+	b = glyphPBVarint(b, 4, uint64(m.height))
+	b = glyphPBVarint(b, 5, glyphZigzag(m.left))
+	b = glyphPBVarint(b, 6, glyphZigzag(m.top))
+	b = glyphPBVarint(b, 7, uint64(m.advance))
 	return b
 }
 
-// sdf returns the signed distance field of a coverage mask: 255 deep inside,
+// glyphSDF returns the signed distance field of a coverage mask: 255 deep inside,
 // 192 on the edge, falling by 255/radius per pixel outside, as TinySDF.
-func sdf(alpha []byte, w, h int) []byte {
+func glyphSDF(alpha []byte, w, h int) []byte {
 	const inf = 1e20
 	n := w * h
 	outer := make([]float64, n)
@@ -199,8 +199,8 @@ func sdf(alpha []byte, w, h int) []byte {
 			}
 		}
 	}
-	edt(outer, w, h)
-	edt(inner, w, h)
+	glyphEDT(outer, w, h)
+	glyphEDT(inner, w, h)
 	out := make([]byte, n)
 	for i := range out {
 		d := math.Sqrt(outer[i]) - math.Sqrt(inner[i])
@@ -210,10 +210,10 @@ func sdf(alpha []byte, w, h int) []byte {
 	return out
 }
 
-// edt replaces squared distances in a w×h grid by the squared Euclidean
+// glyphEDT replaces squared distances in a w×h grid by the squared Euclidean
 // distance to the nearest zero, column then row passes of the
 // Felzenszwalb–Huttenlocher transform.
-func edt(grid []float64, w, h int) {
+func glyphEDT(grid []float64, w, h int) {
 	size := max(w, h)
 	f := make([]float64, size)
 	v := make([]int, size)
@@ -223,21 +223,21 @@ func edt(grid []float64, w, h int) {
 		for y := range h {
 			f[y] = grid[y*w+x]
 		}
-		edt1d(f[:h], v, z, d[:h])
+		glyphEDT1D(f[:h], v, z, d[:h])
 		for y := range h {
 			grid[y*w+x] = d[y]
 		}
 	}
 	for y := range h {
 		copy(f, grid[y*w:y*w+w])
-		edt1d(f[:w], v, z, d[:w])
+		glyphEDT1D(f[:w], v, z, d[:w])
 		copy(grid[y*w:y*w+w], d[:w])
 	}
 }
 
-// edt1d is the one-dimensional lower envelope of parabolas over f; d
+// glyphEDT1D is the one-dimensional lower envelope of parabolas over f; d
 // receives the squared distances.
-func edt1d(f []float64, v []int, z []float64, d []float64) {
+func glyphEDT1D(f []float64, v []int, z []float64, d []float64) {
 	const inf = 1e20
 	v[0] = 0
 	z[0], z[1] = -inf, inf
@@ -271,22 +271,22 @@ func edt1d(f []float64, v []int, z []float64, d []float64) {
 
 // Protocol buffer encoding of the few field kinds the glyph PBF needs.
 
-func pbKey(b []byte, field int, wire uint64) []byte {
-	return appendUvarint(b, uint64(field)<<3|wire)
+func glyphPBKey(b []byte, field int, wire uint64) []byte {
+	return glyphUvarint(b, uint64(field)<<3|wire)
 }
 
-func pbVarint(b []byte, field int, v uint64) []byte {
-	return appendUvarint(pbKey(b, field, 0), v)
+func glyphPBVarint(b []byte, field int, v uint64) []byte {
+	return glyphUvarint(glyphPBKey(b, field, 0), v)
 }
 
-func pbBytes(b []byte, field int, v []byte) []byte {
-	b = appendUvarint(pbKey(b, field, 2), uint64(len(v)))
+func glyphPBBytes(b []byte, field int, v []byte) []byte {
+	b = glyphUvarint(glyphPBKey(b, field, 2), uint64(len(v)))
 	return append(b, v...)
 }
 
-func pbString(b []byte, field int, s string) []byte { return pbBytes(b, field, []byte(s)) }
+func glyphPBString(b []byte, field int, s string) []byte { return glyphPBBytes(b, field, []byte(s)) }
 
-func appendUvarint(b []byte, v uint64) []byte {
+func glyphUvarint(b []byte, v uint64) []byte {
 	for v >= 0x80 {
 		b = append(b, byte(v)|0x80)
 		v >>= 7
@@ -294,4 +294,4 @@ func appendUvarint(b []byte, v uint64) []byte {
 	return append(b, byte(v))
 }
 
-func zigzag(v int) uint64 { return uint64(int64(v)<<1 ^ int64(v)>>63) }
+func glyphZigzag(v int) uint64 { return uint64(int64(v)<<1 ^ int64(v)>>63) }
