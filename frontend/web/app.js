@@ -1,0 +1,426 @@
+// The one map in the browser: the MapLibre map of /style.json, a legend of
+// the catalog's groups and layers that switches them on and off, a popup of
+// a clicked feature's attributes, and a Chinese/English switch.
+//
+// Everything comes from this server: the style (with its tiles, glyphs and
+// sprite), the catalog (/catalog) and MapLibre itself (/vendor/).
+
+import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+
+// Metadata keys every style layer carries (see tiles.Style).
+const META_LAYER = 'onemap:layer';
+const META_GROUP = 'onemap:group';
+
+// UI text in both languages. Layer, group and field titles come from /catalog.
+const TEXT = {
+  zh: {
+    title: '城市安全风险一张图',
+    loading: '正在加载…',
+    catalogError: '图层目录加载失败：',
+    toggleLegend: '显示或隐藏图例',
+    switchLang: 'Switch to English',
+    featureId: '要素编号',
+    layer: '图层',
+    yes: '是',
+    no: '否',
+    outOfZoom: '放大到 {z} 级以上可见',
+  },
+  en: {
+    title: 'City safety risk map',
+    loading: 'Loading…',
+    catalogError: 'Could not load the layer catalog: ',
+    toggleLegend: 'Show or hide the legend',
+    switchLang: '切换到中文',
+    featureId: 'Feature id',
+    layer: 'Layer',
+    yes: 'yes',
+    no: 'no',
+    outOfZoom: 'Visible from zoom {z}',
+  },
+};
+
+// The state of the page.
+const state = {
+  lang: initialLang(),
+  catalog: null, // {groups, layers} from /catalog
+  layersById: new Map(), // catalog layer id → catalog layer
+  hidden: new Set(), // catalog layer ids switched off
+  styleLayers: new Map(), // catalog layer id → its style layers' ids
+  colors: new Map(), // catalog layer id → a colour of its style, for the legend
+  popup: null,
+};
+
+// The page language: ?lang=, then the last choice, then Chinese.
+function initialLang() {
+  const q = new URLSearchParams(location.search).get('lang');
+  if (q === 'zh' || q === 'en') return q;
+  const saved = localStorage.getItem('onemap.lang');
+  return saved === 'en' ? 'en' : 'zh';
+}
+
+function t(key) {
+  return TEXT[state.lang][key] ?? key;
+}
+
+// title picks the current language of a {zh, en} title, falling back to
+// the other language or a default.
+function title(text, fallback = '') {
+  if (!text) return fallback;
+  return text[state.lang] || text.zh || text.en || fallback;
+}
+
+function styleURL(lang) {
+  return lang === 'en' ? '/style.json?lang=en' : '/style.json';
+}
+
+// ---------------------------------------------------------------- the map
+
+const map = new maplibregl.Map({
+  container: 'map',
+  style: styleURL(state.lang),
+  // The style's center and zoom frame the city; nothing here overrides them.
+  // Chinese characters are drawn from the browser's own fonts; the server
+  // serves glyphs for Latin text only.
+  localIdeographFontFamily: '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Noto Sans SC", sans-serif',
+  attributionControl: { compact: true },
+  maxPitch: 0,
+});
+map.touchZoomRotate.disableRotation();
+map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-left');
+
+// ready resolves once the map has drawn its first complete frame.
+const ready = new Promise((resolve) => map.once('idle', () => resolve()));
+window.onemap = { map, ready };
+
+map.on('error', (e) => console.warn('map:', e.error?.message ?? e));
+
+// Each time a style loads (first load, language switch), index its layers by
+// catalog layer, re-apply what the user switched off and redraw the legend
+// with the style's colours.
+map.on('style.load', () => {
+  indexStyleLayers();
+  applyVisibility();
+  renderLegend();
+});
+map.on('zoomend', updateZoomHints);
+
+// indexStyleLayers groups the style's layers by their catalog layer and
+// notes a representative colour of each.
+function indexStyleLayers() {
+  state.styleLayers.clear();
+  state.colors.clear();
+  for (const layer of map.getStyle().layers) {
+    const id = layer.metadata?.[META_LAYER];
+    if (!id) continue;
+    if (!state.styleLayers.has(id)) state.styleLayers.set(id, []);
+    state.styleLayers.get(id).push(layer.id);
+    const color = layerColor(layer);
+    if (color && !state.colors.has(id)) state.colors.set(id, color);
+  }
+}
+
+// layerColor is a style layer's constant colour or the first output of its
+// colour match; casings (white halos) have none worth showing.
+function layerColor(layer) {
+  if (layer.id.endsWith('-casing')) return '';
+  for (const key of ['line-color', 'fill-color', 'circle-color', 'text-color']) {
+    const v = layer.paint?.[key];
+    if (typeof v === 'string') return v;
+    if (Array.isArray(v) && v[0] === 'match' && typeof v[3] === 'string') return v[3];
+  }
+  return '';
+}
+
+// applyVisibility shows or hides every style layer of every catalog layer
+// as the legend says.
+function applyVisibility() {
+  for (const [id, styleIds] of state.styleLayers) {
+    const visibility = state.hidden.has(id) ? 'none' : 'visible';
+    for (const sid of styleIds) {
+      if (map.getLayer(sid) && map.getLayoutProperty(sid, 'visibility') !== visibility) {
+        map.setLayoutProperty(sid, 'visibility', visibility);
+      }
+    }
+  }
+}
+
+// setLang switches the page and the map labels to another language. The new
+// style is reloaded with the hidden layers already hidden, so nothing
+// flashes on.
+function setLang(lang) {
+  if (lang === state.lang) return;
+  state.lang = lang;
+  localStorage.setItem('onemap.lang', lang);
+  const url = new URL(location.href);
+  if (lang === 'en') url.searchParams.set('lang', 'en');
+  else url.searchParams.delete('lang');
+  history.replaceState(null, '', url);
+  map.setStyle(styleURL(lang), {
+    transformStyle: (_previous, next) => ({
+      ...next,
+      layers: next.layers.map((l) =>
+        state.hidden.has(l.metadata?.[META_LAYER])
+          ? { ...l, layout: { ...l.layout, visibility: 'none' } }
+          : l),
+    }),
+  });
+  closePopup();
+  renderText();
+  renderLegend();
+}
+
+// ------------------------------------------------------------- the legend
+
+const legend = document.getElementById('legend');
+const legendBody = document.getElementById('legend-body');
+
+// renderText puts the current language into the page's fixed text.
+function renderText() {
+  document.documentElement.lang = state.lang === 'en' ? 'en' : 'zh-CN';
+  document.title = t('title');
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  const sw = document.getElementById('lang-switch');
+  sw.textContent = state.lang === 'en' ? '中文' : 'EN';
+  sw.lang = state.lang === 'en' ? 'zh-CN' : 'en';
+  sw.title = t('switchLang');
+}
+
+// renderLegend builds one fieldset per catalog group, a checkbox for the
+// group and one per layer. Checkbox ids are stable: toggle-group-<group>
+// and toggle-<layer>.
+function renderLegend() {
+  if (!state.catalog) return;
+  legendBody.replaceChildren();
+  for (const group of state.catalog.groups) {
+    const members = state.catalog.layers.filter((l) => l.group === group.id);
+    if (members.length === 0) continue;
+
+    const fieldset = document.createElement('fieldset');
+    fieldset.className = 'legend-group';
+    fieldset.append(checkboxLabel(`toggle-group-${group.id}`, title(group.title, group.id), (on) => {
+      for (const l of members) setHidden(l.id, !on);
+      syncCheckboxes();
+    }));
+
+    const list = document.createElement('ul');
+    for (const layer of members) {
+      const item = document.createElement('li');
+      item.dataset.layer = layer.id;
+      const label = checkboxLabel(`toggle-${layer.id}`, title(layer.title, layer.id), (on) => {
+        setHidden(layer.id, !on);
+        syncCheckboxes();
+      });
+      label.insertBefore(swatch(layer), label.lastChild);
+      item.append(label);
+      list.append(item);
+    }
+    fieldset.append(list);
+    legendBody.append(fieldset);
+  }
+  syncCheckboxes();
+  updateZoomHints();
+}
+
+function checkboxLabel(id, text, onChange) {
+  const label = document.createElement('label');
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.id = id;
+  box.addEventListener('change', () => onChange(box.checked));
+  const span = document.createElement('span');
+  span.textContent = text;
+  label.append(box, span);
+  return label;
+}
+
+// swatch is a small sample of a layer's colour, shaped by its geometry.
+function swatch(layer) {
+  const el = document.createElement('span');
+  el.className = `legend-swatch ${{ LineString: 'line', Point: 'point' }[layer.geometry] ?? 'fill'}`;
+  el.style.background = state.colors.get(layer.id) ?? '';
+  el.setAttribute('aria-hidden', 'true');
+  return el;
+}
+
+function setHidden(id, hidden) {
+  if (hidden) state.hidden.add(id);
+  else state.hidden.delete(id);
+  applyVisibility();
+}
+
+// syncCheckboxes makes every checkbox show the state: a group is checked
+// when all its layers are on, indeterminate when some are.
+function syncCheckboxes() {
+  for (const group of state.catalog.groups) {
+    const members = state.catalog.layers.filter((l) => l.group === group.id);
+    for (const l of members) {
+      const box = document.getElementById(`toggle-${l.id}`);
+      if (box) box.checked = !state.hidden.has(l.id);
+    }
+    const box = document.getElementById(`toggle-group-${group.id}`);
+    if (!box) continue;
+    const on = members.filter((l) => !state.hidden.has(l.id)).length;
+    box.checked = on === members.length;
+    box.indeterminate = on > 0 && on < members.length;
+  }
+}
+
+// updateZoomHints mutes the layers that are not drawn at the current zoom.
+function updateZoomHints() {
+  const z = map.getZoom();
+  for (const item of legendBody.querySelectorAll('li[data-layer]')) {
+    const layer = state.layersById.get(item.dataset.layer);
+    const out = layer && z < layer.minzoom;
+    item.classList.toggle('out-of-zoom', Boolean(out));
+    item.title = out ? t('outOfZoom').replace('{z}', layer.minzoom) : '';
+  }
+}
+
+// The legend starts collapsed on a phone, where it would cover the map.
+const phone = window.matchMedia('(max-width: 640px)');
+function setCollapsed(collapsed) {
+  legend.classList.toggle('collapsed', collapsed);
+  document.getElementById('legend-toggle').setAttribute('aria-expanded', String(!collapsed));
+}
+setCollapsed(phone.matches);
+phone.addEventListener('change', (e) => setCollapsed(e.matches));
+document.getElementById('legend-toggle').addEventListener('click', () => {
+  setCollapsed(!legend.classList.contains('collapsed'));
+});
+document.getElementById('lang-switch').addEventListener('click', () => {
+  setLang(state.lang === 'en' ? 'zh' : 'en');
+});
+
+// -------------------------------------------------------------- the popup
+
+// Clicks look a few pixels around the point, so that a thin pipe or a small
+// node can be hit with a finger.
+const HIT_TOLERANCE = 6;
+
+function visibleStyleLayerIds() {
+  const ids = [];
+  for (const [id, styleIds] of state.styleLayers) {
+    if (!state.hidden.has(id)) ids.push(...styleIds.filter((sid) => map.getLayer(sid)));
+  }
+  return ids;
+}
+
+function featuresAt(point) {
+  const layers = visibleStyleLayerIds();
+  if (layers.length === 0) return [];
+  const box = [
+    [point.x - HIT_TOLERANCE, point.y - HIT_TOLERANCE],
+    [point.x + HIT_TOLERANCE, point.y + HIT_TOLERANCE],
+  ];
+  return map.queryRenderedFeatures(box, { layers });
+}
+
+map.on('click', (e) => {
+  // The topmost feature wins; districts and other areas only when nothing
+  // smaller is under the pointer.
+  const features = featuresAt(e.point);
+  const pick = features.find((f) => f.layer.type !== 'fill') ?? features[0];
+  if (!pick) {
+    closePopup();
+    return;
+  }
+  showPopup(pick, e.lngLat);
+});
+
+// The pointer becomes a hand over anything clickable; looked up at most once
+// a frame.
+let hoverPoint = null;
+map.on('mousemove', (e) => {
+  if (hoverPoint === null) {
+    requestAnimationFrame(() => {
+      map.getCanvas().style.cursor = featuresAt(hoverPoint).length > 0 ? 'pointer' : '';
+      hoverPoint = null;
+    });
+  }
+  hoverPoint = e.point;
+});
+
+function closePopup() {
+  state.popup?.remove();
+  state.popup = null;
+}
+
+// showPopup lists a feature's attributes under their titles in the current
+// language, in the catalog's field order, then any others by name.
+function showPopup(feature, lngLat) {
+  const layerId = feature.layer.metadata?.[META_LAYER] ?? feature.sourceLayer;
+  const layer = state.layersById.get(layerId);
+  const props = { ...feature.properties };
+
+  const root = document.createElement('div');
+  const heading = document.createElement('h2');
+  const name = (state.lang === 'en' && props.name_en) || props.name;
+  const layerTitle = title(layer?.title, layerId);
+  heading.textContent = name ? `${name} ` : layerTitle;
+  if (name) {
+    const small = document.createElement('span');
+    small.className = 'popup-layer';
+    small.textContent = `· ${layerTitle}`;
+    heading.append(small);
+  }
+  root.append(heading);
+
+  const table = document.createElement('table');
+  const row = (key, value) => {
+    const tr = table.insertRow();
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = key;
+    const td = tr.insertCell();
+    td.textContent = value;
+    tr.prepend(th);
+  };
+  if (feature.id !== undefined) row(t('featureId'), String(feature.id));
+  row(t('layer'), layerTitle);
+  for (const field of layer?.fields ?? []) {
+    if (!(field.name in props)) continue;
+    row(title(field.title, field.name), formatValue(props[field.name]));
+    delete props[field.name];
+  }
+  for (const key of Object.keys(props).sort()) row(key, formatValue(props[key]));
+  root.append(table);
+
+  closePopup();
+  state.popup = new maplibregl.Popup({ className: 'onemap-popup', maxWidth: '340px', focusAfterOpen: false })
+    .setLngLat(lngLat)
+    .setDOMContent(root)
+    .addTo(map);
+  state.popup.on('close', () => { state.popup = null; });
+}
+
+function formatValue(v) {
+  if (v === true) return t('yes');
+  if (v === false) return t('no');
+  if (typeof v === 'number') {
+    return v.toLocaleString(state.lang === 'en' ? 'en' : 'zh-CN', { maximumFractionDigits: 3 });
+  }
+  return v === null || v === undefined ? '' : String(v);
+}
+
+// ------------------------------------------------------------------ start
+
+// loadCatalog fetches the layers and their titles, then draws the legend.
+async function loadCatalog() {
+  try {
+    const res = await fetch('/catalog', { headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    state.catalog = await res.json();
+    state.layersById = new Map(state.catalog.layers.map((l) => [l.id, l]));
+    renderLegend();
+  } catch (err) {
+    const p = document.createElement('p');
+    p.className = 'legend-status error';
+    p.textContent = t('catalogError') + err.message;
+    legendBody.replaceChildren(p);
+  }
+}
+
+renderText();
+loadCatalog();
