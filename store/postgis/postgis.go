@@ -285,7 +285,7 @@ func (s *Store) Feature(ctx context.Context, id uint64) (*layers.Feature, error)
 	return nil, fmt.Errorf("feature %d: %w", id, store.ErrNotFound)
 }
 
-// scanFeature reads a row of s.selects[l.ID].
+// scanFeature reads a row that starts with the columns of s.selects[l.ID].
 func scanFeature(rows pgx.Rows, l *layers.Layer) (*layers.Feature, error) {
 	vals, err := rows.Values()
 	if err != nil {
@@ -299,7 +299,7 @@ func scanFeature(rows pgx.Rows, l *layers.Layer) (*layers.Feature, error) {
 		return nil, fmt.Errorf("feature %d: %w", id, err)
 	}
 	f := &layers.Feature{ID: uint64(id), Layer: l.ID, MinZoom: uint8(mz), Geometry: g, Props: make(map[string]any, len(l.Fields))}
-	if extra, ok := vals[len(vals)-1].(map[string]any); ok {
+	if extra, ok := vals[3+len(l.Fields)].(map[string]any); ok {
 		for k, v := range extra {
 			f.Props[k] = v
 		}

@@ -5,15 +5,18 @@ package storetest
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/planar"
 )
 
@@ -24,10 +27,7 @@ type Open func(t *testing.T, c *city.City) store.Store
 var origin = orb.Point{117.26, 31.84}
 
 // at returns the point dx, dy metres east and north of the origin.
-func at(dx, dy float64) orb.Point {
-	const m = 1.0 / 111_320 // degrees of latitude per metre
-	return orb.Point{origin[0] + dx*m/0.8499, origin[1] + dy*m}
-}
+func at(dx, dy float64) orb.Point { return spatial.NewPlane(origin).Unproject(orb.Point{dx, dy}) }
 
 // City returns the suite's small city: two gas pipes (a main and a service
 // pipe that shows from zoom 15), their three nodes, a school and a building.
@@ -197,6 +197,40 @@ func Run(t *testing.T, open Open) {
 					t.Errorf("z%d: layer %s in the tiles, want none", z, l)
 				}
 			}
+		}
+	})
+	t.Run("Nearby", func(t *testing.T) {
+		// From a point 30 m north of the main's middle: the school (250, 40)
+		// is 10 m off, the main 30 m, the service pipe (500, 0–80) 250 m.
+		hits, err := spatial.Nearby(ctx, s, at(250, 30), 260, []string{"protective_target", "gas_pipe", "bridge"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []struct {
+			id   uint64
+			dist float64
+		}{{layers.MakeID(22, 1), 10}, {layers.MakeID(10, 1), 30}, {layers.MakeID(10, 2), 250}}
+		if len(hits) != len(want) {
+			t.Fatalf("%d hits, want %d: %+v", len(hits), len(want), hits)
+		}
+		for i, w := range want {
+			h := hits[i]
+			if h.Feature.ID != w.id || math.Abs(h.Distance-w.dist) > 0.01 {
+				t.Errorf("#%d: %d at %.3f m, want %d at %v m", i, h.Feature.ID, h.Distance, w.id, w.dist)
+			}
+		}
+		if d := geo.Distance(hits[1].Closest, at(250, 0)); d > 0.05 {
+			t.Errorf("closest point of the main %v is %.3f m from %v", hits[1].Closest, d, at(250, 0))
+		}
+		// Just inside and just outside a radius.
+		for r, n := range map[float64]int{9.9: 0, 10.1: 1} {
+			hits, err := spatial.Nearby(ctx, s, at(250, 30), r, []string{"protective_target"})
+			if err != nil || len(hits) != n {
+				t.Errorf("radius %v m: %d hits, %v; want %d", r, len(hits), err, n)
+			}
+		}
+		if _, err := spatial.Nearby(ctx, s, at(0, 0), 0, []string{"hazard"}); !errors.Is(err, spatial.ErrRadius) {
+			t.Errorf("radius 0: err = %v", err)
 		}
 	})
 	t.Run("Meta", func(t *testing.T) {
