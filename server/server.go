@@ -26,8 +26,8 @@ type Options struct {
 	PublicURL string
 	// CacheBytes bounds the tile cache; 0 disables it.
 	CacheBytes int
-	// TileTimeout bounds the time to make one tile.
-	TileTimeout time.Duration
+	// RequestTimeout bounds the time of a tile or API request.
+	RequestTimeout time.Duration
 	Log         *slog.Logger
 	Version     string
 }
@@ -48,8 +48,8 @@ func New(o Options) *Server {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	if o.TileTimeout == 0 {
-		o.TileTimeout = 10 * time.Second
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = 10 * time.Second
 	}
 	s := &Server{
 		opt:   o,
@@ -68,7 +68,7 @@ func New(o Options) *Server {
 	// Tiles compress themselves once in the cache; the rest uses the
 	// middleware at a fast level.
 	gz := middleware.GzipWithConfig(middleware.GzipConfig{Level: 1, MinLength: 1024})
-	timeout := s.withTimeout(o.TileTimeout)
+	timeout := s.withTimeout(o.RequestTimeout)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/catalog", s.handleCatalog, gz)
@@ -78,6 +78,11 @@ func New(o Options) *Server {
 		return errorf(http.StatusBadRequest, CodeBadPath, "tile paths are /tiles/{layer[,layer…]}/{z}/{x}/{y}.mvt or /tiles/{layer}.json")
 	})
 	s.routeStyle(e, gz)
+	api := e.Group("/api/v1", timeout, gz)
+	api.GET("/features/:id", s.handleFeature)
+	api.GET("/features/:id/nearby", s.handleFeatureNearby)
+	api.GET("/nearby", s.handleNearby)
+	e.Any("/api/*", func(c echo.Context) error { return echo.ErrNotFound })
 	if o.Frontend != nil {
 		e.GET("/*", echo.StaticDirectoryHandler(o.Frontend, false), gz)
 	}

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/spatial"
+	"github.com/paulmach/orb"
+)
+
+// Error codes of the analysis API.
+const (
+	CodeBadRadius = "bad_radius"
+	CodeBadPoint  = "bad_point"
+	CodeBadID     = "bad_id"
+)
+
+// defaultNearbyLayers are searched when a request names none: who must be
+// protected and what could make it worse.
+var defaultNearbyLayers = []string{"protective_target", "hazard"}
+
+// nearbyFeature is one answer of a radius search.
+type nearbyFeature struct {
+	ID         uint64         `json:"id"`
+	Layer      string         `json:"layer"`
+	Name       string         `json:"name,omitempty"`
+	Kind       string         `json:"kind,omitempty"`
+	DistanceM  float64        `json:"distance_m"`
+	Closest    [2]float64     `json:"closest"`
+	Properties map[string]any `json:"properties"`
+}
+
+// handleNearby answers GET /api/v1/nearby?lon&lat&radius&layers=a,b&limit.
+func (s *Server) handleNearby(c echo.Context) error {
+	lon, err1 := strconv.ParseFloat(c.QueryParam("lon"), 64)
+	lat, err2 := strconv.ParseFloat(c.QueryParam("lat"), 64)
+	if err1 != nil || err2 != nil || math.Abs(lon) > 180 || math.Abs(lat) > 85.06 {
+		return errorf(http.StatusBadRequest, CodeBadPoint, "lon and lat must be numbers, lon in −180–180 and lat in −85.06–85.06")
+	}
+	return s.nearby(c, orb.Point{lon, lat}, 0)
+}
+
+// handleFeatureNearby answers GET /api/v1/features/{id}/nearby?radius&layers:
+// distances from the feature's geometry, not its centroid.
+func (s *Server) handleFeatureNearby(c echo.Context) error {
+	f, err := s.featureParam(c)
+	if err != nil {
+		return err
+	}
+	return s.nearby(c, f.Geometry, f.ID)
+}
+
+// handleFeature answers GET /api/v1/features/{id} as a GeoJSON Feature.
+func (s *Server) handleFeature(c echo.Context) error {
+	f, err := s.featureParam(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"type": "Feature", "id": f.ID, "geometry": geometryJSON(f.Geometry),
+		"properties": f.Props, "layer": f.Layer,
+	})
+}
+
+func (s *Server) featureParam(c echo.Context) (*layers.Feature, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil || id == 0 {
+		return nil, errorf(http.StatusBadRequest, CodeBadID, "a feature id is a positive whole number")
+	}
+	return s.store.Feature(c.Request().Context(), id)
+}
+
+func (s *Server) nearby(c echo.Context, from orb.Geometry, self uint64) error {
+	radius, err := strconv.ParseFloat(c.QueryParam("radius"), 64)
+	if err != nil || !(radius > 0 && radius <= spatial.MaxRadius) {
+		return errorf(http.StatusBadRequest, CodeBadRadius, "radius must be metres, more than 0 and at most "+strconv.Itoa(spatial.MaxRadius))
+	}
+	names := defaultNearbyLayers
+	if q := c.QueryParam("layers"); q != "" {
+		names = strings.Split(q, ",")
+		for _, n := range names {
+			if _, err := s.cat.Layer(n); err != nil {
+				return errorf(http.StatusBadRequest, CodeUnknownLayer, err.Error())
+			}
+		}
+	}
+	limit := 200
+	if q := c.QueryParam("limit"); q != "" {
+		if limit, err = strconv.Atoi(q); err != nil || limit < 1 || limit > 5000 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "limit must be a whole number from 1 to 5000")
+		}
+	}
+	hits, err := spatial.Nearby(c.Request().Context(), s.store, from, radius, names)
+	if errors.Is(err, spatial.ErrRadius) {
+		return errorf(http.StatusBadRequest, CodeBadRadius, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	out := make([]nearbyFeature, 0, min(len(hits), limit))
+	for _, h := range hits {
+		if h.Feature.ID == self {
+			continue
+		}
+		if len(out) == limit {
+			break
+		}
+		name, _ := h.Feature.Props["name"].(string)
+		kind, _ := h.Feature.Props["kind"].(string)
+		out = append(out, nearbyFeature{
+			ID: h.Feature.ID, Layer: h.Feature.Layer, Name: name, Kind: kind,
+			DistanceM:  math.Round(h.Distance*100) / 100,
+			Closest:    [2]float64{round7(h.Closest[0]), round7(h.Closest[1])},
+			Properties: h.Feature.Props,
+		})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"features": out, "radius_m": radius, "total": len(hits)})
+}
+
+func round7(v float64) float64 { return math.Round(v*1e7) / 1e7 }
