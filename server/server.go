@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
 )
@@ -28,8 +29,8 @@ type Options struct {
 	CacheBytes int
 	// RequestTimeout bounds the time of a tile or API request.
 	RequestTimeout time.Duration
-	Log         *slog.Logger
-	Version     string
+	Log            *slog.Logger
+	Version        string
 }
 
 // Server is onemap's HTTP interface.
@@ -38,9 +39,11 @@ type Server struct {
 	cat   *layers.Catalog
 	store store.Store
 	enc   *tiles.Encoder
-	cache *tiles.Cache
-	log   *slog.Logger
-	echo  *echo.Echo
+	// networks are the pipe graphs, rebuilt when their layers change.
+	networks *spatial.Networks
+	cache    *tiles.Cache
+	log      *slog.Logger
+	echo     *echo.Echo
 }
 
 // New returns a server over the options' store.
@@ -52,12 +55,13 @@ func New(o Options) *Server {
 		o.RequestTimeout = 10 * time.Second
 	}
 	s := &Server{
-		opt:   o,
-		cat:   o.Catalog,
-		store: o.Store,
-		enc:   tiles.NewEncoder(o.Catalog, o.Store),
-		cache: tiles.NewCache(o.CacheBytes),
-		log:   o.Log,
+		opt:      o,
+		cat:      o.Catalog,
+		store:    o.Store,
+		enc:      tiles.NewEncoder(o.Catalog, o.Store),
+		networks: spatial.NewNetworks(o.Catalog, o.Store),
+		cache:    tiles.NewCache(o.CacheBytes),
+		log:      o.Log,
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -82,6 +86,7 @@ func New(o Options) *Server {
 	api.GET("/features/:id", s.handleFeature)
 	api.GET("/features/:id/nearby", s.handleFeatureNearby)
 	api.GET("/nearby", s.handleNearby)
+	api.POST("/analysis/valve-closure", s.handleValveClosure)
 	e.Any("/api/*", func(c echo.Context) error { return echo.ErrNotFound })
 	if o.Frontend != nil {
 		e.GET("/*", echo.StaticDirectoryHandler(o.Frontend, false), gz)
