@@ -20,30 +20,39 @@ var update = flag.Bool("update", false, "regenerate the committed sample city")
 // sample is the committed sample city, relative to this package.
 const sample = "../data/sample-city"
 
-// readBack writes the city o names to a temporary directory and reads it
-// back with the checks of city.Read.
-func readBack(t *testing.T, o Options) (string, *city.City) {
-	t.Helper()
-	dir := t.TempDir()
-	if err := Write(dir, o); err != nil {
-		t.Fatal(err)
-	}
-	c, err := city.Read(os.DirFS(dir), layers.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, c
-}
-
 var sampleCity struct {
 	dir string
 	c   *city.City
 }
 
+// TestMain removes the default city that the tests share.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if sampleCity.dir != "" {
+		os.RemoveAll(sampleCity.dir)
+	}
+	os.Exit(code)
+}
+
+// defaultCity writes the city of the default seed at scale 1, once, to a
+// directory that outlives any one test, and reads it back with the checks
+// of city.Read.
 func defaultCity(t *testing.T) (string, *city.City) {
 	t.Helper()
 	if sampleCity.c == nil {
-		sampleCity.dir, sampleCity.c = readBack(t, Options{Seed: DefaultSeed, Scale: 1})
+		dir, err := os.MkdirTemp("", "citygen")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(dir, Options{Seed: DefaultSeed, Scale: 1}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := city.Read(os.DirFS(dir), layers.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sampleCity.dir, sampleCity.c = dir, c
 	}
 	return sampleCity.dir, sampleCity.c
 }
