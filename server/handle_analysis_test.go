@@ -33,7 +33,6 @@ func post(t *testing.T, url, payload string) (*http.Response, []byte) {
 	return resp, body(t, resp)
 }
 
-
 func TestValveClosure(t *testing.T) {
 	ts := networkServer(t)
 	resp, b := post(t, ts.URL+"/api/v1/analysis/valve-closure", `{"pipe": 10995116277762}`) // the service pipe
@@ -89,5 +88,38 @@ func TestValveClosureBadRequests(t *testing.T) {
 				t.Errorf("%d %s, want %d %q", resp.StatusCode, b, tt.status, tt.code)
 			}
 		})
+	}
+}
+
+func TestGasNeighbourhood(t *testing.T) {
+	ts := networkServer(t)
+	var a struct {
+		Total  int `json:"spaces_total"`
+		Spaces []struct {
+			ID        uint64
+			Layer     string
+			DistanceM float64 `json:"distance_m"`
+			Pipe      uint64
+			Monitored bool
+			Risk      float64
+		}
+	}
+	// The school's basement is 20 m from the main: outside 12.5 m, inside 25 m.
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood")), &a)
+	if a.Total != 0 {
+		t.Errorf("within 12.5 m: %d spaces, want 0", a.Total)
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood?distance=25&unmonitored=true")), &a)
+	if a.Total != 1 || len(a.Spaces) != 1 {
+		t.Fatalf("within 25 m: %+v", a)
+	}
+	if s := a.Spaces[0]; s.ID != layers.MakeID(4, 1) || s.Layer != "building" || s.Pipe != layers.MakeID(10, 1) || s.Monitored || s.Risk <= 0 || s.DistanceM < 19.99 || s.DistanceM > 20.01 {
+		t.Errorf("space %+v", s)
+	}
+	for _, q := range []string{"distance=0", "distance=abc", "distance=501", "bbox=1,2,3", "bbox=10,10,5,5", "sensor_distance=-1", "limit=0"} {
+		resp := get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood?"+q)
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)
+		}
 	}
 }

@@ -31,6 +31,8 @@ type Options struct {
 	RequestTimeout time.Duration
 	Log            *slog.Logger
 	Version        string
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
 }
 
 // Server is onemap's HTTP interface.
@@ -87,12 +89,20 @@ func New(o Options) *Server {
 	api.GET("/features/:id/nearby", s.handleFeatureNearby)
 	api.GET("/nearby", s.handleNearby)
 	api.POST("/analysis/valve-closure", s.handleValveClosure)
+	api.GET("/analysis/gas-neighbourhood", s.handleGasNeighbourhood)
 	e.Any("/api/*", func(c echo.Context) error { return echo.ErrNotFound })
 	if o.Frontend != nil {
 		e.GET("/*", echo.StaticDirectoryHandler(o.Frontend, false), gz)
 	}
 	s.echo = e
 	return s
+}
+
+func (s *Server) now() time.Time {
+	if s.opt.Now != nil {
+		return s.opt.Now()
+	}
+	return time.Now()
 }
 
 // Handler returns the server's HTTP handler.
