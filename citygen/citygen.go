@@ -71,9 +71,6 @@ type gen struct {
 	tunnel      []*layers.Feature
 	tunnelSpans []tunnelSpan
 	gasIndex    *segIndex
-	oldTown     []orb.Bound
-	industry    []orb.Bound
-	core        []orb.Bound
 	gasNet      gasNodes
 	waterNet    waterNodes
 	drainNet    drainNodes

@@ -149,8 +149,7 @@ func TestNetworks(t *testing.T) {
 				nodes[n.ID] = n
 			}
 			parent := map[uint64]uint64{}
-			var find func(uint64) uint64
-			find = func(x uint64) uint64 {
+			find := func(x uint64) uint64 {
 				for parent[x] != 0 && parent[x] != x {
 					x = parent[x]
 				}
@@ -181,6 +180,12 @@ func TestNetworks(t *testing.T) {
 				if a != b {
 					parent[a] = b
 				}
+				if l.ID == "gas_pipe" {
+					checkPressure(t, p)
+				}
+				if l.ID == "drain_pipe" && !(p.Props["depth_m"].(float64) > 0.5) {
+					t.Errorf("drain %d: depth %v", p.ID, p.Props["depth_m"])
+				}
 				if l.ID == "drain_pipe" && !(p.Props["up_invert_m"].(float64) > p.Props["down_invert_m"].(float64)) {
 					t.Errorf("drain %d: inverts %v → %v do not fall", p.ID, p.Props["up_invert_m"], p.Props["down_invert_m"])
 				}
@@ -207,6 +212,25 @@ func TestNetworks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// pressureRange is each gas pressure class's range in MPa (GB 50028).
+var pressureRange = map[string][2]float64{
+	"low": {0, 0.01}, "medium_b": {0.01, 0.2}, "medium_a": {0.2, 0.4}, "subhigh_b": {0.4, 0.8},
+	"subhigh_a": {0.8, 1.6}, "high_b": {1.6, 2.5}, "high_a": {2.5, 4.0},
+}
+
+func checkPressure(t *testing.T, p *layers.Feature) {
+	t.Helper()
+	pc, mpa := p.Props["pressure_class"].(string), p.Props["pressure_mpa"].(float64)
+	rg := pressureRange[pc]
+	if !(mpa > rg[0] && mpa <= rg[1]) {
+		t.Errorf("gas pipe %d: %v MPa is not %s", p.ID, mpa, pc)
+	}
+	mat := p.Props["material"]
+	if (pc == "low" && mat != "pe") || (pc != "low" && mat != "steel") {
+		t.Errorf("gas pipe %d: %s of %v", p.ID, pc, mat)
 	}
 }
 

@@ -11,11 +11,9 @@ import (
 
 // drainNodes remembers the drainage network's special features for sensors.
 type drainNodes struct {
-	manholes     []*layers.Feature
 	outfalls     []*layers.Feature
 	pumps        []*layers.Feature
 	waterlogging []*layers.Feature
-	gauges       []*layers.Feature // river gauges' places (the river features)
 }
 
 // pq is a priority queue of grid nodes by distance.
@@ -146,11 +144,10 @@ func (g *gen) drainTree(r *rand.Rand, lo *layout, system string, use func(*edge)
 	gr := g.grid
 	parent, reached := gr.tree(use, sinks, reach)
 	in := func(n int) bool { return parent[n] != -2 }
-	slope := 0.002
+	slope := 0.001
 	if system == "sewage" {
-		slope = 0.003
+		slope = 0.0015
 	}
-	inv := make([]float64, len(gr.nodes))
 	acc := make([]float64, len(gr.nodes)) // upstream pipe length
 	// the edges laid: tree edges, and off-tree edges split in the middle
 	var off []*edge
@@ -171,17 +168,25 @@ func (g *gen) drainTree(r *rand.Rand, lo *layout, system string, use func(*edge)
 			acc[gr.edges[p].other(n)] += acc[n] + gr.edges[p].len
 		}
 	}
-	outlet := func(ground float64) float64 { return ground - 2.6 }
-	nextInv := func(down float64, p orb.Point, l float64) float64 {
-		lo, hi := down+0.0006*l, g.ground(p)-2.2
-		return math.Max(lo, math.Min(down+slope*l, hi))
+	// inverts from the leaves down: each node at least 2 m deep and below
+	// everything upstream of it by the pipe's fall
+	inv := make([]float64, len(gr.nodes))
+	for _, n := range reached {
+		inv[n] = g.ground(gr.nodes[n].p) - 2.0
 	}
-	for _, n := range reached { // sinks first
+	headInv := make([]float64, len(off))
+	for k, e := range off {
+		mp := lerp(gr.offsetPoint(e.a, lo.off), gr.offsetPoint(e.b, lo.off), 0.5)
+		headInv[k] = g.ground(mp) - 2.0
+		for _, n := range []int{e.a, e.b} {
+			inv[n] = math.Min(inv[n], headInv[k]-slope*e.len/2)
+		}
+	}
+	for k := len(reached) - 1; k >= 0; k-- {
+		n := reached[k]
 		if p := parent[n]; p >= 0 {
 			m := gr.edges[p].other(n)
-			inv[n] = nextInv(inv[m], gr.nodes[n].p, gr.edges[p].len)
-		} else {
-			inv[n] = outlet(g.ground(gr.nodes[n].p))
+			inv[m] = math.Min(inv[m], inv[n]-slope*gr.edges[p].len)
 		}
 	}
 	sys := func(a, b int) string {
@@ -241,10 +246,10 @@ func (g *gen) drainTree(r *rand.Rand, lo *layout, system string, use func(*edge)
 		m := e.other(n)
 		lay(mark(n), mark(m), inv[n], inv[m], acc[n], e.len, sys(n, m), e.line.name)
 	}
-	for _, e := range off {
-		mp := lerp(lo.g.grid.offsetPoint(e.a, lo.off), lo.g.grid.offsetPoint(e.b, lo.off), 0.5)
+	for k, e := range off {
+		mp := lerp(gr.offsetPoint(e.a, lo.off), gr.offsetPoint(e.b, lo.off), 0.5)
 		s := sys(e.a, e.b)
-		top := math.Max(nextInv(inv[e.a], mp, e.len/2), nextInv(inv[e.b], mp, e.len/2))
+		top := headInv[k]
 		head := g.add("drain_node", mp, map[string]any{"kind": "manhole", "system": s, "ground_elev_m": round(g.ground(mp), 2), "depth_m": round(g.ground(mp)-top, 2)})
 		for _, n := range []int{e.a, e.b} {
 			lay(head, mark(n), top, inv[n], 0, e.len/2, s, e.line.name)

@@ -88,7 +88,7 @@ func (g *gen) sensors() {
 		p := n.Geometry.(orb.Point)
 		switch n.Props["kind"] {
 		case "valve":
-			if r.Float64() < 0.55 {
+			if r.Float64() < 0.7 {
 				s.add(p, "gas", "combustible_gas", "ch4_lel,battery", n, 300)
 			}
 		case "station", "regulator":
@@ -119,14 +119,14 @@ func (g *gen) sensors() {
 		if n.Props["kind"] != "manhole" || !g.gasIndex.near(n.Geometry.(orb.Point), 12.5) {
 			continue
 		}
-		if r.Float64() < 0.12 {
+		if r.Float64() < 0.2 {
 			s.add(n.Geometry.(orb.Point), "gas", "combustible_gas", "ch4_lel,battery", n, 300)
 		}
 	}
 	for _, layer := range []string{"power_duct", "telecom_duct"} {
 		for _, d := range g.feats[layer] {
 			ls := d.Geometry.(orb.LineString)
-			if g.gasIndex.nearLine(ls[0], ls[1], 12.5) && r.Float64() < 0.3 {
+			if g.gasIndex.nearLine(ls[0], ls[1], 12.5) && r.Float64() < 0.4 {
 				s.add(mid(d), "gas", "combustible_gas", "ch4_lel,battery", d, 300)
 			}
 		}
@@ -164,7 +164,7 @@ func (g *gen) sensors() {
 		switch n.Props["kind"] {
 		case "manhole":
 			switch {
-			case n.Props["system"] == "combined" && i%4 == 0, i%17 == 0:
+			case n.Props["system"] == "combined" && i%4 == 0, i%11 == 0:
 				s.add(p, "drainage", "level_gauge", "level,battery", n, 300)
 			case n.Props["system"] == "sewage" && i%23 == 0:
 				s.add(p, "drainage", "h2s_detector", "h2s,ch4_lel,battery", n, 300)
