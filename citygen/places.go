@@ -112,6 +112,9 @@ func (g *gen) target(p orb.Point, kind, zh, en string, day, night int, b *buildi
 		props["building"] = b.f.ID
 	}
 	f := g.add("protective_target", p, props)
+	if kind == "residential" {
+		f.MinZoom = 14 // hundreds of housing blocks would bury the city view
+	}
 	g.targets = append(g.targets, f)
 	return f
 }
@@ -205,6 +208,9 @@ func (g *gen) hazard(p orb.Point, kind, zh, en, substance string, q float64) *la
 		props["quantity_t"] = q
 	}
 	f := g.add("hazard", p, props)
+	if kind == "restaurant" {
+		f.MinZoom = 15 // hundreds of restaurants would bury the city view
+	}
 	g.hazards = append(g.hazards, f)
 	return f
 }

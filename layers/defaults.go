@@ -114,7 +114,7 @@ func Default() *Catalog {
 			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "gas_station", "lpg_station", "regulator_station", "chemical_store", "restaurant", "construction_site"),
 				f("substance", String, "危险物质", "Substance"), f("quantity_t", Number, "存量(t)", "Quantity (t)")},
 			Style: Style{Color: "#dc2626", IconBy: "kind", Label: "name"}},
-		{ID: "sensor", Code: 24, Group: "monitoring", Title: Text{"监测点位", "Sensors"}, Geometry: Point, MinZoom: 12, MaxZoom: 16, Static: true,
+		{ID: "sensor", Code: 24, Group: "monitoring", Title: Text{"监测点位", "Sensors"}, Geometry: Point, MinZoom: 14, MaxZoom: 16, Static: true,
 			Fields: []Field{req(f("code", String, "设备编号", "Device id")), enum(req(f("domain", String, "行业", "Domain")), "gas", "water", "drainage", "heating", "bridge", "tunnel"),
 				req(f("kind", String, "类型", "Kind")), req(f("metrics", String, "监测指标", "Metrics")), req(f("asset", Number, "监测对象", "Asset")), req(f("asset_layer", String, "对象图层", "Asset layer")),
 				f("interval_s", Number, "上报周期(s)", "Interval (s)"), f("installed", String, "安装日期", "Installed")},

@@ -381,10 +381,10 @@ function showPopup(feature, lngLat) {
   row(t('layer'), layerTitle);
   for (const field of layer?.fields ?? []) {
     if (!(field.name in props)) continue;
-    row(title(field.title, field.name), formatValue(props[field.name]));
+    row(title(field.title, field.name), formatValue(props[field.name], field.name));
     delete props[field.name];
   }
-  for (const key of Object.keys(props).sort()) row(key, formatValue(props[key]));
+  for (const key of Object.keys(props).sort()) row(key, formatValue(props[key], key));
   root.append(table);
 
   closePopup();
@@ -395,9 +395,14 @@ function showPopup(feature, lngLat) {
   state.popup.on('close', () => { state.popup = null; });
 }
 
-function formatValue(v) {
+// Fields whose numbers are ids or years: shown as they are, never grouped
+// in thousands.
+const PLAIN_NUMBER = /^(asset|building|from_node|to_node|.*_year|installed)$/;
+
+function formatValue(v, name = '') {
   if (v === true) return t('yes');
   if (v === false) return t('no');
+  if (typeof v === 'number' && PLAIN_NUMBER.test(name)) return String(v);
   if (typeof v === 'number') {
     return v.toLocaleString(state.lang === 'en' ? 'en' : 'zh-CN', { maximumFractionDigits: 3 });
   }

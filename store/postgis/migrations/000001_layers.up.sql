@@ -370,7 +370,7 @@ INSERT INTO layer_version (layer) VALUES ('hazard');
 
 CREATE TABLE "sensor" (
     id bigint PRIMARY KEY CHECK (id > 0),
-    minzoom smallint NOT NULL DEFAULT 12 CHECK (minzoom BETWEEN 0 AND 24),
+    minzoom smallint NOT NULL DEFAULT 14 CHECK (minzoom BETWEEN 0 AND 24),
     geom geometry(Geometry, 4326) NOT NULL CHECK (GeometryType(geom) IN ('POINT') AND NOT ST_IsEmpty(geom)),
     "code" text NOT NULL,
     "domain" text NOT NULL,

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config is what onemap serve runs with. Flags override the environment
+// (ONEMAP_*), which overrides the defaults.
+type Config struct {
+	Addr       string
+	DataDir    string
+	City       string // a city directory; empty for the embedded sample city
+	DB         string // a PostgreSQL URL; empty for the embedded default
+	PublicURL  string
+	CacheMB    int
+	LogLevel   string
+	ShutdownIn time.Duration
+}
+
+// defaultConfig reads the environment over the defaults.
+func defaultConfig() Config {
+	c := Config{
+		Addr:       ":8080",
+		DataDir:    "onemap-data",
+		CacheMB:    128,
+		LogLevel:   "info",
+		ShutdownIn: 10 * time.Second,
+	}
+	env := func(name string, dst *string) {
+		if v, ok := os.LookupEnv(name); ok {
+			*dst = v
+		}
+	}
+	env("ONEMAP_ADDR", &c.Addr)
+	env("ONEMAP_DATA_DIR", &c.DataDir)
+	env("ONEMAP_CITY", &c.City)
+	env("DATABASE_URL", &c.DB)
+	env("ONEMAP_PUBLIC_URL", &c.PublicURL)
+	env("ONEMAP_LOG_LEVEL", &c.LogLevel)
+	if v, ok := os.LookupEnv("ONEMAP_CACHE_MB"); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			c.CacheMB = n
+		} else {
+			c.CacheMB = -1 // Validate names the problem
+		}
+	}
+	return c
+}
+
+func (c *Config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (ONEMAP_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for state that survives a restart (ONEMAP_DATA_DIR)")
+	fs.StringVar(&c.City, "city", c.City, "city directory to serve; empty serves the embedded sample city (ONEMAP_CITY)")
+	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL of a PostGIS database to serve from, postgres://user@host:port/db; empty serves from memory (DATABASE_URL)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
+	fs.IntVar(&c.CacheMB, "cache-mb", c.CacheMB, "tile cache size in MiB, 0 to disable (ONEMAP_CACHE_MB)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ONEMAP_LOG_LEVEL)")
+}
+
+// Validate checks the configuration and names the first problem.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("--addr is empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is empty"))
+	}
+	if c.CacheMB < 0 {
+		errs = append(errs, fmt.Errorf("--cache-mb (ONEMAP_CACHE_MB) must be a whole number ≥ 0"))
+	}
+	if c.DB != "" && c.City != "" {
+		errs = append(errs, errors.New("--city and --db exclude each other: load the city into the database with onemap load"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServer runs onemap serve on a free port, as a user would, and returns
+// its URL. The server stops when the test ends.
+func startServer(t testing.TB, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn"}, args...)
+		done <- run(ctx, args, pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server stopped with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not shut down within 15 s")
+		}
+	})
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		re := regexp.MustCompile(`http://\S+`)
+		for sc.Scan() {
+			if u := re.FindString(sc.Text()); u != "" {
+				urlc <- u
+				break
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case u := <-urlc:
+		return u
+	case err := <-done:
+		t.Fatalf("server exited before listening: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start within 30 s")
+	}
+	return ""
+}
+
+func TestServeSampleCity(t *testing.T) {
+	url := startServer(t)
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Status   string
+		Features int
+	}
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || health.Status != "ok" || health.Features < 10_000 {
+		t.Fatalf("healthz: %d %+v", resp.StatusCode, health)
+	}
+
+	// The style names this server for its tiles, glyphs and sprite.
+	resp, err = http.Get(url + "/style.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var style struct {
+		Version int
+		Glyphs  string
+		Sprite  string
+		Sources map[string]struct{ Tiles []string }
+	}
+	json.NewDecoder(resp.Body).Decode(&style)
+	resp.Body.Close()
+	if style.Version != 8 || !strings.HasPrefix(style.Glyphs, url) || !strings.HasPrefix(style.Sprite, url) {
+		t.Errorf("style: version %d glyphs %q sprite %q", style.Version, style.Glyphs, style.Sprite)
+	}
+	for name, src := range style.Sources {
+		for _, tu := range src.Tiles {
+			if !strings.HasPrefix(tu, url+"/tiles/") {
+				t.Errorf("source %s tiles at %q, not on this server", name, tu)
+			}
+		}
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"UnknownCommand", []string{"fly"}, `unknown command "fly"`},
+		{"BadFlag", []string{"serve", "--nope"}, "flag provided but not defined"},
+		{"BadLogLevel", []string{"serve", "--log-level", "loud"}, "--log-level"},
+		{"NegativeCache", []string{"serve", "--cache-mb", "-1"}, "--cache-mb"},
+		{"MissingCity", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--city", "/no/such/city"}, "city.json"},
+		{"BadScale", []string{"gen", "--scale", "0", "--out", t.TempDir()}, "--scale"},
+		{"StrayArgument", []string{"serve", "extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), tt.args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one that says %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/onemap/onemap/city"
+	"github.com/onemap/onemap/data"
+	"github.com/onemap/onemap/frontend"
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/server"
+	"github.com/onemap/onemap/store"
+	"github.com/onemap/onemap/store/memory"
+	"github.com/onemap/onemap/store/postgis"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("onemap serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	start := time.Now()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	cat := layers.Default()
+	st, err := openStore(ctx, cfg, cat, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info("store open", "city", st.Meta().Name, "took", time.Since(start).Round(time.Millisecond))
+
+	srv := server.New(server.Options{
+		Catalog:    cat,
+		Store:      st,
+		Frontend:   frontend.FS,
+		PublicURL:  cfg.PublicURL,
+		CacheBytes: cfg.CacheMB << 20,
+		Log:        log,
+		Version:    version,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
+	fmt.Fprintf(stdout, "onemap serving %s at http://%s\n", st.Meta().Name, displayAddr(ln.Addr()))
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownIn)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// openStore opens PostGIS when the configuration names a database, and
+// otherwise holds the city in memory.
+func openStore(ctx context.Context, cfg Config, cat *layers.Catalog, log *slog.Logger) (store.Store, error) {
+	if cfg.DB != "" {
+		return postgis.Open(ctx, cfg.DB, cat, log)
+	}
+	c, err := readCity(cfg.City, cat)
+	if err != nil {
+		return nil, err
+	}
+	return memory.New(c), nil
+}
+
+// readCity reads a city directory, or the embedded sample city when dir is empty.
+func readCity(dir string, cat *layers.Catalog) (*city.City, error) {
+	if dir != "" {
+		return city.ReadDir(dir, cat, city.Options{})
+	}
+	c, err := city.Read(data.SampleCity(), cat)
+	if err != nil {
+		return nil, fmt.Errorf("embedded sample city: %w", err)
+	}
+	return c, nil
+}
+
+// displayAddr turns a listening address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
