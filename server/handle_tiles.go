@@ -69,7 +69,7 @@ func (s *Server) handleTile(c echo.Context) error {
 	const mvtType = "application/vnd.mapbox-vector-tile"
 	if strings.Contains(c.Request().Header.Get("Accept-Encoding"), "gzip") {
 		h.Set("Content-Encoding", "gzip")
-		return c.Blob(http.StatusOK, mvtType, entry.Gzip)
+		return c.Blob(http.StatusOK, mvtType, entry.Gzip())
 	}
 	return c.Blob(http.StatusOK, mvtType, entry.Data)
 }

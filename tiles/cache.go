@@ -10,35 +10,44 @@ import (
 )
 
 // Entry is an encoded tile as the cache keeps it: the MVT bytes, the same
-// bytes gzipped once (so a hot tile is never compressed twice) and an ETag
+// bytes gzipped on the first request that asks for them (so a hot tile is
+// compressed once, and a tile nobody wants gzipped never is) and an ETag
 // derived from the content.
 type Entry struct {
 	Data []byte // nil for an empty tile
-	Gzip []byte
 	ETag string
+
+	gzipOnce sync.Once
+	gzip     []byte
 }
 
 // NewEntry builds the cache entry of an encoded tile.
 func NewEntry(data []byte) (*Entry, error) {
-	e := &Entry{Data: data}
 	h := fnv.New64a()
 	h.Write(data)
-	e.ETag = fmt.Sprintf(`"%016x"`, h.Sum64())
-	if len(data) > 0 {
+	return &Entry{Data: data, ETag: fmt.Sprintf(`"%016x"`, h.Sum64())}, nil
+}
+
+// Gzip returns the tile gzipped.
+func (e *Entry) Gzip() []byte {
+	e.gzipOnce.Do(func() {
+		if len(e.Data) == 0 {
+			return
+		}
 		var buf bytes.Buffer
 		// BestSpeed: on dense tiles the default level costs more CPU than
 		// encoding, for a few per cent of size.
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-		zw.Write(data)
-		if err := zw.Close(); err != nil {
-			return nil, fmt.Errorf("gzip tile: %w", err)
-		}
-		e.Gzip = buf.Bytes()
-	}
-	return e, nil
+		zw.Write(e.Data)
+		zw.Close() // writing to memory cannot fail
+		e.gzip = buf.Bytes()
+	})
+	return e.gzip
 }
 
-func (e *Entry) size() int { return len(e.Data) + len(e.Gzip) + len(e.ETag) + 64 }
+// size is what the entry holds, counting the gzipped form as if it were
+// made: most clients ask for it.
+func (e *Entry) size() int { return 2*len(e.Data) + len(e.ETag) + 64 }
 
 // Cache is a least-recently-used cache of encoded tiles bounded by the bytes
 // it holds. Keys name the layers, their versions and the tile, so a new

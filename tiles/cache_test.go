@@ -48,7 +48,7 @@ func TestEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(e.Gzip))
+	zr, err := gzip.NewReader(bytes.NewReader(e.Gzip()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestEntry(t *testing.T) {
 		t.Error("different tiles share an ETag")
 	}
 	empty, _ := NewEntry(nil)
-	if empty.Data != nil || empty.Gzip != nil || empty.ETag == "" {
+	if empty.Data != nil || empty.Gzip() != nil || empty.ETag == "" {
 		t.Errorf("empty entry = %+v", empty)
 	}
 }

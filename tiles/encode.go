@@ -8,8 +8,6 @@ import (
 	"github.com/onemap/onemap/layers"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
-	"github.com/paulmach/orb/encoding/mvt"
-	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/simplify"
 )
 
@@ -85,35 +83,28 @@ func (e *Encoder) Encode(ctx context.Context, ids []string, t Tile) ([]byte, err
 	}
 	p := newProjection(t)
 	query := t.Bound(float64(Buffer) / Extent)
-	var out mvt.Layers
+	var out []byte
 	for _, l := range ls {
-		ml := &mvt.Layer{Name: l.ID, Version: 2, Extent: Extent}
+		w := newLayerWriter(l.ID)
 		err := e.src.Features(ctx, l.ID, query, t.Z, func(f *layers.Feature) error {
-			g := p.geometry(f.Geometry, l.Geometry)
-			if g == nil {
-				return nil
+			if g := p.geometry(f.Geometry, l.Geometry); g != nil {
+				w.add(f.ID, f.Props, g)
 			}
-			ml.Features = append(ml.Features, &geojson.Feature{ID: f.ID, Geometry: g, Properties: f.Props})
 			return nil
 		})
 		if err != nil {
+			w.release()
 			return nil, fmt.Errorf("tile %s layer %s: %w", t, l.ID, err)
 		}
-		if len(ml.Features) > 0 {
-			out = append(out, ml)
+		if w.n > 0 {
+			out = w.appendTo(out)
 		}
+		w.release()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	b, err := mvt.Marshal(out)
-	if err != nil {
-		return nil, fmt.Errorf("tile %s: %w", t, err)
-	}
-	return b, nil
+	return out, nil
 }
 
 // projection maps longitude and latitude to the units of one tile and clips
@@ -124,6 +115,9 @@ type projection struct {
 	clipBox    orb.Bound // the tile and its buffer
 	tileBox    orb.Bound // the tile alone, for points
 	simplifier *simplify.DouglasPeuckerSimplifier
+	// scratch holds the last projected line; the geometry geometry returns
+	// is good until its next call, which is all the encoder needs.
+	scratch []orb.Point
 }
 
 func newProjection(t Tile) *projection {
@@ -152,7 +146,10 @@ func (p *projection) point(ll orb.Point) orb.Point {
 
 // points projects a run of points, dropping repeats that rounding made.
 func (p *projection) points(in []orb.Point) []orb.Point {
-	out := make([]orb.Point, 0, len(in))
+	return p.appendPoints(make([]orb.Point, 0, len(in)), in)
+}
+
+func (p *projection) appendPoints(out, in []orb.Point) []orb.Point {
 	for _, ll := range in {
 		q := p.point(ll)
 		if n := len(out); n > 0 && out[n-1] == q {
@@ -174,6 +171,19 @@ func (p *projection) geometry(g orb.Geometry, want layers.GeomType) orb.Geometry
 		}
 		return q
 	case orb.LineString:
+		// Most lines are short pipe segments that lie inside the tile and
+		// its buffer: project them into scratch space and be done.
+		pl := p.appendPoints(p.scratch[:0], g)
+		p.scratch = pl
+		if len(pl) < 2 {
+			return nil
+		}
+		if b := orb.LineString(pl).Bound(); p.clipBox.Contains(b.Min) && p.clipBox.Contains(b.Max) {
+			if p.simplifier != nil && len(pl) > 2 {
+				return p.simplifier.LineString(orb.LineString(pl))
+			}
+			return orb.LineString(pl)
+		}
 		return p.lines(orb.MultiLineString{g})
 	case orb.MultiLineString:
 		return p.lines(g)

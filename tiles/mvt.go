@@ -1,0 +1,285 @@
+package tiles
+
+import (
+	"encoding/binary"
+	"math"
+	"sync"
+
+	"github.com/paulmach/orb"
+)
+
+// The MVT (vector tile 2.1) protobuf, written by hand: a layer's features
+// go straight from tile coordinates to bytes, with each layer's keys and
+// values kept in dictionaries, and no intermediate message structs. Field
+// numbers are those of vector_tile.proto.
+const (
+	tileLayers = 3
+
+	layerName     = 1
+	layerFeatures = 2
+	layerKeys     = 3
+	layerValues   = 4
+	layerExtent   = 5
+	layerVersion  = 15
+
+	featureID       = 1
+	featureTags     = 2
+	featureType     = 3
+	featureGeometry = 4
+
+	valueString = 1
+	valueDouble = 3
+	valueSint   = 6
+	valueBool   = 7
+
+	geomPoint   = 1
+	geomLine    = 2
+	geomPolygon = 3
+
+	cmdMoveTo    = 1
+	cmdLineTo    = 2
+	cmdClosePath = 7
+
+	wireVarint = 0
+	wireBytes  = 2
+)
+
+// layerWriter builds one MVT layer.
+type layerWriter struct {
+	name     string
+	keys     []string
+	keyIndex map[string]uint32
+	values   []byte // the encoded Value messages, one after another
+	valueEnd []int  // where each value ends in values
+	strIndex map[string]uint32
+	numIndex map[float64]uint32
+	boolIdx  [2]int32 // index+1 of false and true, 0 when absent
+	features []byte
+	n        int
+
+	// scratch space reused for each feature
+	tags []uint32
+	geom []uint32
+	buf  []byte
+}
+
+// writers keeps layer writers with their dictionaries' memory between
+// tiles: a tile's garbage is most of its cost.
+var writers = sync.Pool{New: func() any {
+	return &layerWriter{keyIndex: map[string]uint32{}, strIndex: map[string]uint32{}, numIndex: map[float64]uint32{}}
+}}
+
+func newLayerWriter(name string) *layerWriter {
+	w := writers.Get().(*layerWriter)
+	w.name = name
+	return w
+}
+
+// release empties the writer and gives it back to the pool.
+func (w *layerWriter) release() {
+	w.keys = w.keys[:0]
+	clear(w.keyIndex)
+	clear(w.strIndex)
+	clear(w.numIndex)
+	w.values, w.valueEnd = w.values[:0], w.valueEnd[:0]
+	w.boolIdx = [2]int32{}
+	w.features = w.features[:0]
+	w.n = 0
+	writers.Put(w)
+}
+
+func (w *layerWriter) key(k string) uint32 {
+	if i, ok := w.keyIndex[k]; ok {
+		return i
+	}
+	i := uint32(len(w.keys))
+	w.keys = append(w.keys, k)
+	w.keyIndex[k] = i
+	return i
+}
+
+// value returns the index of v in the layer's values, adding it; ok is
+// false for a value MVT cannot hold (nil, nested objects).
+func (w *layerWriter) value(v any) (uint32, bool) {
+	switch v := v.(type) {
+	case string:
+		if i, ok := w.strIndex[v]; ok {
+			return i, true
+		}
+		w.values = appendTag(w.values, valueString, wireBytes)
+		w.values = binary.AppendUvarint(w.values, uint64(len(v)))
+		w.values = append(w.values, v...)
+		i := w.endValue()
+		w.strIndex[v] = i
+		return i, true
+	case float64:
+		if i, ok := w.numIndex[v]; ok {
+			return i, true
+		}
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			w.values = appendVarintField(w.values, valueSint, zigzag64(int64(v)))
+		} else {
+			w.values = appendTag(w.values, valueDouble, 1)
+			w.values = binary.LittleEndian.AppendUint64(w.values, math.Float64bits(v))
+		}
+		i := w.endValue()
+		w.numIndex[v] = i
+		return i, true
+	case int:
+		return w.value(float64(v))
+	case int64:
+		return w.value(float64(v))
+	case bool:
+		b := 0
+		if v {
+			b = 1
+		}
+		if w.boolIdx[b] == 0 {
+			w.values = appendVarintField(w.values, valueBool, uint64(b))
+			w.boolIdx[b] = int32(w.endValue()) + 1
+		}
+		return uint32(w.boolIdx[b] - 1), true
+	}
+	return 0, false
+}
+
+// endValue closes the value just appended and returns its index.
+func (w *layerWriter) endValue() uint32 {
+	w.valueEnd = append(w.valueEnd, len(w.values))
+	return uint32(len(w.valueEnd) - 1)
+}
+
+// add encodes one feature: its id, its attributes and its geometry, which
+// is in tile units already.
+func (w *layerWriter) add(id uint64, props map[string]any, g orb.Geometry) {
+	w.tags = w.tags[:0]
+	for k, v := range props {
+		vi, ok := w.value(v)
+		if !ok {
+			continue
+		}
+		w.tags = append(w.tags, w.key(k), vi)
+	}
+	w.geom = w.geom[:0]
+	typ := uint64(0)
+	var cx, cy int32
+	moveTo := func(p orb.Point) {
+		x, y := int32(p[0]), int32(p[1])
+		w.geom = append(w.geom, command(cmdMoveTo, 1), zigzag32(x-cx), zigzag32(y-cy))
+		cx, cy = x, y
+	}
+	lineTo := func(ps []orb.Point) {
+		w.geom = append(w.geom, command(cmdLineTo, len(ps)))
+		for _, p := range ps {
+			x, y := int32(p[0]), int32(p[1])
+			w.geom = append(w.geom, zigzag32(x-cx), zigzag32(y-cy))
+			cx, cy = x, y
+		}
+	}
+	line := func(ls orb.LineString) {
+		moveTo(ls[0])
+		lineTo(ls[1:])
+	}
+	ring := func(r orb.Ring) {
+		moveTo(r[0])
+		end := len(r)
+		if r[0] == r[end-1] {
+			end--
+		}
+		lineTo(r[1:end])
+		w.geom = append(w.geom, command(cmdClosePath, 1))
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		typ = geomPoint
+		moveTo(g)
+	case orb.LineString:
+		typ = geomLine
+		line(g)
+	case orb.MultiLineString:
+		typ = geomLine
+		for _, ls := range g {
+			line(ls)
+		}
+	case orb.Polygon:
+		typ = geomPolygon
+		for _, r := range g {
+			ring(r)
+		}
+	case orb.MultiPolygon:
+		typ = geomPolygon
+		for _, p := range g {
+			for _, r := range p {
+				ring(r)
+			}
+		}
+	default:
+		return
+	}
+	b := w.buf[:0]
+	b = appendVarintField(b, featureID, id)
+	b = appendPacked(b, featureTags, w.tags)
+	b = appendVarintField(b, featureType, typ)
+	b = appendPacked(b, featureGeometry, w.geom)
+	w.buf = b
+	w.features = appendBytesField(w.features, layerFeatures, b)
+	w.n++
+}
+
+// appendTo appends the layer as a field of a Tile message.
+func (w *layerWriter) appendTo(tile []byte) []byte {
+	var l []byte
+	l = appendVarintField(l, layerVersion, 2)
+	l = appendBytesField(l, layerName, []byte(w.name))
+	l = append(l, w.features...)
+	for _, k := range w.keys {
+		l = appendBytesField(l, layerKeys, []byte(k))
+	}
+	start := 0
+	for _, end := range w.valueEnd {
+		l = appendBytesField(l, layerValues, w.values[start:end])
+		start = end
+	}
+	l = appendVarintField(l, layerExtent, Extent)
+	return appendBytesField(tile, tileLayers, l)
+}
+
+func command(id, count int) uint32 { return uint32(id&7) | uint32(count)<<3 }
+
+func zigzag32(v int32) uint32 { return uint32((v << 1) ^ (v >> 31)) }
+
+func zigzag64(v int64) uint64 { return uint64((v << 1) ^ (v >> 63)) }
+
+func appendTag(b []byte, field, wire int) []byte {
+	return binary.AppendUvarint(b, uint64(field<<3|wire))
+}
+
+func appendVarintField(b []byte, field int, v uint64) []byte {
+	return binary.AppendUvarint(appendTag(b, field, wireVarint), v)
+}
+
+func appendBytesField(b []byte, field int, v []byte) []byte {
+	b = binary.AppendUvarint(appendTag(b, field, wireBytes), uint64(len(v)))
+	return append(b, v...)
+}
+
+func appendPacked(b []byte, field int, vs []uint32) []byte {
+	n := 0
+	for _, v := range vs {
+		n += uvarintLen(uint64(v))
+	}
+	b = binary.AppendUvarint(appendTag(b, field, wireBytes), uint64(n))
+	for _, v := range vs {
+		b = binary.AppendUvarint(b, uint64(v))
+	}
+	return b
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
