@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,14 +47,28 @@ func (s *Server) handleTile(c echo.Context) error {
 
 	entry, ok := s.cache.Get(key.String())
 	if !ok {
-		data, err := s.enc.Encode(c.Request().Context(), names, t)
+		// Many clients ask for the same new tile at once (a big screen
+		// and its neighbours after a restart): encode it once.
+		v, err, _ := s.encoding.Do(key.String(), func() (any, error) {
+			// Not the first asker's context: its leaving must not fail
+			// the others waiting for the same tile.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), s.opt.RequestTimeout)
+			defer cancel()
+			data, err := s.enc.Encode(ctx, names, t)
+			if err != nil {
+				return nil, err
+			}
+			e, err := tiles.NewEntry(data)
+			if err != nil {
+				return nil, err
+			}
+			s.cache.Put(key.String(), e)
+			return e, nil
+		})
 		if err != nil {
 			return err
 		}
-		if entry, err = tiles.NewEntry(data); err != nil {
-			return err
-		}
-		s.cache.Put(key.String(), entry)
+		entry = v.(*tiles.Entry)
 	}
 
 	h := c.Response().Header()

@@ -14,6 +14,7 @@ import (
 	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
+	"golang.org/x/sync/singleflight"
 )
 
 // Options configure a Server.
@@ -44,6 +45,8 @@ type Server struct {
 	// networks are the pipe graphs, rebuilt when their layers change.
 	networks *spatial.Networks
 	cache    *tiles.Cache
+	// encoding holds the tiles being encoded, so each is encoded once.
+	encoding singleflight.Group
 	log      *slog.Logger
 	echo     *echo.Echo
 }
