@@ -235,7 +235,9 @@ func TestTornTail(t *testing.T) {
 			}
 			return b
 		}},
-		{"SmallLengthGarbage", func(uint64) []byte { return []byte{1, 2, 3, 4, 5, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 'a', 'b', 'c', 'd', 'e'} }},
+		{"SmallLengthGarbage", func(uint64) []byte {
+			return []byte{1, 2, 3, 4, 5, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0, 0, 'a', 'b', 'c', 'd', 'e'}
+		}},
 		{"HoleInLastWrite", func(next uint64) []byte {
 			// A whole write of five records reached the file except for a
 			// damaged second record, as a power loss can leave it.
