@@ -14,6 +14,8 @@
 // LSN, its place in the write it was part of, and a CRC-32C, so a write torn by
 // a crash is found on Open and cut off, while damage to data that had already
 // been acknowledged is reported as a *CorruptError and never silently dropped.
+// One case cannot be told apart: damage confined to the very last write looks
+// like a torn write, and is cut off like one.
 //
 // The package knows nothing of what the records mean, and it does not take
 // snapshots: a caller that has saved its state up to some LSN calls Truncate to

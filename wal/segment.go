@@ -100,6 +100,9 @@ func checkTail(f *os.File, seg segment, off, size int64, lsn uint64, reason erro
 	if _, err := f.ReadAt(rest, off); err != nil && err != io.EOF {
 		return fmt.Errorf("wal: recover %s: %w", seg.path, err)
 	}
+	if len(rest) == 0 {
+		return nil
+	}
 	if i := findLaterWrite(rest[1:], lsn); i >= 0 {
 		return &CorruptError{
 			Segment: seg.path,

@@ -14,7 +14,9 @@ import (
 
 // Defaults for Options left at zero.
 const (
+	// DefaultSegmentSize is the size at which a new segment is started: 64 MiB.
 	DefaultSegmentSize = 64 << 20
+	// DefaultGroupWindow is how long a commit waits for concurrent appenders: 2 ms.
 	DefaultGroupWindow = 2 * time.Millisecond
 )
 

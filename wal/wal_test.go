@@ -507,3 +507,54 @@ func TestSegmentNames(t *testing.T) {
 		t.Fatal("a badly named segment was accepted")
 	}
 }
+
+func TestReplayWhileAppending(t *testing.T) {
+	l := openLog(t, t.TempDir(), Options{NoSync: true, SegmentSize: 4096})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			if _, err := l.Append(context.Background(), []byte(fmt.Sprintf("r%d", i)), []byte(fmt.Sprintf("s%d", i))); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 20 {
+		var n uint64
+		if err := l.Replay(1, func(lsn uint64, rec []byte) error {
+			n++
+			want := fmt.Sprintf("r%d", (lsn-1)/2)
+			if lsn%2 == 0 {
+				want = fmt.Sprintf("s%d", (lsn-1)/2)
+			}
+			if lsn != n || string(rec) != want {
+				return fmt.Errorf("lsn %d %q, want lsn %d %q", lsn, rec, n, want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n%2 != 0 {
+			t.Fatalf("replay saw half an append: %d records", n)
+		}
+	}
+	<-done
+}
+
+func TestEmptyLastSegment(t *testing.T) {
+	// A crash right after a new segment was created leaves it empty.
+	dir := t.TempDir()
+	l := openLog(t, dir, Options{SegmentSize: 1024})
+	want := fill(t, l, 20, 3)
+	next := l.LastLSN() + 1
+	l.Close()
+	if err := os.WriteFile(segmentPath(dir, next), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l = openLog(t, dir, Options{SegmentSize: 1024})
+	checkEntries(t, replayAll(t, l, 1), want)
+	if lsn := appendStrings(t, l, "next"); lsn != next {
+		t.Fatalf("LSN = %d, want %d", lsn, next)
+	}
+}
