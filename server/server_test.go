@@ -247,3 +247,50 @@ func TestHealthAndFrontend(t *testing.T) {
 		t.Errorf("/ = %d %q", r.StatusCode, b)
 	}
 }
+
+func TestStyleGlyphsSprite(t *testing.T) {
+	ts := testServer(t)
+	for _, lang := range []string{"", "?lang=en"} {
+		resp := get(t, ts.URL+"/style.json"+lang)
+		var st struct {
+			Version int
+			Glyphs  string
+			Sprite  string
+			Layers  []struct{ ID string }
+		}
+		if err := json.Unmarshal(body(t, resp), &st); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("style%s: %d %v", lang, resp.StatusCode, err)
+		}
+		if st.Version != 8 || st.Glyphs != ts.URL+"/fonts/{fontstack}/{range}.pbf" || st.Sprite != ts.URL+"/sprite" || len(st.Layers) < 20 {
+			t.Errorf("style%s: version %d glyphs %q sprite %q, %d layers", lang, st.Version, st.Glyphs, st.Sprite, len(st.Layers))
+		}
+	}
+	for path, ct := range map[string]string{
+		"/fonts/" + strings.ReplaceAll(tiles.FontRegular, " ", "%20") + "/0-255.pbf":       "application/x-protobuf",
+		"/fonts/" + strings.ReplaceAll(tiles.FontRegular, " ", "%20") + "/19968-20223.pbf": "application/x-protobuf", // CJK: drawn by the browser, answered empty
+		"/sprite.json":    "application/json",
+		"/sprite@2x.json": "application/json",
+		"/sprite.png":     "image/png",
+		"/sprite@2x.png":  "image/png",
+	} {
+		resp := get(t, ts.URL+path)
+		if b := body(t, resp); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), ct) || (len(b) == 0 && !strings.Contains(path, "19968")) {
+			t.Errorf("%s: %d %q, %d bytes", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(b))
+		}
+	}
+	for path, want := range map[string]int{
+		"/style.json?lang=fr":                 400,
+		"/fonts/Comic%20Sans/0-255.pbf":       404,
+		"/fonts/Go%20Regular/0-99.pbf":        400,
+		"/fonts/Go%20Regular/5-260.pbf":       400,
+		"/fonts/Go%20Regular/65536-65791.pbf": 400,
+		"/fonts/Go%20Regular/a-b.pbf":         400,
+	} {
+		resp := get(t, ts.URL+path)
+		var e struct{ Error struct{ Code string } }
+		json.Unmarshal(body(t, resp), &e)
+		if resp.StatusCode != want || e.Error.Code == "" {
+			t.Errorf("%s: %d %q, want %d with a code", path, resp.StatusCode, e.Error.Code, want)
+		}
+	}
+}

@@ -213,6 +213,34 @@ func TestBrowserMap(t *testing.T) {
 		screenshot(t, ctx, "popup.png")
 	})
 
+	t.Run("English", func(t *testing.T) {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang-switch"))); err != nil {
+			t.Fatal(err)
+		}
+		// The legend speaks English and the map draws its labels from name_en.
+		eval[bool](t, ctx, `new Promise(r => { const m = window.onemap.map; const done = () => m.isStyleLoaded() && m.areTilesLoaded() ? r(true) : m.once("idle", done); m.once("styledata", () => m.once("idle", () => r(true))); })`)
+		title, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("legend-title")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(title, "City") {
+			t.Errorf("legend title %q, want English", title)
+		}
+		labels := eval[[]string](t, ctx, `(() => {
+			const m = window.onemap.map;
+			return m.queryRenderedFeatures().filter(f => f.layer.type === "symbol" && f.properties.name_en)
+				.slice(0, 50).map(f => JSON.stringify(m.getLayoutProperty(f.layer.id, "text-field")));
+		})()`)
+		english := false
+		for _, l := range labels {
+			english = english || strings.Contains(l, "name_en")
+		}
+		if len(labels) == 0 || !english {
+			t.Errorf("no label drawn from name_en: %v", labels)
+		}
+		screenshot(t, ctx, "english.png")
+	})
+
 	if bad := failed.list(); len(bad) > 0 {
 		t.Errorf("failed requests: %v", bad)
 	}
