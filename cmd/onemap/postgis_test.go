@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemap/onemap/store/postgis/pgtest"
 	"github.com/onemap/onemap/tiles"
 	"github.com/paulmach/orb"
@@ -83,6 +85,54 @@ func TestLoadAndServePostGIS(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEditInvalidatesTiles edits a pipe in the database as another GIS tool
+// would, and finds the served tile and its ETag changed.
+func TestEditInvalidatesTiles(t *testing.T) {
+	db := pgtest.URL(t)
+	if err := run(context.Background(), []string{"load", "--db", db, "--quiet"}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	url := startServer(t, "--db", db)
+	conn, err := pgx.Connect(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var id int64
+	var lon, lat float64
+	if err := conn.QueryRow(context.Background(), `SELECT id, ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)) FROM gas_pipe ORDER BY id LIMIT 1`).Scan(&id, &lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	p := orb.Point{lon, lat}
+	tileURL := url + "/tiles/gas_pipe/16/" + strings.TrimPrefix(tiles.Covering(orb.Bound{Min: p, Max: p}, 16)[0].String(), "16/") + ".mvt"
+	etag := func() string {
+		resp, err := http.Get(tileURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", tileURL, resp.StatusCode)
+		}
+		return resp.Header.Get("ETag")
+	}
+	before := etag()
+	if before != etag() {
+		t.Fatal("the ETag changes with nothing edited")
+	}
+	if _, err := conn.Exec(context.Background(), `UPDATE gas_pipe SET diameter_mm = diameter_mm + 1 WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for etag() == before {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the tile did not change within 10 s of the edit")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("tile changed %v after the edit", time.Since(start).Round(time.Millisecond))
 }
 
 func TestLoadErrors(t *testing.T) {
