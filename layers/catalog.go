@@ -95,6 +95,9 @@ type Layer struct {
 	// Nodes names the node layer that a network layer's from_node and
 	// to_node refer to; empty for layers that are not network edges.
 	Nodes string `json:"nodes,omitempty"`
+	// Derived layers are computed by onemap from other layers (an analysis
+	// drawn as a layer); no store keeps them.
+	Derived bool `json:"derived,omitempty"`
 }
 
 // Field returns the layer's field with the given name.

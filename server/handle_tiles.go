@@ -40,7 +40,7 @@ func (s *Server) handleTile(c echo.Context) error {
 		}
 		key.WriteString(l.ID)
 		key.WriteByte('@')
-		key.WriteString(strconv.FormatUint(s.store.Version(l.ID), 10))
+		key.WriteString(strconv.FormatUint(s.enc.Version(l.ID), 10))
 	}
 	key.WriteByte('/')
 	key.WriteString(t.String())
@@ -100,7 +100,7 @@ func (s *Server) handleTileJSON(c echo.Context) error {
 		return err
 	}
 	m := s.store.Meta()
-	tj := tiles.NewTileJSON(l, s.baseURL(c), strconv.FormatUint(s.store.Version(l.ID), 10), m.Bounds, m.Center, m.Zoom)
+	tj := tiles.NewTileJSON(l, s.baseURL(c), strconv.FormatUint(s.enc.Version(l.ID), 10), m.Bounds, m.Center, m.Zoom)
 	return c.JSON(http.StatusOK, tj)
 }
 

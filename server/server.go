@@ -68,6 +68,9 @@ func New(o Options) *Server {
 		cache:    tiles.NewCache(o.CacheBytes),
 		log:      o.Log,
 	}
+	if adj, err := spatial.NewAdjacentSpaceLayer(o.Catalog, o.Store, 15, s.now); err == nil {
+		s.enc.With(adj.LayerID(), adj)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(o.Log)

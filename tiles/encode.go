@@ -54,18 +54,36 @@ func Tolerance(z int) float64 {
 type Encoder struct {
 	cat *layers.Catalog
 	src Source
+	// own are sources of single layers that the store does not hold, such
+	// as the derived layers of analyses.
+	own map[string]Source
 }
 
 // NewEncoder returns an encoder of the catalog's layers read from src.
 func NewEncoder(cat *layers.Catalog, src Source) *Encoder {
-	return &Encoder{cat: cat, src: src}
+	return &Encoder{cat: cat, src: src, own: map[string]Source{}}
+}
+
+// With makes the encoder read one layer from its own source. Call it
+// before the encoder is used.
+func (e *Encoder) With(layer string, src Source) *Encoder {
+	e.own[layer] = src
+	return e
+}
+
+// Version returns the data version of a layer, from whichever source holds it.
+func (e *Encoder) Version(layer string) uint64 {
+	if s, ok := e.own[layer]; ok {
+		return s.Version(layer)
+	}
+	return e.src.Version(layer)
 }
 
 // Encode returns tile t of the named layers as an uncompressed MVT, one MVT
 // layer per catalog layer in the order given. Layers outside their zoom range
 // are left out. It returns nil for a tile with no features.
 func (e *Encoder) Encode(ctx context.Context, ids []string, t Tile) ([]byte, error) {
-	ls := make([]*layers.Layer, 0, len(ids))
+	var ls []*layers.Layer
 	for _, id := range ids {
 		l, err := e.cat.Layer(id)
 		if err != nil {
@@ -78,15 +96,46 @@ func (e *Encoder) Encode(ctx context.Context, ids []string, t Tile) ([]byte, err
 	if len(ls) == 0 {
 		return nil, ctx.Err()
 	}
-	if r, ok := e.src.(Renderer); ok {
-		return r.RenderTile(ctx, ls, t)
+	// A Tile message is a list of layers, so tiles made apart and joined
+	// are one tile: the store's layers (in SQL where it can) and then
+	// the encoder's own.
+	var base, own []*layers.Layer
+	for _, l := range ls {
+		if _, ok := e.own[l.ID]; ok {
+			own = append(own, l)
+		} else {
+			base = append(base, l)
+		}
+	}
+	var out []byte
+	if r, ok := e.src.(Renderer); ok && len(base) > 0 {
+		b, err := r.RenderTile(ctx, base, t)
+		if err != nil {
+			return nil, err
+		}
+		out, base = b, nil
+	}
+	out, err := e.encode(ctx, out, append(base, own...), t)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
+}
+
+// encode appends the layers, encoded in Go, to a tile.
+func (e *Encoder) encode(ctx context.Context, out []byte, ls []*layers.Layer, t Tile) ([]byte, error) {
+	if len(ls) == 0 {
+		return out, nil
 	}
 	p := newProjection(t)
 	query := t.Bound(float64(Buffer) / Extent)
-	var out []byte
 	for _, l := range ls {
+		src := e.src
+		if s, ok := e.own[l.ID]; ok {
+			src = s
+		}
 		w := newLayerWriter(l.ID)
-		err := e.src.Features(ctx, l.ID, query, t.Z, func(f *layers.Feature) error {
+		err := src.Features(ctx, l.ID, query, t.Z, func(f *layers.Feature) error {
 			if g := p.geometry(f.Geometry, l.Geometry); g != nil {
 				w.add(f.ID, f.Props, g)
 			}

@@ -32,6 +32,9 @@ func (s *Store) Nearby(ctx context.Context, from orb.Geometry, radius float64, l
 		if err != nil {
 			return nil, err
 		}
+		if l.Derived {
+			continue
+		}
 		rows, err := s.pool.Query(ctx, `WITH q AS (SELECT ST_SetSRID(ST_GeomFromWKB($1), 4326) AS g)
 			SELECT `+s.selects[id]+`, ST_Distance(geom::geography, q.g::geography) AS d,
 				ST_AsBinary(ST_ClosestPoint(geom, q.g))

@@ -228,6 +228,9 @@ func (s *Store) Features(ctx context.Context, layer string, b orb.Bound, z int, 
 	if err != nil {
 		return err
 	}
+	if l.Derived {
+		return nil // computed elsewhere, never stored
+	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT `+s.selects[layer]+` FROM `+qi(layer)+
@@ -263,6 +266,9 @@ func (s *Store) Feature(ctx context.Context, id uint64) (*layers.Feature, error)
 		order = append([]*layers.Layer{l}, order...)
 	}
 	for _, l := range order {
+		if l.Derived {
+			continue
+		}
 		rows, err := s.pool.Query(ctx, `SELECT `+s.selects[l.ID]+` FROM `+qi(l.ID)+` WHERE id = $1`, int64(id))
 		if err != nil {
 			return nil, fmt.Errorf("postgis: feature %d: %w", id, err)

@@ -84,6 +84,9 @@ func tableDDL(l *layers.Layer) string {
 func loadOrder(cat *layers.Catalog) []*layers.Layer {
 	var first, rest []*layers.Layer
 	for _, l := range cat.Layers() {
+		if l.Derived {
+			continue // computed, not stored
+		}
 		if isNodeLayer(cat, l.ID) {
 			first = append(first, l)
 		} else {

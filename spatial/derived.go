@@ -1,0 +1,135 @@
+package spatial
+
+import (
+	"context"
+	"hash/fnv"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/onemap/onemap/layers"
+	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
+)
+
+// AdjacentSpaceLayer is the derived layer gas_adjacent_space: a point per
+// underground space within 12.5 m of a gas pipe, where gas from the pipe
+// would reach it, with whether a gas sensor watches it and its risk. It is
+// computed from the city when first asked for and again after any layer it
+// is made from changes.
+type AdjacentSpaceLayer struct {
+	cat            *layers.Catalog
+	src            VersionedSource
+	layer          *layers.Layer
+	sensorDistance float64
+	now            func() time.Time
+
+	mu      sync.Mutex
+	inputs  uint64 // a hash of the versions of the layers it was made from
+	version uint64
+	tree    rtree.RTreeGN[float64, *layers.Feature]
+	count   int
+}
+
+// AdjacentSpaceLayerID is the id of the derived layer in the catalog.
+const AdjacentSpaceLayerID = "gas_adjacent_space"
+
+// NewAdjacentSpaceLayer returns the derived layer over src. A space counts
+// as watched when a gas sensor is on it or within sensorDistance metres.
+func NewAdjacentSpaceLayer(cat *layers.Catalog, src VersionedSource, sensorDistance float64, now func() time.Time) (*AdjacentSpaceLayer, error) {
+	l, err := cat.Layer(AdjacentSpaceLayerID)
+	if err != nil {
+		return nil, err
+	}
+	return &AdjacentSpaceLayer{cat: cat, src: src, layer: l, sensorDistance: sensorDistance, now: now}, nil
+}
+
+// inputVersions hashes the versions of the layers the analysis reads.
+func (a *AdjacentSpaceLayer) inputVersions() uint64 {
+	h := fnv.New64a()
+	for _, l := range append([]string{"gas_pipe", "sensor"}, AdjacentLayers...) {
+		h.Write(strconv.AppendUint(nil, a.src.Version(l), 10))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// refresh recomputes the layer if what it is made from has changed.
+func (a *AdjacentSpaceLayer) refresh(ctx context.Context) error {
+	in := a.inputVersions()
+	if a.version != 0 && in == a.inputs {
+		return nil
+	}
+	spaces, err := AdjacentSpaces(ctx, a.src, world, GasDistance, a.sensorDistance, a.now().Year())
+	if err != nil {
+		return err
+	}
+	var tree rtree.RTreeGN[float64, *layers.Feature]
+	for i, s := range spaces {
+		status := "unmonitored"
+		props := map[string]any{
+			"space": float64(s.Space.ID), "space_layer": s.Space.Layer, "distance_m": round2(s.Distance),
+			"pipe": float64(s.Pipe.ID), "people": s.People, "risk": s.Risk,
+		}
+		if s.Sensor != nil {
+			status = "monitored"
+			props["sensor"] = float64(s.Sensor.ID)
+		}
+		props["status"] = status
+		if k, ok := s.Space.Props["kind"].(string); ok {
+			props["kind"] = k
+		} else if k, ok := s.Space.Props["compartment"].(string); ok {
+			props["kind"] = k
+		}
+		if pc, ok := s.Pipe.Props["pressure_class"].(string); ok {
+			props["pressure_class"] = pc
+		}
+		f := &layers.Feature{ID: layers.MakeID(a.layer.Code, uint64(i+1)), Layer: a.layer.ID, Geometry: s.Closest, MinZoom: uint8(a.layer.MinZoom), Props: props}
+		tree.Insert(s.Closest, s.Closest, f)
+	}
+	a.tree, a.count, a.inputs = tree, len(spaces), in
+	a.version++
+	return nil
+}
+
+func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+// Features calls fn for the derived features in b.
+func (a *AdjacentSpaceLayer) Features(ctx context.Context, layer string, b orb.Bound, z int, fn func(*layers.Feature) error) error {
+	if layer != a.layer.ID || z < a.layer.MinZoom {
+		return nil
+	}
+	a.mu.Lock()
+	if err := a.refresh(ctx); err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	tree := a.tree
+	a.mu.Unlock()
+	var err error
+	tree.Search(b.Min, b.Max, func(_, _ [2]float64, f *layers.Feature) bool {
+		err = fn(f)
+		return err == nil
+	})
+	return err
+}
+
+// Version changes whenever the layer's inputs have changed.
+func (a *AdjacentSpaceLayer) Version(string) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.version == 0 || a.inputVersions() != a.inputs {
+		return a.version + 1 // what the next refresh will be
+	}
+	return a.version
+}
+
+// LayerID is the id of the layer it makes.
+func (a *AdjacentSpaceLayer) LayerID() string { return a.layer.ID }
+
+// Count is the number of features, once computed.
+func (a *AdjacentSpaceLayer) Count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.count
+}
