@@ -91,7 +91,7 @@ func (t Transition) HealthChanged() bool { return t.PrevHealth != t.Health }
 
 // State is the alarm state of one (sensor, metric). Its zero value is a
 // sensor never heard from, at level 0. Times are kept as Unix milliseconds,
-// which keeps a State at 56 bytes.
+// which keeps a State at 64 bytes.
 type State struct {
 	last       int64   // time of the last applied reading
 	since      int64   // start of the breach of the pending level
@@ -217,10 +217,10 @@ func (r *Rule) inHours(th *Threshold, t int64) bool {
 // alarm level as it was; a value resting at the instrument's lower bound
 // (0 %LEL, no rain) is never called stuck. A reading on an offline sensor
 // brings it back online.
-func (r *Rule) Evaluate(s *State, v Reading, attrs map[string]float64) Transition {
+func (r *Rule) Evaluate(s *State, v Reading, attrs map[string]float64) (tr Transition) {
 	t := v.Time.UnixMilli()
 	prevHealth := s.Health()
-	tr := Transition{From: Level(s.level), To: Level(s.level), Reading: v, PrevHealth: prevHealth, Health: prevHealth}
+	tr = Transition{From: Level(s.level), To: Level(s.level), Reading: v, PrevHealth: prevHealth, Health: prevHealth}
 	seen := s.flags&flagSeen != 0
 	if seen && t <= s.last {
 		tr.Kind = Ignored
@@ -298,8 +298,9 @@ func (r *Rule) Evaluate(s *State, v Reading, attrs map[string]float64) Transitio
 		case worse(b, p):
 			s.pending, s.since = level8(b), t
 		case worse(p, b):
-			// b was breached at least as long as p was: keep the start.
-			s.pending = level8(b)
+			// Back from a more severe breach: b has been breached since the
+			// whole breach began (exactly so when b is the least severe level).
+			s.pending, s.since = level8(b), s.since0
 		}
 		// Raise to the most severe level at most b whose breach has lasted
 		// its duration. b itself is timed from since; less severe levels,
@@ -340,6 +341,13 @@ func (r *Rule) Evaluate(s *State, v Reading, attrs map[string]float64) Transitio
 					continue
 				}
 				if th.When != "" && attrs[th.When] == 0 {
+					continue
+				}
+				if !r.inHours(th, t) {
+					if th.Level == c {
+						h = c // outside its hours a level neither rises nor clears
+						break
+					}
 					continue
 				}
 				hy := r.Hysteresis

@@ -1,0 +1,200 @@
+package live
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseRulesErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		line       int
+		reason     string
+	}{
+		{"Empty", "", 1, "empty"},
+		{"Syntax", "{\n\"rules\": [\n{\"metric\": \"o2\",,}\n]}", 3, "invalid character"},
+		{"Truncated", "{\n\"rules\": [\n{\"metric\": \"o2\"", 3, "unexpected end"},
+		{"NoRules", `{}`, 1, "no \"rules\""},
+		{"UnknownTopField", "{\n\"rules\": [],\n\"ruels\": []\n}", 3, `unknown field "ruels"`},
+		{"UnknownField", "{\"rules\": [\n{\"metric\": \"o2\",\n\"levels\": [],\n\"hysterisis\": 1}\n]}", 4, `unknown field "hysterisis"`},
+		{"UnknownLevelField", "{\"rules\": [\n{\"metric\": \"o2\", \"levels\": [\n{\"level\": 1,\n \"hi\": 3}]}]}", 4, `unknown field "hi"`},
+		{"WrongType", "{\"rules\": [\n{\"metric\": \"o2\",\n\"hysteresis\": \"1\"}]}", 3, "hysteresis"},
+		{"UnknownMetric", "{\"rules\": [\n{\"metric\": \"o2\", \"levels\": []},\n{\"metric\": \"co2\",\n\"levels\": []}]}", 3, `unknown metric "co2"`},
+		{"NoMetric", "{\"rules\": [\n{\"levels\": []}]}", 2, "without a metric"},
+		{"LevelsOutOfOrder", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 1, \"high\": 20},\n{\"level\": 2, \"high\": 10}]}]}", 4, "out of order"},
+		{"ThresholdsOutOfOrder", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 3, \"high\": 5},\n{\"level\": 2, \"high\": 4}]}]}", 4, "out of order: level 2 high 4 is below level 3's 5"},
+		{"LowOutOfOrder", "{\"rules\": [\n{\"metric\": \"o2\", \"levels\": [\n{\"level\": 3, \"low\": 18},\n\n{\"level\": 2, \"low\": 19}]}]}", 5, "low 19 is above"},
+		{"DuplicateLevel", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 2, \"high\": 5},\n{\"level\": 2, \"high\": 10}]}]}", 4, "out of order"},
+		{"LevelRange", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 5, \"high\": 5}]}]}", 3, "outside 1…4"},
+		{"EmptyLevel", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 1}]}]}", 3, "no high, low, drop or rise"},
+		{"NegativeHysteresis", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [],\n\"hysteresis\": -1}]}", 3, "hysteresis -1 is negative"},
+		{"NegativeDuration", "{\"rules\": [\n{\"metric\": \"h2s\",\n\"duration_s\": -5}]}", 3, "duration_s -5 is negative"},
+		{"RateWithoutWindow", "{\"rules\": [\n{\"metric\": \"pressure\", \"levels\": [\n{\"level\": 1, \"drop\": 0.1}]}]}", 3, "without rate_window_s"},
+		{"BadUnit", "{\"rules\": [\n{\"metric\": \"pressure\",\n\"unit\": \"bar\"}]}", 3, `not measured in "bar"`},
+		{"BadRelative", "{\"rules\": [\n{\"metric\": \"strain\", \"relative_to\": \"x\",\n\"relative\": \"ratio\"}]}", 3, `unknown relative "ratio"`},
+		{"RelativeWithoutAttribute", "{\"rules\": [\n{\"metric\": \"strain\",\n\"relative\": \"percent\"}]}", 3, "without relative_to"},
+		{"BadHours", "{\"rules\": [\n{\"metric\": \"leak_noise\", \"levels\": [\n{\"level\": 3, \"high\": 35, \"hours\": [2, 25]}]}]}", 3, "hours"},
+		{"BadInstrument", "{\"rules\": [\n{\"metric\": \"o2\",\n\"instrument\": [30, 10]}]}", 3, "instrument range"},
+		{"KindWithoutLayer", "{\"rules\": [\n{\"metric\": \"o2\",\n\"kind\": \"x\"}]}", 3, "kind without a layer"},
+		{"DuplicateBase", "{\"rules\": [\n{\"metric\": \"o2\"},\n{\"metric\": \"o2\"}]}", 3, `duplicate rule for metric "o2" (first at line 2)`},
+		{"DuplicateOverride", "{\"rules\": [\n{\"metric\": \"ch4_lel\", \"layer\": \"hazard\", \"kind\": \"restaurant\"},\n{\"metric\": \"h2s\"},\n\n{\"metric\": \"ch4_lel\", \"layer\": \"hazard\", \"kind\": \"restaurant\"}]}", 5, "duplicate rule for metric \"ch4_lel\" on hazard/restaurant (first at line 2)"},
+		{"DuplicateSensor", "{\"rules\": [\n{\"metric\": \"o2\", \"sensor\": 7},\n{\"metric\": \"o2\", \"sensor\": 7}]}", 3, "on sensor 7"},
+		{"TrailingText", "{\"rules\": []}\n{}", 2, "text after"},
+		{"BadOffset", "{\"utc_offset_h\": 20,\n\"rules\": []}", 1, "utc_offset_h"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, err := ParseRules([]byte(tc.file))
+			if err == nil {
+				t.Fatalf("accepted: %d rules", len(rs.Rules()))
+			}
+			var re *RuleError
+			if !errors.As(err, &re) || !errors.Is(err, ErrRules) {
+				t.Fatalf("%T %v is not a RuleError", err, err)
+			}
+			if re.Line != tc.line || !strings.Contains(re.Reason, tc.reason) {
+				t.Fatalf("got %v, want line %d: …%s…", err, tc.line, tc.reason)
+			}
+		})
+	}
+}
+
+func TestLookup(t *testing.T) {
+	rs, err := ParseRules([]byte(`{"rules": [
+		{"metric": "ch4_lel", "source": "base"},
+		{"metric": "ch4_lel", "layer": "hazard", "source": "layer"},
+		{"metric": "ch4_lel", "layer": "hazard", "kind": "restaurant", "source": "kind"},
+		{"metric": "ch4_lel", "sensor": 42, "source": "sensor"}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		layer, kind string
+		sensor      uint64
+		want        string
+	}{
+		{"", "", 0, "base"}, {"drain_node", "manhole", 1, "base"}, {"hazard", "", 1, "layer"},
+		{"hazard", "gas_station", 1, "layer"}, {"hazard", "restaurant", 1, "kind"}, {"hazard", "restaurant", 42, "sensor"},
+		{"", "", 42, "sensor"},
+	} {
+		if r := rs.Lookup("ch4_lel", tc.layer, tc.kind, tc.sensor); r == nil || r.Source != tc.want {
+			t.Errorf("%s/%s sensor %d: got %v, want %s", tc.layer, tc.kind, tc.sensor, r, tc.want)
+		}
+	}
+	if r := rs.Lookup("o2", "", "", 0); r != nil {
+		t.Errorf("a rule for a metric the set lacks: %v", r)
+	}
+}
+
+// TestDefaultRules checks the embedded rules: they parse, every catalog
+// metric has a base rule, each rule cites its source, and the figures of
+// THRESHOLDS.md land where they should.
+func TestDefaultRules(t *testing.T) {
+	rs := DefaultRules()
+	for _, m := range Metrics() {
+		if rs.Lookup(m.ID, "", "", 0) == nil {
+			t.Errorf("no base rule for %s", m.ID)
+		}
+	}
+	for _, r := range rs.Rules() {
+		if !strings.HasPrefix(r.Source, "standard") && !strings.HasPrefix(r.Source, "default") {
+			t.Errorf("line %d: source %q says neither standard nor default", r.line, r.Source)
+		}
+	}
+	// metrics THRESHOLDS.md grades, by the asset they sit on
+	graded := []struct {
+		metric, layer, kind string
+		levels              int
+	}{
+		{"ch4_lel", "gas_node", "valve", 3}, {"ch4_lel", "drain_node", "manhole", 3}, {"ch4_lel", "hazard", "restaurant", 2},
+		{"pressure", "gas_pipe", "", 3}, {"flow", "gas_pipe", "", 3}, {"vibration", "hazard", "construction_site", 3},
+		{"leak_scan", "hazard", "gas_station", 3}, {"pressure", "water_pipe", "", 3}, {"flow", "water_pipe", "", 3},
+		{"leak_noise", "water_pipe", "", 3}, {"pressure", "water_node", "hydrant", 3}, {"level", "drain_node", "manhole", 3},
+		{"water_depth", "drain_node", "waterlogging_point", 3}, {"rainfall", "drain_node", "pump_station", 3},
+		{"river_level", "water", "river", 3}, {"h2s", "drain_node", "manhole", 3}, {"pressure", "heat_pipe", "", 3},
+		{"temperature", "heat_pipe", "", 3}, {"flow", "heat_pipe", "", 3}, {"strain", "bridge", "", 3},
+		{"deflection", "bridge", "", 3}, {"displacement", "bridge", "", 3}, {"tilt", "bridge", "", 3},
+		{"cable_force", "bridge", "", 3}, {"crack_width", "bridge", "", 3}, {"frequency", "bridge", "", 3},
+		{"vehicle_weight", "bridge", "", 3}, {"wind_speed", "bridge", "", 3}, {"acceleration", "bridge", "", 3},
+		{"ch4_vol", "utility_tunnel", "", 3}, {"o2", "utility_tunnel", "", 3}, {"h2s", "utility_tunnel", "", 3},
+		{"temperature", "utility_tunnel", "", 3}, {"humidity", "utility_tunnel", "", 2}, {"level", "utility_tunnel", "", 3},
+	}
+	for _, g := range graded {
+		r := rs.Lookup(g.metric, g.layer, g.kind, 0)
+		if r == nil || len(r.Levels) != g.levels {
+			t.Errorf("%s on %s/%s: %v", g.metric, g.layer, g.kind, r)
+		}
+	}
+	// spot checks against the table
+	check := func(metric, layer, kind string, l Level, high, low float64) {
+		t.Helper()
+		r := rs.Lookup(metric, layer, kind, 0)
+		for _, th := range r.Levels {
+			if th.Level == l {
+				if th.High != high && !(high == 0 && th.High > 1e308) || th.Low != low && !(low == 0 && th.Low < -1e308) {
+					t.Errorf("%s %s/%s level %d: high %v low %v", metric, layer, kind, l, th.High, th.Low)
+				}
+				return
+			}
+		}
+		t.Errorf("%s %s/%s has no level %d", metric, layer, kind, l)
+	}
+	check("ch4_lel", "", "", 2, 25, 0)
+	check("ch4_lel", "hazard", "restaurant", 1, 25, 0)
+	check("pressure", "water_pipe", "", 3, 0, 0.14)
+	check("pressure", "water_node", "hydrant", 3, 0, 0.15)
+	check("o2", "", "", 3, 23.5, 19.5)
+	check("ch4_vol", "", "", 2, 1.0, 0)
+	check("water_depth", "", "", 2, 25, 0)
+	if r := rs.Lookup("ch4_lel", "", "", 0); r.Levels[2].Duration.Seconds() != 60 || r.Levels[0].Duration != 0 || r.Hysteresis != 2 {
+		t.Errorf("ch4_lel durations %v %v, hysteresis %v", r.Levels[2].Duration, r.Levels[0].Duration, r.Hysteresis)
+	}
+}
+
+// TestSampleCityMetrics checks that every metric the sample city's sensors
+// report is in the catalog.
+func TestSampleCityMetrics(t *testing.T) {
+	for _, id := range []string{"ch4_lel", "ch4_vol", "leak_scan", "pressure", "flow", "leak_noise", "vibration", "level",
+		"water_depth", "rainfall", "river_level", "h2s", "o2", "temperature", "humidity", "strain", "deflection",
+		"displacement", "tilt", "crack_width", "acceleration", "cable_force", "vehicle_weight", "wind_speed", "battery"} {
+		m := LookupMetric(id)
+		if m == nil {
+			t.Errorf("metric %s is not in the catalog", id)
+			continue
+		}
+		for _, u := range m.Units {
+			if !(u.Min <= u.InstMin && u.InstMin < u.InstMax && u.InstMax <= u.Max) {
+				t.Errorf("%s in %s: ranges %+v", id, u.Symbol, u)
+			}
+		}
+	}
+	if m := LookupMetric("flow"); !m.InRange(3, "m/s") || m.InRange(30, "m/s") || m.InRange(1, "l/s") {
+		t.Error("flow ranges")
+	}
+}
+
+func FuzzParseRules(f *testing.F) {
+	f.Add(DefaultRulesJSON())
+	f.Add([]byte(`{"rules": [{"metric": "o2", "levels": [{"level": 3, "low": 19.5, "high": 23.5}]}]}`))
+	f.Add([]byte(`{"utc_offset_h": 8, "rules": [{"metric": "leak_noise", "levels": [{"level": 3, "high": 35, "hours": [22, 5]}]}]}`))
+	f.Add([]byte(`{"rules": [{"metric": "pressure", "rate_window_s": 60, "levels": [{"level": 1, "drop": 0.1}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rs, err := ParseRules(data)
+		if err != nil {
+			var re *RuleError
+			if !errors.As(err, &re) || re.Line < 1 || re.Line > 1+strings.Count(string(data), "\n") {
+				t.Fatalf("error %v with a line outside the file", err)
+			}
+			return
+		}
+		// every accepted rule evaluates without panicking
+		for _, r := range rs.Rules() {
+			var s State
+			for i, v := range []float64{0, 1, -1, 1e9, 0.5} {
+				r.Evaluate(&s, Reading{Value: v, Time: t0.Add(seconds(float64(i)))}, map[string]float64{r.RelativeTo: 2})
+			}
+			r.CheckStale(&s, t0.Add(seconds(1e6)), 0)
+		}
+	})
+}

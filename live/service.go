@@ -1,0 +1,572 @@
+package live
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// Journal keeps what the live state is rebuilt from after a restart: the
+// accepted readings and the acknowledgements, in order. The embedded default
+// keeps it in a write-ahead log.
+type Journal interface {
+	// Append makes the records durable before it returns.
+	Append(ctx context.Context, records ...[]byte) (uint64, error)
+	// Replay calls fn for every record from the first.
+	Replay(from uint64, fn func(lsn uint64, rec []byte) error) error
+}
+
+// SeriesStore keeps readings for the curves.
+type SeriesStore interface {
+	Append(sensor uint64, metric string, t time.Time, v float64)
+}
+
+// Event is a change the live map shows: an alarm raised, changed, cleared or
+// acknowledged, or a sensor's health or level changed.
+type Event struct {
+	Kind   string    `json:"kind"` // "alarm", "sensor"
+	Alarm  *Alarm    `json:"alarm,omitempty"`
+	Sensor uint64    `json:"sensor,omitempty"`
+	Metric string    `json:"metric,omitempty"`
+	Level  Level     `json:"level"`
+	Health string    `json:"health,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Options configure a Service.
+type Options struct {
+	Sensors *Sensors
+	Rules   *RuleSet
+	// RulesJSON is the file Rules was parsed from; nil for the defaults.
+	RulesJSON []byte
+	Journal   Journal     // nil keeps nothing across restarts
+	Series    SeriesStore // nil keeps no curves
+	// Attrs returns the attributes of a sensor's asset that relative rules
+	// refer to (nominal pressure, design limits).
+	Attrs     func(s *Sensor) map[string]float64
+	Retention time.Duration
+	Now       func() time.Time
+	Log       *slog.Logger
+	// OnEvent, if set, hears every change; it must not block.
+	OnEvent func(Event)
+}
+
+// Service is the live state of a city: ingest, the alarm engine, the
+// alarms. It is safe for concurrent use.
+type Service struct {
+	opt Options
+
+	mu        sync.Mutex
+	rules     *RuleSet
+	rulesJSON []byte // the file rules came from; nil for the defaults
+	states    map[seriesKey]*seriesState
+	alarms    map[uint64]*Alarm
+	order     []uint64 // alarm ids in the order raised
+	nextID    uint64
+	byAsset   map[uint64]uint64 // asset → id of its latest incident's first alarm
+	stats     Stats
+}
+
+type seriesKey struct {
+	sensor uint64
+	metric string
+}
+
+type seriesState struct {
+	state State
+	rule  *Rule
+	alarm uint64 // the open alarm, 0 for none
+}
+
+// Stats counts what ingest has done.
+type Stats struct {
+	Accepted, Refused, Duplicates uint64
+}
+
+// NewService returns the live state of the sensors, rebuilt from the
+// journal when it has records.
+func NewService(o Options) (*Service, error) {
+	if o.Rules == nil {
+		o.Rules = DefaultRules()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Retention == 0 {
+		o.Retention = 30 * 24 * time.Hour
+	}
+	s := &Service{opt: o, rules: o.Rules, rulesJSON: o.RulesJSON, states: map[seriesKey]*seriesState{}, alarms: map[uint64]*Alarm{}, byAsset: map[uint64]uint64{}}
+	if o.Journal != nil {
+		n := 0
+		err := o.Journal.Replay(1, func(_ uint64, rec []byte) error {
+			n++
+			return s.replay(rec)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("live: replay the journal: %w", err)
+		}
+		if n > 0 {
+			o.Log.Info("live state rebuilt", "records", n, "alarms", len(s.alarms))
+		}
+	}
+	return s, nil
+}
+
+// Journal record kinds.
+const (
+	recReading byte = 1
+	recAck     byte = 2
+)
+
+func encodeReading(r Reading) []byte {
+	b := make([]byte, 0, 32+len(r.Metric)+len(r.Unit))
+	b = append(b, recReading)
+	b = binary.LittleEndian.AppendUint64(b, r.Sensor)
+	b = binary.LittleEndian.AppendUint64(b, uint64(r.Time.UnixMilli()))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Value))
+	b = append(b, byte(len(r.Metric)))
+	b = append(b, r.Metric...)
+	b = append(b, byte(len(r.Unit)))
+	return append(b, r.Unit...)
+}
+
+var errRecord = errors.New("live: malformed journal record")
+
+func decodeReading(b []byte) (Reading, error) {
+	if len(b) < 26 {
+		return Reading{}, errRecord
+	}
+	r := Reading{
+		Sensor: binary.LittleEndian.Uint64(b[1:]),
+		Time:   time.UnixMilli(int64(binary.LittleEndian.Uint64(b[9:]))),
+		Value:  math.Float64frombits(binary.LittleEndian.Uint64(b[17:])),
+	}
+	n := int(b[25])
+	if len(b) < 26+n+1 {
+		return Reading{}, errRecord
+	}
+	r.Metric = string(b[26 : 26+n])
+	u := int(b[26+n])
+	if len(b) != 27+n+u {
+		return Reading{}, errRecord
+	}
+	r.Unit = string(b[27+n:])
+	return r, nil
+}
+
+func encodeAck(id uint64, a Ack) []byte {
+	b := []byte{recAck}
+	b = binary.LittleEndian.AppendUint64(b, id)
+	b = binary.LittleEndian.AppendUint64(b, uint64(a.At.UnixMilli()))
+	b = binary.AppendUvarint(b, uint64(len(a.By)))
+	b = append(b, a.By...)
+	return append(b, a.Note...)
+}
+
+func (s *Service) replay(rec []byte) error {
+	if len(rec) == 0 {
+		return errRecord
+	}
+	switch rec[0] {
+	case recReading:
+		r, err := decodeReading(rec)
+		if err != nil {
+			return err
+		}
+		sn, ok := s.opt.Sensors.Get(r.Sensor)
+		if !ok {
+			return nil // a sensor since removed from the city
+		}
+		if s.opt.Series != nil {
+			s.opt.Series.Append(r.Sensor, r.Metric, r.Time, r.Value)
+		}
+		s.apply(sn, r, false)
+	case recAck:
+		if len(rec) < 17 {
+			return errRecord
+		}
+		id := binary.LittleEndian.Uint64(rec[1:])
+		at := time.UnixMilli(int64(binary.LittleEndian.Uint64(rec[9:])))
+		n, k := binary.Uvarint(rec[17:])
+		if k <= 0 || 17+k+int(n) > len(rec) {
+			return errRecord
+		}
+		by := string(rec[17+k : 17+k+int(n)])
+		if a, ok := s.alarms[id]; ok {
+			a.Ack = &Ack{By: by, At: at, Note: string(rec[17+k+int(n):])}
+		}
+	default:
+		return errRecord
+	}
+	return nil
+}
+
+// IngestResult is the answer to a batch.
+type IngestResult struct {
+	Accepted int       `json:"accepted"`
+	Refused  []Refusal `json:"refused"`
+}
+
+// Ingest checks a batch of readings, makes the good ones durable, then
+// applies them to the alarm engine. One bad reading never refuses the good
+// ones; a reading already accepted (same sensor, metric and time) is
+// accepted again and changes nothing. allowed, if not nil, says whether the
+// sender may report for a sensor.
+func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sensor) bool) (*IngestResult, error) {
+	now := s.opt.Now()
+	res := &IngestResult{Refused: []Refusal{}}
+	var good []Reading
+	var goodSensors []*Sensor
+	refuse := func(i int, code, msg string) { res.Refused = append(res.Refused, Refusal{i, code, msg}) }
+	refused, _, err := DecodeBatch(body, func(i int, raw *RawReading) {
+		sn, ok := s.opt.Sensors.Resolve(raw.Sensor)
+		if !ok {
+			refuse(i, CodeUnknownSensor, fmt.Sprintf("no sensor %s", string(raw.Sensor)))
+			return
+		}
+		if allowed != nil && !allowed(sn) {
+			refuse(i, CodeForbidden, fmt.Sprintf("this token may not report for sensor %s", sn.Code))
+			return
+		}
+		if !sn.Measures(raw.Metric) {
+			refuse(i, CodeUnknownMetric, fmt.Sprintf("sensor %s does not measure %q (it measures %v)", sn.Code, raw.Metric, sn.Metrics))
+			return
+		}
+		m := LookupMetric(raw.Metric)
+		if m == nil {
+			refuse(i, CodeUnknownMetric, fmt.Sprintf("metric %q is not in the catalog", raw.Metric))
+			return
+		}
+		v, ref := ParseValue(raw.Value)
+		if ref != nil {
+			refuse(i, ref.Code, ref.Message)
+			return
+		}
+		u, ok := m.Unit(raw.Unit)
+		if !ok {
+			refuse(i, CodeUnitMismatch, fmt.Sprintf("%s is reported in %s, not %q", m.ID, unitSymbols(m), raw.Unit))
+			return
+		}
+		if v < u.Min || v > u.Max {
+			refuse(i, CodeOutOfRange, fmt.Sprintf("%v %s is outside what %s can be (%v to %v)", v, u.Symbol, m.ID, u.Min, u.Max))
+			return
+		}
+		t, ref := ParseTime(raw.TS)
+		if ref != nil {
+			refuse(i, ref.Code, ref.Message)
+			return
+		}
+		if t.After(now.Add(MaxFuture)) {
+			refuse(i, CodeFuture, fmt.Sprintf("ts %s is more than %s ahead of the server's clock", t.Format(time.RFC3339), MaxFuture))
+			return
+		}
+		if t.Before(now.Add(-s.opt.Retention)) {
+			refuse(i, CodeTooOld, fmt.Sprintf("ts %s is older than the retention of %s", t.Format(time.RFC3339), s.opt.Retention))
+			return
+		}
+		good = append(good, Reading{Sensor: sn.ID, Metric: m.ID, Value: v, Unit: u.Symbol, Time: t})
+		goodSensors = append(goodSensors, sn)
+	})
+	res.Refused = append(res.Refused, refused...)
+	slices.SortFunc(res.Refused, func(a, b Refusal) int { return a.Index - b.Index })
+	bodyErr := err
+
+	// Durable before acknowledged: journal first, then the state.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var fresh []int
+	seen := map[seriesKey]map[int64]bool{}
+	for i, r := range good {
+		k := seriesKey{r.Sensor, r.Metric}
+		if st, ok := s.states[k]; ok && st.state.flags&flagSeen != 0 && st.state.last == r.Time.UnixMilli() {
+			s.stats.Duplicates++
+			continue
+		}
+		if seen[k] == nil {
+			seen[k] = map[int64]bool{}
+		}
+		if seen[k][r.Time.UnixMilli()] {
+			s.stats.Duplicates++
+			continue
+		}
+		seen[k][r.Time.UnixMilli()] = true
+		fresh = append(fresh, i)
+	}
+	if s.opt.Journal != nil && len(fresh) > 0 {
+		recs := make([][]byte, len(fresh))
+		for j, i := range fresh {
+			recs[j] = encodeReading(good[i])
+		}
+		if _, err := s.opt.Journal.Append(ctx, recs...); err != nil {
+			return nil, fmt.Errorf("live: journal: %w", err)
+		}
+	}
+	for _, i := range fresh {
+		r := good[i]
+		if s.opt.Series != nil {
+			s.opt.Series.Append(r.Sensor, r.Metric, r.Time, r.Value)
+		}
+		s.apply(goodSensors[i], r, true)
+	}
+	res.Accepted = len(good)
+	s.stats.Accepted += uint64(len(good))
+	s.stats.Refused += uint64(len(res.Refused))
+	if bodyErr != nil {
+		return res, bodyErr
+	}
+	return res, nil
+}
+
+func unitSymbols(m *Metric) []string {
+	var out []string
+	for _, u := range m.Units {
+		out = append(out, u.Symbol)
+	}
+	return out
+}
+
+// apply runs a reading through its rule and updates the alarm; s.mu is held.
+func (s *Service) apply(sn *Sensor, r Reading, live bool) {
+	k := seriesKey{r.Sensor, r.Metric}
+	st, ok := s.states[k]
+	if !ok {
+		st = &seriesState{rule: s.rules.Lookup(r.Metric, sn.AssetLayer, sn.AssetKind, sn.ID)}
+		s.states[k] = st
+	}
+	if st.rule == nil {
+		return // a metric with no rule: kept for curves only
+	}
+	var attrs map[string]float64
+	if s.opt.Attrs != nil && st.rule.RelativeTo != "" {
+		attrs = s.opt.Attrs(sn)
+	}
+	tr := st.rule.Evaluate(&st.state, r, attrs)
+	s.transition(sn, st, tr, r.Time, live)
+}
+
+// transition records a transition on the alarm of a series; s.mu is held.
+func (s *Service) transition(sn *Sensor, st *seriesState, tr Transition, at time.Time, live bool) {
+	var a *Alarm
+	switch tr.Kind {
+	case Raised:
+		s.nextID++
+		a = &Alarm{
+			ID: s.nextID, Sensor: sn.ID, SensorCode: sn.Code, Metric: tr.Reading.Metric, Unit: tr.Reading.Unit,
+			Asset: sn.Asset, AssetLayer: sn.AssetLayer, Location: [2]float64(sn.Location), Domain: sn.Domain, District: sn.District,
+			State: Active, Started: at,
+		}
+		// One incident for alarms on one asset close in time.
+		a.Incident = a.ID
+		if first, ok := s.byAsset[sn.Asset]; ok && sn.Asset != 0 {
+			if f := s.alarms[first]; f != nil && at.Sub(f.Started) <= IncidentWindow && (f.State == Active || f.Cleared != nil && at.Sub(*f.Cleared) <= IncidentWindow) {
+				a.Incident = f.Incident
+			}
+		}
+		if a.Incident == a.ID {
+			s.byAsset[sn.Asset] = a.ID
+		}
+		s.alarms[a.ID] = a
+		s.order = append(s.order, a.ID)
+		st.alarm = a.ID
+	case Escalated, DeEscalated, Cleared:
+		a = s.alarms[st.alarm]
+	case None:
+		if st.alarm != 0 {
+			a = s.alarms[st.alarm]
+			a.Last, a.Updated = tr.Reading.Value, at
+			a.Peak = tr.Peak
+		}
+	}
+	if a != nil && tr.Kind != None {
+		a.Level, a.First, a.Peak, a.Last, a.Updated = tr.To, tr.First, tr.Peak, tr.Reading.Value, at
+		if a.MaxLevel == 0 || (tr.To != 0 && tr.To < a.MaxLevel) {
+			a.MaxLevel = tr.To
+		}
+		a.Changes = append(a.Changes, Change{Kind: tr.Kind.String(), From: tr.From, To: tr.To, Value: tr.Reading.Value, At: at})
+		if tr.Kind == Cleared {
+			a.Level = 0
+			a.State = ClearedState
+			c := at
+			a.Cleared = &c
+			st.alarm = 0
+		}
+	}
+	if !live || s.opt.OnEvent == nil {
+		return
+	}
+	if a != nil && tr.Kind != None {
+		cp := *a
+		s.opt.OnEvent(Event{Kind: "alarm", Alarm: &cp, At: at})
+	}
+	if tr.Changed() || tr.Kind == None {
+		s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: tr.Reading.Metric, Level: tr.To, Health: tr.Health.String(), At: at})
+	}
+}
+
+// CheckStale marks silent sensors offline; call it every few seconds.
+func (s *Service) CheckStale() {
+	now := s.opt.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, st := range s.states {
+		if st.rule == nil {
+			continue
+		}
+		sn, ok := s.opt.Sensors.Get(k.sensor)
+		if !ok {
+			continue
+		}
+		tr := st.rule.CheckStale(&st.state, now, sn.Interval)
+		if tr.HealthChanged() && s.opt.OnEvent != nil {
+			s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: k.metric, Level: tr.To, Health: tr.Health.String(), At: now})
+		}
+	}
+}
+
+// ErrNoAlarm is returned for an alarm id that does not exist.
+var ErrNoAlarm = errors.New("live: no such alarm")
+
+// Acknowledge records that an operator has seen an alarm.
+func (s *Service) Acknowledge(ctx context.Context, id uint64, by, note string) (*Alarm, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.alarms[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", ErrNoAlarm, id)
+	}
+	ack := Ack{By: by, At: s.opt.Now().UTC().Truncate(time.Millisecond), Note: note}
+	if s.opt.Journal != nil {
+		if _, err := s.opt.Journal.Append(ctx, encodeAck(id, ack)); err != nil {
+			return nil, fmt.Errorf("live: journal: %w", err)
+		}
+	}
+	a.Ack = &ack
+	cp := *a
+	if s.opt.OnEvent != nil {
+		s.opt.OnEvent(Event{Kind: "alarm", Alarm: &cp, At: ack.At})
+	}
+	return &cp, nil
+}
+
+// AlarmFilter selects alarms; zero fields select all.
+type AlarmFilter struct {
+	State    AlarmState
+	Level    Level // this level or more severe
+	Domain   Domain
+	District string
+	BBox     *orb.Bound
+	From, To time.Time // started within
+	Limit    int
+}
+
+// Alarms returns the alarms the filter selects, newest first.
+func (s *Service) Alarms(f AlarmFilter) []Alarm {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Alarm
+	for i := len(s.order) - 1; i >= 0; i-- {
+		a := s.alarms[s.order[i]]
+		switch {
+		case f.State != "" && a.State != f.State,
+			f.Level != 0 && (a.MaxLevel == 0 || a.MaxLevel > f.Level),
+			f.Domain != "" && a.Domain != f.Domain,
+			f.District != "" && a.District != f.District,
+			f.BBox != nil && !f.BBox.Contains(orb.Point(a.Location)),
+			!f.From.IsZero() && a.Started.Before(f.From),
+			!f.To.IsZero() && a.Started.After(f.To):
+			continue
+		}
+		cp := *a
+		cp.Changes = nil
+		out = append(out, cp)
+		if f.Limit > 0 && len(out) == f.Limit {
+			break
+		}
+	}
+	return out
+}
+
+// Alarm returns one alarm with its changes.
+func (s *Service) Alarm(id uint64) (*Alarm, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.alarms[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", ErrNoAlarm, id)
+	}
+	cp := *a
+	cp.Changes = slices.Clone(a.Changes)
+	return &cp, nil
+}
+
+// MetricState is the latest state of one metric of a sensor.
+type MetricState struct {
+	Metric string    `json:"metric"`
+	Value  float64   `json:"value"`
+	Unit   string    `json:"unit"`
+	Time   time.Time `json:"time"`
+	Level  Level     `json:"level"`
+	Health string    `json:"health"`
+	Alarm  uint64    `json:"alarm,omitempty"`
+}
+
+// SensorState returns the latest state of each metric a sensor has reported.
+func (s *Service) SensorState(sn *Sensor) []MetricState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []MetricState
+	for _, m := range sn.Metrics {
+		st, ok := s.states[seriesKey{sn.ID, m}]
+		if !ok || st.state.flags&flagSeen == 0 {
+			continue
+		}
+		unit := ""
+		if md := LookupMetric(m); md != nil {
+			unit = md.Units[0].Symbol
+		}
+		out = append(out, MetricState{Metric: m, Value: st.state.value, Unit: unit, Time: st.state.LastTime(), Level: st.state.Level(), Health: st.state.Health().String(), Alarm: st.alarm})
+	}
+	return out
+}
+
+// Stats returns the ingest counters.
+func (s *Service) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// SetRules replaces the rules; each series keeps its state and takes its
+// rule from the new set. raw is the file the set was parsed from.
+func (s *Service) SetRules(rs *RuleSet, raw []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules, s.rulesJSON = rs, raw
+	for k, st := range s.states {
+		if sn, ok := s.opt.Sensors.Get(k.sensor); ok {
+			st.rule = rs.Lookup(k.metric, sn.AssetLayer, sn.AssetKind, sn.ID)
+		}
+	}
+}
+
+// RulesJSON returns the rules file in force.
+func (s *Service) RulesJSON() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rulesJSON == nil {
+		return DefaultRulesJSON()
+	}
+	return s.rulesJSON
+}
