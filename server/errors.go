@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
 )
@@ -54,6 +55,8 @@ func classify(err error) *apiError {
 		return errorf(http.StatusBadRequest, CodeBadPath, err.Error())
 	case errors.Is(err, layers.ErrUnknownLayer):
 		return errorf(http.StatusNotFound, CodeUnknownLayer, err.Error())
+	case errors.Is(err, live.ErrNoAlarm):
+		return errorf(http.StatusNotFound, CodeNotFound, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return errorf(http.StatusNotFound, CodeNotFound, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):

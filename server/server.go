@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
@@ -32,6 +33,11 @@ type Options struct {
 	RequestTimeout time.Duration
 	Log            *slog.Logger
 	Version        string
+	// Live is the live state: ingest, sensors, alarms; nil serves no live API.
+	Live    *live.Service
+	Sensors *live.Sensors
+	// IngestTokens are the device tokens ingest accepts; none admits all.
+	IngestTokens []string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -96,6 +102,16 @@ func New(o Options) *Server {
 	api.GET("/nearby", s.handleNearby)
 	api.POST("/analysis/valve-closure", s.handleValveClosure)
 	api.GET("/analysis/gas-neighbourhood", s.handleGasNeighbourhood)
+	if o.Live != nil {
+		e.POST("/api/v1/readings", s.handleReadings, s.withTimeout(60*time.Second))
+		api.GET("/sensors", s.handleSensors)
+		api.GET("/sensors/:id", s.handleSensor)
+		api.GET("/alarms", s.handleAlarms)
+		api.GET("/alarms/:id", s.handleAlarm)
+		api.POST("/alarms/:id/ack", s.handleAck)
+		api.GET("/rules", s.handleGetRules)
+		api.PUT("/rules", s.handlePutRules)
+	}
 	e.Any("/api/*", func(c echo.Context) error { return echo.ErrNotFound })
 	if o.Frontend != nil {
 		e.GET("/*", echo.StaticDirectoryHandler(o.Frontend, false), gz)

@@ -12,14 +12,17 @@ import (
 // Config is what onemap serve runs with. Flags override the environment
 // (ONEMAP_*), which overrides the defaults.
 type Config struct {
-	Addr       string
-	DataDir    string
-	City       string // a city directory; empty for the embedded sample city
-	DB         string // a PostgreSQL URL; empty for the embedded default
-	PublicURL  string
-	CacheMB    int
-	LogLevel   string
-	ShutdownIn time.Duration
+	Addr    string
+	DataDir string
+	City    string // a city directory; empty for the embedded sample city
+	DB      string // a PostgreSQL URL; empty for the embedded default
+	Rules   string // a rules file; empty for the embedded defaults
+	// IngestToken is the device token ingest requires; empty admits all.
+	IngestToken string
+	PublicURL   string
+	CacheMB     int
+	LogLevel    string
+	ShutdownIn  time.Duration
 }
 
 // defaultConfig reads the environment over the defaults.
@@ -40,6 +43,8 @@ func defaultConfig() Config {
 	env("ONEMAP_DATA_DIR", &c.DataDir)
 	env("ONEMAP_CITY", &c.City)
 	env("DATABASE_URL", &c.DB)
+	env("ONEMAP_RULES", &c.Rules)
+	env("ONEMAP_INGEST_TOKEN", &c.IngestToken)
 	env("ONEMAP_PUBLIC_URL", &c.PublicURL)
 	env("ONEMAP_LOG_LEVEL", &c.LogLevel)
 	if v, ok := os.LookupEnv("ONEMAP_CACHE_MB"); ok {
@@ -57,6 +62,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for state that survives a restart (ONEMAP_DATA_DIR)")
 	fs.StringVar(&c.City, "city", c.City, "city directory to serve; empty serves the embedded sample city (ONEMAP_CITY)")
 	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL of a PostGIS database to serve from, postgres://user@host:port/db; empty serves from memory (DATABASE_URL)")
+	fs.StringVar(&c.Rules, "rules", c.Rules, "alarm rules file (JSON, docs/rules.md); empty uses the embedded defaults (ONEMAP_RULES)")
+	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "device token that POST /api/v1/readings requires; empty admits every sender (ONEMAP_INGEST_TOKEN)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
 	fs.IntVar(&c.CacheMB, "cache-mb", c.CacheMB, "tile cache size in MiB, 0 to disable (ONEMAP_CACHE_MB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ONEMAP_LOG_LEVEL)")

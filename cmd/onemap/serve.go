@@ -52,14 +52,47 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 	log.Info("store open", "city", st.Meta().Name, "took", time.Since(start).Round(time.Millisecond))
 
+	sensors, err := loadSensors(ctx, st)
+	if err != nil {
+		return err
+	}
+	svc, closeLive, err := openLive(ctx, cfg, st, sensors, log, nil)
+	if err != nil {
+		return err
+	}
+	defer closeLive()
+	if cfg.IngestToken == "" {
+		log.Warn("ingest admits every sender: set --ingest-token for a city on a network")
+	}
+	go func() {
+		// Sensors silent for 3 × their interval go offline.
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				svc.CheckStale()
+			}
+		}
+	}()
+	var tokens []string
+	if cfg.IngestToken != "" {
+		tokens = []string{cfg.IngestToken}
+	}
+
 	srv := server.New(server.Options{
-		Catalog:    cat,
-		Store:      st,
-		Frontend:   frontend.FS,
-		PublicURL:  cfg.PublicURL,
-		CacheBytes: cfg.CacheMB << 20,
-		Log:        log,
-		Version:    version,
+		Live:         svc,
+		Sensors:      sensors,
+		IngestTokens: tokens,
+		Catalog:      cat,
+		Store:        st,
+		Frontend:     frontend.FS,
+		PublicURL:    cfg.PublicURL,
+		CacheBytes:   cfg.CacheMB << 20,
+		Log:          log,
+		Version:      version,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -1,0 +1,255 @@
+package server
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/onemap/onemap/live"
+	"github.com/paulmach/orb"
+)
+
+// Error codes of the live API.
+const (
+	CodeUnauthorized = "unauthorized"
+	CodeForbidden    = "forbidden"
+	CodeTooLarge     = "too_large"
+	CodeBadBody      = "bad_body"
+	CodeBadRules     = "bad_rules"
+	CodeUnavailable  = "unavailable"
+)
+
+// MaxReadingsBody bounds one ingest request: a batch of tens of thousands
+// of readings, not a file upload.
+const MaxReadingsBody = 16 << 20
+
+// handleReadings answers POST /api/v1/readings: a JSON array or NDJSON of
+// readings, each accepted or refused on its own.
+func (s *Server) handleReadings(c echo.Context) error {
+	if err := s.checkToken(c); err != nil {
+		return err
+	}
+	r := c.Request()
+	if r.ContentLength > MaxReadingsBody {
+		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "a batch is at most 16 MiB")
+	}
+	body := http.MaxBytesReader(c.Response(), r.Body, MaxReadingsBody)
+	res, err := s.opt.Live.Ingest(r.Context(), body, nil)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "a batch is at most 16 MiB; nothing past the limit was read")
+	case errors.Is(err, live.ErrBody) && res != nil:
+		// What came before the fault is accepted; say where it broke.
+		return c.JSON(http.StatusBadRequest, map[string]any{
+			"accepted": res.Accepted, "refused": res.Refused,
+			"error": map[string]string{"code": CodeBadBody, "message": err.Error()},
+		})
+	case err != nil:
+		s.log.Error("ingest", "err", err)
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "readings could not be stored; nothing of this batch was accepted, send it again")
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// checkToken admits a request with a device token the server knows, when
+// tokens are set: 401 without one, 403 with a wrong one.
+func (s *Server) checkToken(c echo.Context) error {
+	if len(s.opt.IngestTokens) == 0 {
+		return nil
+	}
+	h := c.Request().Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return errorf(http.StatusUnauthorized, CodeUnauthorized, "send the device token as Authorization: Bearer <token>")
+	}
+	for _, t := range s.opt.IngestTokens {
+		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
+			return nil
+		}
+	}
+	return errorf(http.StatusForbidden, CodeForbidden, "the device token is not valid")
+}
+
+// handleSensors answers GET /api/v1/sensors?domain&kind&bbox.
+func (s *Server) handleSensors(c echo.Context) error {
+	var bbox *orb.Bound
+	if q := c.QueryParam("bbox"); q != "" {
+		b, err := parseBBox(q)
+		if err != nil {
+			return err
+		}
+		bbox = &b
+	}
+	domain, kind := c.QueryParam("domain"), c.QueryParam("kind")
+	out := []map[string]any{}
+	for _, sn := range s.opt.Sensors.All() {
+		if domain != "" && string(sn.Domain) != domain || kind != "" && sn.Kind != kind || bbox != nil && !bbox.Contains(sn.Location) {
+			continue
+		}
+		out = append(out, sensorJSON(sn))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sensors": out})
+}
+
+type metricJSON struct {
+	ID   string     `json:"id"`
+	Name string     `json:"name"`
+	Unit string     `json:"unit"`
+	Min  float64    `json:"min"`
+	Max  float64    `json:"max"`
+	Inst [2]float64 `json:"instrument_range"`
+}
+
+func sensorJSON(sn *live.Sensor) map[string]any {
+	ms := make([]metricJSON, 0, len(sn.Metrics))
+	for _, m := range sn.Metrics {
+		md := live.LookupMetric(m)
+		if md == nil {
+			ms = append(ms, metricJSON{ID: m})
+			continue
+		}
+		u := md.Units[0]
+		ms = append(ms, metricJSON{ID: m, Name: md.Name, Unit: u.Symbol, Min: u.Min, Max: u.Max, Inst: [2]float64{u.InstMin, u.InstMax}})
+	}
+	return map[string]any{
+		"id": sn.ID, "code": sn.Code, "domain": sn.Domain, "kind": sn.Kind, "asset": sn.Asset, "asset_layer": sn.AssetLayer,
+		"location": sn.Location, "district": sn.District, "interval_s": sn.Interval.Seconds(), "metrics": ms,
+	}
+}
+
+func (s *Server) sensorParam(c echo.Context) (*live.Sensor, error) {
+	sn, ok := s.opt.Sensors.Resolve(json.RawMessage(strconv.Quote(c.Param("id"))))
+	if !ok {
+		return nil, errorf(http.StatusNotFound, CodeNotFound, "no sensor "+c.Param("id"))
+	}
+	return sn, nil
+}
+
+// handleSensor answers GET /api/v1/sensors/{id}: the sensor and the latest
+// state of each of its metrics.
+func (s *Server) handleSensor(c echo.Context) error {
+	sn, err := s.sensorParam(c)
+	if err != nil {
+		return err
+	}
+	out := sensorJSON(sn)
+	out["state"] = s.opt.Live.SensorState(sn)
+	return c.JSON(http.StatusOK, out)
+}
+
+// handleAlarms answers GET /api/v1/alarms?state&level&domain&district&bbox&from&to&limit.
+func (s *Server) handleAlarms(c echo.Context) error {
+	f := live.AlarmFilter{Limit: 1000}
+	switch st := live.AlarmState(c.QueryParam("state")); st {
+	case "", live.Active, live.ClearedState:
+		f.State = st
+	default:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "state is active or cleared")
+	}
+	if q := c.QueryParam("level"); q != "" {
+		l, err := strconv.Atoi(q)
+		if err != nil || l < 1 || l > 9 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "level is 1 (most severe) to 3, or the metric's own count")
+		}
+		f.Level = live.Level(l)
+	}
+	f.Domain, f.District = live.Domain(c.QueryParam("domain")), c.QueryParam("district")
+	if q := c.QueryParam("bbox"); q != "" {
+		b, err := parseBBox(q)
+		if err != nil {
+			return err
+		}
+		f.BBox = &b
+	}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if q := c.QueryParam(name); q != "" {
+			t, err := time.Parse(time.RFC3339, q)
+			if err != nil {
+				return errorf(http.StatusBadRequest, CodeBadRequest, name+" must be RFC 3339")
+			}
+			*dst = t
+		}
+	}
+	if q := c.QueryParam("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > 100000 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "limit is 1 to 100000")
+		}
+		f.Limit = n
+	}
+	alarms := s.opt.Live.Alarms(f)
+	if alarms == nil {
+		alarms = []live.Alarm{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"alarms": alarms})
+}
+
+func alarmID(c echo.Context) (uint64, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil || id == 0 {
+		return 0, errorf(http.StatusBadRequest, CodeBadID, "an alarm id is a positive whole number")
+	}
+	return id, nil
+}
+
+// handleAlarm answers GET /api/v1/alarms/{id}, with its changes.
+func (s *Server) handleAlarm(c echo.Context) error {
+	id, err := alarmID(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.opt.Live.Alarm(id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+// handleAck answers POST /api/v1/alarms/{id}/ack {"by", "note"}.
+func (s *Server) handleAck(c echo.Context) error {
+	id, err := alarmID(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		By   string `json:"by"`
+		Note string `json:"note"`
+	}
+	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.By) == "" || len(req.By) > 200 {
+		return errorf(http.StatusBadRequest, CodeBadRequest, `body is {"by": "who", "note": "optional"}`)
+	}
+	a, err := s.opt.Live.Acknowledge(c.Request().Context(), id, req.By, req.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+// handleGetRules answers GET /api/v1/rules: the rules file in force.
+func (s *Server) handleGetRules(c echo.Context) error {
+	return c.JSONBlob(http.StatusOK, s.opt.Live.RulesJSON())
+}
+
+// handlePutRules answers PUT /api/v1/rules: a new rules file, taken whole
+// or refused whole with the line and reason, the running rules staying.
+func (s *Server) handlePutRules(c echo.Context) error {
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 4<<20))
+	if err != nil {
+		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "a rules file is at most 4 MiB")
+	}
+	rs, err := live.ParseRules(b)
+	if err != nil {
+		return errorf(http.StatusUnprocessableEntity, CodeBadRules, err.Error())
+	}
+	s.opt.Live.SetRules(rs, b)
+	return c.JSON(http.StatusOK, map[string]any{"rules": len(rs.Rules())})
+}
