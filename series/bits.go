@@ -1,5 +1,7 @@
 package series
 
+import "math/bits"
+
 // bitWriter appends bits, most significant first, to a byte slice.
 type bitWriter struct {
 	buf []byte
@@ -91,6 +93,22 @@ func (r *bitReader) readBit() (bool, bool) {
 	}
 	r.n--
 	return r.acc>>r.n&1 == 1, true
+}
+
+// readPrefix reads a class prefix: up to four one bits ended by a zero ('0', '10',
+// '110', '1110') or four ones ('1111'), and returns the number of ones.
+func (r *bitReader) readPrefix() (int, bool) {
+	if r.n < 4 && !r.fill(4) {
+		return r.readOnes(4) // fewer than 4 bits left: go bit by bit
+	}
+	top := uint8(r.acc>>(r.n-4)) << 4
+	ones := bits.LeadingZeros8(^top)
+	if ones >= 4 {
+		r.n -= 4
+		return 4, true
+	}
+	r.n -= uint(ones + 1)
+	return ones, true
 }
 
 // readOnes counts leading one bits, stopping after a zero or at max ones.

@@ -143,7 +143,7 @@ func writeClass(w *bitWriter, x int64, widths *[3]uint) {
 
 // readClass reads a value written by writeClass.
 func readClass(r *bitReader, widths *[3]uint) (int64, bool) {
-	ones, ok := r.readOnes(4)
+	ones, ok := r.readPrefix()
 	if !ok {
 		return 0, false
 	}
