@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/series"
 	"github.com/paulmach/orb"
 )
 
@@ -252,4 +253,71 @@ func (s *Server) handlePutRules(c echo.Context) error {
 	}
 	s.opt.Live.SetRules(rs, b)
 	return c.JSON(http.StatusOK, map[string]any{"rules": len(rs.Rules())})
+}
+
+// maxBuckets bounds a curve: more points than any screen has pixels.
+const maxBuckets = 50000
+
+// handleSeries answers GET /api/v1/sensors/{id}/series?metric&from&to&step:
+// min, avg and max per step, downsampled on the server. from and to are
+// RFC 3339 (default: the last 24 h); step is a duration such as 1m or 15m
+// (default: about 500 points).
+func (s *Server) handleSeries(c echo.Context) error {
+	sn, err := s.sensorParam(c)
+	if err != nil {
+		return err
+	}
+	metric := c.QueryParam("metric")
+	if metric == "" && len(sn.Metrics) > 0 {
+		metric = sn.Metrics[0]
+	}
+	if !sn.Measures(metric) {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "sensor "+sn.Code+" does not measure "+strconv.Quote(metric))
+	}
+	to := s.now().Truncate(time.Second)
+	if q := c.QueryParam("to"); q != "" {
+		if to, err = time.Parse(time.RFC3339, q); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "to must be RFC 3339")
+		}
+	}
+	from := to.Add(-24 * time.Hour)
+	if q := c.QueryParam("from"); q != "" {
+		if from, err = time.Parse(time.RFC3339, q); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "from must be RFC 3339")
+		}
+	}
+	if !from.Before(to) {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "from must be before to")
+	}
+	step := to.Sub(from) / 500
+	if q := c.QueryParam("step"); q != "" {
+		if step, err = time.ParseDuration(q); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "step is a duration such as 1m or 15m")
+		}
+	}
+	if step < time.Second || to.Sub(from)/step > maxBuckets {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "step must be at least 1s and give at most 50,000 points")
+	}
+	if c.QueryParam("from") == "" {
+		from = from.Truncate(step) // buckets on round times
+	}
+	type bucket struct {
+		T   time.Time `json:"t"`
+		Min float64   `json:"min"`
+		Avg float64   `json:"avg"`
+		Max float64   `json:"max"`
+		N   int       `json:"n"`
+	}
+	bs := s.opt.Series.Query(series.Key{Sensor: sn.ID, Metric: metric}, from, to, step)
+	out := make([]bucket, len(bs))
+	for i, b := range bs {
+		out[i] = bucket{b.Start, b.Min, b.Avg, b.Max, b.Count}
+	}
+	unit := ""
+	if md := live.LookupMetric(metric); md != nil {
+		unit = md.Units[0].Symbol
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"sensor": sn.ID, "metric": metric, "unit": unit, "from": from, "to": to, "step_s": step.Seconds(), "buckets": out,
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
@@ -36,6 +37,7 @@ type Options struct {
 	// Live is the live state: ingest, sensors, alarms; nil serves no live API.
 	Live    *live.Service
 	Sensors *live.Sensors
+	Series  *series.Store
 	// IngestTokens are the device tokens ingest accepts; none admits all.
 	IngestTokens []string
 	// Now is the clock; nil is time.Now.
@@ -106,6 +108,7 @@ func New(o Options) *Server {
 		e.POST("/api/v1/readings", s.handleReadings, s.withTimeout(60*time.Second))
 		api.GET("/sensors", s.handleSensors)
 		api.GET("/sensors/:id", s.handleSensor)
+		api.GET("/sensors/:id/series", s.handleSeries)
 		api.GET("/alarms", s.handleAlarms)
 		api.GET("/alarms/:id", s.handleAlarm)
 		api.POST("/alarms/:id/ack", s.handleAck)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/wal"
 	"github.com/paulmach/orb"
@@ -82,10 +83,17 @@ func assetAttrs(st store.Store) func(*live.Sensor) map[string]float64 {
 	}
 }
 
+// seriesOf lets the live state append to the curves.
+type seriesOf struct{ s *series.Store }
+
+func (a seriesOf) Append(sensor uint64, metric string, t time.Time, v float64) {
+	a.s.Append(series.Key{Sensor: sensor, Metric: metric}, t, v)
+}
+
 // openLive opens the journal in the data directory and rebuilds the live
 // state from it.
-func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, log *slog.Logger, onEvent func(live.Event)) (*live.Service, func() error, error) {
-	o := live.Options{Sensors: sensors, Attrs: assetAttrs(st), Log: log, OnEvent: onEvent}
+func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event)) (*live.Service, func() error, error) {
+	o := live.Options{Sensors: sensors, Attrs: assetAttrs(st), Series: seriesOf{curves}, Log: log, OnEvent: onEvent}
 	if cfg.Rules != "" {
 		b, err := os.ReadFile(cfg.Rules)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/frontend"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/server"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/store/memory"
@@ -56,7 +57,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	svc, closeLive, err := openLive(ctx, cfg, st, sensors, log, nil)
+	curves := series.New(series.Options{})
+	svc, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, nil)
 	if err != nil {
 		return err
 	}
@@ -72,8 +74,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case now := <-t.C:
 				svc.CheckStale()
+				curves.Prune(now)
 			}
 		}
 	}()
@@ -85,6 +88,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := server.New(server.Options{
 		Live:         svc,
 		Sensors:      sensors,
+		Series:       curves,
 		IngestTokens: tokens,
 		Catalog:      cat,
 		Store:        st,
