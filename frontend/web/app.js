@@ -6,6 +6,7 @@
 // sprite), the catalog (/catalog) and MapLibre itself (/vendor/).
 
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { TEXT as ANALYSIS_TEXT, createAnalysis } from '/analysis.js';
 
 // Metadata keys every style layer carries (see tiles.Style).
 const META_LAYER = 'onemap:layer';
@@ -24,6 +25,7 @@ const TEXT = {
     yes: '是',
     no: '否',
     outOfZoom: '放大到 {z} 级以上可见',
+    ...ANALYSIS_TEXT.zh,
   },
   en: {
     title: 'City safety risk map',
@@ -36,6 +38,7 @@ const TEXT = {
     yes: 'yes',
     no: 'no',
     outOfZoom: 'Visible from zoom {z}',
+    ...ANALYSIS_TEXT.en,
   },
 };
 
@@ -185,6 +188,7 @@ function renderText() {
   sw.textContent = state.lang === 'en' ? '中文' : 'EN';
   sw.lang = state.lang === 'en' ? 'zh-CN' : 'en';
   sw.title = t('switchLang');
+  analysis.renderText();
 }
 
 // renderLegend builds one fieldset per catalog group, a checkbox for the
@@ -318,6 +322,8 @@ function featuresAt(point) {
 }
 
 map.on('click', (e) => {
+  // In the nearby and valve modes a click is a question for the analysis.
+  if (analysis.click(e)) return;
   // The topmost feature wins; districts and other areas only when nothing
   // smaller is under the pointer.
   const features = featuresAt(e.point);
@@ -408,6 +414,24 @@ function formatValue(v, name = '') {
   }
   return v === null || v === undefined ? '' : String(v);
 }
+
+// ----------------------------------------------------------- the analysis
+
+// The analysis tool bar and panel (analysis.js). Its modes switch layers on
+// through the legend, so the checkboxes stay true.
+const analysis = createAnalysis({
+  map,
+  t,
+  title,
+  layersById: { get: (id) => state.layersById.get(id) },
+  featuresAt,
+  showLayers: (ids) => {
+    for (const id of ids) setHidden(id, false);
+    if (state.catalog) syncCheckboxes();
+  },
+  closePopup,
+});
+window.onemap.analysis = analysis;
 
 // ------------------------------------------------------------------ start
 
