@@ -1,0 +1,182 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/series"
+	"github.com/onemap/onemap/store/memory"
+	"github.com/onemap/onemap/store/storetest"
+	"github.com/paulmach/orb"
+)
+
+var liveNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+type curveStore struct{ s *series.Store }
+
+func (c curveStore) Append(sensor uint64, metric string, t time.Time, v float64) {
+	c.s.Append(series.Key{Sensor: sensor, Metric: metric}, t, v)
+}
+
+// liveServer serves a gas detector GAS-1 (id 7) with an ingest token.
+func liveServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	sensors := live.NewSensors([]*layers.Feature{{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
+		Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": "drain_node"}}})
+	curves := series.New(series.Options{Now: func() time.Time { return liveNow }})
+	svc, err := live.NewService(live.Options{Sensors: sensors, Series: curveStore{curves}, Now: func() time.Time { return liveNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Live: svc, Sensors: sensors, Series: curves,
+		IngestTokens: []string{"secret"}, Now: func() time.Time { return liveNow }})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func send(t *testing.T, method, url, token, contentType, payload string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(payload))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp, body(t, resp)
+}
+
+func lel(v float64, minutesAgo int) string {
+	return fmt.Sprintf(`{"sensor":7,"metric":"ch4_lel","value":%v,"ts":%q}`, v, liveNow.Add(-time.Duration(minutesAgo)*time.Minute).Format(time.RFC3339))
+}
+
+func TestReadingsAndAlarms(t *testing.T) {
+	ts := liveServer(t)
+	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/json", "["+lel(2, 10)+","+lel(30, 9)+","+`{"sensor":"GAS-9"}`+"]")
+	var res struct {
+		Accepted int
+		Refused  []struct {
+			Index int
+			Code  string
+		}
+	}
+	json.Unmarshal(b, &res)
+	if resp.StatusCode != 200 || res.Accepted != 2 || len(res.Refused) != 1 || res.Refused[0].Index != 2 || res.Refused[0].Code != "unknown_sensor" {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	// NDJSON works the same.
+	resp, b = send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/x-ndjson", lel(60, 8)+"\n"+lel(61, 7)+"\n")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"accepted":2`) {
+		t.Fatalf("ndjson: %d %s", resp.StatusCode, b)
+	}
+	var alarms struct {
+		Alarms []struct {
+			ID     uint64
+			Sensor uint64
+			Metric string
+			Level  int
+			State  string
+		}
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/alarms?state=active&level=1")), &alarms)
+	if len(alarms.Alarms) != 1 || alarms.Alarms[0].Sensor != 7 || alarms.Alarms[0].Level != 1 || alarms.Alarms[0].State != "active" {
+		t.Fatalf("alarms %+v", alarms)
+	}
+	id := fmt.Sprint(alarms.Alarms[0].ID)
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/alarms?domain=water")), &alarms)
+	if len(alarms.Alarms) != 0 {
+		t.Errorf("water alarms %+v", alarms)
+	}
+	resp, b = send(t, "POST", ts.URL+"/api/v1/alarms/"+id+"/ack", "", "application/json", `{"by":"李工","note":"去现场"}`)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "李工") {
+		t.Errorf("ack: %d %s", resp.StatusCode, b)
+	}
+	var a struct {
+		Changes []struct{ Kind string }
+		Ack     struct{ By string }
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/alarms/"+id)), &a)
+	if len(a.Changes) < 2 || a.Ack.By != "李工" {
+		t.Errorf("alarm %+v", a)
+	}
+	var sn struct {
+		Code  string
+		State []struct {
+			Metric string
+			Value  float64
+			Level  int
+		}
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/sensors/GAS-1")), &sn)
+	if sn.Code != "GAS-1" || len(sn.State) != 1 || sn.State[0].Value != 61 || sn.State[0].Level != 1 {
+		t.Errorf("sensor %+v", sn)
+	}
+	var curve struct {
+		Buckets []struct {
+			Min, Max float64
+			N        int
+		}
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/sensors/7/series?metric=ch4_lel&step=1h")), &curve)
+	if len(curve.Buckets) != 1 || curve.Buckets[0].N != 4 || curve.Buckets[0].Min != 2 || curve.Buckets[0].Max != 61 {
+		t.Errorf("series %+v", curve)
+	}
+}
+
+func TestLiveBadRequests(t *testing.T) {
+	ts := liveServer(t)
+	tests := []struct {
+		name, method, path, token, payload string
+		status                             int
+		code                               string
+	}{
+		{"NoToken", "POST", "/api/v1/readings", "", "[]", 401, CodeUnauthorized},
+		{"WrongToken", "POST", "/api/v1/readings", "guess", "[]", 403, CodeForbidden},
+		{"TooLarge", "POST", "/api/v1/readings", "secret", "[" + strings.Repeat(" ", MaxReadingsBody) + "]", 413, CodeTooLarge},
+		{"BrokenBody", "POST", "/api/v1/readings", "secret", "[" + lel(1, 1) + ", {", 400, CodeBadBody},
+		{"BadState", "GET", "/api/v1/alarms?state=open", "", "", 400, CodeBadRequest},
+		{"BadLevel", "GET", "/api/v1/alarms?level=0", "", "", 400, CodeBadRequest},
+		{"BadFrom", "GET", "/api/v1/alarms?from=yesterday", "", "", 400, CodeBadRequest},
+		{"UnknownAlarm", "GET", "/api/v1/alarms/99", "", "", 404, CodeNotFound},
+		{"BadAlarmID", "GET", "/api/v1/alarms/x", "", "", 400, CodeBadID},
+		{"AckWithoutWho", "POST", "/api/v1/alarms/1/ack", "", `{"note":"x"}`, 400, CodeBadRequest},
+		{"UnknownSensor", "GET", "/api/v1/sensors/GAS-404", "", "", 404, CodeNotFound},
+		{"SeriesOtherMetric", "GET", "/api/v1/sensors/7/series?metric=pressure", "", "", 400, CodeBadRequest},
+		{"SeriesTinyStep", "GET", "/api/v1/sensors/7/series?metric=ch4_lel&step=1ms", "", "", 400, CodeBadRequest},
+		{"SeriesTooMany", "GET", "/api/v1/sensors/7/series?metric=ch4_lel&step=1s&from=2026-01-01T00:00:00Z", "", "", 400, CodeBadRequest},
+		{"SeriesBackwards", "GET", "/api/v1/sensors/7/series?metric=ch4_lel&from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z", "", "", 400, CodeBadRequest},
+		{"BadRules", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "nope"}]}`, 422, CodeBadRules},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, b := send(t, tt.method, ts.URL+tt.path, tt.token, "application/json", tt.payload)
+			var e struct{ Error struct{ Code, Message string } }
+			json.Unmarshal(b, &e)
+			if resp.StatusCode != tt.status || e.Error.Code != tt.code || e.Error.Message == "" {
+				t.Errorf("%d %s; want %d %q", resp.StatusCode, b, tt.status, tt.code)
+			}
+		})
+	}
+	// The running rules stayed after the bad file.
+	resp, b := send(t, "GET", ts.URL+"/api/v1/rules", "", "", "")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "ch4_lel") {
+		t.Errorf("rules after a bad PUT: %d %.100s", resp.StatusCode, b)
+	}
+	resp, b = send(t, "PUT", ts.URL+"/api/v1/rules", "", "application/json", string(b))
+	if resp.StatusCode != 200 {
+		t.Errorf("PUT the rules back: %d %s", resp.StatusCode, b)
+	}
+}
