@@ -26,10 +26,10 @@ func (s *Store) snapshot(key Key, from, to int64) ([]chunk, []sample) {
 		return nil, nil
 	}
 	cs := se.closed
-	lo := sort.Search(len(cs), func(i int) bool { return cs[i].start+s.span > from })
+	lo := sort.Search(len(cs), func(i int) bool { return se.chunkEnd(i) > from })
 	hi := sort.Search(len(cs), func(i int) bool { return cs[i].start >= to })
 	var open []sample
-	if len(se.open) > 0 && se.openStart < to && se.openStart+s.span > from {
+	if len(se.open) > 0 && se.openStart < to && se.open[len(se.open)-1].t >= from {
 		a := sort.Search(len(se.open), func(i int) bool { return se.open[i].t >= from })
 		b := sort.Search(len(se.open), func(i int) bool { return se.open[i].t >= to })
 		open = append([]sample(nil), se.open[a:b]...)

@@ -37,6 +37,16 @@ const (
 // meet on one lock rarely, and costs 256 small maps.
 const shards = 256
 
+// A chunk closes at the first window boundary after it holds minChunkReadings, or
+// once it spans maxChunkWindows windows. Each chunk costs about 40 bytes of header,
+// bookkeeping and allocation slack whatever it holds, so a series reporting every
+// 300 s would pay 1.6 bytes a reading in 2-hour chunks of 24; at 120 the overhead is
+// a fifth of that and the open chunk of such a series stays under 2 KB.
+const (
+	minChunkReadings = 120
+	maxChunkWindows  = 12
+)
+
 // Store keeps the recent readings of many series in memory, compressed. It is safe for
 // concurrent use.
 type Store struct {
@@ -61,12 +71,14 @@ type shard struct {
 // series holds one key's readings: closed chunks in window order, then the open one.
 type series struct {
 	key Key
-	// closed chunks, sorted by start, all before openStart. Readers share this slice
-	// without the lock, so an element is never changed in place: an insertion or a
-	// re-encoded chunk makes a new slice.
-	closed    []chunk
-	open      []sample // readings of the window openStart, sorted by time
-	openStart int64
+	// closed chunks, sorted by start; chunk i holds the readings in
+	// [closed[i].start, closed[i+1].start), the last one those before openStart.
+	// Readers share this slice without the lock, so an element is never changed in
+	// place: an insertion or a re-encoded chunk makes a new slice.
+	closed []chunk
+	// open holds the readings from openStart on, sorted by time, uncompressed.
+	open      []sample
+	openStart int64 // a window start
 	lastT     int64
 	lastV     float64
 	dataBytes int64 // sum of len(closed[i].data)
@@ -79,6 +91,14 @@ const (
 	sampleSize = int64(unsafe.Sizeof(sample{}))
 	chunkSize  = int64(unsafe.Sizeof(chunk{}))
 )
+
+// chunkEnd returns the end of closed chunk i's range.
+func (s *series) chunkEnd(i int) int64 {
+	if i+1 < len(s.closed) {
+		return s.closed[i+1].start
+	}
+	return s.openStart
+}
 
 func (s *series) footprint() int64 {
 	return seriesOverhead + int64(cap(s.open))*sampleSize + int64(cap(s.closed))*chunkSize + s.dataBytes
@@ -172,7 +192,10 @@ func (s *Store) appendLocked(sh *shard, se *series, ts int64, v float64) {
 	case len(se.open) == 0:
 		se.openStart = w
 		se.open = append(se.open, sample{ts, v})
-	case w > se.openStart:
+	case w > s.windowStart(se.open[len(se.open)-1].t) &&
+		(len(se.open) >= minChunkReadings || w-se.openStart >= maxChunkWindows*s.span):
+		// The reading opens a window after the open chunk's last, and that chunk is
+		// full enough: close it.
 		s.seal(sh, se)
 		se.openStart = w
 		se.open = append(se.open, sample{ts, v})
@@ -211,12 +234,17 @@ func (s *Store) seal(sh *shard, se *series) {
 	}
 }
 
-// insertClosed adds a late reading to the closed window w, re-encoding that chunk.
+// insertClosed adds a late reading of window w, before the open chunk, to the closed
+// chunk whose range holds it, re-encoding that chunk, or to a new chunk at the front.
 func (s *Store) insertClosed(sh *shard, se *series, w int64, p sample) {
-	i := sort.Search(len(se.closed), func(i int) bool { return se.closed[i].start >= w })
+	// The last chunk starting at or before w holds it.
+	i := sort.Search(len(se.closed), func(i int) bool { return se.closed[i].start > w }) - 1
 	var pts []sample
-	old := 0
-	if i < len(se.closed) && se.closed[i].start == w {
+	old, replace := 0, i >= 0
+	if !replace {
+		i = 0
+	} else {
+		w = se.closed[i].start
 		var err error
 		pts, err = decodeChunk(nil, se.closed[i].data, w)
 		if err != nil {
@@ -233,7 +261,7 @@ func (s *Store) insertClosed(sh *shard, se *series, w int64, p sample) {
 	closed := make([]chunk, 0, len(se.closed)+1)
 	closed = append(closed, se.closed[:i]...)
 	closed = append(closed, c)
-	if old > 0 {
+	if replace {
 		closed = append(closed, se.closed[i+1:]...)
 	} else {
 		closed = append(closed, se.closed[i:]...)
@@ -243,8 +271,8 @@ func (s *Store) insertClosed(sh *shard, se *series, w int64, p sample) {
 }
 
 // Prune drops the chunks whose readings are all older than now minus the retention,
-// and series left with no readings; it also compresses open chunks whose window has
-// ended before now, so that a silent sensor's last readings do not stay uncompressed.
+// and series left with no readings; it also compresses the open chunk of a series
+// silent for a whole chunk window, so that its last readings do not stay uncompressed.
 // Call it every few minutes.
 func (s *Store) Prune(now time.Time) {
 	nowMs := now.UnixMilli()
@@ -254,12 +282,16 @@ func (s *Store) Prune(now time.Time) {
 		sh.mu.Lock()
 		for k, se := range sh.m {
 			before := se.footprint()
-			if len(se.open) > 0 && se.openStart+s.span <= nowMs {
-				s.seal(sh, se)
-				se.openStart += s.span
+			if len(se.open) > 0 {
+				// A series silent for a whole window after its last reading's.
+				next := s.windowStart(se.open[len(se.open)-1].t) + s.span
+				if next+s.span <= nowMs {
+					s.seal(sh, se)
+					se.openStart = next
+				}
 			}
 			n := 0
-			for n < len(se.closed) && se.closed[n].start+s.span <= cutoff {
+			for n < len(se.closed) && se.chunkEnd(n) <= cutoff {
 				se.dataBytes -= int64(len(se.closed[n].data))
 				n++
 			}

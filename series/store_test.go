@@ -153,12 +153,20 @@ func TestRetention(t *testing.T) {
 	now = t0.Add(24 * time.Hour)
 	s.Prune(now)
 	got := collect(s, k, t0.Add(-100*time.Hour), now)
-	if len(got) == 0 || got[0].t < now.Add(-48*time.Hour).Add(-time.Hour).UnixMilli() {
+	// Whole chunks go: every reading inside the retention stays, and what stays
+	// before it is less than a chunk.
+	cutoff := now.Add(-48 * time.Hour)
+	if len(got) == 0 || got[0].t < cutoff.Add(-maxChunkWindows*time.Hour).UnixMilli() {
 		t.Fatalf("after prune the oldest reading is %v", time.UnixMilli(got[0].t))
 	}
-	// Whole chunks go: what stays starts at the first window not wholly expired.
-	if w := now.Add(-48 * time.Hour).UnixMilli(); got[0].t != w {
-		t.Fatalf("oldest kept %v, want %v", time.UnixMilli(got[0].t), time.UnixMilli(w))
+	kept := 0
+	for _, p := range got {
+		if p.t >= cutoff.UnixMilli() {
+			kept++
+		}
+	}
+	if want := int(t0.Sub(cutoff) / time.Minute); kept != want {
+		t.Fatalf("%d readings inside the retention, want %d", kept, want)
 	}
 	if s.Bytes() >= bytesBefore {
 		t.Fatalf("Bytes %d after prune, %d before", s.Bytes(), bytesBefore)
@@ -176,6 +184,38 @@ func TestRetention(t *testing.T) {
 	s.Prune(now)
 	if s.Len() != 0 || len(s.Keys()) != 0 {
 		t.Fatalf("Len %d after everything expired", s.Len())
+	}
+}
+
+func TestChunkSizes(t *testing.T) {
+	now := t0
+	s := newTestStore(2*time.Hour, &now)
+	tests := []struct {
+		name     string
+		interval time.Duration
+		min, max int // readings per closed chunk
+	}{
+		{"Every10s", 10 * time.Second, 720, 720},   // one window each
+		{"Every60s", time.Minute, 120, 120},        // one window each
+		{"Every300s", 300 * time.Second, 120, 120}, // five windows each
+		{"Every3600s", time.Hour, 24, 24},          // capped at twelve windows
+		{"Every7h", 7 * time.Hour, 1, 2},           // two or so per 24 h
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := Key{uint64(i), "x"}
+			start := t0.Add(-20 * 24 * time.Hour)
+			for ts := start; ts.Before(t0); ts = ts.Add(tt.interval) {
+				s.Append(k, ts, 1)
+			}
+			sh := s.shard(k)
+			se := sh.m[k]
+			for j, c := range se.closed[:len(se.closed)-1] { // the last may be cut by the 20 days
+				if n := c.points(); n < tt.min || n > tt.max {
+					t.Fatalf("chunk %d holds %d readings, want %d to %d", j, n, tt.min, tt.max)
+				}
+			}
+		})
 	}
 }
 
