@@ -31,9 +31,10 @@ const (
 // Bit widths of the three short prefix classes '10', '110' and '1110'; '0' codes zero
 // and '1111' a raw 64-bit value.
 var (
-	// Delta-of-delta in ms: a few hundred ms of jitter, a few seconds, then up to
-	// ±2.3 h, which holds the first delta of any reporting interval we meet.
-	tsWidths = [3]uint{9, 14, 24}
+	// Delta-of-delta in ms: ±256 ms of jitter, ±2 s (a clock stamping whole seconds
+	// with a second of jitter), then ±2.3 h, which holds the first delta of any
+	// reporting interval we meet.
+	tsWidths = [3]uint{9, 12, 24}
 	// Deltas of scaled integers: noise of a few counts, steps, then what nine decimals need.
 	valWidths = [3]uint{6, 14, 32}
 )

@@ -199,7 +199,7 @@ func TestChunkSizes(t *testing.T) {
 		{"Every60s", time.Minute, 120, 120},        // one window each
 		{"Every300s", 300 * time.Second, 120, 120}, // five windows each
 		{"Every3600s", time.Hour, 24, 24},          // capped at twelve windows
-		{"Every7h", 7 * time.Hour, 1, 2},           // two or so per 24 h
+		{"Every7h", 7 * time.Hour, 3, 4},           // what falls within 24 h
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
