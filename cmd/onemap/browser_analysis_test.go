@@ -105,12 +105,33 @@ func TestBrowserAnalysis(t *testing.T) {
 		screenshot(t, ctx, "nearby.png")
 
 		// A row flies to its feature and highlights it.
+		first := eval[string](t, ctx, `document.querySelector("#analysis-panel .analysis-row").dataset.id`)
 		eval[bool](t, ctx, clickRowAndSettle)
 		if n := eval[int](t, ctx, sourceCount("analysis-highlight", "Point")); n != 1 {
 			t.Errorf("%d highlighted features after a row click, want 1", n)
 		}
 		if n := eval[int](t, ctx, `window.onemap.map.queryRenderedFeatures({layers: ["analysis-highlight"]}).length`); n != 1 {
 			t.Errorf("highlight drawn %d times, want 1", n)
+		}
+
+		// A click on that feature measures from it, and it is not its own
+		// neighbour.
+		mid := eval[[]float64](t, ctx, `window.onemap.map.getSource("analysis-highlight").getData().then(d => {
+			const p = window.onemap.map.project(d.features[0].geometry.coordinates);
+			return [p.x, p.y];
+		})`)
+		if err := chromedp.Do(ctx, chromedp.MouseClickXY(mid[0], mid[1])); err != nil {
+			t.Fatal(err)
+		}
+		if s := eval[string](t, ctx, panelSettled("nearby")); s != "done" {
+			t.Fatalf("panel state %q: %s", s, panelText(t, ctx))
+		}
+		from := eval[string](t, ctx, `document.getElementById("analysis-panel").dataset.from`)
+		if from != first {
+			t.Errorf("nearby of the clicked feature measured from %q, want feature %s", from, first)
+		}
+		if n := eval[int](t, ctx, fmt.Sprintf(`document.querySelectorAll('#analysis-panel .analysis-row[data-id="%s"]').length`, first)); n != 0 {
+			t.Errorf("feature %s listed as its own neighbour", first)
 		}
 
 		// Esc leaves the mode and clears the rings.
@@ -248,6 +269,32 @@ func TestBrowserAnalysis(t *testing.T) {
 		if !back {
 			t.Error("analysis layers not redrawn after the language switch")
 		}
+	})
+
+	t.Run("Phone", func(t *testing.T) {
+		// On a phone the panel is a bottom sheet of at most half the screen.
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 780, chromedp.EmulateMobile)); err != nil {
+			t.Fatal(err)
+		}
+		eval[bool](t, ctx, idle(`m.resize()`))
+		rect := eval[[]float64](t, ctx, `(() => {
+			const r = document.getElementById("analysis-panel").getBoundingClientRect();
+			return [r.left, r.right, r.bottom, r.height, innerWidth, innerHeight];
+		})()`)
+		left, right, bottom, height, w, h := rect[0], rect[1], rect[2], rect[3], rect[4], rect[5]
+		if left != 0 || right != w || bottom != h || height > h/2+1 {
+			t.Errorf("panel at left %v right %v bottom %v height %v in a %v×%v screen, want a bottom sheet", left, right, bottom, height, w, h)
+		}
+		// A row brings its space above the sheet.
+		eval[bool](t, ctx, clickRowAndSettle)
+		above := eval[bool](t, ctx, `window.onemap.map.getSource("analysis-highlight").getData().then(d => {
+			const p = window.onemap.map.project(d.features[0].geometry.coordinates);
+			return p.y < document.getElementById("analysis-panel").getBoundingClientRect().top && p.x > 0 && p.x < innerWidth;
+		})`)
+		if !above {
+			t.Error("the space flown to is not in the map above the sheet")
+		}
+		screenshot(t, ctx, "analysis-phone.png")
 	})
 
 	if bad := failed.list(); len(bad) > 0 {

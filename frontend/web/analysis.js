@@ -206,6 +206,7 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
     seq: 0, // the latest request; older answers are dropped
     abort: null,
     view: null, // what the panel shows: {state, ...} by mode
+    selected: '', // the id of the row last flown to
     failed: new Set(), // valve ids marked failed for the current pipe
     valveInfo: new Map(), // valve id → {id, kind, point}, kept across re-runs
     overlay: { rings: EMPTY, ringLabels: EMPTY, highlight: EMPTY, valves: EMPTY, pipes: null },
@@ -284,6 +285,7 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
     st.mode = mode;
     st.failed.clear();
     st.valveInfo.clear();
+    st.selected = '';
     st.overlay = { rings: EMPTY, ringLabels: EMPTY, highlight: EMPTY, valves: EMPTY, pipes: null };
     redraw();
     for (const [id, b] of buttons) b.setAttribute('aria-pressed', String(id === mode));
@@ -599,6 +601,8 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
     if (!st.mode || !v) return;
     panel.dataset.mode = st.mode;
     panel.dataset.state = v.state;
+    // The feature a nearby search measures from, for tests and styles.
+    panel.dataset.from = v.from?.feature ?? '';
     heading.textContent = t(modes.find((m) => m.id === st.mode).label);
     if (v.state === 'hint') body.append(para(t(v.hint), 'analysis-note'));
     if (v.state === 'error') {
@@ -649,6 +653,7 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
     li.className = 'analysis-row';
     li.dataset.id = String(id);
     li.tabIndex = 0;
+    li.classList.toggle('selected', li.dataset.id === st.selected);
     li.append(...cells);
     const go = () => flyTo(where, id);
     li.addEventListener('click', go);
@@ -658,13 +663,22 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
     return li;
   }
 
+  // flyTo centres where in the part of the map the panel leaves free: above
+  // the bottom sheet on a phone, left of the panel on a desktop.
   function flyTo(where, id) {
     st.overlay.highlight = collection([point(where, { id })]);
+    st.selected = String(id);
     redraw();
     for (const li of body.querySelectorAll('.analysis-row')) {
-      li.classList.toggle('selected', li.dataset.id === String(id));
+      li.classList.toggle('selected', li.dataset.id === st.selected);
     }
-    map.flyTo({ center: where, zoom: Math.max(map.getZoom(), 17), essential: true });
+    const r = panel.getBoundingClientRect();
+    const c = map.getContainer().getBoundingClientRect();
+    // An offset, not padding: MapLibre keeps padding for later moves.
+    const offset = r.left <= c.left
+      ? [0, -Math.max(0, c.bottom - r.top) / 2]
+      : [-Math.max(0, c.right - r.left) / 2, 0];
+    map.flyTo({ center: where, zoom: Math.max(map.getZoom(), 17), offset, essential: true });
   }
 
   function lang() {
