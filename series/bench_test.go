@@ -199,3 +199,18 @@ func BenchmarkChunkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendLate measures a reading that lands in a closed chunk of 120 readings,
+// which is decoded, extended and encoded again.
+func BenchmarkAppendLate(b *testing.B) {
+	now := time.Now().Truncate(time.Hour)
+	s := New(Options{Now: func() time.Time { return now }})
+	k := Key{1, "pressure"}
+	loadSeries(s, rand.New(rand.NewPCG(4, 4)), k, cityMetrics[2].gen, now, 24*60, time.Minute, 0, false)
+	late := now.Add(-12 * time.Hour).Add(30 * time.Second)
+	i := 0
+	for b.Loop() {
+		s.Append(k, late.Add(time.Duration(i%60)*time.Minute), 0.351) // replaces after the first 60
+		i++
+	}
+}
