@@ -2,10 +2,11 @@
 // compressed, and answers the curves operators look at: readings downsampled on the
 // server into min, average and maximum per step.
 //
-// Each series is cut into chunks by fixed time windows (Options.ChunkSpan). The
-// current window's readings stay as plain (time, value) pairs, so late readings are
-// cheap to put in place; once a series moves past a window, its readings are packed
-// bit by bit: delta-of-delta timestamps and, per chunk, either XOR-coded float64
+// Each series is cut into chunks on the boundaries of fixed time windows
+// (Options.ChunkSpan); a chunk takes whole windows until it holds 120 readings or
+// spans 12 windows. The newest chunk stays as plain (time, value) pairs, so late
+// readings are cheap to put in place; once it closes, its readings are packed bit by
+// bit: delta-of-delta timestamps and, per chunk, either XOR-coded float64
 // values as in Facebook's Gorilla paper or, when every value is a decimal with at most
 // nine digits after the point (as readings rounded to an instrument's resolution are),
 // delta-coded scaled integers. Values and millisecond timestamps come back exactly.

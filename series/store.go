@@ -20,8 +20,9 @@ type Options struct {
 	// Retention is how long readings are kept (default 30 days); older ones are
 	// refused by Append and dropped by Prune.
 	Retention time.Duration
-	// ChunkSpan is the time window of one chunk (default 2 h, at least 1 s). Readings
-	// of the current window stay uncompressed until the series moves past it.
+	// ChunkSpan is the window chunks begin and end on (default 2 h, at least 1 s). A
+	// chunk takes whole windows until it holds 120 readings or spans 12 windows, and
+	// stays uncompressed until the series moves past it.
 	ChunkSpan time.Duration
 	// Now tells the time Append measures retention against (default time.Now).
 	Now func() time.Time
