@@ -1,6 +1,7 @@
 // The one map in the browser: the MapLibre map of /style.json, a legend of
 // the catalog's groups and layers that switches them on and off, a popup of
-// a clicked feature's attributes, and a Chinese/English switch.
+// a clicked feature's attributes, a Chinese/English switch, and the analysis
+// tools of analysis.js (nearby, valve closure, gas neighbourhood).
 //
 // Everything comes from this server: the style (with its tiles, glyphs and
 // sprite), the catalog (/catalog) and MapLibre itself (/vendor/).
