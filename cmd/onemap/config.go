@@ -19,10 +19,13 @@ type Config struct {
 	Rules   string // a rules file; empty for the embedded defaults
 	// IngestToken is the device token ingest requires; empty admits all.
 	IngestToken string
-	PublicURL   string
-	CacheMB     int
-	LogLevel    string
-	ShutdownIn  time.Duration
+	// Simulate runs the sensor simulator with the sample scenarios against
+	// the server itself.
+	Simulate   bool
+	PublicURL  string
+	CacheMB    int
+	LogLevel   string
+	ShutdownIn time.Duration
 }
 
 // defaultConfig reads the environment over the defaults.
@@ -45,6 +48,7 @@ func defaultConfig() Config {
 	env("DATABASE_URL", &c.DB)
 	env("ONEMAP_RULES", &c.Rules)
 	env("ONEMAP_INGEST_TOKEN", &c.IngestToken)
+	c.Simulate = os.Getenv("ONEMAP_SIMULATE") == "1"
 	env("ONEMAP_PUBLIC_URL", &c.PublicURL)
 	env("ONEMAP_LOG_LEVEL", &c.LogLevel)
 	if v, ok := os.LookupEnv("ONEMAP_CACHE_MB"); ok {
@@ -64,6 +68,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL of a PostGIS database to serve from, postgres://user@host:port/db; empty serves from memory (DATABASE_URL)")
 	fs.StringVar(&c.Rules, "rules", c.Rules, "alarm rules file (JSON, docs/rules.md); empty uses the embedded defaults (ONEMAP_RULES)")
 	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "device token that POST /api/v1/readings requires; empty admits every sender (ONEMAP_INGEST_TOKEN)")
+	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
 	fs.IntVar(&c.CacheMB, "cache-mb", c.CacheMB, "tile cache size in MiB, 0 to disable (ONEMAP_CACHE_MB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ONEMAP_LOG_LEVEL)")

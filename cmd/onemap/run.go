@@ -16,6 +16,7 @@ Usage:
   onemap gen [flags]         generate the sample city
   onemap migrate --db URL    bring a PostGIS database to the newest schema
   onemap load --db URL       load a city (the sample city by default) into PostGIS
+  onemap simulate [flags]    stream realistic readings and scenarios at a server
   onemap help                this text
 
 Run "onemap COMMAND -h" for a command's flags.
@@ -36,6 +37,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, args, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, args, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -108,6 +108,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if cfg.Simulate {
+		go simulateAlongside(ctx, "http://"+ln.Addr().String(), cfg.IngestToken, log)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
