@@ -582,7 +582,7 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
         ? t(`kind_${s.kind}`)
         : title(layersById.get(s.layer)?.title, s.layer);
       const r = row(s.id, s.closest, [
-        cell(kind, 'analysis-name'),
+        cell(`${kind} #${s.id}`, 'analysis-name'),
         cell(`${t('distanceToPipe')} ${metres(s.distance_m, 1)} · ${t('pressure')} ${pressureTitle(s.pressure_class)} · ${t('peopleShort')} ${number(s.people)}`, 'analysis-kind'),
         cell(s.risk.toFixed(3), 'analysis-risk', { risk: s.risk }),
       ]);
