@@ -80,10 +80,22 @@ func (g *gen) bridgeDecks() {
 				}
 			}
 			poly := orb.Polygon{{{x - e.line.width/2, ds}, {x + e.line.width/2, ds}, {x + e.line.width/2, dn}, {x - e.line.width/2, dn}, {x - e.line.width/2, ds}}}
-			f := g.add("bridge", poly, map[string]any{
+			// Design values the structure's monitoring is judged against
+			// (THRESHOLDS.md: % of the design limit): strain 500 με, deflection
+			// L/600 of the main span, and a first natural frequency that falls
+			// with the span (about 100/L Hz for girders, a little more for
+			// stiffer cable-stayed and arch decks).
+			props := map[string]any{
 				"name": zh, "name_en": en, "structure": st, "main_span_m": span, "length_m": math.Round(dn - ds),
 				"width_m": e.line.width, "build_year": year, "condition": cond, "rated_load_t": 55, "road": e.line.name,
-			})
+				"design_strain_ue": 500.0, "design_deflection_mm": math.Round(span*1000/600*10) / 10,
+				"design_displacement_mm": 100.0, "design_tilt_deg": 0.5,
+				"baseline_frequency_hz": math.Round(100/span*1.2*1000) / 1000,
+			}
+			if st == "cable_stayed" {
+				props["design_cable_force_kn"] = 6000.0
+			}
+			f := g.add("bridge", poly, props)
 			g.bridges = append(g.bridges, &bridgeInfo{e: e, f: f, structure: st, s: ds, n: dn, x: x})
 		}
 	}

@@ -17,12 +17,6 @@ import (
 	"github.com/onemap/onemap/wal"
 )
 
-type curves struct{ s *series.Store }
-
-func (c curves) Append(sensor uint64, metric string, t time.Time, v float64) {
-	c.s.Append(series.Key{Sensor: sensor, Metric: metric}, t, v)
-}
-
 // sampleSensors are the sample city's sensors.
 func sampleSensors(b *testing.B) *live.Sensors {
 	c, err := city.Read(data.SampleCity(), layers.Default())
@@ -43,7 +37,7 @@ func BenchmarkIngest1000(b *testing.B) {
 	}
 	defer j.Close()
 	now := time.Now()
-	svc, err := live.NewService(live.Options{Sensors: sensors, Journal: j, Series: curves{series.New(series.Options{})}, Now: func() time.Time { return now }})
+	svc, err := live.NewService(live.Options{Sensors: sensors, Journal: j, Series: series.New(series.Options{}), Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,4 +87,3 @@ func BenchmarkIngest1000(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ack-ms")
 }
-

@@ -12,7 +12,6 @@ import (
 	"github.com/tidwall/rtree"
 )
 
-
 // Sensor is a monitoring point: a sensor layer feature, read for ingest.
 type Sensor struct {
 	ID         uint64        `json:"id"`

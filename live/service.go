@@ -27,8 +27,25 @@ type Journal interface {
 
 // SeriesStore keeps readings for the curves.
 type SeriesStore interface {
-	Append(sensor uint64, metric string, t time.Time, v float64)
+	Add(sensor uint64, metric string, t time.Time, v float64)
 }
+
+// History answers what rules ask of the past: the figures of a series over
+// a span of time. The curves store answers it.
+type History interface {
+	Stats(sensor uint64, metric string, from, to time.Time) (min, max, avg float64, n int)
+}
+
+// Attributes the engine derives from history when a rule refers to them.
+const (
+	// AttrFlowLastWeek is the mean flow of the same hour a week before.
+	AttrFlowLastWeek = "flow_last_week"
+	// AttrPressureDrop is 1 while the sensor's pressure has fallen by
+	// PressureDropMPa or more within the last 10 minutes.
+	AttrPressureDrop = "pressure_drop"
+	// PressureDropMPa is the fall that counts as a pressure drop.
+	PressureDropMPa = 0.05
+)
 
 // Event is a change the live map shows: an alarm raised, changed, cleared or
 // acknowledged, or a sensor's health or level changed.
@@ -50,6 +67,9 @@ type Options struct {
 	RulesJSON []byte
 	Journal   Journal     // nil keeps nothing across restarts
 	Series    SeriesStore // nil keeps no curves
+	// History, if set, gives rules that compare with the past (flow against
+	// the same hour last week, flow with a pressure drop) what they need.
+	History History
 	// Attrs returns the attributes of a sensor's asset that relative rules
 	// refer to (nominal pressure, design limits).
 	Attrs     func(s *Sensor) map[string]float64
@@ -190,7 +210,7 @@ func (s *Service) replay(rec []byte) error {
 			return nil // a sensor since removed from the city
 		}
 		if s.opt.Series != nil {
-			s.opt.Series.Append(r.Sensor, r.Metric, r.Time, r.Value)
+			s.opt.Series.Add(r.Sensor, r.Metric, r.Time, r.Value)
 		}
 		s.apply(sn, r, false)
 	case recAck:
@@ -316,7 +336,7 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 	for _, i := range fresh {
 		r := good[i]
 		if s.opt.Series != nil {
-			s.opt.Series.Append(r.Sensor, r.Metric, r.Time, r.Value)
+			s.opt.Series.Add(r.Sensor, r.Metric, r.Time, r.Value)
 		}
 		s.apply(goodSensors[i], r, true)
 	}
@@ -352,8 +372,43 @@ func (s *Service) apply(sn *Sensor, r Reading, live bool) {
 	if s.opt.Attrs != nil && st.rule.RelativeTo != "" {
 		attrs = s.opt.Attrs(sn)
 	}
+	attrs = s.historyAttrs(st.rule, sn, r, attrs)
 	tr := st.rule.Evaluate(&st.state, r, attrs)
 	s.transition(sn, st, tr, r.Time, live)
+}
+
+// historyAttrs adds to attrs what the rule asks of the past, in a new map
+// (attrs may be shared); without History it adds nothing.
+func (s *Service) historyAttrs(rule *Rule, sn *Sensor, r Reading, attrs map[string]float64) map[string]float64 {
+	if s.opt.History == nil {
+		return attrs
+	}
+	needDrop := false
+	for _, th := range rule.Levels {
+		needDrop = needDrop || th.When == AttrPressureDrop
+	}
+	if rule.RelativeTo != AttrFlowLastWeek && !needDrop {
+		return attrs
+	}
+	out := make(map[string]float64, len(attrs)+2)
+	for k, v := range attrs {
+		out[k] = v
+	}
+	if rule.RelativeTo == AttrFlowLastWeek {
+		week := r.Time.Add(-7 * 24 * time.Hour)
+		if _, _, avg, n := s.opt.History.Stats(sn.ID, r.Metric, week.Add(-30*time.Minute), week.Add(30*time.Minute)); n > 0 {
+			out[AttrFlowLastWeek] = avg
+		}
+	}
+	if needDrop && sn.Measures("pressure") {
+		if st, ok := s.states[seriesKey{sn.ID, "pressure"}]; ok && st.state.flags&flagSeen != 0 {
+			_, hi, _, n := s.opt.History.Stats(sn.ID, "pressure", r.Time.Add(-10*time.Minute), r.Time.Add(time.Millisecond))
+			if n > 0 && hi-st.state.value >= PressureDropMPa {
+				out[AttrPressureDrop] = 1
+			}
+		}
+	}
+	return out
 }
 
 // transition records a transition on the alarm of a series; s.mu is held.

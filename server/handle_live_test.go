@@ -19,19 +19,13 @@ import (
 
 var liveNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-type curveStore struct{ s *series.Store }
-
-func (c curveStore) Append(sensor uint64, metric string, t time.Time, v float64) {
-	c.s.Append(series.Key{Sensor: sensor, Metric: metric}, t, v)
-}
-
 // liveServer serves a gas detector GAS-1 (id 7) with an ingest token.
 func liveServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	sensors := live.NewSensors([]*layers.Feature{{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
 		Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": "drain_node"}}})
 	curves := series.New(series.Options{Now: func() time.Time { return liveNow }})
-	svc, err := live.NewService(live.Options{Sensors: sensors, Series: curveStore{curves}, Now: func() time.Time { return liveNow }})
+	svc, err := live.NewService(live.Options{Sensors: sensors, Series: curves, Now: func() time.Time { return liveNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +157,9 @@ func TestLiveBadRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, b := send(t, tt.method, ts.URL+tt.path, tt.token, "application/json", tt.payload)
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			json.Unmarshal(b, &e)
 			if resp.StatusCode != tt.status || e.Error.Code != tt.code || e.Error.Message == "" {
 				t.Errorf("%d %s; want %d %q", resp.StatusCode, b, tt.status, tt.code)

@@ -307,6 +307,12 @@ CREATE TABLE "bridge" (
     "condition" text,
     "rated_load_t" double precision,
     "road" text,
+    "design_strain_ue" double precision,
+    "design_deflection_mm" double precision,
+    "design_displacement_mm" double precision,
+    "design_tilt_deg" double precision,
+    "design_cable_force_kn" double precision,
+    "baseline_frequency_hz" double precision,
     extra jsonb
 );
 CREATE INDEX ON "bridge" USING gist (geom);
