@@ -37,7 +37,7 @@ func BenchmarkIngest1000(b *testing.B) {
 	}
 	defer j.Close()
 	now := time.Now()
-	svc, err := live.NewService(live.Options{Sensors: sensors, Journal: j, Series: series.New(series.Options{}), Now: func() time.Time { return now }})
+	svc, err := live.NewService(live.Options{Sensors: sensors, Journal: live.WALJournal{Log: j}, Series: series.New(series.Options{}), Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,12 +2,10 @@ package live
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"slices"
 	"sync"
 	"time"
@@ -16,13 +14,16 @@ import (
 )
 
 // Journal keeps what the live state is rebuilt from after a restart: the
-// accepted readings and the acknowledgements, in order. The embedded default
-// keeps it in a write-ahead log.
+// accepted readings and the acknowledgements, in the order they came. The
+// embedded default keeps it in a write-ahead log (WALJournal), PostGIS in
+// its tables.
 type Journal interface {
-	// Append makes the records durable before it returns.
-	Append(ctx context.Context, records ...[]byte) (uint64, error)
-	// Replay calls fn for every record from the first.
-	Replay(from uint64, fn func(lsn uint64, rec []byte) error) error
+	// AppendReadings makes readings durable before it returns.
+	AppendReadings(ctx context.Context, rs []Reading) error
+	// AppendAck makes an acknowledgement durable before it returns.
+	AppendAck(ctx context.Context, alarm uint64, a Ack) error
+	// Replay calls onReading and onAck for everything kept, in order.
+	Replay(ctx context.Context, onReading func(Reading) error, onAck func(alarm uint64, a Ack) error) error
 }
 
 // SeriesStore keeps readings for the curves.
@@ -130,9 +131,16 @@ func NewService(o Options) (*Service, error) {
 	s := &Service{opt: o, rules: o.Rules, rulesJSON: o.RulesJSON, states: map[seriesKey]*seriesState{}, alarms: map[uint64]*Alarm{}, byAsset: map[uint64]uint64{}}
 	if o.Journal != nil {
 		n := 0
-		err := o.Journal.Replay(1, func(_ uint64, rec []byte) error {
+		err := o.Journal.Replay(context.Background(), func(r Reading) error {
 			n++
-			return s.replay(rec)
+			s.replayReading(r)
+			return nil
+		}, func(alarm uint64, a Ack) error {
+			n++
+			if al, ok := s.alarms[alarm]; ok {
+				al.Ack = &a
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("live: replay the journal: %w", err)
@@ -144,93 +152,16 @@ func NewService(o Options) (*Service, error) {
 	return s, nil
 }
 
-// Journal record kinds.
-const (
-	recReading byte = 1
-	recAck     byte = 2
-)
-
-func encodeReading(r Reading) []byte {
-	b := make([]byte, 0, 32+len(r.Metric)+len(r.Unit))
-	b = append(b, recReading)
-	b = binary.LittleEndian.AppendUint64(b, r.Sensor)
-	b = binary.LittleEndian.AppendUint64(b, uint64(r.Time.UnixMilli()))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Value))
-	b = append(b, byte(len(r.Metric)))
-	b = append(b, r.Metric...)
-	b = append(b, byte(len(r.Unit)))
-	return append(b, r.Unit...)
-}
-
-var errRecord = errors.New("live: malformed journal record")
-
-func decodeReading(b []byte) (Reading, error) {
-	if len(b) < 26 {
-		return Reading{}, errRecord
+// replayReading applies a journalled reading as it was applied when it came.
+func (s *Service) replayReading(r Reading) {
+	sn, ok := s.opt.Sensors.Get(r.Sensor)
+	if !ok {
+		return // a sensor since removed from the city
 	}
-	r := Reading{
-		Sensor: binary.LittleEndian.Uint64(b[1:]),
-		Time:   time.UnixMilli(int64(binary.LittleEndian.Uint64(b[9:]))),
-		Value:  math.Float64frombits(binary.LittleEndian.Uint64(b[17:])),
+	if s.opt.Series != nil {
+		s.opt.Series.Add(r.Sensor, r.Metric, r.Time, r.Value)
 	}
-	n := int(b[25])
-	if len(b) < 26+n+1 {
-		return Reading{}, errRecord
-	}
-	r.Metric = string(b[26 : 26+n])
-	u := int(b[26+n])
-	if len(b) != 27+n+u {
-		return Reading{}, errRecord
-	}
-	r.Unit = string(b[27+n:])
-	return r, nil
-}
-
-func encodeAck(id uint64, a Ack) []byte {
-	b := []byte{recAck}
-	b = binary.LittleEndian.AppendUint64(b, id)
-	b = binary.LittleEndian.AppendUint64(b, uint64(a.At.UnixMilli()))
-	b = binary.AppendUvarint(b, uint64(len(a.By)))
-	b = append(b, a.By...)
-	return append(b, a.Note...)
-}
-
-func (s *Service) replay(rec []byte) error {
-	if len(rec) == 0 {
-		return errRecord
-	}
-	switch rec[0] {
-	case recReading:
-		r, err := decodeReading(rec)
-		if err != nil {
-			return err
-		}
-		sn, ok := s.opt.Sensors.Get(r.Sensor)
-		if !ok {
-			return nil // a sensor since removed from the city
-		}
-		if s.opt.Series != nil {
-			s.opt.Series.Add(r.Sensor, r.Metric, r.Time, r.Value)
-		}
-		s.apply(sn, r, false)
-	case recAck:
-		if len(rec) < 17 {
-			return errRecord
-		}
-		id := binary.LittleEndian.Uint64(rec[1:])
-		at := time.UnixMilli(int64(binary.LittleEndian.Uint64(rec[9:])))
-		n, k := binary.Uvarint(rec[17:])
-		if k <= 0 || 17+k+int(n) > len(rec) {
-			return errRecord
-		}
-		by := string(rec[17+k : 17+k+int(n)])
-		if a, ok := s.alarms[id]; ok {
-			a.Ack = &Ack{By: by, At: at, Note: string(rec[17+k+int(n):])}
-		}
-	default:
-		return errRecord
-	}
-	return nil
+	s.apply(sn, r, false)
 }
 
 // IngestResult is the answer to a batch.
@@ -325,11 +256,11 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 		fresh = append(fresh, i)
 	}
 	if s.opt.Journal != nil && len(fresh) > 0 {
-		recs := make([][]byte, len(fresh))
+		rs := make([]Reading, len(fresh))
 		for j, i := range fresh {
-			recs[j] = encodeReading(good[i])
+			rs[j] = good[i]
 		}
-		if _, err := s.opt.Journal.Append(ctx, recs...); err != nil {
+		if err := s.opt.Journal.AppendReadings(ctx, rs); err != nil {
 			return nil, fmt.Errorf("live: journal: %w", err)
 		}
 	}
@@ -503,7 +434,7 @@ func (s *Service) Acknowledge(ctx context.Context, id uint64, by, note string) (
 	}
 	ack := Ack{By: by, At: s.opt.Now().UTC().Truncate(time.Millisecond), Note: note}
 	if s.opt.Journal != nil {
-		if _, err := s.opt.Journal.Append(ctx, encodeAck(id, ack)); err != nil {
+		if err := s.opt.Journal.AppendAck(ctx, id, ack); err != nil {
 			return nil, fmt.Errorf("live: journal: %w", err)
 		}
 	}

@@ -152,7 +152,7 @@ func TestDuplicatesAreIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s, _ := newTestService(t, j, c)
+	s, _ := newTestService(t, WALJournal{j}, c)
 	r := reading(1, "ch4_lel", 3, s0)
 	if res := ingest(t, s, r, r); res.Accepted != 2 || len(res.Refused) != 0 {
 		t.Fatalf("%+v", res)
@@ -173,7 +173,7 @@ func TestRebuildFromJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := newTestService(t, j, c)
+	s, _ := newTestService(t, WALJournal{j}, c)
 	ingest(t, s, reading(1, "ch4_lel", 30, s0), reading(3, "pressure", 0.04, s0))
 	before := s.Alarms(AlarmFilter{})
 	if _, err := s.Acknowledge(context.Background(), before[0].ID, "值班员", "checking"); err != nil {
@@ -186,7 +186,7 @@ func TestRebuildFromJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	s2, _ := newTestService(t, j, c)
+	s2, _ := newTestService(t, WALJournal{j}, c)
 	after := s2.Alarms(AlarmFilter{})
 	if len(after) != len(before) {
 		t.Fatalf("%d alarms after the restart, want %d", len(after), len(before))

@@ -54,7 +54,7 @@ func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sen
 	if err != nil {
 		return nil, nil, fmt.Errorf("journal: %w", err)
 	}
-	o.Journal = j
+	o.Journal = live.WALJournal{Log: j}
 	svc, err := live.NewService(o)
 	if err != nil {
 		j.Close()
