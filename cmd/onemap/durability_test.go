@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/onemap/onemap/store/postgis/pgtest"
 )
 
 // TestMain lets a test run the command itself in a child process, so that
@@ -27,9 +29,9 @@ func TestMain(m *testing.M) {
 }
 
 // startChild runs onemap serve in a child process and returns its URL.
-func startChild(t *testing.T, dataDir string) (*exec.Cmd, string) {
+func startChild(t *testing.T, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), "ONEMAP_TEST_RUN_MAIN=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -60,16 +62,29 @@ func startChild(t *testing.T, dataDir string) (*exec.Cmd, string) {
 
 // TestKillLosesNothingAcknowledged streams batches of readings at a server,
 // kills it with SIGKILL in the middle, starts it again on the same data
-// directory, and finds every acknowledged reading there exactly once.
+// directory or database, and finds every acknowledged reading there exactly
+// once, on the embedded default and on PostGIS.
 func TestKillLosesNothingAcknowledged(t *testing.T) {
-	dir := t.TempDir()
-	cmd, url := startChild(t, dir)
+	t.Run("Memory", func(t *testing.T) {
+		killAndCount(t, "--data-dir", t.TempDir())
+	})
+	t.Run("PostGIS", func(t *testing.T) {
+		db := pgtest.URL(t)
+		if err := run(context.Background(), []string{"load", "--db", db, "--quiet"}, io.Discard, io.Discard); err != nil {
+			t.Fatalf("load: %v", err)
+		}
+		killAndCount(t, "--data-dir", t.TempDir(), "--db", db)
+	})
+}
+
+func killAndCount(t *testing.T, args ...string) {
+	cmd, url := startChild(t, args...)
 	sensor := firstSensor(t, url, "ch4_lel")
 	start := time.Now().Add(-29 * 24 * time.Hour).Truncate(time.Minute)
-	const every = 10 * time.Second
+	const every = 2 * time.Second
 	ts := func(i int) time.Time { return start.Add(time.Duration(i) * every) }
 
-	// Batches of 500 readings, one every 10 s of sensor time, value = index.
+	// Batches of 500 readings, one every 2 s of sensor time, value = index.
 	const batch = 500
 	acked := 0
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -106,11 +121,11 @@ func TestKillLosesNothingAcknowledged(t *testing.T) {
 	}
 	t.Logf("%d readings acknowledged before SIGKILL", acked)
 
-	_, url = startChild(t, dir)
+	_, url = startChild(t, args...)
 	seen := map[int]bool{}
 	const window = 40000 // readings a query
 	for from := 0; from < acked+5*batch; from += window {
-		resp, err := http.Get(fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=10s",
+		resp, err := http.Get(fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=2s",
 			url, sensor, ts(from).Format(time.RFC3339), ts(from+window).Format(time.RFC3339)))
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/store"
+	"github.com/onemap/onemap/store/postgis"
 	"github.com/onemap/onemap/wal"
 	"github.com/paulmach/orb"
 )
@@ -35,8 +36,8 @@ func loadSensors(ctx context.Context, st store.Store) (*live.Sensors, error) {
 	return reg, nil
 }
 
-// openLive opens the journal in the data directory and rebuilds the live
-// state from it.
+// openLive opens the journal (in PostGIS, or in the data directory) and
+// rebuilds the live state from it.
 func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event)) (*live.Service, func() error, error) {
 	o := live.Options{Sensors: sensors, Attrs: live.AssetAttrs(st), Series: curves, History: curves, Log: log, OnEvent: onEvent}
 	if cfg.Rules != "" {
@@ -50,15 +51,21 @@ func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sen
 		}
 		o.Rules, o.RulesJSON = rs, b
 	}
-	j, err := wal.Open(filepath.Join(cfg.DataDir, "journal"), wal.Options{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("journal: %w", err)
+	closeJournal := func() error { return nil }
+	if pg, ok := st.(*postgis.Store); ok {
+		// On PostGIS the database is the system of record of readings too.
+		o.Journal = pg.Journal(series.DefaultRetention)
+	} else {
+		j, err := wal.Open(filepath.Join(cfg.DataDir, "journal"), wal.Options{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("journal: %w", err)
+		}
+		o.Journal, closeJournal = live.WALJournal{Log: j}, j.Close
 	}
-	o.Journal = live.WALJournal{Log: j}
 	svc, err := live.NewService(o)
 	if err != nil {
-		j.Close()
+		closeJournal()
 		return nil, nil, err
 	}
-	return svc, j.Close, nil
+	return svc, closeJournal, nil
 }

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS alarm_ack;
+DROP TABLE IF EXISTS reading;
+DROP SEQUENCE IF EXISTS journal_lsn;
