@@ -1,0 +1,78 @@
+package postgis_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onemap/onemap/city"
+	"github.com/onemap/onemap/data"
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/store/postgis"
+	"github.com/onemap/onemap/store/postgis/pgtest"
+)
+
+// BenchmarkIngest1000 posts batches of 1,000 readings of the sample city's
+// sensors through the live state with its journal in PostGIS: decode, check,
+// COPY and commit, rules and alarms. Each op is one batch.
+func BenchmarkIngest1000(b *testing.B) {
+	ctx := context.Background()
+	c, err := city.Read(data.SampleCity(), layers.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := postgis.Open(ctx, pgtest.URL(b), layers.Default(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	sensors := live.NewSensors(c.Features["sensor"])
+	now := time.Now()
+	svc, err := live.NewService(live.Options{Sensors: sensors, Journal: s.Journal(30 * 24 * time.Hour), Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := sensors.All()
+	start := now.Add(-29 * 24 * time.Hour)
+	var mu sync.Mutex
+	next := 0
+	var took []time.Duration
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			mu.Lock()
+			n := next
+			next += 1000
+			mu.Unlock()
+			var sb strings.Builder
+			sb.WriteByte('[')
+			for i := n; i < n+1000; i++ {
+				s := all[i%len(all)]
+				if i > n {
+					sb.WriteByte(',')
+				}
+				fmt.Fprintf(&sb, `{"sensor":%d,"metric":%q,"value":%d,"ts":%d}`, s.ID, s.Metrics[0], i%3, start.Add(time.Duration(i/len(all))*time.Minute).UnixMilli())
+			}
+			sb.WriteByte(']')
+			t0 := time.Now()
+			res, err := svc.Ingest(ctx, strings.NewReader(sb.String()), nil)
+			if err != nil || res.Accepted != 1000 {
+				b.Errorf("accepted %v, %v", res, err)
+				return
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		mu.Lock()
+		took = append(took, mine...)
+		mu.Unlock()
+	})
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "readings/s")
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ack-ms")
+}
