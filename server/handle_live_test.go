@@ -94,6 +94,29 @@ func TestReadingsAndAlarms(t *testing.T) {
 	if len(alarms.Alarms) != 0 {
 		t.Errorf("water alarms %+v", alarms)
 	}
+	var im struct {
+		Scenario struct {
+			ID     string
+			Radius float64 `json:"radius_m"`
+			Source string
+		}
+		Pipe uint64
+		Area struct {
+			Type     string
+			Geometry struct{ Type string }
+		}
+		Targets []any
+		Roads   []string
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/alarms/"+id+"/impact")), &im)
+	// The detector stands at the start of the suite city's medium-pressure
+	// main: its rupture radius is under the 30 m floor.
+	if im.Scenario.ID != "gas_explosion_confined" || im.Scenario.Radius != 30 || im.Scenario.Source == "" || im.Pipe != layers.MakeID(10, 1) || im.Area.Geometry.Type != "Polygon" {
+		t.Errorf("impact %+v", im)
+	}
+	if r := get(t, ts.URL+"/api/v1/alarms/999/impact"); r.StatusCode != 404 {
+		t.Errorf("impact of no alarm: %d", r.StatusCode)
+	}
 	resp, b = send(t, "POST", ts.URL+"/api/v1/alarms/"+id+"/ack", "", "application/json", `{"by":"李工","note":"去现场"}`)
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "李工") {
 		t.Errorf("ack: %d %s", resp.StatusCode, b)

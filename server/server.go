@@ -112,6 +112,7 @@ func New(o Options) *Server {
 		api.GET("/alarms", s.handleAlarms)
 		api.GET("/alarms/:id", s.handleAlarm)
 		api.POST("/alarms/:id/ack", s.handleAck)
+		api.GET("/alarms/:id/impact", s.handleImpact)
 		api.GET("/rules", s.handleGetRules)
 		api.PUT("/rules", s.handlePutRules)
 	}
