@@ -3,7 +3,6 @@ package spatial
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/onemap/onemap/layers"
@@ -19,49 +18,69 @@ var (
 
 // Network is a pipe network as a graph: pipes are edges between nodes.
 // Valves are the nodes that can be closed; sources (plants, gate stations)
-// are where supply enters.
+// are where supply enters. Nodes and pipes are numbered densely so that a
+// walk of the whole network (who is cut off) touches slices, not maps.
 type Network struct {
 	Layer, NodeLayer string
-	pipes            map[uint64]*layers.Feature
-	nodes            map[uint64]*layers.Feature
-	ends             map[uint64][2]uint64 // pipe → from, to
-	incident         map[uint64][]uint64  // node → pipes
-	length           map[uint64]float64   // pipe → metres
-	sources          []uint64
+	nodeIdx          map[uint64]int32 // node id → index
+	pipeIdx          map[uint64]int32 // pipe id → index
+	nodes            []*layers.Feature
+	pipes            []*layers.Feature
+	valve            []bool     // by node index
+	ends             [][2]int32 // by pipe index: from, to
+	incident         [][]int32  // by node index: pipes
+	length           []float64  // by pipe index, metres
+	sources          []int32
 }
 
 // NewNetwork builds the graph of a pipe layer and its node layer. isSource
 // says which nodes feed the network.
 func NewNetwork(layer, nodeLayer string, pipes, nodes []*layers.Feature, isSource func(*layers.Feature) bool) (*Network, error) {
+	// Ids in order, so indexes and answers do not depend on input order.
+	nodes = slices.Clone(nodes)
+	slices.SortFunc(nodes, func(a, b *layers.Feature) int { return cmpID(a.ID, b.ID) })
+	pipes = slices.Clone(pipes)
+	slices.SortFunc(pipes, func(a, b *layers.Feature) int { return cmpID(a.ID, b.ID) })
 	n := &Network{
 		Layer: layer, NodeLayer: nodeLayer,
-		pipes: make(map[uint64]*layers.Feature, len(pipes)), nodes: make(map[uint64]*layers.Feature, len(nodes)),
-		ends: make(map[uint64][2]uint64, len(pipes)), incident: make(map[uint64][]uint64, len(nodes)),
-		length: make(map[uint64]float64, len(pipes)),
+		nodeIdx: make(map[uint64]int32, len(nodes)), pipeIdx: make(map[uint64]int32, len(pipes)),
+		nodes: nodes, pipes: pipes, valve: make([]bool, len(nodes)),
+		ends: make([][2]int32, len(pipes)), incident: make([][]int32, len(nodes)), length: make([]float64, len(pipes)),
 	}
-	for _, f := range nodes {
-		n.nodes[f.ID] = f
+	for i, f := range nodes {
+		n.nodeIdx[f.ID] = int32(i)
+		n.valve[i] = IsValve(f)
 		if isSource(f) {
-			n.sources = append(n.sources, f.ID)
+			n.sources = append(n.sources, int32(i))
 		}
 	}
-	slices.Sort(n.sources)
-	for _, p := range pipes {
+	for i, p := range pipes {
 		from, _ := p.Props["from_node"].(float64)
 		to, _ := p.Props["to_node"].(float64)
-		a, b := uint64(from), uint64(to)
-		if n.nodes[a] == nil || n.nodes[b] == nil {
-			return nil, fmt.Errorf("%w: pipe %d joins %d and %d", ErrDisconnected, p.ID, a, b)
+		a, okA := n.nodeIdx[uint64(from)]
+		b, okB := n.nodeIdx[uint64(to)]
+		if !okA || !okB {
+			return nil, fmt.Errorf("%w: pipe %d joins %d and %d", ErrDisconnected, p.ID, uint64(from), uint64(to))
 		}
-		n.pipes[p.ID] = p
-		n.ends[p.ID] = [2]uint64{a, b}
-		n.incident[a] = append(n.incident[a], p.ID)
+		n.pipeIdx[p.ID] = int32(i)
+		n.ends[i] = [2]int32{a, b}
+		n.incident[a] = append(n.incident[a], int32(i))
 		if b != a {
-			n.incident[b] = append(n.incident[b], p.ID)
+			n.incident[b] = append(n.incident[b], int32(i))
 		}
-		n.length[p.ID] = geo.Length(p.Geometry)
+		n.length[i] = geo.Length(p.Geometry)
 	}
 	return n, nil
+}
+
+func cmpID(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // IsValve reports whether a node can be closed.
@@ -91,101 +110,120 @@ type Closure struct {
 // on through them to the next ring (the second closure). Pipes and nodes
 // that are then joined to no source are reported as cut off.
 func (n *Network) ValveClosure(pipe uint64, failed []uint64) (*Closure, error) {
-	if _, ok := n.pipes[pipe]; !ok {
+	start, ok := n.pipeIdx[pipe]
+	if !ok {
 		return nil, fmt.Errorf("%w: %d is not a %s", ErrNotPipe, pipe, n.Layer)
 	}
-	isFailed := map[uint64]bool{}
+	isFailed := make(map[int32]bool, len(failed))
 	for _, v := range failed {
-		f, ok := n.nodes[v]
-		if !ok || !IsValve(f) {
+		i, ok := n.nodeIdx[v]
+		if !ok || !n.valve[i] {
 			return nil, fmt.Errorf("%w: %d is not a valve of %s", ErrNotValve, v, n.NodeLayer)
 		}
-		isFailed[v] = true
+		isFailed[i] = true
 	}
-	c := &Closure{Pipe: pipe, FailedValves: slices.Sorted(maps.Keys(isFailed))}
-	closed := map[uint64]bool{}
-	seenPipe := map[uint64]bool{pipe: true}
-	seenNode := map[uint64]bool{}
-	queue := []uint64{pipe}
+	c := &Closure{Pipe: pipe}
+	for i := range isFailed {
+		c.FailedValves = append(c.FailedValves, n.nodes[i].ID)
+	}
+	slices.Sort(c.FailedValves)
+
+	// Node marks: 1 walked into, 2 closed; pipe marks: isolated.
+	const walked, closed = 1, 2
+	node := make([]uint8, len(n.nodes))
+	isolated := make([]bool, len(n.pipes))
+	isolated[start] = true
+	queue := []int32{start}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		for _, node := range n.ends[p] {
-			if seenNode[node] {
+		for _, v := range n.ends[p] {
+			if node[v] != 0 {
 				continue
 			}
-			seenNode[node] = true
-			if IsValve(n.nodes[node]) && !isFailed[node] {
-				closed[node] = true
+			if n.valve[v] && !isFailed[v] {
+				node[v] = closed
 				continue
 			}
-			for _, q := range n.incident[node] {
-				if !seenPipe[q] {
-					seenPipe[q] = true
+			node[v] = walked
+			for _, q := range n.incident[v] {
+				if !isolated[q] {
+					isolated[q] = true
 					queue = append(queue, q)
 				}
 			}
 		}
 	}
-	c.Valves = slices.Sorted(maps.Keys(closed))
-	c.IsolatedPipes = slices.Sorted(maps.Keys(seenPipe))
-	for node := range seenNode {
-		if !closed[node] {
-			c.IsolatedNodes = append(c.IsolatedNodes, node)
+	for i, m := range node {
+		switch m {
+		case closed:
+			c.Valves = append(c.Valves, n.nodes[i].ID)
+		case walked:
+			c.IsolatedNodes = append(c.IsolatedNodes, n.nodes[i].ID)
 		}
 	}
-	slices.Sort(c.IsolatedNodes)
+	for i, iso := range isolated {
+		if iso {
+			c.IsolatedPipes = append(c.IsolatedPipes, n.pipes[i].ID)
+			c.LengthOutOfService += n.length[i]
+		}
+	}
 
 	// What still has supply: walk from the sources, never through a closed
 	// valve or an isolated pipe.
-	fed := map[uint64]bool{}
-	var stack []uint64
-	for _, s := range n.sources {
-		if !closed[s] && !seenNode[s] {
-			fed[s] = true
-			stack = append(stack, s)
-		}
-	}
-	for len(stack) > 0 {
-		node := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, p := range n.incident[node] {
-			if seenPipe[p] {
-				continue
+	if len(n.sources) > 0 {
+		fed := make([]bool, len(n.nodes))
+		var stack []int32
+		for _, s := range n.sources {
+			if node[s] == 0 {
+				fed[s] = true
+				stack = append(stack, s)
 			}
-			for _, next := range n.ends[p] {
-				if !fed[next] && !closed[next] {
-					fed[next] = true
-					stack = append(stack, next)
+		}
+		for len(stack) > 0 {
+			v := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, p := range n.incident[v] {
+				if isolated[p] {
+					continue
+				}
+				for _, w := range n.ends[p] {
+					if !fed[w] && node[w] != closed {
+						fed[w] = true
+						stack = append(stack, w)
+					}
 				}
 			}
 		}
-	}
-	if len(n.sources) > 0 {
-		for id := range n.nodes {
-			if !fed[id] && !seenNode[id] && !closed[id] {
-				c.CutOffNodes = append(c.CutOffNodes, id)
+		for i := range n.nodes {
+			if !fed[i] && node[i] == 0 {
+				c.CutOffNodes = append(c.CutOffNodes, n.nodes[i].ID)
 			}
 		}
-		for id, e := range n.ends {
-			if !seenPipe[id] && !fed[e[0]] && !fed[e[1]] {
-				c.CutOffPipes = append(c.CutOffPipes, id)
+		for i, e := range n.ends {
+			if !isolated[i] && !fed[e[0]] && !fed[e[1]] {
+				c.CutOffPipes = append(c.CutOffPipes, n.pipes[i].ID)
+				c.LengthOutOfService += n.length[i]
 			}
 		}
-		slices.Sort(c.CutOffNodes)
-		slices.Sort(c.CutOffPipes)
-	}
-	for _, p := range c.IsolatedPipes {
-		c.LengthOutOfService += n.length[p]
-	}
-	for _, p := range c.CutOffPipes {
-		c.LengthOutOfService += n.length[p]
 	}
 	return c, nil
 }
 
 // Pipe returns a pipe of the network.
-func (n *Network) Pipe(id uint64) (*layers.Feature, bool) { f, ok := n.pipes[id]; return f, ok }
+func (n *Network) Pipe(id uint64) (*layers.Feature, bool) {
+	i, ok := n.pipeIdx[id]
+	if !ok {
+		return nil, false
+	}
+	return n.pipes[i], true
+}
 
 // Node returns a node of the network.
-func (n *Network) Node(id uint64) (*layers.Feature, bool) { f, ok := n.nodes[id]; return f, ok }
+func (n *Network) Node(id uint64) (*layers.Feature, bool) {
+	i, ok := n.nodeIdx[id]
+	if !ok {
+		return nil, false
+	}
+	return n.nodes[i], true
+}

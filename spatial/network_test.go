@@ -86,8 +86,8 @@ func TestValveClosure(t *testing.T) {
 			net := tt.net(t)
 			want := 0.0
 			for _, p := range append(slices.Clone(tt.isoPipes), tt.cutPipes...) {
-				e := net.ends[p]
-				want += 100 * math.Abs(float64(e[1])-float64(e[0]))
+				f, _ := net.Pipe(p)
+				want += 100 * math.Abs(f.Props["to_node"].(float64)-f.Props["from_node"].(float64))
 			}
 			if !near(c.LengthOutOfService, want, want*0.002) {
 				t.Errorf("length out of service %.1f m, want %v", c.LengthOutOfService, want)
