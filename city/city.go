@@ -2,6 +2,7 @@ package city
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -357,7 +358,7 @@ func Write(dir string, c *City, cat *layers.Catalog) error {
 // WriteLayer writes one layer's features as a GeoJSON FeatureCollection.
 func WriteLayer(w io.Writer, l *layers.Layer, fs []*layers.Feature) error {
 	sorted := slices.Clone(fs)
-	slices.SortFunc(sorted, func(a, b *layers.Feature) int { return cmpU64(a.ID, b.ID) })
+	slices.SortFunc(sorted, func(a, b *layers.Feature) int { return cmp.Compare(a.ID, b.ID) })
 	bw := bufio.NewWriter(w)
 	bw.WriteString(`{"type":"FeatureCollection","features":[`)
 	for i, f := range sorted {
@@ -385,16 +386,6 @@ func WriteLayer(w io.Writer, l *layers.Layer, fs []*layers.Feature) error {
 	}
 	bw.WriteString("\n]}\n")
 	return bw.Flush()
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func writeGeometry(w *bufio.Writer, g orb.Geometry) {

@@ -41,11 +41,7 @@ func impactHits(hs []spatial.Hit) []impactHit {
 // and buildings inside it by distance, the people likely present now and
 // the roads to close.
 func (s *Server) handleImpact(c echo.Context) error {
-	id, err := alarmID(c)
-	if err != nil {
-		return err
-	}
-	a, err := s.opt.Live.Alarm(id)
+	a, err := s.alarmParam(c)
 	if err != nil {
 		return err
 	}

@@ -200,13 +200,18 @@ func alarmID(c echo.Context) (uint64, error) {
 	return id, nil
 }
 
-// handleAlarm answers GET /api/v1/alarms/{id}, with its changes.
-func (s *Server) handleAlarm(c echo.Context) error {
+// alarmParam returns the alarm the path names.
+func (s *Server) alarmParam(c echo.Context) (*live.Alarm, error) {
 	id, err := alarmID(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a, err := s.opt.Live.Alarm(id)
+	return s.opt.Live.Alarm(id)
+}
+
+// handleAlarm answers GET /api/v1/alarms/{id}, with its changes.
+func (s *Server) handleAlarm(c echo.Context) error {
+	a, err := s.alarmParam(c)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package spatial
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -38,9 +39,9 @@ type Network struct {
 func NewNetwork(layer, nodeLayer string, pipes, nodes []*layers.Feature, isSource func(*layers.Feature) bool) (*Network, error) {
 	// Ids in order, so indexes and answers do not depend on input order.
 	nodes = slices.Clone(nodes)
-	slices.SortFunc(nodes, func(a, b *layers.Feature) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(nodes, func(a, b *layers.Feature) int { return cmp.Compare(a.ID, b.ID) })
 	pipes = slices.Clone(pipes)
-	slices.SortFunc(pipes, func(a, b *layers.Feature) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(pipes, func(a, b *layers.Feature) int { return cmp.Compare(a.ID, b.ID) })
 	n := &Network{
 		Layer: layer, NodeLayer: nodeLayer,
 		nodeIdx: make(map[uint64]int32, len(nodes)), pipeIdx: make(map[uint64]int32, len(pipes)),
@@ -71,16 +72,6 @@ func NewNetwork(layer, nodeLayer string, pipes, nodes []*layers.Feature, isSourc
 		n.length[i] = geo.Length(p.Geometry)
 	}
 	return n, nil
-}
-
-func cmpID(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // IsValve reports whether a node can be closed.
