@@ -11,7 +11,7 @@ func TestDefaultCatalog(t *testing.T) {
 	c := Default()
 	want := []string{"district", "road", "building", "water", "label", "gas_pipe", "gas_node", "water_pipe", "water_node",
 		"drain_pipe", "drain_node", "heat_pipe", "heat_node", "power_duct", "telecom_duct", "bridge", "utility_tunnel",
-		"protective_target", "hazard", "sensor", "gas_adjacent_space"}
+		"protective_target", "hazard", "sensor", "gas_adjacent_space", "risk_zone"}
 	var got []string
 	for _, l := range c.Layers() {
 		got = append(got, l.ID)

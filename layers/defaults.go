@@ -41,6 +41,7 @@ func Default() *Catalog {
 		{"structures", Text{"桥梁与综合管廊", "Bridges and tunnels"}},
 		{"targets", Text{"防护目标与危险源", "Targets and hazards"}},
 		{"monitoring", Text{"监测点位", "Sensors"}},
+		{"risk", Text{"风险区域", "Risk zones"}},
 	}
 	ls := []*Layer{
 		{ID: "district", Code: 1, Group: "base", Title: Text{"行政区划", "Districts"}, Geometry: Polygon, MinZoom: 8, MaxZoom: 16, Static: true,
@@ -123,6 +124,11 @@ func Default() *Catalog {
 			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "gas_station", "lpg_station", "regulator_station", "chemical_store", "restaurant", "construction_site"),
 				f("substance", String, "危险物质", "Substance"), f("quantity_t", Number, "存量(t)", "Quantity (t)")},
 			Style: Style{Color: "#dc2626", IconBy: "kind", Label: "name"}},
+		{ID: "risk_zone", Code: 31, Group: "risk", Derived: true, Title: Text{"风险区域", "Risk zones"}, Geometry: Polygon, MinZoom: 11, MaxZoom: 16,
+			Fields: []Field{enum(req(f("source", String, "来源", "Source")), "alarm", "gas_pipe"), enum(req(f("grade", String, "风险等级", "Grade")), "I", "II", "III", "IV"),
+				f("alarm", Number, "报警", "Alarm"), f("level", Number, "报警级别", "Alarm level"), f("domain", String, "行业", "Domain"), f("scenario", String, "情景", "Scenario"),
+				f("pipe", Number, "燃气管线", "Gas pipe"), f("score", Number, "风险指数", "Risk score"), req(f("radius_m", Number, "影响半径(m)", "Radius (m)"))},
+			Style: Style{Color: "#f97316", ColorBy: "grade", Colors: map[string]string{"I": "#dc2626", "II": "#f97316", "III": "#eab308", "IV": "#3b82f6"}, Opacity: 0.18, Width: 1}},
 		{ID: "sensor", Code: 24, Group: "monitoring", Title: Text{"监测点位", "Sensors"}, Geometry: Point, MinZoom: 14, MaxZoom: 16, Static: true,
 			Fields: []Field{req(f("code", String, "设备编号", "Device id")), enum(req(f("domain", String, "行业", "Domain")), "gas", "water", "drainage", "heating", "bridge", "tunnel"),
 				req(f("kind", String, "类型", "Kind")), req(f("metrics", String, "监测指标", "Metrics")), req(f("asset", Number, "监测对象", "Asset")), req(f("asset_layer", String, "对象图层", "Asset layer")),

@@ -94,6 +94,7 @@ type Service struct {
 	order     []uint64 // alarm ids in the order raised
 	nextID    uint64
 	byAsset   map[uint64]uint64 // asset → id of its latest incident's first alarm
+	version   uint64            // grows with every change of any alarm
 	stats     Stats
 }
 
@@ -376,6 +377,7 @@ func (s *Service) transition(sn *Sensor, st *seriesState, tr Transition, at time
 		}
 	}
 	if a != nil && tr.Kind != None {
+		s.version++
 		a.Level, a.First, a.Peak, a.Last, a.Updated = tr.To, tr.First, tr.Peak, tr.Reading.Value, at
 		if a.MaxLevel == 0 || (tr.To != 0 && tr.To < a.MaxLevel) {
 			a.MaxLevel = tr.To
@@ -525,6 +527,13 @@ func (s *Service) SensorState(sn *Sensor) []MetricState {
 		out = append(out, MetricState{Metric: m, Value: st.state.value, Unit: unit, Time: st.state.LastTime(), Level: st.state.Level(), Health: st.state.Health().String(), Alarm: st.alarm})
 	}
 	return out
+}
+
+// Version grows whenever an alarm is raised, changes level or clears.
+func (s *Service) Version() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
 }
 
 // Stats returns the ingest counters.

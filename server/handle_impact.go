@@ -1,11 +1,14 @@
 package server
 
 import (
+	"context"
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/spatial"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -36,16 +39,10 @@ func impactHits(hs []spatial.Hit) []impactHit {
 	return out
 }
 
-// handleImpact answers GET /api/v1/alarms/{id}/impact: the scenario the
-// alarm may announce, its area (GeoJSON), the protective targets, hazards
-// and buildings inside it by distance, the people likely present now and
-// the roads to close.
-func (s *Server) handleImpact(c echo.Context) error {
-	a, err := s.alarmParam(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
+// alarmScenario picks the scenario of an alarm and where it is centred:
+// the alarmed asset (a bridge, a tunnel section) or the sensor, and the
+// nearest pipe of its domain that sizes it.
+func (s *Server) alarmScenario(ctx context.Context, a *live.Alarm) (spatial.Scenario, orb.Geometry, *layers.Feature) {
 	var asset, pipe *layers.Feature
 	place := orb.Geometry(orb.Point(a.Location))
 	if a.Asset != 0 {
@@ -63,7 +60,34 @@ func (s *Server) handleImpact(c echo.Context) error {
 			pipe = hs[0].Feature
 		}
 	}
-	sc := spatial.ImpactScenario(string(a.Domain), a.Metric, asset, pipe)
+	return spatial.ImpactScenario(string(a.Domain), a.Metric, asset, pipe), place, pipe
+}
+
+// alarmZones are the impact areas of the active alarms, for the risk
+// zone layer.
+func (s *Server) alarmZones() []spatial.AlarmZone {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []spatial.AlarmZone
+	for _, a := range s.opt.Live.Alarms(live.AlarmFilter{State: live.Active}) {
+		sc, place, _ := s.alarmScenario(ctx, &a)
+		out = append(out, spatial.AlarmZone{Alarm: a.ID, Level: int(a.Level), Domain: string(a.Domain), Scenario: sc,
+			Area: spatial.Circle(place.Bound().Center(), sc.Radius)})
+	}
+	return out
+}
+
+// handleImpact answers GET /api/v1/alarms/{id}/impact: the scenario the
+// alarm may announce, its area (GeoJSON), the protective targets, hazards
+// and buildings inside it by distance, the people likely present now and
+// the roads to close.
+func (s *Server) handleImpact(c echo.Context) error {
+	a, err := s.alarmParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	sc, place, pipe := s.alarmScenario(ctx, a)
 	im, err := spatial.AssessImpact(ctx, s.store, sc, place, s.now())
 	if err != nil {
 		return err

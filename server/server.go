@@ -79,6 +79,13 @@ func New(o Options) *Server {
 	if adj, err := spatial.NewAdjacentSpaceLayer(o.Catalog, o.Store, 15, s.now); err == nil {
 		s.enc.With(adj.LayerID(), adj)
 	}
+	zones, zonesVersion := func() []spatial.AlarmZone { return nil }, func() uint64 { return 0 }
+	if o.Live != nil {
+		zones, zonesVersion = s.alarmZones, o.Live.Version
+	}
+	if rz, err := spatial.NewRiskZoneLayer(o.Catalog, o.Store, zones, zonesVersion, s.now); err == nil {
+		s.enc.With(rz.LayerID(), rz)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(o.Log)
