@@ -3,9 +3,11 @@ package postgis_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +16,9 @@ import (
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/store/postgis"
+	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store/postgis/pgtest"
+	"github.com/paulmach/orb"
 )
 
 // BenchmarkIngest1000 posts batches of 1,000 readings of the sample city's
@@ -75,4 +79,41 @@ func BenchmarkIngest1000(b *testing.B) {
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "readings/s")
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ack-ms")
+}
+
+// BenchmarkNearby500m searches targets and hazards within 500 m of random
+// points of the sample city, on geography, from both cores.
+func BenchmarkNearby500m(b *testing.B) {
+	ctx := context.Background()
+	c, err := city.Read(data.SampleCity(), layers.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := postgis.Open(ctx, pgtest.URL(b), layers.Default(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := postgis.Load(ctx, s.Pool(), layers.Default(), c, postgis.LoadOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	m := c.Meta
+	r := rand.New(rand.NewPCG(1, 2))
+	ps := make([]orb.Point, 1024)
+	for i := range ps {
+		ps[i] = orb.Point{m.Bounds[0] + r.Float64()*(m.Bounds[2]-m.Bounds[0]), m.Bounds[1] + r.Float64()*(m.Bounds[3]-m.Bounds[1])}
+	}
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(n.Add(1)) * 97
+		for pb.Next() {
+			if _, err := spatial.Nearby(ctx, s, ps[i%len(ps)], 500, []string{"protective_target", "hazard"}); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 }
