@@ -15,8 +15,8 @@ import (
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
-	"github.com/onemap/onemap/store/postgis"
 	"github.com/onemap/onemap/spatial"
+	"github.com/onemap/onemap/store/postgis"
 	"github.com/onemap/onemap/store/postgis/pgtest"
 	"github.com/paulmach/orb"
 )
