@@ -233,6 +233,32 @@ func Run(t *testing.T, open Open) {
 			t.Errorf("radius 0: err = %v", err)
 		}
 	})
+	t.Run("GasNeighbourhood", func(t *testing.T) {
+		// The school's basement is 20 m north of the main.
+		pairs, err := spatial.GasNeighbourhood(ctx, s, all, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pairs) != 1 || pairs[0].Space.ID != layers.MakeID(4, 1) || pairs[0].Pipe.ID != layers.MakeID(10, 1) || math.Abs(pairs[0].Distance-20) > 0.01 {
+			t.Errorf("pairs %+v", pairs)
+		}
+		if pairs, _ := spatial.GasNeighbourhood(ctx, s, all, spatial.GasDistance); len(pairs) != 0 {
+			t.Errorf("within 12.5 m: %+v", pairs)
+		}
+	})
+	t.Run("ValveClosure", func(t *testing.T) {
+		net, err := spatial.NewNetworks(layers.Default(), s).Get(ctx, "gas_pipe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.ValveClosure(layers.MakeID(10, 2), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(c.Valves, []uint64{layers.MakeID(11, 1)}) || len(c.IsolatedPipes) != 2 || math.Abs(c.LengthOutOfService-580) > 0.5 {
+			t.Errorf("closure %+v", c)
+		}
+	})
 	t.Run("Meta", func(t *testing.T) {
 		if m := s.Meta(); m.Name != c.Meta.Name || m.Bounds != c.Meta.Bounds {
 			t.Errorf("meta = %+v", m)
