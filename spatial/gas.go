@@ -40,10 +40,31 @@ func IsUndergroundSpace(f *layers.Feature) bool {
 	return slices.Contains(AdjacentLayers, f.Layer)
 }
 
+// NeighbourhoodFinder is a Source that finds gas neighbourhoods itself
+// (PostGIS, in SQL); it must answer as GasNeighbourhood does.
+type NeighbourhoodFinder interface {
+	GasNeighbourhood(ctx context.Context, b orb.Bound, distance float64) ([]Adjacency, error)
+}
+
+// CompareAdjacency orders adjacencies by pipe id, then distance, then
+// space id: the order GasNeighbourhood answers in.
+func CompareAdjacency(a, b Adjacency) int {
+	if c := cmp.Compare(a.Pipe.ID, b.Pipe.ID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Space.ID, b.Space.ID)
+}
+
 // GasNeighbourhood returns, for every gas pipe whose bounds meet b, the
 // underground spaces within distance metres of it, by pipe id and then by
 // distance. A space near several pipes appears once per pipe.
 func GasNeighbourhood(ctx context.Context, src Source, b orb.Bound, distance float64) ([]Adjacency, error) {
+	if f, ok := src.(NeighbourhoodFinder); ok {
+		return f.GasNeighbourhood(ctx, b, distance)
+	}
 	if !(distance > 0 && distance <= 500) {
 		return nil, fmt.Errorf("%w: %v m is not in (0, 500]", ErrRadius, distance)
 	}
@@ -82,12 +103,7 @@ func GasNeighbourhood(ctx context.Context, src Source, b orb.Bound, distance flo
 				return nil, err
 			}
 		}
-		slices.SortFunc(out[start:], func(a, b Adjacency) int {
-			if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.Space.ID, b.Space.ID)
-		})
+		slices.SortFunc(out[start:], CompareAdjacency)
 	}
 	return out, nil
 }

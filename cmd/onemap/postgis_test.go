@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -133,6 +134,47 @@ func TestEditInvalidatesTiles(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("tile changed %v after the edit", time.Since(start).Round(time.Millisecond))
+}
+
+// TestGasNeighbourhoodAgrees asks both stores for the sample city's whole
+// gas neighbourhood: the same spaces, the same nearest pipes, the same metres.
+func TestGasNeighbourhoodAgrees(t *testing.T) {
+	db := pgtest.URL(t)
+	if err := run(context.Background(), []string{"load", "--db", db, "--quiet"}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	type space struct {
+		ID        uint64
+		Pipe      uint64
+		DistanceM float64 `json:"distance_m"`
+	}
+	spaces := func(url string) map[uint64]space {
+		resp, err := http.Get(url + "/api/v1/analysis/gas-neighbourhood?limit=100000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a struct{ Spaces []space }
+		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", url, resp.StatusCode, err)
+		}
+		out := map[uint64]space{}
+		for _, s := range a.Spaces {
+			out[s.ID] = s
+		}
+		return out
+	}
+	mem, pg := spaces(startServer(t)), spaces(startServer(t, "--db", db))
+	if len(mem) < 1000 || len(mem) != len(pg) {
+		t.Fatalf("%d spaces from memory, %d from PostGIS", len(mem), len(pg))
+	}
+	for id, m := range mem {
+		p, ok := pg[id]
+		// A space equally near two pipes may name either.
+		if !ok || math.Abs(m.DistanceM-p.DistanceM) > 0.02 {
+			t.Errorf("space %d: memory %+v, PostGIS %+v", id, m, p)
+		}
+	}
 }
 
 func TestLoadErrors(t *testing.T) {

@@ -64,12 +64,7 @@ func Open(ctx context.Context, url string, cat *layers.Catalog, log *slog.Logger
 	}
 	s := &Store{pool: pool, cat: cat, log: log, selects: map[string]string{}, done: make(chan struct{})}
 	for _, l := range cat.Layers() {
-		cols := []string{"id", "minzoom", "ST_AsBinary(geom)"}
-		for _, f := range l.Fields {
-			cols = append(cols, qi(f.Name))
-		}
-		cols = append(cols, "extra")
-		s.selects[l.ID] = strings.Join(cols, ", ")
+		s.selects[l.ID] = selectCols(l, "")
 	}
 	if err := s.refresh(ctx, ""); err != nil {
 		pool.Close()
@@ -291,12 +286,28 @@ func (s *Store) Feature(ctx context.Context, id uint64) (*layers.Feature, error)
 	return nil, fmt.Errorf("feature %d: %w", id, store.ErrNotFound)
 }
 
-// scanFeature reads a row that starts with the columns of s.selects[l.ID].
+// selectCols is the select list of a layer's features; alias (such as
+// "s.") qualifies the columns.
+func selectCols(l *layers.Layer, alias string) string {
+	cols := []string{alias + "id", alias + "minzoom", "ST_AsBinary(" + alias + "geom)"}
+	for _, f := range l.Fields {
+		cols = append(cols, alias+qi(f.Name))
+	}
+	cols = append(cols, alias+"extra")
+	return strings.Join(cols, ", ")
+}
+
+// scanFeature reads a row that starts with the columns of selectCols.
 func scanFeature(rows pgx.Rows, l *layers.Layer) (*layers.Feature, error) {
 	vals, err := rows.Values()
 	if err != nil {
 		return nil, err
 	}
+	return scanValues(vals, l)
+}
+
+// scanValues reads the values of a row that starts with the columns of selectCols.
+func scanValues(vals []any, l *layers.Layer) (*layers.Feature, error) {
 	id, _ := vals[0].(int64)
 	mz, _ := vals[1].(int16)
 	wkbBytes, _ := vals[2].([]byte)
