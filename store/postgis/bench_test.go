@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -116,4 +117,31 @@ func BenchmarkNearby500m(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+}
+
+// BenchmarkGasNeighbourhood finds the whole city's gas neighbourhood in
+// SQL, on a database ONEMAP_BENCH_DATABASE_URL names that holds a city
+// already (onemap load --city /tmp/scale10); it skips without one.
+func BenchmarkGasNeighbourhood(b *testing.B) {
+	url := os.Getenv("ONEMAP_BENCH_DATABASE_URL")
+	if url == "" {
+		b.Skip("ONEMAP_BENCH_DATABASE_URL names no loaded city")
+	}
+	ctx := context.Background()
+	s, err := postgis.Open(ctx, url, layers.Default(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	m := s.Meta()
+	bound := orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
+	n := 0
+	for b.Loop() {
+		pairs, err := s.GasNeighbourhood(ctx, bound, spatial.GasDistance)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(pairs)
+	}
+	b.ReportMetric(float64(n), "pairs")
 }
