@@ -111,7 +111,9 @@ type seriesState struct {
 
 // Stats counts what ingest has done.
 type Stats struct {
-	Accepted, Refused, Duplicates uint64
+	Accepted   uint64 `json:"accepted"`
+	Refused    uint64 `json:"refused"`
+	Duplicates uint64 `json:"duplicates"`
 }
 
 // NewService returns the live state of the sensors, rebuilt from the

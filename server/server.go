@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/mqttin"
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store"
@@ -40,6 +41,9 @@ type Options struct {
 	Series  *series.Store
 	// IngestTokens are the device tokens ingest accepts; none admits all.
 	IngestTokens []string
+	// MQTT, if set, is the subscriber taking readings from a broker; the
+	// health check shows its counts.
+	MQTT *mqttin.Subscriber
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -171,5 +175,12 @@ func (s *Server) handleHealth(c echo.Context) error {
 		}
 		n += k
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "features": n, "version": s.opt.Version})
+	h := map[string]any{"status": "ok", "features": n, "version": s.opt.Version}
+	if s.opt.Live != nil {
+		h["ingest"] = s.opt.Live.Stats()
+	}
+	if s.opt.MQTT != nil {
+		h["mqtt"] = s.opt.MQTT.Stats()
+	}
+	return c.JSON(http.StatusOK, h)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/onemap/onemap/mqttin"
 	"os"
 	"strconv"
 	"time"
@@ -21,7 +22,10 @@ type Config struct {
 	IngestToken string
 	// Simulate runs the sensor simulator with the sample scenarios against
 	// the server itself.
-	Simulate   bool
+	Simulate bool
+	// MQTT is a broker to take readings from; MQTTTopic its topic filter.
+	MQTT       string
+	MQTTTopic  string
 	PublicURL  string
 	CacheMB    int
 	LogLevel   string
@@ -49,6 +53,8 @@ func defaultConfig() Config {
 	env("ONEMAP_RULES", &c.Rules)
 	env("ONEMAP_INGEST_TOKEN", &c.IngestToken)
 	c.Simulate = os.Getenv("ONEMAP_SIMULATE") == "1"
+	env("ONEMAP_MQTT", &c.MQTT)
+	env("ONEMAP_MQTT_TOPIC", &c.MQTTTopic)
 	env("ONEMAP_PUBLIC_URL", &c.PublicURL)
 	env("ONEMAP_LOG_LEVEL", &c.LogLevel)
 	if v, ok := os.LookupEnv("ONEMAP_CACHE_MB"); ok {
@@ -69,6 +75,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Rules, "rules", c.Rules, "alarm rules file (JSON, docs/rules.md); empty uses the embedded defaults (ONEMAP_RULES)")
 	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "device token that POST /api/v1/readings requires; empty admits every sender (ONEMAP_INGEST_TOKEN)")
 	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
+	fs.StringVar(&c.MQTT, "mqtt", c.MQTT, "MQTT broker to take readings from, tcp://[user:password@]host:1883 (or tls://, ws://, wss://); empty takes none (ONEMAP_MQTT)")
+	fs.StringVar(&c.MQTTTopic, "mqtt-topic", c.MQTTTopic, "topic filter of the readings; a wildcard's last level names the sensor when a reading has none; empty is "+mqttin.DefaultTopic+" (ONEMAP_MQTT_TOPIC)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
 	fs.IntVar(&c.CacheMB, "cache-mb", c.CacheMB, "tile cache size in MiB, 0 to disable (ONEMAP_CACHE_MB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ONEMAP_LOG_LEVEL)")

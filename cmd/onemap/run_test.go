@@ -111,6 +111,8 @@ func TestRunErrors(t *testing.T) {
 		{"NegativeCache", []string{"serve", "--cache-mb", "-1"}, "--cache-mb"},
 		{"MissingCity", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--city", "/no/such/city"}, "city.json"},
 		{"BadScale", []string{"gen", "--scale", "0", "--out", t.TempDir()}, "--scale"},
+		{"BadMQTT", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "localhost:1883"}, "tcp://host:1883"},
+		{"BadMQTTTopic", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "tcp://localhost:1883", "--mqtt-topic", "a/#/b"}, "# may only be the last level"},
 		{"StrayArgument", []string{"serve", "extra"}, "unexpected argument"},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,8 @@ import (
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/frontend"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/mqttin"
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/server"
 	"github.com/onemap/onemap/store"
@@ -80,6 +82,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}()
+	var mqttSub *mqttin.Subscriber
+	if cfg.MQTT != "" {
+		mqttSub, err = mqttin.New(mqttin.Options{Broker: cfg.MQTT, Topic: cfg.MQTTTopic, Log: log,
+			Ingest: func(ctx context.Context, body io.Reader) (*live.IngestResult, error) {
+				return svc.Ingest(ctx, body, nil)
+			}})
+		if err != nil {
+			return err
+		}
+		go mqttSub.Run(ctx)
+	}
 	var tokens []string
 	if cfg.IngestToken != "" {
 		tokens = []string{cfg.IngestToken}
@@ -97,6 +110,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		CacheBytes:   cfg.CacheMB << 20,
 		Log:          log,
 		Version:      version,
+		MQTT:         mqttSub,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
