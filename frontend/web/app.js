@@ -8,6 +8,7 @@
 
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { TEXT as ANALYSIS_TEXT, createAnalysis } from '/analysis.js';
+import { TEXT as ALARM_TEXT, createAlarms } from '/alarms.js';
 
 // Metadata keys every style layer carries (see tiles.Style).
 const META_LAYER = 'onemap:layer';
@@ -27,6 +28,7 @@ const TEXT = {
     no: '否',
     outOfZoom: '放大到 {z} 级以上可见',
     ...ANALYSIS_TEXT.zh,
+    ...ALARM_TEXT.zh,
   },
   en: {
     title: 'City safety risk map',
@@ -40,6 +42,7 @@ const TEXT = {
     no: 'no',
     outOfZoom: 'Visible from zoom {z}',
     ...ANALYSIS_TEXT.en,
+    ...ALARM_TEXT.en,
   },
 };
 
@@ -190,6 +193,7 @@ function renderText() {
   sw.lang = state.lang === 'en' ? 'zh-CN' : 'en';
   sw.title = t('switchLang');
   analysis.renderText();
+  alarms.renderText();
 }
 
 // renderLegend builds one fieldset per catalog group, a checkbox for the
@@ -325,6 +329,8 @@ function featuresAt(point) {
 map.on('click', (e) => {
   // In the nearby and valve modes a click is a question for the analysis.
   if (analysis.click(e)) return;
+  // A click on an alarm icon opens the alarm's details.
+  if (alarms.click(e)) return;
   // The topmost feature wins; districts and other areas only when nothing
   // smaller is under the pointer.
   const features = featuresAt(e.point);
@@ -433,6 +439,19 @@ const analysis = createAnalysis({
   closePopup,
 });
 window.onemap.analysis = analysis;
+
+// ------------------------------------------------------------- the alarms
+
+// Sensors coloured by state, active alarms as icons, the alarm list and an
+// alarm's details (alarms.js).
+const alarms = createAlarms({
+  map,
+  t,
+  lang: () => state.lang,
+  layerTitle: (id) => title(state.layersById.get(id)?.title, id),
+  closePopup,
+});
+window.onemap.alarms = alarms;
 
 // ------------------------------------------------------------------ start
 
