@@ -18,8 +18,10 @@
 //     the average line and the alarm's start.
 //
 // The active alarms come from poll(), which asks GET /api/v1/alarms every few
-// seconds; everything else is driven by update(alarms), so a push channel
-// can replace poll() by calling update() with each new list.
+// seconds, or from the live channel (live.js), which stops the polling while
+// its socket is open and calls update() with each new list. The sensors'
+// colours come from the alarms until the live channel hands over the
+// sensors' own states (setSensorStates).
 //
 // The module's sources and layers ("alarms-*") carry no "onemap:layer"
 // metadata, so the legend and the popups ignore them; they are added again
@@ -226,7 +228,7 @@ const SRC = 'alarms';
 const LYR = { halo: 'alarms-halo', icon: 'alarms-icon', label: 'alarms-label', selected: 'alarms-selected' };
 const META = { 'onemap:alarms': true };
 
-function levelColor(level) {
+export function levelColor(level) {
   return LEVEL_COLORS[level] ?? OTHER_LEVEL;
 }
 
@@ -265,6 +267,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     error: '', // the last poll's error, if any
     sensorLevels: new Map(), // sensor id → most severe level of its active alarms
     sensorHealth: new Map(), // sensor id → 'offline' or 'fault', as last seen
+    liveSensors: false, // the colours come from setSensorStates, not the alarms
     open: null, // the alarm shown in the details: {id, alarm, sensor, range, ack}
     view: 'list', // 'list' or 'detail'
     panelOpen: false,
@@ -355,19 +358,36 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
   // after POLL_INTERVAL. It is the only code that knows where the alarms come
   // from; a push channel replaces it by calling update() itself.
   let pollTimer = 0;
+  let polling = true;
+  let pollSeq = 0;
   async function poll() {
     clearTimeout(pollTimer);
+    if (!polling) return;
+    const seq = ++pollSeq;
     try {
       const res = await fetch('/api/v1/alarms?state=active&limit=10000', { headers: { Accept: 'application/json' } });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const body = await res.json();
+      // An answer that comes after the live channel took over is stale.
+      if (!polling || seq !== pollSeq) return;
       st.error = '';
       update(body.alarms ?? []);
     } catch (err) {
+      if (!polling || seq !== pollSeq) return;
       st.error = err.message;
       renderPanel();
     }
-    pollTimer = setTimeout(poll, POLL_INTERVAL);
+    if (polling && seq === pollSeq) pollTimer = setTimeout(poll, POLL_INTERVAL);
+  }
+
+  // setPolling starts or stops poll(): the live channel stops it while its
+  // socket is open and starts it again when the socket is lost.
+  function setPolling(on) {
+    if (on === polling) return;
+    polling = on;
+    clearTimeout(pollTimer);
+    pollSeq++;
+    if (on) poll();
   }
 
   // update takes the full list of active alarms: it recolours the sensors,
@@ -375,12 +395,15 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
   function update(alarms) {
     st.alarms = sortAlarms(alarms);
     st.loaded = true;
-    const levels = new Map();
-    for (const a of st.alarms) {
-      const l = levels.get(a.sensor);
-      if (l === undefined || a.level < l) levels.set(a.sensor, a.level);
+    st.error = '';
+    if (!st.liveSensors) {
+      const levels = new Map();
+      for (const a of st.alarms) {
+        const l = levels.get(a.sensor);
+        if (l === undefined || a.level < l) levels.set(a.sensor, a.level);
+      }
+      applySensorLevels(levels);
     }
-    applySensorLevels(levels);
     drawAlarms();
     renderCount();
     if (st.open) refreshOpen();
@@ -409,11 +432,33 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
 
   // setHealth marks a sensor offline or faulty (or clears the mark).
   function setHealth(id, health) {
+    const old = st.sensorHealth.get(id);
     if (health === 'offline' || health === 'fault') st.sensorHealth.set(id, health);
     else st.sensorHealth.delete(id);
-    if (!sourceReady()) return;
-    if (st.sensorHealth.has(id)) map.setFeatureState({ ...SENSORS, id }, { health });
+    const now = st.sensorHealth.get(id);
+    if (!sourceReady() || old === now) return;
+    if (now) map.setFeatureState({ ...SENSORS, id }, { health: now });
     else map.removeFeatureState({ ...SENSORS, id }, 'health');
+  }
+
+  // setSensorStates hands the sensors' colours to the caller (the live
+  // channel), which knows each sensor's own state: levels and health are
+  // sensor id → most severe level (1 first) and sensor id → 'offline' or
+  // 'fault'. With replace, sensors not named lose their marks (a snapshot);
+  // without, only the named ones change (a delta), and a level of 0 or a
+  // health of 'online' clears the mark.
+  function setSensorStates(levels, health, { replace = false } = {}) {
+    st.liveSensors = true;
+    const nextLevels = replace ? new Map() : new Map(st.sensorLevels);
+    for (const [id, level] of levels) {
+      if (level > 0) nextLevels.set(id, level);
+      else nextLevels.delete(id);
+    }
+    applySensorLevels(nextLevels);
+    if (replace) {
+      for (const id of [...st.sensorHealth.keys()]) if (!health.has(id)) setHealth(id, 'online');
+    }
+    for (const [id, h] of health) setHealth(id, h);
   }
 
   // sensorLayers are the ids of the style's circle layers of sensors.
@@ -971,18 +1016,9 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
       msg.className = 'alarm-ack-message';
       msg.textContent = t('alarmAckSending');
       try {
-        const res = await fetch(`/api/v1/alarms/${a.id}/ack`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-          body: JSON.stringify({ by: name, note: note.value.trim() }),
-        });
-        const answer = await res.json().catch(() => ({}));
-        if (!res.ok) throw new Error(answer.error?.message ?? `HTTP ${res.status}`);
-        localStorage.setItem('onemap.ackBy', name);
+        const answer = await ack(a.id, name, note.value.trim());
         if (st.open !== o) return;
         o.alarm = { ...o.alarm, ...answer, changes: answer.changes ?? o.alarm.changes };
-        const listed = st.alarms.find((x) => x.id === a.id);
-        if (listed) listed.ack = answer.ack;
         renderAck();
         renderFields();
       } catch (err) {
@@ -992,6 +1028,24 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
       }
     });
     ackEl.append(form);
+  }
+
+  // ack acknowledges an alarm (POST /api/v1/alarms/{id}/ack), remembers the
+  // name on the device, marks the alarm in the list and returns the
+  // server's answer; it throws the server's message on failure.
+  async function ack(id, by, note = '') {
+    const res = await fetch(`/api/v1/alarms/${id}/ack`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ by, note }),
+    });
+    const answer = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(answer.error?.message ?? `HTTP ${res.status}`);
+    localStorage.setItem('onemap.ackBy', by);
+    const listed = st.alarms.find((x) => x.id === id);
+    if (listed) listed.ack = answer.ack;
+    renderPanel();
+    return answer;
   }
 
   // --------------------------------------------------------------- curve
@@ -1211,9 +1265,15 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     renderText,
     update,
     poll,
+    setPolling,
+    get polling() { return polling; },
     open,
+    ack,
     setHealth,
+    setSensorStates,
     setPanel,
+    // The formats of the list, for the ticker and the other views.
+    format: { levelColor, domainTitle, metricTitle, withUnit, number, dateTime, relative, locale },
     get alarms() { return st.alarms; },
     get sensorLevels() { return st.sensorLevels; },
     get chart() { return st.chart; },

@@ -1,7 +1,11 @@
 // The one map in the browser: the MapLibre map of /style.json, a legend of
 // the catalog's groups and layers that switches them on and off, a popup of
 // a clicked feature's attributes, a Chinese/English switch, and the analysis
-// tools of analysis.js (nearby, valve closure, gas neighbourhood).
+// tools of analysis.js (nearby, valve closure, gas neighbourhood), the
+// alarms of alarms.js kept live by live.js, and three views chosen by the
+// URL: the analyst's desktop (/), a command centre's big screen
+// (/?view=screen, screen.js) and a responder's phone (/?view=phone,
+// phone.js).
 //
 // Everything comes from this server: the style (with its tiles, glyphs and
 // sprite), the catalog (/catalog) and MapLibre itself (/vendor/).
@@ -9,6 +13,13 @@
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { TEXT as ANALYSIS_TEXT, createAnalysis } from '/analysis.js';
 import { TEXT as ALARM_TEXT, createAlarms } from '/alarms.js';
+import { TEXT as LIVE_TEXT, createLive, createTicker } from '/live.js';
+import { createScreen } from '/screen.js';
+import { createPhone } from '/phone.js';
+
+// The view: 'desktop', 'screen' or 'phone' (?view=).
+const VIEW = { screen: 'screen', phone: 'phone' }[new URLSearchParams(location.search).get('view')] ?? 'desktop';
+document.body.dataset.view = VIEW;
 
 // Metadata keys every style layer carries (see tiles.Style).
 const META_LAYER = 'onemap:layer';
@@ -29,6 +40,7 @@ const TEXT = {
     outOfZoom: '放大到 {z} 级以上可见',
     ...ANALYSIS_TEXT.zh,
     ...ALARM_TEXT.zh,
+    ...LIVE_TEXT.zh,
   },
   en: {
     title: 'City safety risk map',
@@ -43,6 +55,7 @@ const TEXT = {
     outOfZoom: 'Visible from zoom {z}',
     ...ANALYSIS_TEXT.en,
     ...ALARM_TEXT.en,
+    ...LIVE_TEXT.en,
   },
 };
 
@@ -91,9 +104,11 @@ const map = new maplibregl.Map({
   localIdeographFontFamily: '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Noto Sans SC", sans-serif',
   attributionControl: { compact: true },
   maxPitch: 0,
+  // The big screen is watched, not handled.
+  interactive: VIEW !== 'screen',
 });
 map.touchZoomRotate.disableRotation();
-map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
+if (VIEW !== 'screen') map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-left');
 
 // ready resolves once the map has drawn its first complete frame.
@@ -194,6 +209,9 @@ function renderText() {
   sw.title = t('switchLang');
   analysis.renderText();
   alarms.renderText();
+  ticker.renderText();
+  screen?.renderText();
+  phone?.renderText();
 }
 
 // renderLegend builds one fieldset per catalog group, a checkbox for the
@@ -288,13 +306,13 @@ function updateZoomHints() {
 }
 
 // The legend starts collapsed on a phone, where it would cover the map.
-const phone = window.matchMedia('(max-width: 640px)');
+const narrow = window.matchMedia('(max-width: 640px)');
 function setCollapsed(collapsed) {
   legend.classList.toggle('collapsed', collapsed);
   document.getElementById('legend-toggle').setAttribute('aria-expanded', String(!collapsed));
 }
-setCollapsed(phone.matches);
-phone.addEventListener('change', (e) => setCollapsed(e.matches));
+setCollapsed(narrow.matches || VIEW === 'phone');
+narrow.addEventListener('change', (e) => setCollapsed(e.matches || VIEW === 'phone'));
 document.getElementById('legend-toggle').addEventListener('click', () => {
   setCollapsed(!legend.classList.contains('collapsed'));
 });
@@ -453,6 +471,74 @@ const alarms = createAlarms({
 });
 window.onemap.alarms = alarms;
 
+// ------------------------------------------------------------- live views
+
+// The ticker of the newest alarms, in every view; a click opens the alarm.
+const ticker = createTicker({ t, format: alarms.format, onPick: (id) => alarms.open(id) });
+window.onemap.ticker = ticker;
+
+// The big screen's counts and trend, the phone's alarms near it.
+const screen = VIEW === 'screen' ? createScreen({ t, format: alarms.format }) : null;
+const phone = VIEW === 'phone'
+  ? createPhone({ map, t, format: alarms.format, alarms, onRegion: () => live?.subscribe() })
+  : null;
+window.onemap.screen = screen;
+window.onemap.phone = phone;
+
+// region is what the live channel subscribes to: the viewport (the whole
+// city on the big screen), or the phone's circle.
+function region() {
+  if (phone) return phone.region();
+  if (!map.isStyleLoaded() && map.getLayersOrder().length === 0) return null;
+  let b = map.getBounds();
+  let bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+  if (screen && state.catalog?.city?.bounds) {
+    const c = state.catalog.city.bounds;
+    bbox = [Math.min(bbox[0], c[0]), Math.min(bbox[1], c[1]), Math.max(bbox[2], c[2]), Math.max(bbox[3], c[3])];
+  }
+  bbox = [Math.max(-180, bbox[0]), Math.max(-90, bbox[1]), Math.min(180, bbox[2]), Math.min(90, bbox[3])];
+  return { bbox, zoom: map.getZoom() };
+}
+
+let live = null;
+let loaded = false;
+function onStatus(s) {
+  ticker.setStatus(s);
+  screen?.setStatus(s);
+}
+function onAlarms(change) {
+  // The first snapshot fills the ticker quietly; after that, new alarms and
+  // escalations sound.
+  const fresh = [...change.added, ...change.escalated];
+  if (change.kind === 'snapshot' && live.snapshots <= 1) {
+    ticker.add(fresh.sort((a, b) => Date.parse(b.updated) - Date.parse(a.updated)).slice(0, 10));
+  } else if (fresh.length) {
+    ticker.add(fresh, { sound: true });
+  }
+  screen?.update(change.alarms);
+  phone?.update(change.alarms);
+}
+map.once('load', () => {
+  loaded = true;
+  if (screen) fitCity();
+  live = createLive({ map, alarms, region, onStatus, onAlarms });
+  window.onemap.live = live;
+  if (!phone) map.on('moveend', () => live.regionChanged());
+});
+
+// fitCity frames the whole city in the part of the big screen the panel
+// leaves free.
+function fitCity() {
+  const b = state.catalog?.city?.bounds;
+  if (!b) return;
+  const panel = document.getElementById('screen-panel')?.getBoundingClientRect();
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {
+    padding: { top: 30, bottom: 110, left: 30, right: 30 + (panel?.width ?? 0) },
+    animate: false,
+  });
+}
+if (screen) window.addEventListener('resize', () => fitCity());
+
 // ------------------------------------------------------------------ start
 
 // loadCatalog fetches the layers and their titles, then draws the legend.
@@ -463,6 +549,10 @@ async function loadCatalog() {
     state.catalog = await res.json();
     state.layersById = new Map(state.catalog.layers.map((l) => [l.id, l]));
     renderLegend();
+    if (screen && loaded) {
+      fitCity();
+      live?.regionChanged();
+    }
   } catch (err) {
     const p = document.createElement('p');
     p.className = 'legend-status error';

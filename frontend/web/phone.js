@@ -1,0 +1,273 @@
+// The responder's phone (/?view=phone): the live channel subscribes to a
+// circle around the phone's position (navigator.geolocation, 2,000 m unless
+// changed between 500 m and 10 km), the map shows the circle and the
+// position, and a sheet lists the alarms inside, nearest first with their
+// distance; a row flies to the alarm, and its button opens alarms.js's
+// details with the acknowledgement form.
+
+const RADIUS_KEY = 'onemap.nearRadius';
+const RADIUS_DEFAULT = 2000;
+const RADIUS_MIN = 500;
+const RADIUS_MAX = 10000;
+
+const SRC = 'near';
+const LYR = { fill: 'near-fill', line: 'near-line', me: 'near-me' };
+
+// distance is the great-circle distance in metres between [lon, lat] points.
+export function distance(a, b) {
+  const R = 6371008.8;
+  const rad = Math.PI / 180;
+  const dLat = (b[1] - a[1]) * rad;
+  const dLon = (b[0] - a[0]) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+// circlePolygon is a 64-gon of radius metres around [lon, lat].
+function circlePolygon([lon, lat], radius) {
+  const ring = [];
+  const dLat = radius / 111320;
+  const dLon = radius / (111320 * Math.cos((lat * Math.PI) / 180));
+  for (let i = 0; i <= 64; i++) {
+    const a = (2 * Math.PI * i) / 64;
+    ring.push([lon + dLon * Math.cos(a), lat + dLat * Math.sin(a)]);
+  }
+  return ring;
+}
+
+// createPhone builds the sheet and watches the position. deps: map, t,
+// format (alarms.js's formats), alarms (alarms.js's hooks), onRegion() when
+// the circle changes (the live channel subscribes again).
+export function createPhone({ map, t, format, alarms, onRegion }) {
+  const saved = Number(localStorage.getItem(RADIUS_KEY));
+  const st = {
+    position: null, // [lon, lat]
+    accuracy: 0,
+    radius: saved >= RADIUS_MIN && saved <= RADIUS_MAX ? saved : RADIUS_DEFAULT,
+    error: '',
+    alarms: [], // the active alarms, with distance_m, nearest first
+    fitted: false,
+  };
+
+  const sheet = document.createElement('aside');
+  sheet.id = 'near-panel';
+  sheet.className = 'near-panel';
+  const head = document.createElement('header');
+  head.className = 'near-head';
+  const heading = document.createElement('h2');
+  heading.id = 'near-title';
+  const count = document.createElement('span');
+  count.id = 'near-count';
+  count.className = 'alarm-count';
+  heading.append(document.createTextNode(''), count);
+  const control = document.createElement('label');
+  control.className = 'near-radius';
+  const controlText = document.createElement('span');
+  const range = document.createElement('input');
+  range.type = 'range';
+  range.id = 'near-radius';
+  range.min = String(RADIUS_MIN);
+  range.max = String(RADIUS_MAX);
+  range.step = '500';
+  range.value = String(st.radius);
+  const shown = document.createElement('output');
+  shown.id = 'near-radius-value';
+  shown.htmlFor = range.id;
+  control.append(controlText, range, shown);
+  head.append(heading, control);
+  const status = document.createElement('p');
+  status.id = 'near-status';
+  status.className = 'alarm-status';
+  status.setAttribute('aria-live', 'polite');
+  const list = document.createElement('ul');
+  list.id = 'near-list';
+  list.className = 'alarm-list near-list';
+  sheet.append(head, status, list);
+  document.body.append(sheet);
+
+  range.addEventListener('input', () => {
+    st.radius = Number(range.value);
+    renderRadius();
+    draw();
+  });
+  range.addEventListener('change', () => {
+    localStorage.setItem(RADIUS_KEY, String(st.radius));
+    st.fitted = false;
+    fit();
+    onRegion();
+  });
+
+  function km(m) {
+    return m >= 1000
+      ? t('distanceKm').replace('{n}', (m / 1000).toLocaleString(format.locale(), { maximumFractionDigits: 1 }))
+      : t('distanceM').replace('{n}', String(Math.round(m)));
+  }
+
+  function renderRadius() {
+    controlText.textContent = t('nearRadius');
+    shown.textContent = km(st.radius);
+  }
+
+  // ------------------------------------------------------------- position
+
+  function located(pos) {
+    const first = !st.position;
+    const next = [pos.coords.longitude, pos.coords.latitude];
+    const moved = first || distance(st.position, next) > Math.max(50, st.radius / 20);
+    st.position = next;
+    st.accuracy = pos.coords.accuracy ?? 0;
+    st.error = '';
+    draw();
+    if (moved) {
+      st.fitted = false;
+      fit();
+      onRegion();
+    }
+    update(st.alarms);
+  }
+
+  function failed(err) {
+    st.error = err.message || String(err.code);
+    render();
+  }
+
+  if (navigator.geolocation) {
+    navigator.geolocation.watchPosition(located, failed, { enableHighAccuracy: true, maximumAge: 10e3, timeout: 30e3 });
+  } else {
+    st.error = 'geolocation';
+  }
+
+  // fit frames the circle in the part of the map the sheet leaves free.
+  function fit() {
+    if (!st.position || st.fitted) return;
+    st.fitted = true;
+    const ring = circlePolygon(st.position, st.radius);
+    const lons = ring.map((p) => p[0]);
+    const lats = ring.map((p) => p[1]);
+    const c = map.getContainer().getBoundingClientRect();
+    const r = sheet.getBoundingClientRect();
+    const bottom = Math.max(20, Math.min(c.height / 2, c.bottom - r.top + 10));
+    map.fitBounds([[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]], {
+      padding: { top: 110, bottom, left: 20, right: 20 }, animate: false,
+    });
+  }
+
+  // region is the subscription: the circle, at the map's zoom.
+  function region() {
+    if (!st.position) return null;
+    return { circle: [st.position[0], st.position[1], st.radius], zoom: map.getZoom() };
+  }
+
+  // ------------------------------------------------------------- the map
+
+  function features() {
+    const fs = [];
+    if (st.position) {
+      fs.push({ type: 'Feature', properties: { kind: 'circle' }, geometry: { type: 'Polygon', coordinates: [circlePolygon(st.position, st.radius)] } });
+      fs.push({ type: 'Feature', properties: { kind: 'me' }, geometry: { type: 'Point', coordinates: st.position } });
+    }
+    return { type: 'FeatureCollection', features: fs };
+  }
+
+  function addLayers() {
+    if (map.getSource(SRC) || map.getLayersOrder().length === 0) return;
+    try {
+      map.addSource(SRC, { type: 'geojson', data: features() });
+      const below = map.getLayer('alarms-halo') ? 'alarms-halo' : undefined;
+      map.addLayer({ id: LYR.fill, type: 'fill', source: SRC, filter: ['==', ['get', 'kind'], 'circle'], paint: { 'fill-color': '#2563eb', 'fill-opacity': 0.06 } }, below);
+      map.addLayer({ id: LYR.line, type: 'line', source: SRC, filter: ['==', ['get', 'kind'], 'circle'], paint: { 'line-color': '#2563eb', 'line-width': 2, 'line-dasharray': [3, 2] } }, below);
+      map.addLayer({
+        id: LYR.me, type: 'circle', source: SRC, filter: ['==', ['get', 'kind'], 'me'],
+        paint: { 'circle-radius': 8, 'circle-color': '#2563eb', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 3 },
+      });
+    } catch {
+      // The style is not ready yet; its next styledata event comes.
+    }
+  }
+  map.on('styledata', addLayers);
+  map.on('style.load', addLayers);
+
+  function draw() {
+    addLayers();
+    map.getSource(SRC)?.setData(features());
+  }
+
+  // ------------------------------------------------------------- the list
+
+  // update takes the active alarms the live channel holds (those within the
+  // circle), measures them from the phone and lists them nearest first.
+  function update(all) {
+    st.alarms = (all ?? []).map((a) => ({
+      ...a,
+      distance_m: st.position && a.location ? distance(st.position, a.location) : Infinity,
+    })).sort((a, b) => a.distance_m - b.distance_m || a.level - b.level);
+    render();
+  }
+
+  function render() {
+    heading.firstChild.textContent = `${t('nearTitle')} `;
+    count.textContent = String(st.alarms.length);
+    count.style.background = st.alarms.length ? format.levelColor(Math.min(...st.alarms.map((a) => a.level))) : '';
+    renderRadius();
+    if (st.error) status.textContent = t('nearNoPosition') + st.error;
+    else if (!st.position) status.textContent = t('nearLocating');
+    else if (st.alarms.length === 0) status.textContent = t('nearNone');
+    else status.textContent = '';
+    status.classList.toggle('error', Boolean(st.error));
+    status.hidden = status.textContent === '';
+    list.replaceChildren(...st.alarms.map(row));
+  }
+
+  function row(a) {
+    const li = document.createElement('li');
+    li.className = 'alarm-row near-row';
+    li.dataset.id = String(a.id);
+    li.dataset.level = String(a.level);
+    li.dataset.distance = String(Math.round(a.distance_m));
+    li.tabIndex = 0;
+    li.style.borderLeftColor = format.levelColor(a.level);
+    const badge = document.createElement('span');
+    badge.className = 'alarm-badge';
+    badge.dataset.level = String(a.level);
+    badge.style.background = format.levelColor(a.level);
+    badge.textContent = t('alarmLevel').replace('{n}', a.level);
+    const what = document.createElement('span');
+    what.className = 'alarm-what';
+    what.textContent = `${format.domainTitle(a.domain)} · ${a.sensor_code} · ${format.metricTitle(a.metric)}`;
+    const dist = document.createElement('span');
+    dist.className = 'near-distance';
+    dist.textContent = Number.isFinite(a.distance_m) ? km(a.distance_m) : '–';
+    const meta = document.createElement('span');
+    meta.className = 'alarm-meta';
+    meta.textContent = [format.withUnit(a.last_value, a.unit), a.district, format.relative(a.started)].filter(Boolean).join(' · ');
+    const ack = document.createElement('button');
+    ack.type = 'button';
+    ack.className = `near-ack ${a.ack ? 'acked' : ''}`;
+    ack.textContent = a.ack ? `✓ ${t('nearAcked')}` : t('nearAck');
+    ack.addEventListener('click', (e) => {
+      e.stopPropagation();
+      alarms.open(a.id);
+    });
+    li.append(badge, what, dist, meta, ack);
+    const go = () => map.flyTo({ center: a.location, zoom: Math.max(map.getZoom(), 16), essential: true });
+    li.addEventListener('click', go);
+    li.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && e.target === li) go();
+    });
+    return li;
+  }
+
+  function renderText() {
+    render();
+  }
+
+  render();
+  return {
+    update,
+    region,
+    renderText,
+    get position() { return st.position; },
+    get radius() { return st.radius; },
+    get alarms() { return st.alarms; },
+  };
+}
