@@ -526,14 +526,13 @@ map.once('load', () => {
   if (!phone) map.on('moveend', () => live.regionChanged());
 });
 
-// fitCity frames the whole city in the part of the big screen the panel
-// leaves free.
+// fitCity frames the whole city above the ticker (the map stops where the
+// panel starts).
 function fitCity() {
   const b = state.catalog?.city?.bounds;
   if (!b) return;
-  const panel = document.getElementById('screen-panel')?.getBoundingClientRect();
   map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {
-    padding: { top: 30, bottom: 110, left: 30, right: 30 + (panel?.width ?? 0) },
+    padding: { top: 30, bottom: 100, left: 30, right: 30 },
     animate: false,
   });
 }

@@ -35,6 +35,8 @@ export const TEXT = {
     tickerMute: '静音',
     tickerUnmute: '打开声音',
     tickerMuteTitle: '新的一级、二级报警时提示音',
+    tickerSoundOn: '♪ 提示音开',
+    tickerSoundOff: '♪ 提示音关',
     screenTitle: '城市安全风险监测预警',
     screenActive: '当前报警',
     screenByLevel: '按级别',
@@ -64,6 +66,8 @@ export const TEXT = {
     tickerMute: 'Mute',
     tickerUnmute: 'Sound on',
     tickerMuteTitle: 'A tone for each new level 1 or 2 alarm',
+    tickerSoundOn: '♪ Sound on',
+    tickerSoundOff: '♪ Sound off',
     screenTitle: 'City safety risk monitoring',
     screenActive: 'Active alarms',
     screenByLevel: 'By level',
@@ -583,7 +587,7 @@ export function createTicker({ t, format, onPick = () => {} }) {
 
   function renderMute() {
     mute.setAttribute('aria-pressed', String(st.muted));
-    mute.textContent = st.muted ? '🔇' : '🔔';
+    mute.textContent = st.muted ? t('tickerSoundOff') : t('tickerSoundOn');
     mute.title = `${st.muted ? t('tickerUnmute') : t('tickerMute')} — ${t('tickerMuteTitle')}`;
     mute.setAttribute('aria-label', st.muted ? t('tickerUnmute') : t('tickerMute'));
   }
