@@ -111,8 +111,21 @@ map.touchZoomRotate.disableRotation();
 if (VIEW !== 'screen') map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-left');
 
-// ready resolves once the map has drawn its first complete frame.
-const ready = new Promise((resolve) => map.once('idle', () => resolve()));
+// ready resolves once the map has drawn its first complete frame: at its
+// first idle, or at a frame with every tile loaded, since blinking alarms
+// may keep the map from ever being idle.
+const ready = new Promise((resolve) => {
+  const done = () => {
+    map.off('idle', done);
+    map.off('render', frame);
+    resolve();
+  };
+  const frame = () => {
+    if (map.isStyleLoaded() && map.areTilesLoaded()) done();
+  };
+  map.on('idle', done);
+  map.on('render', frame);
+});
 window.onemap = { map, ready };
 
 map.on('error', (e) => console.warn('map:', e.error?.message ?? e));
