@@ -49,15 +49,21 @@ const (
 )
 
 // Event is a change the live map shows: an alarm raised, changed, cleared or
-// acknowledged, or a sensor's health or level changed.
+// acknowledged, or a sensor metric's new reading, level or health.
 type Event struct {
-	Kind   string    `json:"kind"` // "alarm", "sensor"
-	Alarm  *Alarm    `json:"alarm,omitempty"`
-	Sensor uint64    `json:"sensor,omitempty"`
-	Metric string    `json:"metric,omitempty"`
-	Level  Level     `json:"level"`
-	Health string    `json:"health,omitempty"`
-	At     time.Time `json:"at"`
+	Kind   string  `json:"kind"` // "alarm", "sensor"
+	Alarm  *Alarm  `json:"alarm,omitempty"`
+	Sensor uint64  `json:"sensor,omitempty"`
+	Metric string  `json:"metric,omitempty"`
+	Level  Level   `json:"level"`
+	Health string  `json:"health,omitempty"`
+	Value  float64 `json:"value"`
+	// Time is the time of the sensor's latest reading.
+	Time time.Time `json:"time"`
+	// Changed says the sensor metric's level or health changed, not only
+	// its value.
+	Changed bool      `json:"changed"`
+	At      time.Time `json:"at"`
 }
 
 // Options configure a Service.
@@ -401,7 +407,8 @@ func (s *Service) transition(sn *Sensor, st *seriesState, tr Transition, at time
 		s.opt.OnEvent(Event{Kind: "alarm", Alarm: &cp, At: at})
 	}
 	if tr.Changed() || tr.Kind == None {
-		s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: tr.Reading.Metric, Level: tr.To, Health: tr.Health.String(), At: at})
+		s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: tr.Reading.Metric, Level: tr.To, Health: tr.Health.String(),
+			Value: st.state.value, Time: st.state.LastTime(), Changed: tr.Changed(), At: at})
 	}
 }
 
@@ -420,7 +427,8 @@ func (s *Service) CheckStale() {
 		}
 		tr := st.rule.CheckStale(&st.state, now, sn.Interval)
 		if tr.HealthChanged() && s.opt.OnEvent != nil {
-			s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: k.metric, Level: tr.To, Health: tr.Health.String(), At: now})
+			s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: k.metric, Level: tr.To, Health: tr.Health.String(),
+				Value: st.state.value, Time: st.state.LastTime(), Changed: true, At: now})
 		}
 	}
 }
@@ -522,13 +530,38 @@ func (s *Service) SensorState(sn *Sensor) []MetricState {
 		if !ok || st.state.flags&flagSeen == 0 {
 			continue
 		}
-		unit := ""
-		if md := LookupMetric(m); md != nil {
-			unit = md.Units[0].Symbol
-		}
-		out = append(out, MetricState{Metric: m, Value: st.state.value, Unit: unit, Time: st.state.LastTime(), Level: st.state.Level(), Health: st.state.Health().String(), Alarm: st.alarm})
+		out = append(out, MetricState{Metric: m, Value: st.state.value, Unit: unitOf(m), Time: st.state.LastTime(), Level: st.state.Level(), Health: st.state.Health().String(), Alarm: st.alarm})
 	}
 	return out
+}
+
+// StatesIn calls fn with the latest state of each metric reported by the
+// sensors within b; with abnormal, only of metrics at an alarm level or not
+// online.
+func (s *Service) StatesIn(b orb.Bound, abnormal bool, fn func(sn *Sensor, m MetricState)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opt.Sensors.In(b, func(sn *Sensor) bool {
+		for _, m := range sn.Metrics {
+			st, ok := s.states[seriesKey{sn.ID, m}]
+			if !ok || st.state.flags&flagSeen == 0 {
+				continue
+			}
+			lv, h := st.state.Level(), st.state.Health()
+			if abnormal && lv == 0 && h == Online {
+				continue
+			}
+			fn(sn, MetricState{Metric: m, Value: st.state.value, Unit: unitOf(m), Time: st.state.LastTime(), Level: lv, Health: h.String(), Alarm: st.alarm})
+		}
+		return true
+	})
+}
+
+func unitOf(metric string) string {
+	if md := LookupMetric(metric); md != nil {
+		return md.Units[0].Symbol
+	}
+	return ""
 }
 
 // Version grows whenever an alarm is raised, changes level or clears.

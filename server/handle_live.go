@@ -70,12 +70,19 @@ func (s *Server) checkToken(c echo.Context) error {
 	if !ok || tok == "" {
 		return errorf(http.StatusUnauthorized, CodeUnauthorized, "send the device token as Authorization: Bearer <token>")
 	}
-	for _, t := range s.opt.IngestTokens {
-		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
-			return nil
-		}
+	if tokenIn(tok, s.opt.IngestTokens) {
+		return nil
 	}
 	return errorf(http.StatusForbidden, CodeForbidden, "the device token is not valid")
+}
+
+// tokenIn reports whether tok is one of tokens, in constant time.
+func tokenIn(tok string, tokens []string) bool {
+	ok := false
+	for _, t := range tokens {
+		ok = subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 || ok
+	}
+	return ok
 }
 
 // handleSensors answers GET /api/v1/sensors?domain&kind&bbox.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/onemap/onemap/hub"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -44,6 +45,16 @@ type Options struct {
 	// MQTT, if set, is the subscriber taking readings from a broker; the
 	// health check shows its counts.
 	MQTT *mqttin.Subscriber
+	// Feed, if set with Live, carries the live state to the clients of the
+	// live channel, /ws.
+	Feed *Feed
+	// ViewTokens are the tokens /ws accepts; none admits all.
+	ViewTokens []string
+	// AllowedOrigins are the web origins, besides the server's own, whose
+	// pages may open /ws; "*" admits every origin.
+	AllowedOrigins []string
+	// MaxWSClients bounds the connections to /ws; 0 is 20,000.
+	MaxWSClients int
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -61,6 +72,9 @@ type Server struct {
 	encoding singleflight.Group
 	log      *slog.Logger
 	echo     *echo.Echo
+	// hub fans the live state out to /ws; nil without a feed.
+	hub      *hub.Hub
+	stopFeed context.CancelFunc
 }
 
 // New returns a server over the options' store.
@@ -87,8 +101,12 @@ func New(o Options) *Server {
 	if o.Live != nil {
 		zones, zonesVersion = s.alarmZones, o.Live.Version
 	}
-	if rz, err := spatial.NewRiskZoneLayer(o.Catalog, o.Store, zones, zonesVersion, s.now); err == nil {
+	rz, err := spatial.NewRiskZoneLayer(o.Catalog, o.Store, zones, zonesVersion, s.now)
+	if err == nil {
 		s.enc.With(rz.LayerID(), rz)
+	}
+	if o.Feed != nil && o.Live != nil && rz != nil {
+		s.startHub(func() uint64 { return rz.Version(rz.LayerID()) })
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -126,6 +144,9 @@ func New(o Options) *Server {
 		api.GET("/alarms/:id/impact", s.handleImpact)
 		api.GET("/rules", s.handleGetRules)
 		api.PUT("/rules", s.handlePutRules)
+		if s.hub != nil {
+			e.GET("/ws", s.handleWS)
+		}
 	}
 	e.Any("/api/*", func(c echo.Context) error { return echo.ErrNotFound })
 	if o.Frontend != nil {
@@ -144,6 +165,29 @@ func (s *Server) now() time.Time {
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
+
+// startHub starts the live channel's hub, fed by the options' feed.
+func (s *Server) startHub(riskVersion func() uint64) {
+	o := s.opt
+	minZoom := 0.0
+	if l, err := s.cat.Layer("sensor"); err == nil {
+		minZoom = float64(l.MinZoom)
+	}
+	s.hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot, MaxClients: o.MaxWSClients, Log: s.log})
+	o.Feed.to.Store(&feedTarget{hub: s.hub, live: o.Live, sensors: o.Sensors, riskVersion: riskVersion, sensorMinZoom: minZoom})
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopFeed = cancel
+	go s.hub.WatchVersion(ctx, hub.RiskZones, riskVersion, time.Second)
+}
+
+// Close ends the live channel: its clients are told the server is going
+// away. Call it before shutting the HTTP server down.
+func (s *Server) Close() {
+	if s.hub != nil {
+		s.stopFeed()
+		s.hub.Close()
+	}
+}
 
 // withTimeout bounds a route's request context; it is put on routes, not on
 // the router, so that long-lived connections are not cut.

@@ -24,12 +24,18 @@ type Config struct {
 	// the server itself.
 	Simulate bool
 	// MQTT is a broker to take readings from; MQTTTopic its topic filter.
-	MQTT       string
-	MQTTTopic  string
-	PublicURL  string
-	CacheMB    int
-	LogLevel   string
-	ShutdownIn time.Duration
+	MQTT      string
+	MQTTTopic string
+	PublicURL string
+	// ViewToken is the token the live channel requires; empty admits all.
+	ViewToken string
+	// AllowedOrigins are other web origins whose pages may open the live
+	// channel, comma-separated.
+	AllowedOrigins string
+	WSMaxClients   int
+	CacheMB        int
+	LogLevel       string
+	ShutdownIn     time.Duration
 }
 
 // defaultConfig reads the environment over the defaults.
@@ -56,6 +62,8 @@ func defaultConfig() Config {
 	env("ONEMAP_MQTT", &c.MQTT)
 	env("ONEMAP_MQTT_TOPIC", &c.MQTTTopic)
 	env("ONEMAP_PUBLIC_URL", &c.PublicURL)
+	env("ONEMAP_VIEW_TOKEN", &c.ViewToken)
+	env("ONEMAP_ALLOWED_ORIGINS", &c.AllowedOrigins)
 	env("ONEMAP_LOG_LEVEL", &c.LogLevel)
 	if v, ok := os.LookupEnv("ONEMAP_CACHE_MB"); ok {
 		if n, err := strconv.Atoi(v); err == nil {
@@ -77,6 +85,9 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
 	fs.StringVar(&c.MQTT, "mqtt", c.MQTT, "MQTT broker to take readings from, tcp://[user:password@]host:1883 (or tls://, ws://, wss://); empty takes none (ONEMAP_MQTT)")
 	fs.StringVar(&c.MQTTTopic, "mqtt-topic", c.MQTTTopic, "topic filter of the readings; a wildcard's last level names the sensor when a reading has none; empty is "+mqttin.DefaultTopic+" (ONEMAP_MQTT_TOPIC)")
+	fs.StringVar(&c.ViewToken, "view-token", c.ViewToken, "token the live channel /ws requires (?token=T); empty admits every viewer (ONEMAP_VIEW_TOKEN)")
+	fs.StringVar(&c.AllowedOrigins, "allowed-origins", c.AllowedOrigins, "comma-separated web origins, besides this server's own, whose pages may open /ws; * admits all (ONEMAP_ALLOWED_ORIGINS)")
+	fs.IntVar(&c.WSMaxClients, "ws-max-clients", c.WSMaxClients, "most connections to /ws at once; 0 is 20,000")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
 	fs.IntVar(&c.CacheMB, "cache-mb", c.CacheMB, "tile cache size in MiB, 0 to disable (ONEMAP_CACHE_MB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ONEMAP_LOG_LEVEL)")
@@ -90,6 +101,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir is empty"))
+	}
+	if c.WSMaxClients < 0 {
+		errs = append(errs, errors.New("--ws-max-clients must be a whole number ≥ 0"))
 	}
 	if c.CacheMB < 0 {
 		errs = append(errs, fmt.Errorf("--cache-mb (ONEMAP_CACHE_MB) must be a whole number ≥ 0"))

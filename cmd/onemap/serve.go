@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/onemap/onemap/city"
@@ -60,7 +61,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	curves := series.New(series.Options{})
-	svc, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, nil)
+	feed := &server.Feed{}
+	svc, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, feed.OnEvent)
 	if err != nil {
 		return err
 	}
@@ -93,24 +95,36 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		go mqttSub.Run(ctx)
 	}
-	var tokens []string
+	var tokens, viewTokens, origins []string
 	if cfg.IngestToken != "" {
 		tokens = []string{cfg.IngestToken}
 	}
+	if cfg.ViewToken != "" {
+		viewTokens = []string{cfg.ViewToken}
+	}
+	for o := range strings.SplitSeq(cfg.AllowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
 
 	srv := server.New(server.Options{
-		Live:         svc,
-		Sensors:      sensors,
-		Series:       curves,
-		IngestTokens: tokens,
-		Catalog:      cat,
-		Store:        st,
-		Frontend:     frontend.FS,
-		PublicURL:    cfg.PublicURL,
-		CacheBytes:   cfg.CacheMB << 20,
-		Log:          log,
-		Version:      version,
-		MQTT:         mqttSub,
+		Live:           svc,
+		Sensors:        sensors,
+		Series:         curves,
+		IngestTokens:   tokens,
+		Catalog:        cat,
+		Store:          st,
+		Frontend:       frontend.FS,
+		PublicURL:      cfg.PublicURL,
+		CacheBytes:     cfg.CacheMB << 20,
+		Log:            log,
+		Version:        version,
+		MQTT:           mqttSub,
+		Feed:           feed,
+		ViewTokens:     viewTokens,
+		AllowedOrigins: origins,
+		MaxWSClients:   cfg.WSMaxClients,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -131,6 +145,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	srv.Close() // the live channel's clients are told to come back
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownIn)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -1,0 +1,309 @@
+package hub
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// Kind is the kind of a message to a client.
+type Kind string
+
+// The kinds of message.
+const (
+	// Snapshot is the whole state within the subscription: the client
+	// replaces what it holds.
+	Snapshot Kind = "snapshot"
+	// Delta is the latest state of the features that changed.
+	Delta Kind = "delta"
+	// Resync says the client missed changes; a snapshot follows.
+	Resync Kind = "resync"
+)
+
+// Reasons for a snapshot or a resync.
+const (
+	ReasonSubscribe = "subscribe" // a first subscription
+	ReasonUpdate    = "update"    // the subscription changed
+	ReasonTooOld    = "too_old"   // the resume point is past the history
+	ReasonSlow      = "slow"      // the client fell MaxPending features behind
+	ReasonLagging   = "lagging"   // the hub itself fell behind its history
+)
+
+// Message is what a client receives.
+type Message struct {
+	Kind Kind
+	// Seq never decreases on a client: resuming from it replays every
+	// change after it, for the same subscription.
+	Seq    uint64
+	Reason string
+	// Resumed marks the first delta of a resumed subscription, sent even
+	// when empty so that the client knows no snapshot is coming.
+	Resumed bool
+	Events  []Event
+}
+
+// The states of a client.
+const (
+	idle     = iota // up to date: changes queue
+	needSnap        // a snapshot is due: changes are dropped, it will hold them
+	needResync
+	snapping // a snapshot is being taken: changes after it queue
+)
+
+// Client is one subscriber of the hub: a connection of the live map. Its
+// methods are safe for concurrent use, but one goroutine should take its
+// messages.
+type Client struct {
+	h    *Hub
+	wake chan struct{}
+	done chan struct{}
+
+	// Guarded by h.mu.
+	filter     filter
+	subscribed bool
+
+	// Guarded by mu, taken after h.mu.
+	mu      sync.Mutex
+	state   int
+	reason  string
+	gen     uint64 // counts subscription changes
+	resumed bool
+	last    uint64 // the seq of the last message taken
+	floor   uint64 // changes up to here are in the snapshot or were sent
+	queue   []Event
+	index   map[key]int // a feature's event in queue
+	live    int         // events in queue that are not superseded
+	closed  bool
+}
+
+// Update changes the subscription without reconnecting: a snapshot of the
+// new region follows, or, when sub.Resume is set, the changes since then.
+func (c *Client) Update(sub Subscription) error {
+	if err := sub.Validate(); err != nil {
+		return err
+	}
+	h := c.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if c.subscribed {
+		b := c.filter.bound
+		h.tree.Delete(b.Min, b.Max, c)
+	}
+	c.filter, c.subscribed = newFilter(sub), true
+	b := c.filter.bound
+	h.tree.Insert(b.Min, b.Max, c)
+	c.gen++
+	c.clear()
+	c.resumed = false
+	switch {
+	case sub.Resume != 0:
+		// h.mu is held: no event is being dispatched, and every one up to
+		// the cursor has been.
+		h.logMu.Lock()
+		evs, ok := h.since(sub.Resume, h.cursor.Load())
+		h.logMu.Unlock()
+		if !ok {
+			c.state, c.reason = needResync, ReasonTooOld
+			break
+		}
+		c.state, c.resumed, c.last, c.floor = idle, true, sub.Resume, sub.Resume
+		for i := range evs {
+			if c.filter.wants(&evs[i]) {
+				c.enqueueLocked(&evs[i])
+			}
+		}
+	case c.gen == 1:
+		c.state, c.reason = needSnap, ReasonSubscribe
+	default:
+		c.state, c.reason = needSnap, ReasonUpdate
+	}
+	c.signal()
+	return nil
+}
+
+// enqueue adds an event to the client's queue, in place of the feature's
+// earlier one.
+func (c *Client) enqueue(ev *Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.enqueueLocked(ev)
+}
+
+// enqueueLocked is enqueue with c.mu held.
+func (c *Client) enqueueLocked(ev *Event) {
+	if c.closed || c.state == needSnap || c.state == needResync || ev.Seq <= c.floor {
+		return // the coming snapshot holds it, or the last one did
+	}
+	k := ev.key()
+	if i, ok := c.index[k]; ok {
+		c.queue[i].Seq = 0 // superseded
+		c.live--
+	}
+	c.index[k] = len(c.queue)
+	c.queue = append(c.queue, *ev)
+	c.live++
+	if c.live > c.h.opt.MaxPending {
+		c.clear()
+		c.state, c.reason = needResync, ReasonSlow
+	} else if len(c.queue) > 2*c.live+64 {
+		c.compact()
+	}
+	c.signal()
+}
+
+// resync drops the queue and asks for a snapshot; h.mu is held.
+func (c *Client) resync(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || !c.subscribed {
+		return
+	}
+	c.clear()
+	c.state, c.reason = needResync, reason
+	c.signal()
+}
+
+func (c *Client) clear() {
+	c.queue = c.queue[:0]
+	clear(c.index)
+	c.live = 0
+	if cap(c.queue) > 1024 {
+		c.queue = nil // give back what a burst grew
+	}
+}
+
+// compact removes superseded events from the queue.
+func (c *Client) compact() {
+	q := c.queue[:0]
+	for _, ev := range c.queue {
+		if ev.Seq != 0 {
+			c.index[ev.key()] = len(q)
+			q = append(q, ev)
+		}
+	}
+	clear(c.queue[len(q):])
+	c.queue = q
+}
+
+func (c *Client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Ready is signalled when messages may be waiting; call Take then.
+func (c *Client) Ready() <-chan struct{} { return c.wake }
+
+// Done is closed when the client is closed.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Take returns the messages waiting, without waiting for more: a resync
+// and a snapshot when due, then a delta of the changes since. It may call
+// the hub's Snapshot function.
+func (c *Client) Take() ([]Message, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Message
+	for c.state == needSnap || c.state == needResync {
+		if c.closed {
+			return nil, ErrClosed
+		}
+		reason := c.reason
+		if c.state == needResync {
+			out = append(out, Message{Kind: Resync, Reason: reason})
+		}
+		gen, sub := c.gen, c.filter.sub
+		c.state = snapping
+		c.clear()
+		// The state the snapshot reads holds every change published so
+		// far: those still on their way to the client are dropped, those
+		// after them queue.
+		seq := max(c.h.Seq(), c.last)
+		c.floor = seq
+		c.mu.Unlock()
+		evs := c.h.snapshot(sub)
+		c.mu.Lock()
+		if c.gen != gen || c.state != snapping {
+			continue // the subscription changed, or the client fell behind meanwhile
+		}
+		c.state, c.last = idle, seq
+		out = append(out, Message{Kind: Snapshot, Seq: seq, Reason: reason, Events: evs})
+	}
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if c.live > 0 || c.resumed {
+		evs := make([]Event, 0, c.live)
+		for _, ev := range c.queue {
+			if ev.Seq != 0 {
+				evs = append(evs, ev)
+			}
+		}
+		if len(evs) > 0 {
+			c.last = max(c.last, evs[len(evs)-1].Seq)
+		}
+		out = append(out, Message{Kind: Delta, Seq: c.last, Resumed: c.resumed, Events: evs})
+		c.resumed = false
+		c.clear()
+	}
+	return out, nil
+}
+
+// snapshot asks the hub's Snapshot function and keeps what sub wants.
+func (h *Hub) snapshot(sub Subscription) []Event {
+	if h.opt.Snapshot == nil {
+		return nil
+	}
+	f := newFilter(sub)
+	return slices.DeleteFunc(h.opt.Snapshot(sub), func(ev Event) bool { return !f.wants(&ev) })
+}
+
+// Next waits for messages and returns them.
+func (c *Client) Next(ctx context.Context) ([]Message, error) {
+	for {
+		msgs, err := c.Take()
+		if err != nil || len(msgs) > 0 {
+			return msgs, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-c.done:
+			return nil, ErrClosed
+		case <-c.wake:
+		}
+	}
+}
+
+// Pending returns how many features wait for the client.
+func (c *Client) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live
+}
+
+// Close disconnects the client from the hub.
+func (c *Client) Close() {
+	h := c.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	close(c.done)
+	if c.subscribed {
+		b := c.filter.bound
+		h.tree.Delete(b.Min, b.Max, c)
+	}
+	delete(h.clients, c)
+	c.queue, c.index = nil, nil
+}

@@ -1,0 +1,338 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/rtree"
+)
+
+// Options configure a Hub.
+type Options struct {
+	// Snapshot returns the current state within a subscription; the hub
+	// keeps only what the subscription wants of it. It is called from the
+	// client's goroutine, never with a lock of the hub held.
+	Snapshot func(sub Subscription) []Event
+	// Bus carries events to the hub; nil is an in-process LocalBus.
+	Bus Bus
+	// History is how many events are kept for resuming clients; 0 is
+	// 100,000 (ten seconds of a busy city at 10,000 readings/s).
+	History int
+	// MaxAge is how long an event is kept for resuming clients; 0 is 10
+	// minutes.
+	MaxAge time.Duration
+	// MaxPending bounds the features a client may have waiting; past it
+	// the client is told to resync. 0 is 4,096.
+	MaxPending int
+	// MaxClients bounds the clients connected at once; 0 is 20,000.
+	MaxClients int
+	// FirstSeq is the sequence number before the first event; 0 takes the
+	// time in microseconds, so that numbers from an earlier run of the
+	// server are older than any of this run and resume as too old.
+	FirstSeq uint64
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// ErrClosed is returned by a closed client or hub.
+var ErrClosed = errors.New("hub: closed")
+
+// ErrFull is returned by Connect when the hub has MaxClients clients.
+var ErrFull = errors.New("hub: too many clients")
+
+// Hub fans events out to its clients. It is safe for concurrent use.
+type Hub struct {
+	opt         Options
+	cancelBus   func()
+	wake        chan struct{} // an event waits for the dispatcher
+	done        chan struct{}
+	dispatching sync.WaitGroup
+
+	// logMu guards the history; Publish takes only this lock, briefly.
+	logMu sync.Mutex
+	log   ring
+	seq   uint64 // the last sequence number given
+
+	// mu guards the clients and the index; it is held while events are
+	// dispatched, so that a subscription sees each event exactly once.
+	mu      sync.Mutex
+	clients map[*Client]struct{}
+	// tree indexes subscribed clients by the bound of their region: an
+	// event reaches only the clients whose region may hold it.
+	tree   rtree.RTreeG[*Client]
+	cursor atomic.Uint64 // every event up to here has been dispatched
+	closed bool
+}
+
+// New returns a hub listening to its bus.
+func New(o Options) *Hub {
+	if o.Bus == nil {
+		o.Bus = NewLocalBus()
+	}
+	if o.History <= 0 {
+		o.History = 100_000
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 10 * time.Minute
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 4096
+	}
+	if o.MaxClients <= 0 {
+		o.MaxClients = 20_000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.FirstSeq == 0 {
+		o.FirstSeq = uint64(o.Now().UnixMicro())
+	}
+	h := &Hub{opt: o, wake: make(chan struct{}, 1), done: make(chan struct{}), clients: map[*Client]struct{}{}, seq: o.FirstSeq}
+	h.log.buf = make([]entry, o.History)
+	h.cursor.Store(o.FirstSeq)
+	h.dispatching.Add(1)
+	go h.run()
+	h.cancelBus = o.Bus.Subscribe(h.accept)
+	return h
+}
+
+// Publish hands an event to the bus. It never blocks on a client.
+func (h *Hub) Publish(ev Event) { h.opt.Bus.Publish(ev) }
+
+// Seq returns the last sequence number the hub has given.
+func (h *Hub) Seq() uint64 {
+	h.logMu.Lock()
+	defer h.logMu.Unlock()
+	return h.seq
+}
+
+// Len returns the number of connected clients.
+func (h *Hub) Len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+// accept numbers an event from the bus and keeps it for the dispatcher.
+func (h *Hub) accept(ev Event) {
+	now := h.opt.Now()
+	h.logMu.Lock()
+	h.seq++
+	ev.Seq = h.seq
+	h.log.trim(now.Add(-h.opt.MaxAge))
+	h.log.push(entry{ev, now.UnixNano()})
+	h.logMu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default: // the dispatcher is already woken
+	}
+}
+
+// since returns the events after seq up to and including to, or false when
+// the history no longer holds all of them; h.logMu is held.
+func (h *Hub) since(seq, to uint64) ([]Event, bool) {
+	if seq > to {
+		return nil, false
+	}
+	if seq == to {
+		return nil, true
+	}
+	first, ok := h.log.first()
+	if !ok || seq+1 < first {
+		return nil, false
+	}
+	out := make([]Event, 0, to-seq)
+	for s := seq + 1; s <= to; s++ {
+		out = append(out, h.log.at(int(s-first)).ev)
+	}
+	return out, true
+}
+
+// run dispatches the events of the history to the clients, in order.
+func (h *Hub) run() {
+	defer h.dispatching.Done()
+	const batch = 1024
+	buf := make([]Event, 0, batch)
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-h.wake:
+		}
+		for {
+			cur := h.cursor.Load()
+			h.logMu.Lock()
+			to := min(h.seq, cur+batch)
+			evs, ok := h.since(cur, to)
+			buf = append(buf[:0], evs...)
+			first, held := h.log.first()
+			if !held {
+				first = h.seq + 1
+			}
+			h.logMu.Unlock()
+			if ok && len(buf) == 0 {
+				break
+			}
+			h.mu.Lock()
+			if !ok {
+				// The history moved on before these events reached anyone:
+				// every client has missed some.
+				h.opt.Log.Warn("hub: dispatch fell behind the history; every client resyncs", "lost", first-1-cur)
+				for c := range h.clients {
+					c.resync("lagging")
+				}
+				h.cursor.Store(first - 1)
+			}
+			for i := range buf {
+				h.dispatch(&buf[i])
+				h.cursor.Store(buf[i].Seq)
+			}
+			h.mu.Unlock()
+		}
+	}
+}
+
+// dispatch queues an event for every client that wants it; h.mu is held.
+func (h *Hub) dispatch(ev *Event) {
+	if ev.Located {
+		p := [2]float64(ev.Point)
+		h.tree.Search(p, p, func(_, _ [2]float64, c *Client) bool {
+			if c.filter.wants(ev) {
+				c.enqueue(ev)
+			}
+			return true
+		})
+		return
+	}
+	// Events that are nowhere are rare (a layer version): a scan is fine.
+	for c := range h.clients {
+		if c.subscribed && c.filter.wants(ev) {
+			c.enqueue(ev)
+		}
+	}
+}
+
+// Connect returns a new client that sees nothing until it subscribes.
+func (h *Hub) Connect() (*Client, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	if len(h.clients) >= h.opt.MaxClients {
+		return nil, ErrFull
+	}
+	c := &Client{h: h, wake: make(chan struct{}, 1), done: make(chan struct{}), index: map[key]int{}}
+	h.clients[c] = struct{}{}
+	return c, nil
+}
+
+// Subscribe connects a client with a subscription.
+func (h *Hub) Subscribe(sub Subscription) (*Client, error) {
+	if err := sub.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := h.Connect()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Update(sub); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close disconnects every client and stops the hub.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	cs := make([]*Client, 0, len(h.clients))
+	for c := range h.clients {
+		cs = append(cs, c)
+	}
+	h.mu.Unlock()
+	h.cancelBus()
+	close(h.done)
+	h.dispatching.Wait()
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+// WatchVersion publishes a layer-wide event on topic with the new version
+// whenever version changes, checking every interval until ctx is done: the
+// risk zone layer, whose clients refetch tiles when told. Checking on a
+// clock rather than on every change spares clients a refetch per alarm in
+// a storm.
+func (h *Hub) WatchVersion(ctx context.Context, topic Topic, version func() uint64, every time.Duration) {
+	last := version()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.done:
+			return
+		case <-t.C:
+			if v := version(); v != last {
+				last = v
+				h.Publish(Event{Topic: topic, Time: h.opt.Now(), Data: LayerVersion{Version: v}})
+			}
+		}
+	}
+}
+
+// entry is an event of the history with the time it came, for MaxAge.
+type entry struct {
+	ev Event
+	at int64
+}
+
+// ring is the bounded history: consecutive sequence numbers, oldest first.
+type ring struct {
+	buf   []entry
+	start int
+	n     int
+}
+
+func (r *ring) push(e entry) {
+	if r.n == len(r.buf) {
+		r.buf[r.start] = entry{}
+		r.start = (r.start + 1) % len(r.buf)
+		r.n--
+	}
+	r.buf[(r.start+r.n)%len(r.buf)] = e
+	r.n++
+}
+
+// trim drops the events that came before the cutoff.
+func (r *ring) trim(cutoff time.Time) {
+	c := cutoff.UnixNano()
+	for r.n > 0 && r.buf[r.start].at < c {
+		r.buf[r.start] = entry{}
+		r.start = (r.start + 1) % len(r.buf)
+		r.n--
+	}
+}
+
+func (r *ring) first() (uint64, bool) {
+	if r.n == 0 {
+		return 0, false
+	}
+	return r.buf[r.start].ev.Seq, true
+}
+
+func (r *ring) at(i int) *entry { return &r.buf[(r.start+i)%len(r.buf)] }

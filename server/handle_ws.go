@@ -1,0 +1,345 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
+
+	"github.com/onemap/onemap/hub"
+)
+
+// Limits of the live channel (docs/websocket.md).
+const (
+	WSMaxMessage = 4 << 10          // bytes of one client message
+	WSHeartbeat  = 25 * time.Second // between the server's pings
+	WSDeadPeer   = 60 * time.Second // silence after which a peer is dropped
+	WSRate       = 20               // client messages a second
+	wsWriteWait  = 10 * time.Second
+)
+
+// Error codes of the live channel.
+const (
+	CodeBadMessage      = "bad_message"
+	CodeUnknownType     = "unknown_type"
+	CodeBadSubscription = "bad_subscription"
+	CodeRateLimited     = "rate_limited"
+	CodeBadOrigin       = "bad_origin"
+)
+
+// clientMessage is what a client sends.
+type clientMessage struct {
+	Type   string      `json:"type"`
+	Topics []hub.Topic `json:"topics"`
+	BBox   []float64   `json:"bbox"`
+	Circle []float64   `json:"circle"`
+	Zoom   float64     `json:"zoom"`
+	Resume uint64      `json:"resume"`
+}
+
+// subscription turns a subscribe message into the hub's subscription.
+func (m *clientMessage) subscription() (hub.Subscription, error) {
+	sub := hub.Subscription{Topics: m.Topics, Zoom: m.Zoom, Resume: m.Resume}
+	switch {
+	case m.BBox != nil && len(m.BBox) != 4:
+		return sub, fmt.Errorf("%w: bbox is [minLon, minLat, maxLon, maxLat]", hub.ErrBadSubscription)
+	case m.Circle != nil && len(m.Circle) != 3:
+		return sub, fmt.Errorf("%w: circle is [lon, lat, metres]", hub.ErrBadSubscription)
+	case m.BBox != nil:
+		sub.BBox = &orb.Bound{Min: orb.Point{m.BBox[0], m.BBox[1]}, Max: orb.Point{m.BBox[2], m.BBox[3]}}
+	}
+	if m.Circle != nil {
+		sub.Circle = &hub.Circle{Center: orb.Point{m.Circle[0], m.Circle[1]}, Radius: m.Circle[2]}
+	}
+	return sub, sub.Validate()
+}
+
+var wsUpgrader = websocket.Upgrader{
+	ReadBufferSize:  WSMaxMessage,
+	WriteBufferSize: 16 << 10,
+	// The Origin is checked before the upgrade, with a JSON error.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// handleWS answers GET /ws: the live channel.
+func (s *Server) handleWS(c echo.Context) error {
+	r := c.Request()
+	if err := s.checkViewToken(r); err != nil {
+		return err
+	}
+	if !s.originAllowed(r) {
+		return errorf(http.StatusForbidden, CodeBadOrigin, "the page's origin may not open the live channel; see --allowed-origins")
+	}
+	conn, err := wsUpgrader.Upgrade(c.Response(), r, nil)
+	if err != nil {
+		return nil // the upgrader has answered
+	}
+	defer conn.Close()
+	client, err := s.hub.Connect()
+	if err != nil {
+		code, text := websocket.CloseInternalServerErr, "the live channel is closing"
+		if errors.Is(err, hub.ErrFull) {
+			code, text = websocket.CloseTryAgainLater, "too many connections; try again later"
+		}
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+		return nil
+	}
+	defer client.Close()
+	s.serveWS(r.Context(), conn, client)
+	return nil
+}
+
+// wsConn is one connection's writing side: gorilla allows one writer at a time.
+type wsConn struct {
+	mu   sync.Mutex
+	conn *websocket.Conn
+}
+
+func (w *wsConn) write(p []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	return w.conn.WriteMessage(websocket.TextMessage, p)
+}
+
+func (w *wsConn) writeJSON(v any) error {
+	p, _ := json.Marshal(v)
+	return w.write(p)
+}
+
+func (w *wsConn) close(code int, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+}
+
+// serveWS runs a connection until either side ends it.
+func (s *Server) serveWS(ctx context.Context, conn *websocket.Conn, client *hub.Client) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &wsConn{conn: conn}
+	conn.SetReadLimit(WSMaxMessage)
+	conn.SetReadDeadline(time.Now().Add(WSDeadPeer))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(WSDeadPeer)) })
+
+	if err := w.writeJSON(map[string]any{"type": "hello", "seq": s.hub.Seq(), "heartbeat_s": WSHeartbeat.Seconds(),
+		"topics": hub.Topics, "sensor_min_zoom": s.opt.Feed.to.Load().sensorMinZoom}); err != nil {
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer cancel()
+		s.writeLoop(ctx, w, client)
+	}()
+	s.readLoop(ctx, conn, w, client)
+	cancel()
+	wg.Wait()
+}
+
+// readLoop takes the client's messages until the connection ends.
+func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, w *wsConn, client *hub.Client) {
+	window, n := time.Now(), 0
+	for ctx.Err() == nil {
+		_, p, err := conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				w.close(websocket.CloseMessageTooBig, fmt.Sprintf("a message is at most %d bytes", WSMaxMessage))
+			}
+			return
+		}
+		conn.SetReadDeadline(time.Now().Add(WSDeadPeer))
+		if now := time.Now(); now.Sub(window) >= time.Second {
+			window, n = now, 0
+		}
+		if n++; n > WSRate {
+			if n > 5*WSRate {
+				w.close(websocket.ClosePolicyViolation, "too many messages")
+				return
+			}
+			w.writeJSON(wsError(CodeRateLimited, fmt.Sprintf("at most %d messages a second; this one was dropped", WSRate)))
+			continue
+		}
+		var m clientMessage
+		if err := json.Unmarshal(p, &m); err != nil || m.Type == "" {
+			w.writeJSON(wsError(CodeBadMessage, "a message is a JSON object with a \"type\""))
+			continue
+		}
+		switch m.Type {
+		case "ping":
+			w.writeJSON(map[string]string{"type": "pong"})
+		case "subscribe":
+			sub, err := m.subscription()
+			if err == nil {
+				err = client.Update(sub)
+			}
+			if err != nil {
+				w.writeJSON(wsError(CodeBadSubscription, err.Error()))
+			}
+		default:
+			w.writeJSON(wsError(CodeUnknownType, fmt.Sprintf("unknown message type %q: send subscribe or ping", m.Type)))
+		}
+	}
+}
+
+func wsError(code, msg string) map[string]string {
+	return map[string]string{"type": "error", "code": code, "message": msg}
+}
+
+// writeLoop sends the hub's messages and the heartbeat until the
+// connection or the hub ends.
+func (s *Server) writeLoop(ctx context.Context, w *wsConn, client *hub.Client) {
+	ping := time.NewTicker(WSHeartbeat)
+	defer ping.Stop()
+	var buf bytes.Buffer
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-client.Done():
+			w.close(websocket.CloseGoingAway, "the server is shutting down; reconnect and resume")
+			return
+		case <-ping.C:
+			w.mu.Lock()
+			err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait))
+			w.mu.Unlock()
+			if err != nil {
+				return
+			}
+		case <-client.Ready():
+		}
+		msgs, err := client.Take()
+		if errors.Is(err, hub.ErrClosed) {
+			w.close(websocket.CloseGoingAway, "the server is shutting down; reconnect and resume")
+			return
+		}
+		for _, m := range msgs {
+			if err := w.write(encodeMessage(&buf, m)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// encodeMessage writes a hub message as the live channel's JSON into buf
+// and returns it: the events of each topic as an array, their data as
+// encoded once by the feed.
+func encodeMessage(buf *bytes.Buffer, m hub.Message) []byte {
+	buf.Reset()
+	buf.WriteString(`{"type":"`)
+	buf.WriteString(string(m.Kind))
+	buf.WriteByte('"')
+	if m.Kind != hub.Resync {
+		buf.WriteString(`,"seq":`)
+		buf.WriteString(strconv.FormatUint(m.Seq, 10))
+	}
+	if m.Reason != "" {
+		buf.WriteString(`,"reason":"`)
+		buf.WriteString(m.Reason)
+		buf.WriteByte('"')
+	}
+	if m.Resumed {
+		buf.WriteString(`,"resumed":true`)
+	}
+	for _, t := range hub.Topics {
+		n := 0
+		var last *hub.Event
+		for i := range m.Events {
+			ev := &m.Events[i]
+			if ev.Topic != t {
+				continue
+			}
+			if t == hub.RiskZones {
+				last = ev // one layer: its latest version
+				continue
+			}
+			if n == 0 {
+				buf.WriteString(`,"` + string(t) + `":[`)
+			} else {
+				buf.WriteByte(',')
+			}
+			writeData(buf, ev.Data)
+			n++
+		}
+		if n > 0 {
+			buf.WriteByte(']')
+		}
+		if last != nil {
+			buf.WriteString(`,"` + string(t) + `":`)
+			writeData(buf, last.Data)
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
+
+func writeData(buf *bytes.Buffer, d any) {
+	if raw, ok := d.(json.RawMessage); ok {
+		buf.Write(raw)
+		return
+	}
+	p, err := json.Marshal(d)
+	if err != nil {
+		buf.WriteString("null")
+		return
+	}
+	buf.Write(p)
+}
+
+// checkViewToken admits a viewer with a token the server knows, when view
+// tokens are set: in the query (browsers) or as a bearer token.
+func (s *Server) checkViewToken(r *http.Request) error {
+	if len(s.opt.ViewTokens) == 0 {
+		return nil
+	}
+	tok := r.URL.Query().Get("token")
+	if tok == "" {
+		tok, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	if tok == "" {
+		return errorf(http.StatusUnauthorized, CodeUnauthorized, "the live channel needs a token: /ws?token=T")
+	}
+	if !tokenIn(tok, s.opt.ViewTokens) {
+		return errorf(http.StatusForbidden, CodeForbidden, "the token is not valid")
+	}
+	return nil
+}
+
+// originAllowed admits requests without an Origin (programs), from this
+// server's own pages, and from the allowed origins.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	if s.opt.PublicURL != "" {
+		if p, err := url.Parse(s.opt.PublicURL); err == nil && strings.EqualFold(p.Host, u.Host) {
+			return true
+		}
+	}
+	for _, o := range s.opt.AllowedOrigins {
+		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}

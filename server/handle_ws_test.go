@@ -1,0 +1,352 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/paulmach/orb"
+
+	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/series"
+	"github.com/onemap/onemap/store/memory"
+	"github.com/onemap/onemap/store/storetest"
+)
+
+// wsServer serves gas detector GAS-1 (id 7) and, 20 km away, GAS-2 (id 8),
+// with the live channel; view tokens and origins as given.
+func wsServer(t *testing.T, o Options) (*httptest.Server, *Server) {
+	t.Helper()
+	sensors := live.NewSensors([]*layers.Feature{
+		{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
+			Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": "drain_node"}},
+		{ID: 8, Layer: "sensor", Geometry: orb.Point{117.47, 31.84},
+			Props: map[string]any{"code": "GAS-2", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 2.0, "asset_layer": "drain_node"}},
+	})
+	feed := &Feed{}
+	curves := series.New(series.Options{Now: func() time.Time { return liveNow }})
+	svc, err := live.NewService(live.Options{Sensors: sensors, Series: curves, Now: func() time.Time { return liveNow }, OnEvent: feed.OnEvent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Catalog, o.Store, o.Live, o.Sensors, o.Series, o.Feed = layers.Default(), memory.New(storetest.City()), svc, sensors, curves, feed
+	o.Now = func() time.Time { return liveNow }
+	s := New(o)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { s.Close(); ts.Close() })
+	return ts, s
+}
+
+// wsMsg is any message of the live channel.
+type wsMsg struct {
+	Type    string
+	Seq     uint64
+	Reason  string
+	Resumed bool
+	Code    string
+	Message string
+	Sensors []struct {
+		ID     uint64
+		Code   string
+		Metric string
+		Level  int
+		Health string
+		Value  float64
+	}
+	Alarms []struct {
+		ID     uint64
+		Sensor uint64
+		Level  int
+		State  string
+	}
+	RiskZones *struct{ Version uint64 } `json:"risk_zones"`
+	Topics    []string
+}
+
+// wsClient is a connection whose messages a goroutine reads, so that a
+// test may wait for one with a timeout (a gorilla read that times out
+// breaks the connection).
+type wsClient struct {
+	*websocket.Conn
+	msgs chan wsMsg
+	err  chan error
+}
+
+func dial(t *testing.T, ts *httptest.Server, query string, h http.Header) *wsClient {
+	t.Helper()
+	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws"+query, h)
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := &wsClient{conn, make(chan wsMsg, 1000), make(chan error, 1)}
+	go func() {
+		for {
+			var m wsMsg
+			if err := conn.ReadJSON(&m); err != nil {
+				c.err <- err
+				return
+			}
+			c.msgs <- m
+		}
+	}()
+	hello := read(t, c)
+	if hello.Type != "hello" || hello.Seq == 0 || len(hello.Topics) != 4 {
+		t.Fatalf("first message %+v, want a hello", hello)
+	}
+	return c
+}
+
+func read(t *testing.T, c *wsClient) wsMsg {
+	t.Helper()
+	select {
+	case m := <-c.msgs:
+		return m
+	case err := <-c.err:
+		t.Fatalf("read: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message within 5 s")
+	}
+	return wsMsg{}
+}
+
+// closed waits for the connection to end and returns why.
+func closed(t *testing.T, c *wsClient) error {
+	t.Helper()
+	for {
+		select {
+		case <-c.msgs:
+		case err := <-c.err:
+			return err
+		case <-time.After(5 * time.Second):
+			t.Fatal("the connection is still open after 5 s")
+		}
+	}
+}
+
+func write(t *testing.T, c *wsClient, s string) {
+	t.Helper()
+	if err := c.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// silent checks that nothing comes within a short while.
+func silent(t *testing.T, c *wsClient) {
+	t.Helper()
+	select {
+	case m := <-c.msgs:
+		t.Fatalf("got %+v, want nothing", m)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func postReadings(t *testing.T, ts *httptest.Server, readings ...string) {
+	t.Helper()
+	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "", "application/json", "["+strings.Join(readings, ",")+"]")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"refused":[]`) {
+		t.Fatalf("POST readings: %d %s", resp.StatusCode, b)
+	}
+}
+
+func reading(sensor, v float64, minutesAgo int) string {
+	return fmt.Sprintf(`{"sensor":%v,"metric":"ch4_lel","value":%v,"ts":%q}`, sensor, v, liveNow.Add(-time.Duration(minutesAgo)*time.Minute).Format(time.RFC3339))
+}
+
+const nearGAS1 = `"bbox":[117.25,31.83,117.27,31.85]`
+
+func TestWSSnapshotThenDeltas(t *testing.T) {
+	ts, _ := wsServer(t, Options{})
+	postReadings(t, ts, reading(7, 30, 10)) // a level 2 alarm before anyone listens
+	c := dial(t, ts, "", nil)
+	write(t, c, `{"type":"subscribe","topics":["sensors","alarms","risk_zones"],`+nearGAS1+`,"zoom":15}`)
+	snap := read(t, c)
+	if snap.Type != "snapshot" || snap.Reason != "subscribe" || len(snap.Sensors) != 1 || snap.Sensors[0].ID != 7 || snap.Sensors[0].Level != 2 ||
+		snap.Sensors[0].Value != 30 || len(snap.Alarms) != 1 || snap.Alarms[0].Level != 2 || snap.RiskZones == nil {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	// A reading that escalates: the sensor's state and the alarm, in one
+	// delta or in order.
+	postReadings(t, ts, reading(7, 60, 9))
+	var sensorLevel, alarmLevel int
+	seq := snap.Seq
+	for sensorLevel != 1 || alarmLevel != 1 {
+		d := read(t, c)
+		if d.Type != "delta" || d.Seq <= seq {
+			t.Fatalf("%+v after seq %d, want a later delta", d, seq)
+		}
+		seq = d.Seq
+		for _, s := range d.Sensors {
+			sensorLevel = s.Level
+		}
+		for _, a := range d.Alarms {
+			alarmLevel = a.Level
+		}
+	}
+	// A reading of the sensor 20 km away is not in this viewport.
+	postReadings(t, ts, reading(8, 3, 9))
+	silent(t, c)
+}
+
+func TestWSCircleAndZoom(t *testing.T) {
+	ts, _ := wsServer(t, Options{})
+	near := dial(t, ts, "", nil)
+	write(t, near, `{"type":"subscribe","topics":["sensors"],"circle":[117.261,31.84,500],"zoom":16}`)
+	far := dial(t, ts, "", nil)
+	write(t, far, `{"type":"subscribe","topics":["sensors"],"circle":[117.30,31.84,500],"zoom":16}`)
+	out := dial(t, ts, "", nil) // zoomed out over the city
+	write(t, out, `{"type":"subscribe","topics":["sensors"],"bbox":[117,31.5,117.6,32],"zoom":11}`)
+	for _, c := range []*wsClient{near, far, out} {
+		if m := read(t, c); m.Type != "snapshot" || len(m.Sensors) != 0 {
+			t.Fatalf("first snapshot %+v, want an empty one", m)
+		}
+	}
+	postReadings(t, ts, reading(7, 1, 9)) // normal: a new value only
+	if m := read(t, near); len(m.Sensors) != 1 || m.Sensors[0].Value != 1 || m.Sensors[0].Level != 0 {
+		t.Errorf("near: %+v", m)
+	}
+	silent(t, far)
+	silent(t, out)                         // sensors are not drawn at zoom 11: values do not travel
+	postReadings(t, ts, reading(7, 30, 8)) // level 2: a change of state reaches every zoom
+	if m := read(t, near); len(m.Sensors) != 1 || m.Sensors[0].Level != 2 {
+		t.Errorf("near: %+v", m)
+	}
+	if m := read(t, out); len(m.Sensors) != 1 || m.Sensors[0].Level != 2 {
+		t.Errorf("zoomed out: %+v", m)
+	}
+	// Zoomed out, the snapshot holds only what is not normal.
+	write(t, out, `{"type":"subscribe","topics":["sensors"],"bbox":[117,31.5,117.6,32],"zoom":10}`)
+	postReadings(t, ts, reading(8, 1, 8))
+	if m := read(t, out); m.Type != "snapshot" || m.Reason != "update" || len(m.Sensors) != 1 || m.Sensors[0].ID != 7 {
+		t.Errorf("zoomed-out snapshot %+v, want GAS-1 alone", m)
+	}
+}
+
+func TestWSResume(t *testing.T) {
+	ts, _ := wsServer(t, Options{})
+	const sub = `{"type":"subscribe","topics":["sensors","alarms"],` + nearGAS1 + `,"zoom":15`
+	c := dial(t, ts, "", nil)
+	write(t, c, sub+`}`)
+	last := read(t, c).Seq
+	c.Close()
+	// While away: an alarm is raised.
+	postReadings(t, ts, reading(7, 30, 9))
+	c = dial(t, ts, "", nil)
+	write(t, c, sub+fmt.Sprintf(`,"resume":%d}`, last))
+	m := read(t, c)
+	if m.Type != "delta" || !m.Resumed || len(m.Sensors) != 1 || len(m.Alarms) != 1 || m.Alarms[0].Level != 2 {
+		t.Fatalf("resumed %+v, want the missed changes", m)
+	}
+	silent(t, c) // and nothing twice
+	// From a point the server no longer holds: told so, then a snapshot.
+	c2 := dial(t, ts, "", nil)
+	write(t, c2, sub+`,"resume":5}`)
+	if m := read(t, c2); m.Type != "resync" || m.Reason != "too_old" {
+		t.Fatalf("%+v, want a too_old resync", m)
+	}
+	if m := read(t, c2); m.Type != "snapshot" || len(m.Alarms) != 1 {
+		t.Fatalf("%+v, want a snapshot with the alarm", m)
+	}
+}
+
+func TestWSBadMessages(t *testing.T) {
+	ts, _ := wsServer(t, Options{})
+	c := dial(t, ts, "", nil)
+	for _, tt := range []struct{ msg, code string }{
+		{`not json`, CodeBadMessage},
+		{`[1,2]`, CodeBadMessage},
+		{`{"topics":["alarms"]}`, CodeBadMessage},
+		{`{"type":"dance"}`, CodeUnknownType},
+		{`{"type":"subscribe","bbox":[117,31,118,32]}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":["weather"],"bbox":[117,31,118,32]}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":["alarms"]}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":["alarms"],"bbox":[117,31,118]}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":["alarms"],"bbox":[118,31,117,32]}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":["alarms"],"bbox":[117,31,118,32],"circle":[117,31,10]}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":["alarms"],"circle":[117,31,1e9]}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":["alarms"],"circle":[117,95,100]}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":["alarms"],"bbox":[117,31,118,32],"zoom":30}`, CodeBadSubscription},
+		{`{"type":"subscribe","topics":"alarms","bbox":[117,31,118,32]}`, CodeBadMessage},
+	} {
+		write(t, c, tt.msg)
+		if m := read(t, c); m.Type != "error" || m.Code != tt.code || m.Message == "" {
+			t.Errorf("%s: %+v, want error %s", tt.msg, m, tt.code)
+		}
+	}
+	// The connection goes on.
+	write(t, c, `{"type":"ping"}`)
+	if m := read(t, c); m.Type != "pong" {
+		t.Errorf("ping: %+v", m)
+	}
+	// Too many messages in a second: refused.
+	time.Sleep(time.Second) // a new second
+	for range 3 * WSRate {
+		write(t, c, `{"type":"ping"}`)
+	}
+	limited := 0
+	for range 3 * WSRate {
+		if m := read(t, c); m.Code == CodeRateLimited {
+			limited++
+		}
+	}
+	if limited != 2*WSRate {
+		t.Errorf("%d of %d messages over the rate were refused, want %d", limited, 3*WSRate, 2*WSRate)
+	}
+	// A message over the limit closes the connection with 1009.
+	c2 := dial(t, ts, "", nil)
+	write(t, c2, `{"type":"ping","pad":"`+strings.Repeat("x", WSMaxMessage)+`"}`)
+	if err := closed(t, c2); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+		t.Errorf("oversized message: %v, want close 1009", err)
+	}
+}
+
+func TestWSAdmission(t *testing.T) {
+	ts, _ := wsServer(t, Options{ViewTokens: []string{"screen"}, AllowedOrigins: []string{"https://ops.example"}, MaxWSClients: 2})
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	for _, tt := range []struct {
+		name, query, origin string
+		status              int
+	}{
+		{"NoToken", "", "", 401},
+		{"WrongToken", "?token=guess", "", 403},
+		{"OtherOrigin", "?token=screen", "https://evil.example", 403},
+	} {
+		h := http.Header{}
+		if tt.origin != "" {
+			h.Set("Origin", tt.origin)
+		}
+		_, resp, err := websocket.DefaultDialer.Dial(url+tt.query, h)
+		if err == nil || resp == nil || resp.StatusCode != tt.status {
+			t.Errorf("%s: %v %v, want %d", tt.name, err, resp, tt.status)
+		}
+	}
+	dial(t, ts, "?token=screen", http.Header{"Origin": {"https://ops.example"}})
+	dial(t, ts, "", http.Header{"Authorization": {"Bearer screen"}, "Origin": {ts.URL}})
+	// A third connection is one too many.
+	c, _, err := websocket.DefaultDialer.Dial(url+"?token=screen", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = c.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseTryAgainLater) {
+		t.Errorf("third connection: %v, want close 1013", err)
+	}
+}
+
+func TestWSShutdown(t *testing.T) {
+	ts, s := wsServer(t, Options{})
+	c := dial(t, ts, "", nil)
+	write(t, c, `{"type":"subscribe","topics":["alarms"],`+nearGAS1+`}`)
+	read(t, c)
+	s.Close()
+	if err := closed(t, c); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("at shutdown: %v, want close 1001", err)
+	}
+}
