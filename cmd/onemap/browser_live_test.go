@@ -297,8 +297,8 @@ func livePhone(t *testing.T, url string) {
 	failed := watchRequests(t, ctx)
 	watchExceptions(t, ctx)
 
-	// The responder stands about 300 m north of the detector.
-	lat, lon, acc := s.Location[1]+300.0/111195, s.Location[0], 10.0
+	// The responder stands about 700 m north of the detector.
+	lat, lon, acc := s.Location[1]+700.0/111195, s.Location[0], 10.0
 	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 		Permission: &cdpbrowser.PermissionDescriptor{Name: "geolocation"}, Setting: cdpbrowser.PermissionSettingGranted, Origin: url,
 	}); err != nil {
@@ -328,8 +328,8 @@ func livePhone(t *testing.T, url string) {
 		Text     string `json:"text"`
 	}
 	row := waitJS[nearRow](t, ctx, `(() => { const r = document.querySelector("#near-list .near-row"); return r && {id: Number(r.dataset.id), distance: Number(r.dataset.distance), text: r.querySelector(".near-distance").textContent}; })()`, 2*time.Second, "the near-me list")
-	if math.Abs(float64(row.Distance)-300) > 30 || !strings.Contains(row.Text, "米") {
-		t.Errorf("near-me row %+v, want about 300 m, shown in metres", row)
+	if math.Abs(float64(row.Distance)-700) > 30 || !strings.Contains(row.Text, "米") {
+		t.Errorf("near-me row %+v, want about 700 m, shown in metres", row)
 	}
 	eval[bool](t, ctx, drawn)
 	screenshot(t, ctx, "live-phone.png")
@@ -373,7 +373,12 @@ func livePhone(t *testing.T, url string) {
 func TestBrowserLiveScreen(t *testing.T) {
 	srv := newStoppableServer(t)
 	srv.start()
-	url := srv.url()
+	liveScreen(t, srv.url(), srv.stop, srv.start)
+}
+
+// liveScreen tests the big screen of the server at url; stop and start
+// restart the server on the same address and data directory.
+func liveScreen(t *testing.T, url string, stop, start func()) {
 	s := sensorAt(t, url, "GAS-000001")
 	ctx := browser(t, 1920, 1080)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
@@ -421,11 +426,11 @@ func TestBrowserLiveScreen(t *testing.T) {
 	eval[bool](t, ctx, `window.__notReloaded = true`)
 	connects := eval[int](t, ctx, `window.onemap.live.connects`)
 	okBefore := len(failed.list())
-	srv.stop()
+	stop()
 	waitJS[bool](t, ctx, `window.onemap.live.status === "reconnecting" && !document.getElementById("live-banner").hidden &&
 		document.getElementById("live-status").dataset.state === "reconnecting"`, 5*time.Second, "the reconnecting state")
 	screenshot(t, ctx, "live-screen-reconnecting.png")
-	srv.start()
+	start()
 	waitJS[bool](t, ctx, fmt.Sprintf(`window.onemap.live.connected && window.onemap.live.connects > %d && document.getElementById("live-banner").hidden`, connects), 20*time.Second, "connected again")
 	if !eval[bool](t, ctx, `window.__notReloaded === true`) {
 		t.Error("the page reloaded")

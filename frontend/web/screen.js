@@ -144,7 +144,8 @@ export function createScreen({ t, format }) {
     const box = $('screen-trend');
     const data = trendData();
     const width = Math.max(300, box.clientWidth || 400);
-    const height = Math.max(160, box.clientHeight || 200);
+    // Room under the plot for uPlot's legend.
+    const height = Math.max(140, (box.clientHeight || 220) - 40);
     if (st.chart && (st.chart.width !== width || st.chart.height !== height)) {
       st.chart.destroy();
       st.chart = null;
