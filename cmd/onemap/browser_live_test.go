@@ -255,7 +255,21 @@ func liveDesktop(t *testing.T, url string) {
 	eval[bool](t, ctx, idle(fmt.Sprintf(`m.jumpTo({center: [%f, %f], zoom: 16})`, s.Location[0], s.Location[1])))
 	waitJS[bool](t, ctx, fmt.Sprintf(`window.onemap.live.snapshots > %d`, snaps), 5*time.Second, "a snapshot of the new viewport")
 
+	riskBefore := eval[float64](t, ctx, `window.onemap.live.riskVersion`)
 	alarmArrives(t, ctx, url, s)
+	// Only the detector alarms among the sensors in view.
+	if n := eval[int](t, ctx, `[...window.onemap.live.sensors.values()].filter(ms => [...ms.values()].some(m => m.level > 0)).length`); n != 1 {
+		t.Errorf("%d sensors with a level in the live state, want 1", n)
+	}
+	// The risk zones get a new version with the alarm, and their own
+	// source's tiles carry it.
+	tiles := waitJS[string](t, ctx, fmt.Sprintf(`window.onemap.live.riskVersion > %.0f && window.onemap.map.getSource("onemap-risk").tiles[0]`, riskBefore), 5*time.Second, "a new risk zone version")
+	if !strings.Contains(tiles, "/tiles/risk_zone/") || !strings.Contains(tiles, "?v=") {
+		t.Errorf("risk zone tiles %q, want the layer's version in the URL", tiles)
+	}
+	if n := eval[int](t, ctx, `window.onemap.map.getStyle().layers.filter(l => l.source === "onemap-risk" && l.metadata && l.metadata["onemap:layer"] === "risk_zone").length`); n == 0 {
+		t.Error("no risk_zone layer draws from the versioned source")
+	}
 	count := waitJS[string](t, ctx, `document.getElementById("alarm-count").textContent !== "0" && document.getElementById("alarm-count").textContent`, 2*time.Second, "the alarm count")
 	if count != "1" {
 		t.Errorf("#alarm-count %q, want 1", count)
