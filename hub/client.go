@@ -2,8 +2,8 @@ package hub
 
 import (
 	"context"
-	"slices"
 	"sync"
+	"time"
 )
 
 // Kind is the kind of a message to a client.
@@ -39,7 +39,8 @@ type Message struct {
 	// Resumed marks the first delta of a resumed subscription, sent even
 	// when empty so that the client knows no snapshot is coming.
 	Resumed bool
-	Events  []Event
+	// Events are shared with other clients: never change them.
+	Events []*Event
 }
 
 // The states of a client.
@@ -68,12 +69,16 @@ type Client struct {
 	reason  string
 	gen     uint64 // counts subscription changes
 	resumed bool
-	last    uint64 // the seq of the last message taken
-	floor   uint64 // changes up to here are in the snapshot or were sent
-	queue   []Event
+	last    uint64      // the seq of the last message taken
+	floor   uint64      // changes up to here are in the snapshot or were sent
+	queue   []*Event    // nil where superseded
 	index   map[key]int // a feature's event in queue
 	live    int         // events in queue that are not superseded
-	closed  bool
+	urgent  bool        // an event in queue may not wait
+	// deferred is when the oldest deferred event in queue came; zero when
+	// none waits.
+	deferred time.Time
+	closed   bool
 }
 
 // Update changes the subscription without reconnecting: a snapshot of the
@@ -112,9 +117,9 @@ func (c *Client) Update(sub Subscription) error {
 			break
 		}
 		c.state, c.resumed, c.last, c.floor = idle, true, sub.Resume, sub.Resume
-		for i := range evs {
-			if c.filter.wants(&evs[i]) {
-				c.enqueueLocked(&evs[i])
+		for _, ev := range evs {
+			if c.filter.wants(ev) {
+				c.enqueueLocked(ev)
 			}
 		}
 	case c.gen == 1:
@@ -139,13 +144,12 @@ func (c *Client) enqueueLocked(ev *Event) {
 	if c.closed || c.state == needSnap || c.state == needResync || ev.Seq <= c.floor {
 		return // the coming snapshot holds it, or the last one did
 	}
-	k := ev.key()
-	if i, ok := c.index[k]; ok {
-		c.queue[i].Seq = 0 // superseded
+	if i, ok := c.index[ev.k]; ok {
+		c.queue[i] = nil // superseded
 		c.live--
 	}
-	c.index[k] = len(c.queue)
-	c.queue = append(c.queue, *ev)
+	c.index[ev.k] = len(c.queue)
+	c.queue = append(c.queue, ev)
 	c.live++
 	if c.live > c.h.opt.MaxPending {
 		c.clear()
@@ -153,7 +157,24 @@ func (c *Client) enqueueLocked(ev *Event) {
 	} else if len(c.queue) > 2*c.live+64 {
 		c.compact()
 	}
-	c.signal()
+	if !ev.Deferred {
+		c.urgent = true
+	} else if c.deferred.IsZero() {
+		c.deferred = time.Now()
+		if !c.urgent {
+			time.AfterFunc(c.h.opt.DeferFor, c.signal)
+		}
+		return
+	}
+	if c.urgent || c.state != idle {
+		c.signal()
+	}
+}
+
+// due reports whether the queue should go now: something in it may not
+// wait, or the deferred events have waited long enough; c.mu is held.
+func (c *Client) due() bool {
+	return c.urgent || c.resumed || !c.deferred.IsZero() && time.Since(c.deferred) >= c.h.opt.DeferFor
 }
 
 // resync drops the queue and asks for a snapshot; h.mu is held.
@@ -169,9 +190,17 @@ func (c *Client) resync(reason string) {
 }
 
 func (c *Client) clear() {
+	// Deleting the keys costs what the queue holds; clearing the map would
+	// cost the most it ever held.
+	for _, ev := range c.queue {
+		if ev != nil {
+			delete(c.index, ev.k)
+		}
+	}
+	clear(c.queue)
 	c.queue = c.queue[:0]
-	clear(c.index)
 	c.live = 0
+	c.urgent, c.deferred = false, time.Time{}
 	if cap(c.queue) > 1024 {
 		c.queue = nil // give back what a burst grew
 	}
@@ -181,8 +210,8 @@ func (c *Client) clear() {
 func (c *Client) compact() {
 	q := c.queue[:0]
 	for _, ev := range c.queue {
-		if ev.Seq != 0 {
-			c.index[ev.key()] = len(q)
+		if ev != nil {
+			c.index[ev.k] = len(q)
 			q = append(q, ev)
 		}
 	}
@@ -238,10 +267,10 @@ func (c *Client) Take() ([]Message, error) {
 	if c.closed {
 		return nil, ErrClosed
 	}
-	if c.live > 0 || c.resumed {
-		evs := make([]Event, 0, c.live)
+	if (c.live > 0 || c.resumed) && c.due() {
+		evs := make([]*Event, 0, c.live)
 		for _, ev := range c.queue {
-			if ev.Seq != 0 {
+			if ev != nil {
 				evs = append(evs, ev)
 			}
 		}
@@ -256,12 +285,19 @@ func (c *Client) Take() ([]Message, error) {
 }
 
 // snapshot asks the hub's Snapshot function and keeps what sub wants.
-func (h *Hub) snapshot(sub Subscription) []Event {
+func (h *Hub) snapshot(sub Subscription) []*Event {
 	if h.opt.Snapshot == nil {
 		return nil
 	}
 	f := newFilter(sub)
-	return slices.DeleteFunc(h.opt.Snapshot(sub), func(ev Event) bool { return !f.wants(&ev) })
+	evs := h.opt.Snapshot(sub)
+	out := make([]*Event, 0, len(evs))
+	for i := range evs {
+		if f.wants(&evs[i]) {
+			out = append(out, &evs[i])
+		}
+	}
+	return out
 }
 
 // Next waits for messages and returns them.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -52,19 +53,50 @@ type Event struct {
 	// MinZoom keeps the event from subscriptions zoomed out below it: a
 	// sensor's new value matters only where sensors are drawn.
 	MinZoom float64
-	Time    time.Time
+	// Deferred events (a sensor's new value, with no change of level) may
+	// wait up to the hub's DeferFor to travel with others; the rest go at
+	// once and take what waits with them.
+	Deferred bool
+	Time     time.Time
 	// Data is what clients receive, shared by all of them and never
 	// changed after publishing; a json.RawMessage is sent as is.
 	Data any
+
+	k key // set when the hub takes the event
 }
 
+// key identifies what an event is the state of, for coalescing: fixed
+// size, so that a client's index hashes it quickly.
 type key struct {
-	topic Topic
 	id    uint64
-	part  string
+	part  uint32
+	topic uint8
 }
 
-func (e *Event) key() key { return key{e.Topic, e.ID, e.Part} }
+// parts interns the Part strings of events: a city has a few dozen metrics.
+var parts = struct {
+	sync.RWMutex
+	ids map[string]uint32
+}{ids: map[string]uint32{"": 0}}
+
+func partID(p string) uint32 {
+	parts.RLock()
+	id, ok := parts.ids[p]
+	parts.RUnlock()
+	if ok {
+		return id
+	}
+	parts.Lock()
+	defer parts.Unlock()
+	if id, ok := parts.ids[p]; ok {
+		return id
+	}
+	id = uint32(len(parts.ids))
+	parts.ids[p] = id
+	return id
+}
+
+func (e *Event) makeKey() { e.k = key{e.ID, partID(e.Part), e.Topic.bit()} }
 
 // LayerVersion is the Data of a layer-wide event: the layer's new version.
 type LayerVersion struct {

@@ -30,6 +30,10 @@ type Options struct {
 	MaxPending int
 	// MaxClients bounds the clients connected at once; 0 is 20,000.
 	MaxClients int
+	// DeferFor is how long a deferred event may wait for a client; 0 is
+	// one second. A busy city's values then reach a client once a second,
+	// coalesced, while changes of state go at once.
+	DeferFor time.Duration
 	// FirstSeq is the sequence number before the first event; 0 takes the
 	// time in microseconds, so that numbers from an earlier run of the
 	// server are older than any of this run and resume as too old.
@@ -85,6 +89,9 @@ func New(o Options) *Hub {
 	if o.MaxClients <= 0 {
 		o.MaxClients = 20_000
 	}
+	if o.DeferFor <= 0 {
+		o.DeferFor = time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -123,11 +130,13 @@ func (h *Hub) Len() int {
 // accept numbers an event from the bus and keeps it for the dispatcher.
 func (h *Hub) accept(ev Event) {
 	now := h.opt.Now()
+	e := &ev
+	e.makeKey()
 	h.logMu.Lock()
 	h.seq++
-	ev.Seq = h.seq
+	e.Seq = h.seq
 	h.log.trim(now.Add(-h.opt.MaxAge))
-	h.log.push(entry{ev, now.UnixNano()})
+	h.log.push(entry{e, now.UnixNano()})
 	h.logMu.Unlock()
 	select {
 	case h.wake <- struct{}{}:
@@ -137,7 +146,7 @@ func (h *Hub) accept(ev Event) {
 
 // since returns the events after seq up to and including to, or false when
 // the history no longer holds all of them; h.logMu is held.
-func (h *Hub) since(seq, to uint64) ([]Event, bool) {
+func (h *Hub) since(seq, to uint64) ([]*Event, bool) {
 	if seq > to {
 		return nil, false
 	}
@@ -148,7 +157,7 @@ func (h *Hub) since(seq, to uint64) ([]Event, bool) {
 	if !ok || seq+1 < first {
 		return nil, false
 	}
-	out := make([]Event, 0, to-seq)
+	out := make([]*Event, 0, to-seq)
 	for s := seq + 1; s <= to; s++ {
 		out = append(out, h.log.at(int(s-first)).ev)
 	}
@@ -159,7 +168,7 @@ func (h *Hub) since(seq, to uint64) ([]Event, bool) {
 func (h *Hub) run() {
 	defer h.dispatching.Done()
 	const batch = 1024
-	buf := make([]Event, 0, batch)
+	buf := make([]*Event, 0, batch)
 	for {
 		select {
 		case <-h.done:
@@ -190,10 +199,11 @@ func (h *Hub) run() {
 				}
 				h.cursor.Store(first - 1)
 			}
-			for i := range buf {
-				h.dispatch(&buf[i])
-				h.cursor.Store(buf[i].Seq)
+			for _, ev := range buf {
+				h.dispatch(ev)
+				h.cursor.Store(ev.Seq)
 			}
+			clear(buf)
 			h.mu.Unlock()
 		}
 	}
@@ -297,7 +307,7 @@ func (h *Hub) WatchVersion(ctx context.Context, topic Topic, version func() uint
 
 // entry is an event of the history with the time it came, for MaxAge.
 type entry struct {
-	ev Event
+	ev *Event
 	at int64
 }
 

@@ -88,7 +88,7 @@ func next(t *testing.T, c *Client) []Message {
 }
 
 // values reads the events as id → value.
-func values(evs []Event) map[uint64]int {
+func values(evs []*Event) map[uint64]int {
 	out := map[uint64]int{}
 	for _, e := range evs {
 		out[e.ID] = e.Data.(int)
@@ -515,5 +515,30 @@ func TestClose(t *testing.T) {
 	c.hub.Close()
 	if _, err := c.hub.Connect(); err != ErrClosed {
 		t.Errorf("connect after close: %v", err)
+	}
+}
+
+// A sensor's new value waits up to DeferFor, coalesced; a change of state
+// goes at once and takes what waits with it.
+func TestDeferred(t *testing.T) {
+	c := newCity(t, Options{DeferFor: 300 * time.Millisecond})
+	cl, _ := c.hub.Subscribe(bbox(hefei))
+	next(t, cl) // the snapshot
+	for v := range 3 {
+		c.hub.Publish(Event{Topic: Sensors, ID: 1, Point: in, Located: true, Deferred: true, Data: v})
+	}
+	flush(t, c.hub)
+	if ms := take(t, cl); len(ms) != 0 {
+		t.Fatalf("deferred values went at once: %+v", ms)
+	}
+	ms := next(t, cl) // after DeferFor
+	if len(ms) != 1 || len(ms[0].Events) != 1 || values(ms[0].Events)[1] != 2 {
+		t.Fatalf("%+v, want the latest value alone", ms)
+	}
+	c.hub.Publish(Event{Topic: Sensors, ID: 1, Point: in, Located: true, Deferred: true, Data: 5})
+	c.hub.Publish(Event{Topic: Sensors, ID: 2, Point: in, Located: true, Data: 6})
+	flush(t, c.hub)
+	if ms := take(t, cl); len(ms) != 1 || len(values(ms[0].Events)) != 2 {
+		t.Fatalf("%+v, want both at once", ms)
 	}
 }

@@ -59,7 +59,9 @@ func (f *Feed) OnEvent(e live.Event) {
 		}
 		ev := sensorEvent(sn, live.MetricState{Metric: e.Metric, Value: e.Value, Time: e.Time, Level: e.Level, Health: e.Health})
 		if !e.Changed {
-			ev.MinZoom = to.sensorMinZoom
+			// A new value alone: only where sensors are drawn, and it may
+			// wait to travel with others.
+			ev.MinZoom, ev.Deferred = to.sensorMinZoom, true
 		}
 		to.hub.Publish(ev)
 	}

@@ -66,8 +66,11 @@ func (m *clientMessage) subscription() (hub.Subscription, error) {
 }
 
 var wsUpgrader = websocket.Upgrader{
-	ReadBufferSize:  WSMaxMessage,
-	WriteBufferSize: 16 << 10,
+	// A small read buffer (messages are read through it in pieces), and
+	// write buffers taken from a pool only while writing: an idle
+	// connection holds 1 KiB of buffers.
+	ReadBufferSize:  1 << 10,
+	WriteBufferPool: &sync.Pool{},
 	// The Origin is checked before the upgrade, with a JSON error.
 	CheckOrigin: func(*http.Request) bool { return true },
 }
@@ -85,7 +88,6 @@ func (s *Server) handleWS(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader has answered
 	}
-	defer conn.Close()
 	client, err := s.hub.Connect()
 	if err != nil {
 		code, text := websocket.CloseInternalServerErr, "the live channel is closing"
@@ -93,10 +95,17 @@ func (s *Server) handleWS(c echo.Context) error {
 			code, text = websocket.CloseTryAgainLater, "too many connections; try again later"
 		}
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+		conn.Close()
 		return nil
 	}
-	defer client.Close()
-	s.serveWS(r.Context(), conn, client)
+	// The connection goes on in goroutines of its own, so that the HTTP
+	// server's goroutine and buffers for the request are let go; the hub's
+	// Close ends it at shutdown.
+	go func() {
+		defer conn.Close()
+		defer client.Close()
+		s.serveWS(context.Background(), conn, client)
+	}()
 	return nil
 }
 
@@ -203,7 +212,6 @@ func wsError(code, msg string) map[string]string {
 func (s *Server) writeLoop(ctx context.Context, w *wsConn, client *hub.Client) {
 	ping := time.NewTicker(WSHeartbeat)
 	defer ping.Stop()
-	var buf bytes.Buffer
 	for {
 		select {
 		case <-ctx.Done():
@@ -226,12 +234,21 @@ func (s *Server) writeLoop(ctx context.Context, w *wsConn, client *hub.Client) {
 			return
 		}
 		for _, m := range msgs {
-			if err := w.write(encodeMessage(&buf, m)); err != nil {
+			buf := encodeBuffers.Get().(*bytes.Buffer)
+			err := w.write(encodeMessage(buf, m))
+			if buf.Cap() <= 1<<20 {
+				encodeBuffers.Put(buf)
+			}
+			if err != nil {
 				return
 			}
 		}
 	}
 }
+
+// encodeBuffers hold the buffers messages are encoded in, shared by the
+// connections: an idle one holds none.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // encodeMessage writes a hub message as the live channel's JSON into buf
 // and returns it: the events of each topic as an array, their data as
@@ -256,8 +273,7 @@ func encodeMessage(buf *bytes.Buffer, m hub.Message) []byte {
 	for _, t := range hub.Topics {
 		n := 0
 		var last *hub.Event
-		for i := range m.Events {
-			ev := &m.Events[i]
+		for _, ev := range m.Events {
 			if ev.Topic != t {
 				continue
 			}
