@@ -350,3 +350,21 @@ func TestWSShutdown(t *testing.T) {
 		t.Errorf("at shutdown: %v, want close 1001", err)
 	}
 }
+
+// An alarm changes the risk zone layer; its subscribers hear the new
+// version, to refetch its tiles.
+func TestWSRiskZoneVersion(t *testing.T) {
+	ts, _ := wsServer(t, Options{})
+	c := dial(t, ts, "", nil)
+	write(t, c, `{"type":"subscribe","topics":["risk_zones"],"bbox":[117,31,118,32],"zoom":12}`)
+	snap := read(t, c)
+	if snap.Type != "snapshot" || snap.RiskZones == nil {
+		t.Fatalf("snapshot %+v, want the layer's version", snap)
+	}
+	v0 := snap.RiskZones.Version
+	postReadings(t, ts, reading(7, 60, 9)) // a level 1 alarm: an impact area
+	m := read(t, c)
+	if m.Type != "delta" || m.RiskZones == nil || m.RiskZones.Version <= v0 {
+		t.Fatalf("%+v, want a newer version than %d", m, v0)
+	}
+}

@@ -106,7 +106,7 @@ func New(o Options) *Server {
 		s.enc.With(rz.LayerID(), rz)
 	}
 	if o.Feed != nil && o.Live != nil && rz != nil {
-		s.startHub(func() uint64 { return rz.Version(rz.LayerID()) })
+		s.startHub(rz.Changes)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

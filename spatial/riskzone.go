@@ -74,6 +74,14 @@ func NewRiskZoneLayer(cat *layers.Catalog, src VersionedSource, alarms func() []
 // LayerID is the id of the layer it makes.
 func (r *RiskZoneLayer) LayerID() string { return r.layer.ID }
 
+// Changes grows whenever what the layer is made of changes (the gas pipes,
+// the buildings, the alarms), before the layer is next built: what the live
+// channel announces, so that clients refetch its tiles.
+func (r *RiskZoneLayer) Changes() uint64 {
+	v := r.inputVersions()
+	return v[0] + v[1] + v[2]
+}
+
 func (r *RiskZoneLayer) inputVersions() [3]uint64 {
 	return [3]uint64{r.src.Version("gas_pipe"), r.src.Version("building"), r.alarmsV()}
 }
