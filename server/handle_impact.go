@@ -23,12 +23,14 @@ type impactHit struct {
 	Name      string  `json:"name,omitempty"`
 	Kind      string  `json:"kind,omitempty"`
 	DistanceM float64 `json:"distance_m"`
+	// Closest is the feature's point closest to the scenario's centre.
+	Closest [2]float64 `json:"closest"`
 }
 
 func impactHits(hs []spatial.Hit) []impactHit {
 	out := make([]impactHit, 0, len(hs))
 	for _, h := range hs {
-		j := impactHit{ID: h.Feature.ID, Layer: h.Feature.Layer, DistanceM: math.Round(h.Distance*10) / 10}
+		j := impactHit{ID: h.Feature.ID, Layer: h.Feature.Layer, DistanceM: math.Round(h.Distance*10) / 10, Closest: [2]float64(h.Closest)}
 		j.Name, _ = h.Feature.Props["name"].(string)
 		j.Kind, _ = h.Feature.Props["kind"].(string)
 		if j.Kind == "" {
