@@ -291,6 +291,9 @@ func liveDesktop(t *testing.T, url string) {
 	waitJS[bool](t, ctx, sensorLevel(s.ID)+` === 0 && window.onemap.live.alarms.size === 0`, 5*time.Second, "the alarm clears")
 	postReading(t, url, "GAS-000001", "ch4_lel", 60)
 	waitJS[bool](t, ctx, sensorLevel(s.ID)+` === 1`, 5*time.Second, "the alarm again")
+	// The alarm list holds the whole city's alarms, not only those in view.
+	postReading(t, url, "GAS-000003", "ch4_lel", 30)
+	waitJS[bool](t, ctx, `document.getElementById("alarm-count").textContent === "2"`, 2*time.Second, "an alarm out of view in the count")
 	eval[bool](t, ctx, drawn)
 	screenshot(t, ctx, "live-desktop.png")
 

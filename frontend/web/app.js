@@ -498,32 +498,36 @@ const phone = VIEW === 'phone'
 window.onemap.screen = screen;
 window.onemap.phone = phone;
 
-// region is what the live channel subscribes to: the viewport (the whole
-// city on the big screen), or the phone's circle.
-function region() {
+// region is what the live channel subscribes to: the viewport, or the
+// phone's circle; with city, the viewport and the whole city (the big
+// screen, and the desktop's alarms).
+function region(city = Boolean(screen)) {
   if (phone) return phone.region();
-  if (!map.isStyleLoaded() && map.getLayersOrder().length === 0) return null;
   let b = map.getBounds();
   let bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-  if (screen && state.catalog?.city?.bounds) {
-    const c = state.catalog.city.bounds;
-    bbox = [Math.min(bbox[0], c[0]), Math.min(bbox[1], c[1]), Math.max(bbox[2], c[2]), Math.max(bbox[3], c[3])];
-  }
+  const c = state.catalog?.city?.bounds;
+  if (city && !c) return null; // the catalog comes
+  if (city) bbox = [Math.min(bbox[0], c[0]), Math.min(bbox[1], c[1]), Math.max(bbox[2], c[2]), Math.max(bbox[3], c[3])];
   bbox = [Math.max(-180, bbox[0]), Math.max(-90, bbox[1]), Math.min(180, bbox[2]), Math.min(90, bbox[3])];
   return { bbox, zoom: map.getZoom() };
 }
 
 let live = null;
 let loaded = false;
-function onStatus(s) {
-  ticker.setStatus(s);
-  screen?.setStatus(s);
+// The page's state is the worst of its channels'.
+const statuses = new Map();
+function onStatus(channel, s) {
+  statuses.set(channel, s);
+  const all = [...statuses.values()];
+  const worst = all.includes('reconnecting') ? 'reconnecting' : all.includes('connecting') ? 'connecting' : 'live';
+  ticker.setStatus(worst);
+  screen?.setStatus(worst);
 }
 function onAlarms(change) {
   // The first snapshot fills the ticker quietly; after that, new alarms and
   // escalations sound.
   const fresh = [...change.added, ...change.escalated];
-  if (change.kind === 'snapshot' && live.snapshots <= 1) {
+  if (change.kind === 'snapshot' && cityAlarms.snapshots <= 1) {
     ticker.add(fresh.sort((a, b) => Date.parse(b.updated) - Date.parse(a.updated)).slice(0, 10));
   } else if (fresh.length) {
     ticker.add(fresh, { sound: true });
@@ -531,13 +535,50 @@ function onAlarms(change) {
   screen?.update(change.alarms);
   phone?.update(change.alarms);
 }
+// On the desktop the sensors and risk zones follow the viewport, and the
+// alarm list, as before, holds the whole city's: two channels. The big
+// screen (the city) and the phone (its circle) need one.
+let cityAlarms = null;
 map.once('load', () => {
   loaded = true;
   if (screen) fitCity();
-  live = createLive({ map, alarms, region, onStatus, onAlarms });
+  if (VIEW === 'desktop') {
+    const view = createLive({ map, alarms, region: () => region(false), topics: ['sensors', 'risk_zones'], onStatus: (s) => onStatus('view', s) });
+    cityAlarms = createLive({ map, alarms, region: () => region(true), topics: ['alarms'], onStatus: (s) => onStatus('city', s), onAlarms });
+    live = combine(view, cityAlarms);
+    map.on('moveend', () => {
+      view.regionChanged();
+      cityAlarms.regionChanged();
+    });
+  } else {
+    live = createLive({ map, alarms, region, onStatus: (s) => onStatus('view', s), onAlarms });
+    cityAlarms = live;
+    if (screen) map.on('moveend', () => live.regionChanged());
+  }
   window.onemap.live = live;
-  if (!phone) map.on('moveend', () => live.regionChanged());
 });
+
+// combine shows two channels as one: the viewport's sensors and risk zones,
+// the city's alarms.
+function combine(view, city) {
+  return {
+    channels: [view, city],
+    regionChanged() { view.regionChanged(); city.regionChanged(); },
+    subscribe() { view.subscribe(); city.subscribe(); },
+    get connected() { return view.connected && city.connected; },
+    get status() { return statuses.get('view') === 'live' ? (statuses.get('city') ?? 'connecting') : (statuses.get('view') ?? 'connecting'); },
+    get seq() { return view.seq; },
+    get sensors() { return view.sensors; },
+    get alarms() { return city.alarms; },
+    get riskVersion() { return view.riskVersion; },
+    get messages() { return view.messages + city.messages; },
+    get lastMessageAt() { return Math.max(view.lastMessageAt, city.lastMessageAt); },
+    get connects() { return Math.min(view.connects, city.connects); },
+    get snapshots() { return Math.min(view.snapshots, city.snapshots); },
+    get resumed() { return view.resumed + city.resumed; },
+    get errors() { return [...view.errors, ...city.errors]; },
+  };
+}
 
 // fitCity frames the whole city above the ticker (the map stops where the
 // panel starts).
@@ -561,10 +602,8 @@ async function loadCatalog() {
     state.catalog = await res.json();
     state.layersById = new Map(state.catalog.layers.map((l) => [l.id, l]));
     renderLegend();
-    if (screen && loaded) {
-      fitCity();
-      live?.regionChanged();
-    }
+    if (screen && loaded) fitCity();
+    if (loaded) live?.regionChanged();
   } catch (err) {
     const p = document.createElement('p');
     p.className = 'legend-status error';

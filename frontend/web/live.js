@@ -137,6 +137,9 @@ export function sensorColour(metrics) {
 // {kind: 'snapshot'|'delta', alarms, added, escalated} after each message
 // that carried alarms.
 export function createLive({ map, alarms, region, topics = ['sensors', 'alarms', 'risk_zones'], onStatus = () => {}, onAlarms = () => {} }) {
+  // What this channel feeds: a page may open one channel for the sensors of
+  // its viewport and another for the alarms of the whole city.
+  const feeds = { sensors: topics.includes('sensors'), alarms: topics.includes('alarms'), risk: topics.includes('risk_zones') };
   const st = {
     connected: false, // a hello came on the open socket
     status: 'connecting',
@@ -200,7 +203,7 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
   function lost() {
     st.connected = false;
     setStatus('reconnecting');
-    alarms.setPolling(true);
+    if (feeds.alarms) alarms.setPolling(true);
     retry();
   }
 
@@ -223,7 +226,7 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
         st.heartbeat = msg.heartbeat_s > 0 ? msg.heartbeat_s : 25;
         backoff = BACKOFF_MIN;
         pinged = 0;
-        alarms.setPolling(false);
+        if (feeds.alarms) alarms.setPolling(false);
         setStatus('live');
         subscribe(true);
         break;
@@ -276,7 +279,11 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
       levels.set(id, c.level);
       health.set(id, c.health);
     }
-    alarms.setSensorStates(levels, health, { replace: true });
+    if (feeds.sensors) alarms.setSensorStates(levels, health, { replace: true });
+    if (!feeds.alarms) {
+      if (msg.risk_zones) setRiskVersion(msg.risk_zones.version);
+      return;
+    }
 
     const before = st.alarms;
     st.alarms = new Map();
@@ -305,7 +312,7 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
       }
       alarms.setSensorStates(levels, health);
     }
-    if (msg.alarms?.length) {
+    if (feeds.alarms && msg.alarms?.length) {
       const added = [];
       const escalated = [];
       for (const a of msg.alarms) {
@@ -384,8 +391,11 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
       moving = false;
     }
   }
-  map.on('styledata', moveRiskLayers);
-  map.on('style.load', moveRiskLayers);
+  if (feeds.risk) {
+    map.on('styledata', moveRiskLayers);
+    map.on('style.load', moveRiskLayers);
+    moveRiskLayers();
+  }
 
   // -------------------------------------------------------------- watchdog
 
@@ -424,6 +434,7 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
       ws = null;
       sock?.close();
     },
+    topics,
     get connected() { return st.connected; },
     get status() { return st.status; },
     get seq() { return st.seq; },
