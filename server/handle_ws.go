@@ -23,8 +23,7 @@ import (
 // Limits of the live channel (docs/websocket.md).
 const (
 	WSMaxMessage = 4 << 10          // bytes of one client message
-	WSHeartbeat  = 25 * time.Second // between the server's pings
-	WSDeadPeer   = 60 * time.Second // silence after which a peer is dropped
+	WSHeartbeat  = 25 * time.Second // between the server's pings, by default
 	WSRate       = 20               // client messages a second
 	wsWriteWait  = 10 * time.Second
 )
@@ -139,10 +138,10 @@ func (s *Server) serveWS(ctx context.Context, conn *websocket.Conn, client *hub.
 	defer cancel()
 	w := &wsConn{conn: conn}
 	conn.SetReadLimit(WSMaxMessage)
-	conn.SetReadDeadline(time.Now().Add(WSDeadPeer))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(WSDeadPeer)) })
+	conn.SetReadDeadline(time.Now().Add(s.deadPeer()))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(s.deadPeer())) })
 
-	if err := w.writeJSON(map[string]any{"type": "hello", "seq": s.hub.Seq(), "heartbeat_s": WSHeartbeat.Seconds(),
+	if err := w.writeJSON(map[string]any{"type": "hello", "seq": s.hub.Seq(), "heartbeat_s": s.opt.WSHeartbeat.Seconds(),
 		"topics": hub.Topics, "sensor_min_zoom": s.opt.Feed.to.Load().sensorMinZoom}); err != nil {
 		return
 	}
@@ -158,6 +157,10 @@ func (s *Server) serveWS(ctx context.Context, conn *websocket.Conn, client *hub.
 	wg.Wait()
 }
 
+// deadPeer is the silence after which a peer is dropped: two heartbeats
+// and then some (60 s by default).
+func (s *Server) deadPeer() time.Duration { return s.opt.WSHeartbeat * 12 / 5 }
+
 // readLoop takes the client's messages until the connection ends.
 func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, w *wsConn, client *hub.Client) {
 	window, n := time.Now(), 0
@@ -169,7 +172,7 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, w *wsConn, 
 			}
 			return
 		}
-		conn.SetReadDeadline(time.Now().Add(WSDeadPeer))
+		conn.SetReadDeadline(time.Now().Add(s.deadPeer()))
 		if now := time.Now(); now.Sub(window) >= time.Second {
 			window, n = now, 0
 		}
@@ -210,7 +213,7 @@ func wsError(code, msg string) map[string]string {
 // writeLoop sends the hub's messages and the heartbeat until the
 // connection or the hub ends.
 func (s *Server) writeLoop(ctx context.Context, w *wsConn, client *hub.Client) {
-	ping := time.NewTicker(WSHeartbeat)
+	ping := time.NewTicker(s.opt.WSHeartbeat)
 	defer ping.Stop()
 	for {
 		select {

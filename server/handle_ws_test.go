@@ -368,3 +368,30 @@ func TestWSRiskZoneVersion(t *testing.T) {
 		t.Fatalf("%+v, want a newer version than %d", m, v0)
 	}
 }
+
+// A peer that answers no ping is dropped; one that does stays.
+func TestWSDeadPeer(t *testing.T) {
+	ts, s := wsServer(t, Options{WSHeartbeat: 100 * time.Millisecond})
+	alive := dial(t, ts, "", nil) // gorilla answers pings while it reads
+	write(t, alive, `{"type":"subscribe","topics":["alarms"],`+nearGAS1+`}`)
+	read(t, alive)
+	dead, err := dialRaw(strings.TrimPrefix(ts.URL, "http://"), `{"type":"subscribe","topics":["alarms"],`+nearGAS1+`}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	for deadline := time.Now().Add(5 * time.Second); s.hub.Len() != 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients, want 2", s.hub.Len())
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.hub.Len() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients after the silent one should have been dropped, want 1", s.hub.Len())
+		}
+	}
+	write(t, alive, `{"type":"ping"}`)
+	if m := read(t, alive); m.Type != "pong" {
+		t.Errorf("the live peer: %+v", m)
+	}
+}

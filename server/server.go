@@ -55,6 +55,9 @@ type Options struct {
 	AllowedOrigins []string
 	// MaxWSClients bounds the connections to /ws; 0 is 20,000.
 	MaxWSClients int
+	// WSHeartbeat is the time between pings on /ws; 0 is 25 s. A peer
+	// silent for 2.4 heartbeats is dropped.
+	WSHeartbeat time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -84,6 +87,9 @@ func New(o Options) *Server {
 	}
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = 10 * time.Second
+	}
+	if o.WSHeartbeat <= 0 {
+		o.WSHeartbeat = WSHeartbeat
 	}
 	s := &Server{
 		opt:      o,
