@@ -291,6 +291,13 @@ func liveDesktop(t *testing.T, url string) {
 	waitJS[bool](t, ctx, sensorLevel(s.ID)+` === 0 && window.onemap.live.alarms.size === 0`, 5*time.Second, "the alarm clears")
 	postReading(t, url, "GAS-000001", "ch4_lel", 60)
 	waitJS[bool](t, ctx, sensorLevel(s.ID)+` === 1`, 5*time.Second, "the alarm again")
+	// A lost socket reconnects and resumes from its last seq: the reading
+	// sent meanwhile arrives without a snapshot.
+	resumed := eval[int](t, ctx, `window.onemap.live.drop(), window.onemap.live.resumed`)
+	waitJS[bool](t, ctx, `window.onemap.live.status === "reconnecting" || !window.onemap.live.connected`, 2*time.Second, "the loss seen")
+	postReading(t, url, "GAS-000001", "ch4_lel", 70)
+	waitJS[bool](t, ctx, fmt.Sprintf(`window.onemap.live.connected && window.onemap.live.resumed > %d &&
+		window.onemap.live.sensors.get(%.0f).get("ch4_lel").value === 70`, resumed, s.ID), 5*time.Second, "resumed with the reading")
 	// The alarm list holds the whole city's alarms, not only those in view.
 	postReading(t, url, "GAS-000003", "ch4_lel", 30)
 	waitJS[bool](t, ctx, `document.getElementById("alarm-count").textContent === "2"`, 2*time.Second, "an alarm out of view in the count")

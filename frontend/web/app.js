@@ -565,6 +565,7 @@ function combine(view, city) {
     channels: [view, city],
     regionChanged() { view.regionChanged(); city.regionChanged(); },
     subscribe() { view.subscribe(); city.subscribe(); },
+    drop() { view.drop(); city.drop(); },
     get connected() { return view.connected && city.connected; },
     get status() { return statuses.get('view') === 'live' ? (statuses.get('city') ?? 'connecting') : (statuses.get('view') ?? 'connecting'); },
     get seq() { return view.seq; },

@@ -427,6 +427,11 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
   return {
     regionChanged,
     subscribe: () => subscribe(),
+    // drop closes the socket as a lost network would: the channel
+    // reconnects and resumes.
+    drop() {
+      ws?.close();
+    },
     close() {
       clearInterval(watchdog);
       clearTimeout(retryTimer);
