@@ -183,6 +183,48 @@ func TestBrowserAlarms(t *testing.T) {
 		t.Errorf("the sensor layer does not read feature-state: %s", ss.Paint)
 	}
 
+	// The impact view: the scenario and its area on the map, the targets
+	// and hazards inside it by distance; the toggle takes the area away.
+	type impactInfo struct {
+		Scenario string  `json:"scenario"`
+		Radius   float64 `json:"radius"`
+		Area     int     `json:"area"`
+		Hits     int     `json:"hits"`
+		Rows     int     `json:"rows"`
+		Text     string  `json:"text"`
+	}
+	const impactNow = `new Promise((resolve, reject) => {
+		const deadline = Date.now() + 20000;
+		const check = () => {
+			const m = window.onemap.map, im = window.onemap.alarms.impact, src = m.getSource("impact-area");
+			if (im.data && src && document.getElementById("impact-hits")) {
+				return src.getData().then(a => m.getSource("impact-hits").getData().then(h => resolve({
+					scenario: im.data.scenario.id, radius: im.data.scenario.radius_m, area: a.features.length,
+					hits: h.features.length, rows: document.querySelectorAll("#impact-hits .impact-hit").length,
+					text: document.getElementById("impact").textContent})));
+			}
+			if (Date.now() > deadline) return reject(new Error("no impact view"));
+			setTimeout(check, 200);
+		};
+		check();
+	})`
+	im := eval[impactInfo](t, ctx, impactNow)
+	if im.Scenario == "" || im.Radius < 30 || im.Area != 1 || !strings.Contains(im.Text, "影响半径") || im.Rows != min(im.Hits, 12) {
+		t.Errorf("impact view %+v", im)
+	}
+	t.Logf("impact: %s, %.0f m, %d targets and hazards", im.Scenario, im.Radius, im.Hits)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("impact-toggle"))); err != nil {
+		t.Fatal(err)
+	}
+	if n := eval[int](t, ctx, `window.onemap.map.getSource("impact-area").getData().then(d => d.features.length)`); n != 0 {
+		t.Errorf("the hidden impact area still has %d features", n)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("impact-toggle"))); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, ctx, stopped)
+	screenshot(t, ctx, "alarm-impact.png")
+
 	// Acknowledge it.
 	const by = "Zhang Wei"
 	if err := chromedp.Do(ctx,

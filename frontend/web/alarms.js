@@ -28,6 +28,7 @@
 // when a language switch replaces the style.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { TEXT as IMPACT_TEXT, createImpact } from '/impact.js';
 
 // UI text in both languages, merged into the page's TEXT table.
 export const TEXT = {
@@ -107,8 +108,10 @@ export const TEXT = {
     metric_strain: '应变', metric_temperature: '温度', metric_tilt: '倾角',
     metric_vehicle_weight: '车辆总重', metric_vibration: '管线上方振动', metric_water_depth: '路面积水深度',
     metric_wind_speed: '风速',
+    ...IMPACT_TEXT.zh,
   },
   en: {
+    ...IMPACT_TEXT.en,
     alarms: 'Alarms',
     alarmsTitle: 'Active alarms',
     alarmsButtonTitle: 'Show or hide the alarm list',
@@ -278,6 +281,8 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
 
   const button = document.getElementById('alarm-button');
   const count = document.getElementById('alarm-count');
+  // The impact view of the open alarm (impact.js).
+  const impact = createImpact({ map, t, lang, flyTo: (where) => flyTo(where) });
 
   // --------------------------------------------------------------- panel
 
@@ -338,6 +343,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     if (!open) {
       st.open = null;
       st.view = 'list';
+      impact.clear();
       destroyChart();
       drawSelected();
     }
@@ -347,6 +353,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
   function showList() {
     st.view = 'list';
     st.open = null;
+    impact.clear();
     destroyChart();
     drawSelected();
     renderPanel();
@@ -885,7 +892,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     changesHead.textContent = t('alarmChanges');
     changesEl = document.createElement('ol');
     changesEl.className = 'alarm-changes';
-    detail.append(fieldsEl, ackEl, changesHead, changesEl);
+    detail.append(fieldsEl, ackEl, impact.section(a), changesHead, changesEl);
     renderFields();
     renderAck();
   }
@@ -1278,5 +1285,6 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     get sensorLevels() { return st.sensorLevels; },
     get chart() { return st.chart; },
     get openAlarm() { return st.open?.alarm ?? null; },
+    impact,
   };
 }
