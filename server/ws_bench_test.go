@@ -103,6 +103,40 @@ func sensorBound(all []*live.Sensor) orb.Bound {
 	return b
 }
 
+// connect connects n clients, each subscribing with the message sub
+// returns, and reads their frames in a goroutine each: reader makes a
+// client's frame handler and what to do when it ends. closeAll closes them
+// and waits for their goroutines.
+func connect(b *testing.B, ts *httptest.Server, n int, sub func() string, reader func() (frame func([]byte), done func())) (closeAll func()) {
+	var wg sync.WaitGroup
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		conn, _, err := websocket.DefaultDialer.Dial(wsURL(ts), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns[i] = conn
+		conn.WriteMessage(websocket.TextMessage, []byte(sub()))
+		frame, done := reader()
+		wg.Go(func() {
+			defer done()
+			for {
+				_, p, err := conn.ReadMessage()
+				if err != nil {
+					return
+				}
+				frame(p)
+			}
+		})
+	}
+	return func() {
+		for _, conn := range conns {
+			conn.Close()
+		}
+		wg.Wait()
+	}
+}
+
 func wsURL(ts *httptest.Server) string { return "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws" }
 
 // BenchmarkWSLatency measures reading-to-screen latency: 1,000 clients on
@@ -151,55 +185,40 @@ func BenchmarkWSLatency(b *testing.B) {
 		alarms, values []float64
 		acks           []float64 // ingest requests' times
 		frames         atomic.Int64
-		wg             sync.WaitGroup
 	)
-	conns := make([]*websocket.Conn, clients)
-	for i := range conns {
-		conn, _, err := websocket.DefaultDialer.Dial(wsURL(ts), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns[i] = conn
-		conn.WriteMessage(websocket.TextMessage, []byte(viewport(rnd, all)))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var al, vl []float64
-			defer func() { mu.Lock(); alarms, values = append(alarms, al...), append(values, vl...); mu.Unlock() }()
-			for {
-				_, p, err := conn.ReadMessage()
-				if err != nil {
-					return
+	closeAll := connect(b, ts, clients, func() string { return viewport(rnd, all) }, func() (func([]byte), func()) {
+		var al, vl []float64
+		frame := func(p []byte) {
+			at := time.Now()
+			if !bytes.HasPrefix(p, []byte(`{"type":"delta"`)) {
+				return
+			}
+			frames.Add(1)
+			// Each sensor state: …"level":N,…"time":"…"
+			for rest := p; ; {
+				i := bytes.Index(rest, []byte(`"level":`))
+				j := bytes.Index(rest, []byte(`"time":"`))
+				if i < 0 || j < i {
+					break
 				}
-				at := time.Now()
-				if !bytes.HasPrefix(p, []byte(`{"type":"delta"`)) {
+				level := rest[i+8]
+				rest = rest[j+8:]
+				k := bytes.IndexByte(rest, '"')
+				t, err := time.Parse(time.RFC3339Nano, string(rest[:k]))
+				if err != nil {
 					continue
 				}
-				frames.Add(1)
-				// Each sensor state: …"level":N,…"time":"…"
-				for rest := p; ; {
-					i := bytes.Index(rest, []byte(`"level":`))
-					j := bytes.Index(rest, []byte(`"time":"`))
-					if i < 0 || j < i {
-						break
-					}
-					level := rest[i+8]
-					rest = rest[j+8:]
-					k := bytes.IndexByte(rest, '"')
-					t, err := time.Parse(time.RFC3339Nano, string(rest[:k]))
-					if err != nil {
-						continue
-					}
-					ms := float64(at.Sub(t).Microseconds()) / 1000
-					if level != '0' {
-						al = append(al, ms)
-					} else {
-						vl = append(vl, ms)
-					}
+				ms := float64(at.Sub(t).Microseconds()) / 1000
+				if level != '0' {
+					al = append(al, ms)
+				} else {
+					vl = append(vl, ms)
 				}
 			}
-		}()
-	}
+		}
+		done := func() { mu.Lock(); alarms, values = append(alarms, al...), append(values, vl...); mu.Unlock() }
+		return frame, done
+	})
 	time.Sleep(time.Second) // the snapshots go out
 
 	post := func(i int) {
@@ -249,10 +268,7 @@ func BenchmarkWSLatency(b *testing.B) {
 	elapsed := time.Since(start)
 	time.Sleep(1500 * time.Millisecond) // the last frames arrive
 	b.StopTimer()
-	for _, conn := range conns {
-		conn.Close()
-	}
-	wg.Wait()
+	closeAll()
 	if len(alarms) == 0 || len(values) == 0 {
 		b.Fatalf("%d alarm and %d value states reached the clients", len(alarms), len(values))
 	}
@@ -406,32 +422,16 @@ func BenchmarkWSFanout(b *testing.B) {
 	bound := sensorBound(all)
 	sub := fmt.Sprintf(`{"type":"subscribe","topics":["alarms"],"bbox":[%f,%f,%f,%f],"zoom":12}`, bound.Min[0], bound.Min[1], bound.Max[0], bound.Max[1])
 	var delivered, resyncs atomic.Int64
-	var wg sync.WaitGroup
-	conns := make([]*websocket.Conn, clients)
-	for i := range conns {
-		conn, _, err := websocket.DefaultDialer.Dial(wsURL(ts), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns[i] = conn
-		conn.WriteMessage(websocket.TextMessage, []byte(sub))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				_, p, err := conn.ReadMessage()
-				if err != nil {
-					return
-				}
-				switch {
-				case bytes.HasPrefix(p, []byte(`{"type":"delta"`)):
-					delivered.Add(int64(bytes.Count(p, []byte(`"sensor_code"`))))
-				case bytes.HasPrefix(p, []byte(`{"type":"resync"`)):
-					resyncs.Add(1)
-				}
+	closeAll := connect(b, ts, clients, func() string { return sub }, func() (func([]byte), func()) {
+		return func(p []byte) {
+			switch {
+			case bytes.HasPrefix(p, []byte(`{"type":"delta"`)):
+				delivered.Add(int64(bytes.Count(p, []byte(`"sensor_code"`))))
+			case bytes.HasPrefix(p, []byte(`{"type":"resync"`)):
+				resyncs.Add(1)
 			}
-		}()
-	}
+		}, func() {}
+	})
 	time.Sleep(time.Second)
 	alarms := make([]hub.Event, storm)
 	for i := range alarms {
@@ -455,10 +455,7 @@ func BenchmarkWSFanout(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	for _, conn := range conns {
-		conn.Close()
-	}
-	wg.Wait()
+	closeAll()
 	b.ReportMetric(float64(delivered.Load())/elapsed.Seconds(), "alarms-delivered/s")
 	b.ReportMetric(float64(delivered.Load())/float64(want), "delivered-fraction")
 	b.ReportMetric(float64(resyncs.Load()), "resyncs")
