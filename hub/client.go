@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,9 +56,10 @@ const (
 // methods are safe for concurrent use, but one goroutine should take its
 // messages.
 type Client struct {
-	h    *Hub
-	wake chan struct{}
-	done chan struct{}
+	h      *Hub
+	wake   chan struct{}
+	done   chan struct{}
+	notify atomic.Pointer[func()]
 
 	// Guarded by h.mu.
 	filter     filter
@@ -224,6 +226,21 @@ func (c *Client) signal() {
 	case c.wake <- struct{}{}:
 	default:
 	}
+	if fn := c.notify.Load(); fn != nil {
+		(*fn)()
+	}
+}
+
+// OnReady has fn called, besides Ready being signalled, whenever messages
+// may be waiting and when the client closes: a writer that is not always
+// running starts then. fn must not block; set it before subscribing.
+func (c *Client) OnReady(fn func()) { c.notify.Store(&fn) }
+
+// Due reports whether Take would return messages now.
+func (c *Client) Due() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed || c.state == needSnap || c.state == needResync || (c.live > 0 || c.resumed) && c.due()
 }
 
 // Ready is signalled when messages may be waiting; call Take then.
@@ -342,4 +359,5 @@ func (c *Client) Close() {
 	}
 	delete(h.clients, c)
 	c.queue, c.index = nil, nil
+	c.signal()
 }

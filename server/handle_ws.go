@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -103,15 +103,16 @@ func (s *Server) handleWS(c echo.Context) error {
 	go func() {
 		defer conn.Close()
 		defer client.Close()
-		s.serveWS(context.Background(), conn, client)
+		s.serveWS(conn, client)
 	}()
 	return nil
 }
 
 // wsConn is one connection's writing side: gorilla allows one writer at a time.
 type wsConn struct {
-	mu   sync.Mutex
-	conn *websocket.Conn
+	mu      sync.Mutex
+	conn    *websocket.Conn
+	writing atomic.Bool // a drain is running
 }
 
 func (w *wsConn) write(p []byte) error {
@@ -133,9 +134,7 @@ func (w *wsConn) close(code int, text string) {
 }
 
 // serveWS runs a connection until either side ends it.
-func (s *Server) serveWS(ctx context.Context, conn *websocket.Conn, client *hub.Client) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+func (s *Server) serveWS(conn *websocket.Conn, client *hub.Client) {
 	w := &wsConn{conn: conn}
 	conn.SetReadLimit(WSMaxMessage)
 	conn.SetReadDeadline(time.Now().Add(s.deadPeer()))
@@ -145,16 +144,25 @@ func (s *Server) serveWS(ctx context.Context, conn *websocket.Conn, client *hub.
 		"topics": hub.Topics, "sensor_min_zoom": s.opt.Feed.to.Load().sensorMinZoom}); err != nil {
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer cancel()
-		s.writeLoop(ctx, w, client)
-	}()
-	s.readLoop(ctx, conn, w, client)
-	cancel()
-	wg.Wait()
+	// No goroutine waits to write: one starts when the hub has something
+	// for the client and ends when it has sent it, so an idle connection
+	// costs one goroutine, its reader.
+	client.OnReady(func() {
+		if w.writing.CompareAndSwap(false, true) {
+			go s.drain(w, client)
+		}
+	})
+	var ping *time.Timer
+	ping = time.AfterFunc(s.opt.WSHeartbeat, func() {
+		w.mu.Lock()
+		err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait))
+		w.mu.Unlock()
+		if err == nil {
+			ping.Reset(s.opt.WSHeartbeat)
+		}
+	})
+	defer ping.Stop()
+	s.readLoop(conn, w, client)
 }
 
 // deadPeer is the silence after which a peer is dropped: two heartbeats
@@ -162,9 +170,9 @@ func (s *Server) serveWS(ctx context.Context, conn *websocket.Conn, client *hub.
 func (s *Server) deadPeer() time.Duration { return s.opt.WSHeartbeat * 12 / 5 }
 
 // readLoop takes the client's messages until the connection ends.
-func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, w *wsConn, client *hub.Client) {
+func (s *Server) readLoop(conn *websocket.Conn, w *wsConn, client *hub.Client) {
 	window, n := time.Now(), 0
-	for ctx.Err() == nil {
+	for {
 		_, p, err := conn.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
@@ -210,31 +218,25 @@ func wsError(code, msg string) map[string]string {
 	return map[string]string{"type": "error", "code": code, "message": msg}
 }
 
-// writeLoop sends the hub's messages and the heartbeat until the
-// connection or the hub ends.
-func (s *Server) writeLoop(ctx context.Context, w *wsConn, client *hub.Client) {
-	ping := time.NewTicker(s.opt.WSHeartbeat)
-	defer ping.Stop()
+// drain sends what the hub has for the client, then ends; w.writing is
+// set while it runs. A failed write closes the connection, which ends the
+// reader.
+func (s *Server) drain(w *wsConn, client *hub.Client) {
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-client.Done():
-			w.close(websocket.CloseGoingAway, "the server is shutting down; reconnect and resume")
-			return
-		case <-ping.C:
-			w.mu.Lock()
-			err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait))
-			w.mu.Unlock()
-			if err != nil {
-				return
-			}
-		case <-client.Ready():
-		}
 		msgs, err := client.Take()
 		if errors.Is(err, hub.ErrClosed) {
 			w.close(websocket.CloseGoingAway, "the server is shutting down; reconnect and resume")
+			w.conn.Close()
 			return
+		}
+		if len(msgs) == 0 {
+			// Hand over to the next drain, unless something came between
+			// the Take and now and no other drain has started for it.
+			w.writing.Store(false)
+			if !client.Due() || !w.writing.CompareAndSwap(false, true) {
+				return
+			}
+			continue
 		}
 		for _, m := range msgs {
 			buf := encodeBuffers.Get().(*bytes.Buffer)
@@ -243,7 +245,8 @@ func (s *Server) writeLoop(ctx context.Context, w *wsConn, client *hub.Client) {
 				encodeBuffers.Put(buf)
 			}
 			if err != nil {
-				return
+				w.conn.Close()
+				return // w.writing stays set: no drain starts again
 			}
 		}
 	}
