@@ -98,6 +98,10 @@ type Layer struct {
 	// Derived layers are computed by onemap from other layers (an analysis
 	// drawn as a layer); no store keeps them.
 	Derived bool `json:"derived,omitempty"`
+	// Live layers change with the live state (alarms): the style draws them
+	// from a source of their own, whose tiles clients refetch when the live
+	// channel announces a new version.
+	Live bool `json:"live,omitempty"`
 }
 
 // Field returns the layer's field with the given name.

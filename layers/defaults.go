@@ -124,7 +124,7 @@ func Default() *Catalog {
 			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "gas_station", "lpg_station", "regulator_station", "chemical_store", "restaurant", "construction_site"),
 				f("substance", String, "危险物质", "Substance"), f("quantity_t", Number, "存量(t)", "Quantity (t)")},
 			Style: Style{Color: "#dc2626", IconBy: "kind", Label: "name"}},
-		{ID: "risk_zone", Code: 31, Group: "risk", Derived: true, Title: Text{"风险区域", "Risk zones"}, Geometry: Polygon, MinZoom: 11, MaxZoom: 16,
+		{ID: "risk_zone", Code: 31, Group: "risk", Derived: true, Live: true, Title: Text{"风险区域", "Risk zones"}, Geometry: Polygon, MinZoom: 11, MaxZoom: 16,
 			Fields: []Field{enum(req(f("source", String, "来源", "Source")), "alarm", "gas_pipe"), enum(req(f("grade", String, "风险等级", "Grade")), "I", "II", "III", "IV"),
 				f("alarm", Number, "报警", "Alarm"), f("level", Number, "报警级别", "Alarm level"), f("domain", String, "行业", "Domain"), f("scenario", String, "情景", "Scenario"),
 				f("pipe", Number, "燃气管线", "Gas pipe"), f("score", Number, "风险指数", "Risk score"), req(f("radius_m", Number, "影响半径(m)", "Radius (m)"))},

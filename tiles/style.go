@@ -32,8 +32,13 @@ const (
 	styleSourceMaxZoom = 16
 )
 
-// StyleSource is the name of the style's one vector source.
-const StyleSource = "onemap"
+// StyleSource is the name of the style's composite vector source, and
+// StyleLiveSource that of the live layers (layers.Layer.Live): clients
+// refetch its tiles alone when the live channel announces a new version.
+const (
+	StyleSource     = "onemap"
+	StyleLiveSource = "onemap-live"
+)
 
 // Metadata keys of every style layer, which the legend switches by.
 const (
@@ -57,19 +62,30 @@ func Style(c *layers.Catalog, o StyleOptions) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("tiles: style language %q is not zh or en", o.Lang)
 	}
-	ids := make([]string, 0, len(c.Layers()))
+	var ids, live []string
 	for _, l := range c.Layers() {
-		ids = append(ids, l.ID)
+		if l.Live {
+			live = append(live, l.ID)
+		} else {
+			ids = append(ids, l.ID)
+		}
 	}
-	src := map[string]any{
-		"type":        "vector",
-		"tiles":       []string{base + "/tiles/" + strings.Join(ids, ",") + "/{z}/{x}/{y}.mvt"},
-		"minzoom":     styleSourceMinZoom,
-		"maxzoom":     styleSourceMaxZoom,
-		"attribution": "onemap",
+	source := func(ids []string) map[string]any {
+		src := map[string]any{
+			"type":        "vector",
+			"tiles":       []string{base + "/tiles/" + strings.Join(ids, ",") + "/{z}/{x}/{y}.mvt"},
+			"minzoom":     styleSourceMinZoom,
+			"maxzoom":     styleSourceMaxZoom,
+			"attribution": "onemap",
+		}
+		if o.Bounds != [4]float64{} {
+			src["bounds"] = o.Bounds
+		}
+		return src
 	}
-	if o.Bounds != [4]float64{} {
-		src["bounds"] = o.Bounds
+	sources := styleObj{StyleSource: source(ids)}
+	if len(live) > 0 {
+		sources[StyleLiveSource] = source(live)
 	}
 	all := []styleLayer{{ID: "background", Type: "background", Paint: styleObj{"background-color": "#f3f1ec"}}}
 	var labels []styleLayer
@@ -85,7 +101,7 @@ func Style(c *layers.Catalog, o StyleOptions) ([]byte, error) {
 		"metadata": styleObj{"onemap:lang": o.Lang},
 		"center":   o.Center,
 		"zoom":     o.Zoom,
-		"sources":  styleObj{StyleSource: src},
+		"sources":  sources,
 		"sprite":   base + "/sprite",
 		"glyphs":   base + "/fonts/{fontstack}/{range}.pbf",
 		"layers":   all,
@@ -122,8 +138,12 @@ func styleLayers(l *layers.Layer, lang string) (geom, labels []styleLayer) {
 		if suffix != "" {
 			id += "-" + suffix
 		}
+		src := StyleSource
+		if l.Live {
+			src = StyleLiveSource
+		}
 		return styleLayer{
-			ID: id, Type: typ, Source: StyleSource, SourceLayer: l.ID, MinZoom: max(minzoom, l.MinZoom),
+			ID: id, Type: typ, Source: src, SourceLayer: l.ID, MinZoom: max(minzoom, l.MinZoom),
 			Metadata: styleObj{StyleMetaLayer: l.ID, StyleMetaGroup: l.Group},
 			Layout:   styleObj{}, Paint: styleObj{},
 		}

@@ -69,17 +69,25 @@ func TestStyle(t *testing.T) {
 	if s.Sprite != base+"/sprite" || s.Glyphs != base+"/fonts/{fontstack}/{range}.pbf" {
 		t.Errorf("sprite %q glyphs %q", s.Sprite, s.Glyphs)
 	}
-	src, ok := s.Sources[StyleSource]
-	if len(s.Sources) != 1 || !ok {
-		t.Fatalf("sources %v", s.Sources)
+	// The composite source holds every layer but the live ones, which
+	// have theirs.
+	if len(s.Sources) != 2 {
+		t.Fatalf("sources %v, want the composite and the live one", s.Sources)
 	}
-	var ids []string
+	var ids, live []string
 	for _, l := range cat.Layers() {
-		ids = append(ids, l.ID)
+		if l.Live {
+			live = append(live, l.ID)
+		} else {
+			ids = append(ids, l.ID)
+		}
 	}
-	wantTiles := base + "/tiles/" + strings.Join(ids, ",") + "/{z}/{x}/{y}.mvt"
-	if src.Type != "vector" || len(src.Tiles) != 1 || src.Tiles[0] != wantTiles || src.MinZoom != 8 || src.MaxZoom != 16 || src.Bounds != testStyleOptions.Bounds {
-		t.Errorf("source %+v, want tiles %s", src, wantTiles)
+	for name, want := range map[string][]string{StyleSource: ids, StyleLiveSource: live} {
+		src := s.Sources[name]
+		wantTiles := base + "/tiles/" + strings.Join(want, ",") + "/{z}/{x}/{y}.mvt"
+		if src.Type != "vector" || len(src.Tiles) != 1 || src.Tiles[0] != wantTiles || src.MinZoom != 8 || src.MaxZoom != 16 || src.Bounds != testStyleOptions.Bounds {
+			t.Errorf("source %s %+v, want tiles %s", name, src, wantTiles)
+		}
 	}
 
 	if len(s.Layers) == 0 || s.Layers[0].Type != "background" {
@@ -102,7 +110,11 @@ func TestStyle(t *testing.T) {
 		if sl.ID != id && !strings.HasPrefix(sl.ID, id+"-") {
 			t.Errorf("style layer %s does not start with %s", sl.ID, id)
 		}
-		if sl.Source != StyleSource || sl.SourceLayer != id {
+		wantSource := StyleSource
+		if l.Live {
+			wantSource = StyleLiveSource
+		}
+		if sl.Source != wantSource || sl.SourceLayer != id {
 			t.Errorf("%s: source %s/%s", sl.ID, sl.Source, sl.SourceLayer)
 		}
 		if sl.MinZoom < l.MinZoom {

@@ -263,11 +263,11 @@ func liveDesktop(t *testing.T, url string) {
 	}
 	// The risk zones get a new version with the alarm, and their own
 	// source's tiles carry it.
-	tiles := waitJS[string](t, ctx, fmt.Sprintf(`window.onemap.live.riskVersion > %.0f && window.onemap.map.getSource("onemap-risk").tiles[0]`, riskBefore), 5*time.Second, "a new risk zone version")
+	tiles := waitJS[string](t, ctx, fmt.Sprintf(`window.onemap.live.riskVersion > %.0f && window.onemap.map.getSource("onemap-live").tiles[0]`, riskBefore), 5*time.Second, "a new risk zone version")
 	if !strings.Contains(tiles, "/tiles/risk_zone/") || !strings.Contains(tiles, "?v=") {
 		t.Errorf("risk zone tiles %q, want the layer's version in the URL", tiles)
 	}
-	if n := eval[int](t, ctx, `window.onemap.map.getStyle().layers.filter(l => l.source === "onemap-risk" && l.metadata && l.metadata["onemap:layer"] === "risk_zone").length`); n == 0 {
+	if n := eval[int](t, ctx, `window.onemap.map.getStyle().layers.filter(l => l.source === "onemap-live" && l.metadata && l.metadata["onemap:layer"] === "risk_zone").length`); n == 0 {
 		t.Error("no risk_zone layer draws from the versioned source")
 	}
 	count := waitJS[string](t, ctx, `document.getElementById("alarm-count").textContent !== "0" && document.getElementById("alarm-count").textContent`, 2*time.Second, "the alarm count")

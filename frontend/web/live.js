@@ -9,19 +9,18 @@
 //   - Alarms: the active alarms are kept and handed to alarms.js (update),
 //     whose polling stops while the socket is open and starts again while it
 //     is lost.
-//   - Risk zones: the risk_zone layer is drawn from a source of its own whose
-//     tile URL carries the layer's version (?v=), so a new version reloads
-//     those tiles and no others.
+//   - Risk zones: the style draws the live layers (risk_zone) from a source
+//     of their own, "onemap-live"; its tile URL gets the layer's version
+//     (?v=), so a new version reloads those tiles and no others.
 //
 // The socket reconnects by itself, 0.5 s after a loss and doubling up to
 // 10 s, and resumes from the last seq it saw; it sends {"type":"ping"} when
 // the server has been silent for heartbeat_s and reconnects after twice that.
 // window.onemap.live holds the state for tests.
 
-// The feature-state keys and the sensor source are alarms.js's; only the
-// risk-zone source is this module's.
-const RISK_SOURCE = 'onemap-risk';
-const RISK_LAYER = 'risk_zone';
+// The feature-state keys and the sensor source are alarms.js's; the style
+// gives the live layers this source (tiles.StyleLiveSource).
+const RISK_SOURCE = 'onemap-live';
 
 // UI text in both languages, merged into the page's TEXT table: the ticker,
 // the connection's state and the big-screen and phone views.
@@ -346,56 +345,28 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
 
   // ----------------------------------------------------------- risk zones
 
-  function riskTiles() {
-    const v = st.riskVersion ? `?v=${st.riskVersion}` : '';
-    return [`${location.origin}/tiles/${RISK_LAYER}/{z}/{x}/{y}.mvt${v}`];
+  // riskTiles is the live source's tile URL as the style gives it, with
+  // the version the channel announced.
+  function riskTiles(base) {
+    const url = base.replace(/\?v=\d+$/, '');
+    return [st.riskVersion ? `${url}?v=${st.riskVersion}` : url];
   }
 
   function setRiskVersion(v) {
     if (!v || v === st.riskVersion) return;
     st.riskVersion = v;
-    const src = map.getSource(RISK_SOURCE);
-    if (src) src.setTiles(riskTiles());
+    applyRiskVersion();
   }
 
-  // moveRiskLayers draws the style's risk_zone layers from a source of their
-  // own, once per style: the same layers (metadata, paint, order), another
-  // source, so a new version reloads only them.
-  let moving = false;
-  function moveRiskLayers() {
-    if (moving || map.getLayersOrder().length === 0) return;
-    const style = map.getStyle();
-    const layers = style.layers.filter((l) => l.source === 'onemap' && l['source-layer'] === RISK_LAYER);
-    if (layers.length === 0) return;
-    moving = true;
-    try {
-      if (!map.getSource(RISK_SOURCE)) {
-        const base = style.sources.onemap ?? {};
-        map.addSource(RISK_SOURCE, {
-          type: 'vector',
-          tiles: riskTiles(),
-          minzoom: base.minzoom ?? 0,
-          maxzoom: base.maxzoom ?? 16,
-          ...(base.bounds ? { bounds: base.bounds } : {}),
-        });
-      }
-      const order = map.getLayersOrder();
-      for (const l of layers) {
-        const before = order[order.indexOf(l.id) + 1];
-        map.removeLayer(l.id);
-        map.addLayer({ ...l, source: RISK_SOURCE }, before);
-      }
-    } catch {
-      // The style is not ready yet; its next styledata event comes.
-    } finally {
-      moving = false;
-    }
+  // applyRiskVersion puts the version in the live source's URL, also after
+  // a new style (a language switch) brought the source back without it.
+  function applyRiskVersion() {
+    const src = map.getSource(RISK_SOURCE);
+    if (!src || !st.riskVersion || !src.tiles?.length) return;
+    const tiles = riskTiles(src.tiles[0]);
+    if (tiles[0] !== src.tiles[0]) src.setTiles(tiles);
   }
-  if (feeds.risk) {
-    map.on('styledata', moveRiskLayers);
-    map.on('style.load', moveRiskLayers);
-    moveRiskLayers();
-  }
+  if (feeds.risk) map.on('styledata', applyRiskVersion);
 
   // -------------------------------------------------------------- watchdog
 
