@@ -15,7 +15,7 @@ import (
 // or acknowledgement, each append fsynced before it returns.
 type WALJournal struct{ Log *wal.Log }
 
-var _ Journal = WALJournal{}
+var _ QueueJournal = WALJournal{}
 
 // Journal record kinds.
 const (
@@ -27,12 +27,24 @@ var errRecord = errors.New("live: malformed journal record")
 
 // AppendReadings writes the readings as one group-committed append.
 func (j WALJournal) AppendReadings(ctx context.Context, rs []Reading) error {
+	wait, err := j.QueueReadings(ctx, rs)
+	if err != nil {
+		return err
+	}
+	return wait()
+}
+
+// QueueReadings queues the readings as one group-committed append.
+func (j WALJournal) QueueReadings(ctx context.Context, rs []Reading) (func() error, error) {
 	recs := make([][]byte, len(rs))
 	for i, r := range rs {
 		recs[i] = encodeReading(r)
 	}
-	_, err := j.Log.Append(ctx, recs...)
-	return err
+	wait, err := j.Log.Enqueue(ctx, recs...)
+	if err != nil {
+		return nil, err
+	}
+	return func() error { _, err := wait(); return err }, nil
 }
 
 // AppendAck writes an acknowledgement.

@@ -26,6 +26,16 @@ type Journal interface {
 	Replay(ctx context.Context, onReading func(Reading) error, onAck func(alarm uint64, a Ack) error) error
 }
 
+// QueueJournal is a Journal that can queue readings and be waited on
+// later: the order is fixed when they are queued, the fsync shared by what
+// is queued meanwhile.
+type QueueJournal interface {
+	Journal
+	// QueueReadings queues readings; wait returns once they are durable
+	// and must be called.
+	QueueReadings(ctx context.Context, rs []Reading) (wait func() error, err error)
+}
+
 // SeriesStore keeps readings for the curves.
 type SeriesStore interface {
 	Add(sensor uint64, metric string, t time.Time, v float64)
@@ -102,6 +112,13 @@ type Service struct {
 	byAsset   map[uint64]uint64 // asset → id of its latest incident's first alarm
 	version   uint64            // grows with every change of any alarm
 	stats     Stats
+
+	// Batches queued to a QueueJournal are applied in turn: queued counts
+	// those queued, applied those applied (or failed); turnDone, on mu, is
+	// signalled as each is.
+	queued, applied uint64
+	turnDone        *sync.Cond
+	pending         map[readingKey]bool // readings queued, not yet applied
 }
 
 type seriesKey struct {
@@ -137,7 +154,9 @@ func NewService(o Options) (*Service, error) {
 	if o.Retention == 0 {
 		o.Retention = 30 * 24 * time.Hour
 	}
-	s := &Service{opt: o, rules: o.Rules, rulesJSON: o.RulesJSON, states: map[seriesKey]*seriesState{}, alarms: map[uint64]*Alarm{}, byAsset: map[uint64]uint64{}}
+	s := &Service{opt: o, rules: o.Rules, rulesJSON: o.RulesJSON, states: map[seriesKey]*seriesState{}, alarms: map[uint64]*Alarm{}, byAsset: map[uint64]uint64{},
+		pending: map[readingKey]bool{}}
+	s.turnDone = sync.NewCond(&s.mu)
 	if o.Journal != nil {
 		n := 0
 		err := o.Journal.Replay(context.Background(), func(r Reading) error {
@@ -245,48 +264,115 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 
 	// Durable before acknowledged: journal first, then the state.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	var fresh []int
-	seen := map[seriesKey]map[int64]bool{}
+	seen := map[readingKey]bool{}
 	for i, r := range good {
 		k := seriesKey{r.Sensor, r.Metric}
-		if st, ok := s.states[k]; ok && st.state.flags&flagSeen != 0 && st.state.last == r.Time.UnixMilli() {
+		rk := readingKey{k, r.Time.UnixMilli()}
+		if seen[rk] || s.pending[rk] || s.kept(k, rk.ms, r.Time) {
 			s.stats.Duplicates++
 			continue
 		}
-		if seen[k] == nil {
-			seen[k] = map[int64]bool{}
-		}
-		if seen[k][r.Time.UnixMilli()] {
-			s.stats.Duplicates++
-			continue
-		}
-		seen[k][r.Time.UnixMilli()] = true
+		seen[rk] = true
 		fresh = append(fresh, i)
 	}
-	if s.opt.Journal != nil && len(fresh) > 0 {
-		rs := make([]Reading, len(fresh))
-		for j, i := range fresh {
-			rs[j] = good[i]
-		}
-		if err := s.opt.Journal.AppendReadings(ctx, rs); err != nil {
-			return nil, fmt.Errorf("live: journal: %w", err)
-		}
+	rs := make([]Reading, len(fresh))
+	for j, i := range fresh {
+		rs[j] = good[i]
 	}
-	for _, i := range fresh {
-		r := good[i]
-		if s.opt.Series != nil {
-			s.opt.Series.Add(r.Sensor, r.Metric, r.Time, r.Value)
+	apply := func() {
+		for _, i := range fresh {
+			r := good[i]
+			if s.opt.Series != nil {
+				s.opt.Series.Add(r.Sensor, r.Metric, r.Time, r.Value)
+			}
+			s.apply(goodSensors[i], r, true)
 		}
-		s.apply(goodSensors[i], r, true)
+		s.stats.Accepted += uint64(len(good))
+		s.stats.Refused += uint64(len(res.Refused))
+	}
+	if err := s.journalThenApply(ctx, rs, seen, apply); err != nil {
+		return nil, err
 	}
 	res.Accepted = len(good)
-	s.stats.Accepted += uint64(len(good))
-	s.stats.Refused += uint64(len(res.Refused))
 	if bodyErr != nil {
 		return res, bodyErr
 	}
 	return res, nil
+}
+
+// kept reports whether a reading of series k at ms was applied already:
+// it is the latest, or, when it is older, the curves hold it. s.mu is held.
+func (s *Service) kept(k seriesKey, ms int64, t time.Time) bool {
+	st, ok := s.states[k]
+	if !ok || st.state.flags&flagSeen == 0 || ms > st.state.last {
+		return false
+	}
+	if ms == st.state.last {
+		return true
+	}
+	h, ok := s.opt.Series.(interface {
+		Has(sensor uint64, metric string, t time.Time) bool
+	})
+	return ok && h.Has(k.sensor, k.metric, t)
+}
+
+// readingKey names one reading: its series and time.
+type readingKey struct {
+	seriesKey
+	ms int64
+}
+
+// journalThenApply makes rs durable, then calls apply; s.mu is held when it
+// is called and released when it returns. A journal that can queue
+// (QueueJournal) is waited on without the lock, so that batches share its
+// fsyncs and readers of the state do not wait on them; the batches are
+// applied in the order they were queued, which is the journal's.
+func (s *Service) journalThenApply(ctx context.Context, rs []Reading, keys map[readingKey]bool, apply func()) error {
+	qj, queues := s.opt.Journal.(QueueJournal)
+	if s.opt.Journal == nil || len(rs) == 0 || !queues {
+		defer s.mu.Unlock()
+		if s.opt.Journal != nil && len(rs) > 0 {
+			if err := s.opt.Journal.AppendReadings(ctx, rs); err != nil {
+				return fmt.Errorf("live: journal: %w", err)
+			}
+		}
+		apply()
+		return nil
+	}
+	wait, err := qj.QueueReadings(ctx, rs)
+	if err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("live: journal: %w", err)
+	}
+	// Until applied, the readings are pending: a batch that brings them
+	// again meanwhile is a duplicate.
+	for k := range keys {
+		s.pending[k] = true
+	}
+	turn := s.queued
+	s.queued++
+	s.mu.Unlock()
+
+	err = wait()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.applied != turn {
+		s.turnDone.Wait()
+	}
+	for k := range keys {
+		delete(s.pending, k)
+	}
+	if err == nil {
+		apply()
+	}
+	s.applied++
+	s.turnDone.Broadcast()
+	if err != nil {
+		return fmt.Errorf("live: journal: %w", err)
+	}
+	return nil
 }
 
 func unitSymbols(m *Metric) []string {

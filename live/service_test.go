@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/wal"
 	"github.com/paulmach/orb"
 )
@@ -235,4 +237,62 @@ func mustSensor(t *testing.T, s *Service, id uint64) *Sensor {
 		t.Fatalf("no sensor %d", id)
 	}
 	return sn
+}
+
+// Batches ingested side by side share the journal's fsyncs; they are
+// applied in the order the journal holds them, so a restart rebuilds the
+// very same alarms, and a reading sent twice at once is kept once.
+func TestConcurrentIngestRebuilds(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{s0.Add(2 * time.Hour)}
+	j, err := wal.Open(dir, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	curves := series.New(series.Options{Now: c.now})
+	s, err := NewService(Options{Sensors: testSensors(), Journal: WALJournal{j}, Series: curves, Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Eight senders; each minute's readings go out twice, from two of them.
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for m := range 60 {
+				if m%4 != g%4 {
+					continue
+				}
+				at := s0.Add(time.Duration(m) * time.Minute)
+				lel := []float64{1, 8, 30, 60, 20, 3}[(m/5)%6]
+				if _, err := s.Ingest(context.Background(), strings.NewReader("["+strings.Join([]string{
+					reading(1, "ch4_lel", lel, at), reading(2, "ch4_lel", lel/2, at), reading(3, "pressure", 0.3-lel/300, at),
+				}, ",")+"]"), nil); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	before := s.Alarms(AlarmFilter{})
+	if st := s.Stats(); st.Duplicates != 180 {
+		t.Errorf("stats %+v, want 180 duplicates", st)
+	}
+	j.Close()
+
+	j, err = wal.Open(dir, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	s2, _ := newTestService(t, WALJournal{j}, c)
+	after := s2.Alarms(AlarmFilter{})
+	if len(after) == 0 || len(after) != len(before) {
+		t.Fatalf("%d alarms after the restart, want %d (and some)", len(after), len(before))
+	}
+	for i := range after {
+		b, a := before[i], after[i]
+		if a.ID != b.ID || a.Level != b.Level || a.MaxLevel != b.MaxLevel || a.State != b.State || len(a.Changes) != len(b.Changes) {
+			t.Errorf("alarm %d after the restart: %+v, want %+v", i, a, b)
+		}
+	}
 }

@@ -17,3 +17,15 @@ func (s *Store) Stats(sensor uint64, metric string, from, to time.Time) (lo, hi,
 	}
 	return bs[0].Min, bs[0].Max, bs[0].Avg, bs[0].Count
 }
+
+// Has reports whether the curves hold a reading of a sensor's metric at t
+// (to the millisecond): what makes a late copy of a reading a duplicate.
+func (s *Store) Has(sensor uint64, metric string, t time.Time) bool {
+	ms := time.UnixMilli(t.UnixMilli())
+	found := false
+	s.Raw(Key{Sensor: sensor, Metric: metric}, ms, ms.Add(time.Millisecond), func(time.Time, float64) bool {
+		found = true
+		return false
+	})
+	return found
+}

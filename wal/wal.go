@@ -184,22 +184,35 @@ func (l *Log) createSegment(first uint64) (*os.File, error) {
 // Append returns, so once they are queued Append waits for the commit even if ctx
 // is cancelled. Appending no records returns 0 and does nothing.
 func (l *Log) Append(ctx context.Context, records ...[]byte) (lsn uint64, err error) {
+	wait, err := l.Enqueue(ctx, records...)
+	if err != nil {
+		return 0, err
+	}
+	return wait()
+}
+
+// Enqueue queues records to be appended and returns at once: appends are
+// written in the order they were queued, so a caller that queues under its
+// own lock fixes their order without holding the lock through the fsync.
+// wait returns, as Append does, once the records are written and fsynced;
+// it must be called. Queueing no records gives a wait that returns 0.
+func (l *Log) Enqueue(ctx context.Context, records ...[]byte) (wait func() (lsn uint64, err error), err error) {
 	if len(records) == 0 {
-		return 0, nil
+		return func() (uint64, error) { return 0, nil }, nil
 	}
 	for i, rec := range records {
 		if len(rec) > MaxRecordSize {
-			return 0, fmt.Errorf("wal: append: record %d of %d bytes: %w", i, len(rec), ErrTooLarge)
+			return nil, fmt.Errorf("wal: append: record %d of %d bytes: %w", i, len(rec), ErrTooLarge)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	r := &request{recs: records, done: make(chan error, 1)}
 	l.closeMu.RLock()
 	if l.closed {
 		l.closeMu.RUnlock()
-		return 0, ErrClosed
+		return nil, ErrClosed
 	}
 	l.inflight.Add(1)
 	select {
@@ -207,13 +220,15 @@ func (l *Log) Append(ctx context.Context, records ...[]byte) (lsn uint64, err er
 	case <-ctx.Done():
 		l.inflight.Add(-1)
 		l.closeMu.RUnlock()
-		return 0, ctx.Err()
+		return nil, ctx.Err()
 	}
 	l.closeMu.RUnlock()
-	if err := <-r.done; err != nil {
-		return 0, err
-	}
-	return r.first, nil
+	return func() (uint64, error) {
+		if err := <-r.done; err != nil {
+			return 0, err
+		}
+		return r.first, nil
+	}, nil
 }
 
 // run is the commit goroutine: it takes the queued appends, writes them as one,

@@ -558,3 +558,35 @@ func TestEmptyLastSegment(t *testing.T) {
 		t.Fatalf("LSN = %d, want %d", lsn, next)
 	}
 }
+
+// Appends queued one after another are written in that order, whichever
+// waits first, and may share one fsync.
+func TestEnqueueOrder(t *testing.T) {
+	l := openLog(t, t.TempDir(), Options{})
+	ctx := context.Background()
+	var waits []func() (uint64, error)
+	for _, r := range []string{"a", "b", "c"} {
+		w, err := l.Enqueue(ctx, []byte(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	var lsns []uint64
+	for i := len(waits) - 1; i >= 0; i-- {
+		lsn, err := waits[i]()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lsns = append([]uint64{lsn}, lsns...)
+	}
+	if lsns[0] != 1 || lsns[1] != 2 || lsns[2] != 3 {
+		t.Errorf("LSNs %v, want 1, 2, 3 in the order queued", lsns)
+	}
+	checkEntries(t, replayAll(t, l, 0), []entry{{1, "a"}, {2, "b"}, {3, "c"}})
+	if w, err := l.Enqueue(ctx); err != nil {
+		t.Fatal(err)
+	} else if lsn, err := w(); lsn != 0 || err != nil {
+		t.Errorf("an empty Enqueue waits to %d, %v", lsn, err)
+	}
+}
