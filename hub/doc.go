@@ -8,7 +8,8 @@
 // fresh snapshot when that point is too old. A slow client never holds up
 // the publisher or the other clients: its pending changes are coalesced to
 // the latest per feature, and a client that falls too far behind is told to
-// resync.
+// resync. Deferred events (a sensor's new value) wait up to a second to
+// travel together; the others go at once and take what waits with them.
 //
 // The hub holds no state of its own beyond that history: snapshots come from
 // a function it is given, and events reach it through a Bus, in-process by
