@@ -473,3 +473,28 @@ func liveScreen(t *testing.T, url string, stop, start func()) {
 		t.Errorf("failed request: %s", b)
 	}
 }
+
+// With a view token, the page opens the live channel with the token of its
+// URL, and keeps it for the next visit.
+func TestBrowserLiveToken(t *testing.T) {
+	url := startServer(t, "--view-token", "ops-2026")
+	ctx := browser(t, 1280, 800)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	watchExceptions(t, ctx)
+	for _, page := range []string{"/?token=ops-2026", "/"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(url+page), chromedp.WaitReady(chromedp.CSS("#map"))); err != nil {
+			t.Fatalf("load %s: %v", page, err)
+		}
+		waitJS[bool](t, ctx, liveIsUp, 15*time.Second, "the live channel of "+page)
+	}
+	// Without the token the server refuses the socket before the upgrade.
+	resp, err := http.Get(url + "/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /ws without a token: %d, want 401", resp.StatusCode)
+	}
+}
