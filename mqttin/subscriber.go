@@ -41,14 +41,17 @@ type Options struct {
 	ClientID string
 	Ingest   Ingest
 	Log      *slog.Logger
+	// ConnectTimeout bounds a connection attempt; 0 is 10 s.
+	ConnectTimeout time.Duration
 }
 
 // Stats counts what the subscriber has done.
 type Stats struct {
-	Connected bool   `json:"connected"`
-	Messages  uint64 `json:"messages"`
-	Accepted  uint64 `json:"accepted"`
-	Refused   uint64 `json:"refused"`
+	Connected bool `json:"connected"`
+	// Messages counts the messages ingested (or refused) so far.
+	Messages uint64 `json:"messages"`
+	Accepted uint64 `json:"accepted"`
+	Refused  uint64 `json:"refused"`
 	// Failed counts the attempts to ingest that could not store a batch;
 	// each such batch is tried again until it is stored.
 	Failed uint64 `json:"failed"`
@@ -98,6 +101,9 @@ func New(o Options) (*Subscriber, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
 	return &Subscriber{opt: o, url: u, in: make(chan message, MaxBatch)}, nil
 }
 
@@ -137,7 +143,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		// acknowledged, for a day while onemap is away.
 		SessionExpiryInterval: 24 * 60 * 60,
 		ReconnectBackoff:      autopaho.NewExponentialBackoff(250*time.Millisecond, 30*time.Second, time.Second, 2),
-		ConnectTimeout:        10 * time.Second,
+		ConnectTimeout:        s.opt.ConnectTimeout,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ack *paho.Connack) {
 			s.stats.connected.Store(true)
 			log.Info("mqtt connected", "session_present", ack.SessionPresent)
@@ -240,8 +246,8 @@ func (s *Subscriber) ingest(ctx context.Context, batch []message, log *slog.Logg
 	}
 	from[len(batch)] = n
 	body.WriteByte(']')
-	s.stats.messages.Add(uint64(len(batch)))
 	if n == 0 {
+		s.stats.messages.Add(uint64(len(batch)))
 		return true
 	}
 	for try := 0; ; try++ {
@@ -253,6 +259,7 @@ func (s *Subscriber) ingest(ctx context.Context, batch []message, log *slog.Logg
 				i := msgOf(from, r.Index)
 				log.Warn("mqtt reading refused", "mqtt_topic", batch[i].pub.Topic, "index", r.Index-from[i], "code", r.Code, "message", r.Message)
 			}
+			s.stats.messages.Add(uint64(len(batch)))
 			return true
 		}
 		s.stats.failed.Add(1)

@@ -77,6 +77,8 @@ func ingestInto(svc *live.Service) Ingest {
 func run(t *testing.T, o Options) *Subscriber {
 	t.Helper()
 	o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	// A broker stopped in a test may take a connection it never answers.
+	o.ConnectTimeout = time.Second
 	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)
