@@ -48,8 +48,9 @@ func (s *Server) handleGasNeighbourhood(c echo.Context) error {
 	}
 	m := s.store.Meta()
 	b := orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
-	if q := c.QueryParam("bbox"); q != "" {
-		if b, err = parseBBox(q); err != nil {
+	bbox := c.QueryParam("bbox")
+	if bbox != "" {
+		if b, err = parseBBox(bbox); err != nil {
 			return err
 		}
 	}
@@ -60,7 +61,13 @@ func (s *Server) handleGasNeighbourhood(c echo.Context) error {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "limit must be a whole number from 1 to 100000")
 		}
 	}
-	spaces, err := spatial.AdjacentSpaces(c.Request().Context(), s.store, b, distance, sensorDistance, s.now().Year())
+	var spaces []spatial.Space
+	if bbox == "" && distance == spatial.GasDistance && s.adjacent != nil && sensorDistance == s.adjacent.SensorDistance() {
+		// The whole city as the gas_adjacent_space layer keeps it.
+		spaces, err = s.adjacent.Spaces(c.Request().Context())
+	} else {
+		spaces, err = spatial.AdjacentSpaces(c.Request().Context(), s.store, b, distance, sensorDistance, s.now().Year())
+	}
 	if errors.Is(err, spatial.ErrRadius) {
 		return errorf(http.StatusBadRequest, CodeBadRadius, err.Error())
 	}

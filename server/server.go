@@ -58,6 +58,9 @@ type Options struct {
 	// WSHeartbeat is the time between pings on /ws; 0 is 25 s. A peer
 	// silent for 2.4 heartbeats is dropped.
 	WSHeartbeat time.Duration
+	// Warm makes what is slow to make (the whole city's gas neighbourhood)
+	// in the background at start, not when first asked for.
+	Warm bool
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -75,6 +78,9 @@ type Server struct {
 	encoding singleflight.Group
 	log      *slog.Logger
 	echo     *echo.Echo
+	// adjacent is the derived gas_adjacent_space layer, which keeps the
+	// whole city's gas neighbourhood.
+	adjacent *spatial.AdjacentSpaceLayer
 	// hub fans the live state out to /ws; nil without a feed.
 	hub      *hub.Hub
 	stopFeed context.CancelFunc
@@ -101,6 +107,16 @@ func New(o Options) *Server {
 		log:      o.Log,
 	}
 	if adj, err := spatial.NewAdjacentSpaceLayer(o.Catalog, o.Store, 15, s.now); err == nil {
+		s.adjacent = adj
+		if o.Warm {
+			// The whole city's gas neighbourhood takes seconds on a big city
+			// in PostGIS: make it before the first user asks.
+			go func() {
+				if _, err := adj.Spaces(context.Background()); err != nil {
+					s.log.Warn("gas neighbourhood", "err", err)
+				}
+			}()
+		}
 		s.enc.With(adj.LayerID(), adj)
 	}
 	zones, zonesVersion := func() []spatial.AlarmZone { return nil }, func() uint64 { return 0 }

@@ -99,6 +99,24 @@ func BenchmarkGasNeighbourhood(b *testing.B) {
 	b.ReportMetric(float64(n), "pairs")
 }
 
+// BenchmarkAdjacentSpaces is the whole analysis behind the gas
+// neighbourhood API and layer: the spaces, each with its nearest pipe,
+// gas sensor and the people around, ranked by risk.
+func BenchmarkAdjacentSpaces(b *testing.B) {
+	s := benchStore(b)
+	m := bench.meta
+	bound := orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
+	n := 0
+	for b.Loop() {
+		spaces, err := spatial.AdjacentSpaces(context.Background(), s, bound, spatial.GasDistance, 15, 2026)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(spaces)
+	}
+	b.ReportMetric(float64(n), "spaces")
+}
+
 // BenchmarkValveClosure isolates random water pipes of the city's network
 // (built once, as the server keeps it).
 func BenchmarkValveClosure(b *testing.B) {

@@ -29,6 +29,7 @@ type AdjacentSpaceLayer struct {
 	version uint64
 	tree    rtree.RTreeGN[float64, *layers.Feature]
 	count   int
+	spaces  []Space // what the features were made from
 }
 
 // AdjacentSpaceLayerID is the id of the derived layer in the catalog.
@@ -51,6 +52,8 @@ func (a *AdjacentSpaceLayer) inputVersions() uint64 {
 		h.Write(strconv.AppendUint(nil, a.src.Version(l), 10))
 		h.Write([]byte{0})
 	}
+	// The risk counts the pipes' age in years.
+	h.Write(strconv.AppendInt(nil, int64(a.now().Year()), 10))
 	return h.Sum64()
 }
 
@@ -87,7 +90,7 @@ func (a *AdjacentSpaceLayer) refresh(ctx context.Context) error {
 		f := &layers.Feature{ID: layers.MakeID(a.layer.Code, uint64(i+1)), Layer: a.layer.ID, Geometry: s.Closest, MinZoom: uint8(a.layer.MinZoom), Props: props}
 		tree.Insert(s.Closest, s.Closest, f)
 	}
-	a.tree, a.count, a.inputs = tree, len(spaces), in
+	a.tree, a.count, a.inputs, a.spaces = tree, len(spaces), in, spaces
 	a.version++
 	return nil
 }
@@ -112,6 +115,23 @@ func (a *AdjacentSpaceLayer) Features(ctx context.Context, layer string, b orb.B
 		return err == nil
 	})
 	return err
+}
+
+// SensorDistance is how near a gas sensor must be for a space to count as
+// watched.
+func (a *AdjacentSpaceLayer) SensorDistance() float64 { return a.sensorDistance }
+
+// Spaces returns the whole city's spaces within GasDistance of a gas pipe,
+// riskiest first: the analysis the layer is drawn from, made once for as
+// long as the layers it reads stay as they are. The slice is shared: never
+// change it.
+func (a *AdjacentSpaceLayer) Spaces(ctx context.Context) ([]Space, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.refresh(ctx); err != nil {
+		return nil, err
+	}
+	return a.spaces, nil
 }
 
 // Version changes whenever the layer's inputs have changed.

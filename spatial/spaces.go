@@ -9,6 +9,7 @@ import (
 
 	"github.com/onemap/onemap/layers"
 	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
 )
 
 // gasMetrics are the sensor metrics that detect leaked gas in a space.
@@ -81,6 +82,19 @@ func AdjacentSpaces(ctx context.Context, src Source, b orb.Bound, distance, sens
 	if err != nil {
 		return nil, err
 	}
+	// Each space asks for the sensors and buildings around it. A store that
+	// answers searches itself (PostGIS) would be asked once per space: read
+	// those layers around the pairs once instead.
+	if _, remote := src.(Searcher); remote && len(pairs) > 0 {
+		around := pairs[0].Space.Geometry.Bound()
+		for _, a := range pairs {
+			around = around.Union(a.Space.Geometry.Bound())
+		}
+		pad := NewPlane(around.Center()).Bound(around, max(sensorDistance, PeopleRadius)*1.1)
+		if src, err = readLayers(ctx, src, pad, "sensor", "building"); err != nil {
+			return nil, err
+		}
+	}
 	byID := map[uint64]*Space{}
 	var order []uint64
 	for _, a := range pairs {
@@ -109,7 +123,9 @@ func AdjacentSpaces(ctx context.Context, src Source, b orb.Bound, distance, sens
 			if asset, _ := f.Props["asset"].(float64); uint64(asset) != s.Space.ID {
 				_, d = pl.Distance(f.Geometry, s.Space.Geometry)
 			}
-			if d <= sensorDistance && (s.Sensor == nil || d < s.SensorDistance) {
+			// The nearest, and of sensors as near, the first by id: the same
+			// whichever store is asked.
+			if d <= sensorDistance && (s.Sensor == nil || d < s.SensorDistance || d == s.SensorDistance && f.ID < s.Sensor.ID) {
 				s.Sensor, s.SensorDistance = f, d
 			}
 			return nil
@@ -117,7 +133,7 @@ func AdjacentSpaces(ctx context.Context, src Source, b orb.Bound, distance, sens
 		if err != nil {
 			return nil, err
 		}
-		hits, err := Nearby(ctx, src, s.Closest, PeopleRadius, []string{"building"})
+		hits, err := Nearby(ctx, src, s.Space.Geometry, PeopleRadius, []string{"building"})
 		if err != nil {
 			return nil, err
 		}
@@ -135,4 +151,41 @@ func AdjacentSpaces(ctx context.Context, src Source, b orb.Bound, distance, sens
 		return cmp.Compare(a.Space.ID, b.Space.ID)
 	})
 	return out, nil
+}
+
+// layerIndex holds the features of some layers within a bound in memory:
+// a Source for the many small searches of one analysis.
+type layerIndex map[string]*rtree.RTreeG[*layers.Feature]
+
+// readLayers reads the features of the layers within b from src, once.
+func readLayers(ctx context.Context, src Source, b orb.Bound, ids ...string) (layerIndex, error) {
+	x := layerIndex{}
+	for _, id := range ids {
+		tree := &rtree.RTreeG[*layers.Feature]{}
+		err := src.Features(ctx, id, b, layers.MaxZoom, func(f *layers.Feature) error {
+			fb := f.Geometry.Bound()
+			tree.Insert(fb.Min, fb.Max, f)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		x[id] = tree
+	}
+	return x, nil
+}
+
+// Features calls fn for the features of a layer the index holds whose
+// bounds meet b.
+func (x layerIndex) Features(ctx context.Context, layer string, b orb.Bound, _ int, fn func(*layers.Feature) error) error {
+	tree := x[layer]
+	if tree == nil {
+		return nil
+	}
+	var err error
+	tree.Search(b.Min, b.Max, func(_, _ [2]float64, f *layers.Feature) bool {
+		err = fn(f)
+		return err == nil
+	})
+	return err
 }

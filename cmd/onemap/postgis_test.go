@@ -137,7 +137,8 @@ func TestEditInvalidatesTiles(t *testing.T) {
 }
 
 // TestGasNeighbourhoodAgrees asks both stores for the sample city's whole
-// gas neighbourhood: the same spaces, the same nearest pipes, the same metres.
+// gas neighbourhood: the same spaces, the same nearest pipes, the same
+// metres, the same sensors watching them and the same people around.
 func TestGasNeighbourhoodAgrees(t *testing.T) {
 	db := pgtest.URL(t)
 	if err := run(context.Background(), []string{"load", "--db", db, "--quiet"}, io.Discard, io.Discard); err != nil {
@@ -147,6 +148,8 @@ func TestGasNeighbourhoodAgrees(t *testing.T) {
 		ID        uint64
 		Pipe      uint64
 		DistanceM float64 `json:"distance_m"`
+		Sensor    uint64
+		People    float64
 	}
 	spaces := func(url string) map[uint64]space {
 		resp, err := http.Get(url + "/api/v1/analysis/gas-neighbourhood?limit=100000")
@@ -171,7 +174,7 @@ func TestGasNeighbourhoodAgrees(t *testing.T) {
 	for id, m := range mem {
 		p, ok := pg[id]
 		// A space equally near two pipes may name either.
-		if !ok || math.Abs(m.DistanceM-p.DistanceM) > 0.02 {
+		if !ok || math.Abs(m.DistanceM-p.DistanceM) > 0.02 || m.Sensor != p.Sensor || m.People != p.People {
 			t.Errorf("space %d: memory %+v, PostGIS %+v", id, m, p)
 		}
 	}

@@ -125,6 +125,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ViewTokens:     viewTokens,
 		AllowedOrigins: origins,
 		MaxWSClients:   cfg.WSMaxClients,
+		Warm:           true,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

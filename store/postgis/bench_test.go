@@ -145,3 +145,30 @@ func BenchmarkGasNeighbourhood(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "pairs")
 }
+
+// BenchmarkAdjacentSpaces is the whole analysis behind the gas
+// neighbourhood API and layer on a loaded database (as
+// BenchmarkGasNeighbourhood): the spaces with their sensors and people.
+func BenchmarkAdjacentSpaces(b *testing.B) {
+	url := os.Getenv("ONEMAP_BENCH_DATABASE_URL")
+	if url == "" {
+		b.Skip("ONEMAP_BENCH_DATABASE_URL names no loaded city")
+	}
+	ctx := context.Background()
+	s, err := postgis.Open(ctx, url, layers.Default(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	m := s.Meta()
+	bound := orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
+	n := 0
+	for b.Loop() {
+		spaces, err := spatial.AdjacentSpaces(ctx, s, bound, spatial.GasDistance, 15, 2026)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(spaces)
+	}
+	b.ReportMetric(float64(n), "spaces")
+}
