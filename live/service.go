@@ -552,7 +552,10 @@ type AlarmFilter struct {
 	District string
 	BBox     *orb.Bound
 	From, To time.Time // started within
-	Limit    int
+	// Overlap selects by From and To the alarms active at some time between
+	// them instead: started by To and not cleared before From.
+	Overlap bool
+	Limit   int
 }
 
 // Alarms returns the alarms the filter selects, newest first.
@@ -568,7 +571,8 @@ func (s *Service) Alarms(f AlarmFilter) []Alarm {
 			f.Domain != "" && a.Domain != f.Domain,
 			f.District != "" && a.District != f.District,
 			f.BBox != nil && !f.BBox.Contains(orb.Point(a.Location)),
-			!f.From.IsZero() && a.Started.Before(f.From),
+			!f.Overlap && !f.From.IsZero() && a.Started.Before(f.From),
+			f.Overlap && !f.From.IsZero() && a.Cleared != nil && a.Cleared.Before(f.From),
 			!f.To.IsZero() && a.Started.After(f.To):
 			continue
 		}

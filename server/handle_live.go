@@ -152,7 +152,7 @@ func (s *Server) handleSensor(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// handleAlarms answers GET /api/v1/alarms?state&level&domain&district&bbox&from&to&limit.
+// handleAlarms answers GET /api/v1/alarms?state&level&domain&district&bbox&from&to&overlap&limit.
 func (s *Server) handleAlarms(c echo.Context) error {
 	f := live.AlarmFilter{Limit: 1000}
 	switch st := live.AlarmState(c.QueryParam("state")); st {
@@ -184,6 +184,13 @@ func (s *Server) handleAlarms(c echo.Context) error {
 			}
 			*dst = t
 		}
+	}
+	switch c.QueryParam("overlap") {
+	case "", "false":
+	case "true":
+		f.Overlap = true
+	default:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "overlap is true or false")
 	}
 	if q := c.QueryParam("limit"); q != "" {
 		n, err := strconv.Atoi(q)

@@ -199,3 +199,45 @@ func TestLiveBadRequests(t *testing.T) {
 		t.Errorf("PUT the rules back: %d %s", resp.StatusCode, b)
 	}
 }
+
+// from and to select the alarms started between them, or with overlap=true
+// those active at some time between them: what a trend of the last hour
+// needs.
+func TestAlarmsOverlap(t *testing.T) {
+	ts := liveServer(t)
+	// Raised 120 minutes ago, cleared 30 minutes ago.
+	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/json", "["+lel(30, 120)+","+lel(1, 30)+"]")
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	count := func(q string) int {
+		t.Helper()
+		var a struct{ Alarms []struct{ ID uint64 } }
+		r := get(t, ts.URL+"/api/v1/alarms?"+q)
+		if r.StatusCode != 200 {
+			t.Fatalf("%s: %d", q, r.StatusCode)
+		}
+		json.Unmarshal(body(t, r), &a)
+		return len(a.Alarms)
+	}
+	at := func(minutesAgo int) string {
+		return liveNow.Add(-time.Duration(minutesAgo) * time.Minute).Format(time.RFC3339)
+	}
+	for _, c := range []struct {
+		q    string
+		want int
+	}{
+		{"from=" + at(60), 0},                                       // not started within the hour
+		{"from=" + at(60) + "&overlap=true", 1},                     // but active within it
+		{"from=" + at(20) + "&overlap=true", 0},                     // cleared before
+		{"from=" + at(180) + "&to=" + at(150) + "&overlap=true", 0}, // not yet raised
+		{"from=" + at(180) + "&to=" + at(100) + "&overlap=true", 1},
+	} {
+		if got := count(c.q); got != c.want {
+			t.Errorf("%s: %d alarms, want %d", c.q, got, c.want)
+		}
+	}
+	if r := get(t, ts.URL+"/api/v1/alarms?overlap=maybe"); r.StatusCode != 400 {
+		t.Errorf("overlap=maybe: %d, want 400", r.StatusCode)
+	}
+}

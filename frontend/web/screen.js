@@ -104,12 +104,12 @@ export function createScreen({ t, format }) {
     render();
   }
 
-  // history takes the alarms raised in the last hour, cleared ones too, so
-  // the trend starts full.
+  // history takes the alarms active at some time in the last hour, cleared
+  // ones too (overlap=true), so the trend starts full.
   async function history() {
     const from = new Date(Date.now() - HOUR).toISOString().replace(/\.\d{3}Z$/, 'Z');
     try {
-      const res = await fetch(`/api/v1/alarms?from=${from}&limit=10000`, { headers: { Accept: 'application/json' } });
+      const res = await fetch(`/api/v1/alarms?from=${from}&overlap=true&limit=10000`, { headers: { Accept: 'application/json' } });
       if (!res.ok) return;
       const body = await res.json();
       for (const a of body.alarms ?? []) {
