@@ -68,6 +68,7 @@ type Event struct {
 	Level  Level   `json:"level"`
 	Health string  `json:"health,omitempty"`
 	Value  float64 `json:"value"`
+	Unit   string  `json:"unit,omitempty"`
 	// Time is the time of the sensor's latest reading.
 	Time time.Time `json:"time"`
 	// Changed says the sensor metric's level or health changed, not only
@@ -494,7 +495,7 @@ func (s *Service) transition(sn *Sensor, st *seriesState, tr Transition, at time
 	}
 	if tr.Changed() || tr.Kind == None {
 		s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: tr.Reading.Metric, Level: tr.To, Health: tr.Health.String(),
-			Value: st.state.value, Time: st.state.LastTime(), Changed: tr.Changed(), At: at})
+			Value: st.state.value, Unit: unitOf(tr.Reading.Metric), Time: st.state.LastTime(), Changed: tr.Changed(), At: at})
 	}
 }
 
@@ -514,7 +515,7 @@ func (s *Service) CheckStale() {
 		tr := st.rule.CheckStale(&st.state, now, sn.Interval)
 		if tr.HealthChanged() && s.opt.OnEvent != nil {
 			s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: k.metric, Level: tr.To, Health: tr.Health.String(),
-				Value: st.state.value, Time: st.state.LastTime(), Changed: true, At: now})
+				Value: st.state.value, Unit: unitOf(k.metric), Time: st.state.LastTime(), Changed: true, At: now})
 		}
 	}
 }

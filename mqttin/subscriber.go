@@ -135,7 +135,7 @@ func (s *Subscriber) Stats() Stats {
 // Run connects to the broker, reconnecting whenever it goes away, and
 // ingests what it receives until ctx is done.
 func (s *Subscriber) Run(ctx context.Context) error {
-	log := s.opt.Log.With("broker", redact(s.url), "topic", s.opt.Topic)
+	log := s.opt.Log.With("broker", s.url.Redacted(), "topic", s.opt.Topic)
 	cfg := autopaho.ClientConfig{
 		ServerUrls: []*url.URL{s.url},
 		KeepAlive:  30,
@@ -281,6 +281,3 @@ func msgOf(from []int, idx int) int {
 	}
 	return i
 }
-
-// redact returns the broker's URL without its password, for logs.
-func redact(u *url.URL) string { return u.Redacted() }

@@ -57,7 +57,7 @@ func (f *Feed) OnEvent(e live.Event) {
 		if !ok {
 			return
 		}
-		ev := sensorEvent(sn, live.MetricState{Metric: e.Metric, Value: e.Value, Time: e.Time, Level: e.Level, Health: e.Health})
+		ev := sensorEvent(sn, live.MetricState{Metric: e.Metric, Value: e.Value, Unit: e.Unit, Time: e.Time, Level: e.Level, Health: e.Health})
 		if !e.Changed {
 			// A new value alone: only where sensors are drawn, and it may
 			// wait to travel with others.
@@ -68,14 +68,8 @@ func (f *Feed) OnEvent(e live.Event) {
 }
 
 func sensorEvent(sn *live.Sensor, m live.MetricState) hub.Event {
-	unit := m.Unit
-	if unit == "" {
-		if md := live.LookupMetric(m.Metric); md != nil {
-			unit = md.Units[0].Symbol
-		}
-	}
 	data, _ := json.Marshal(sensorState{ID: sn.ID, Code: sn.Code, Metric: m.Metric, Level: m.Level, Health: m.Health,
-		Value: m.Value, Unit: unit, Time: m.Time, Alarm: m.Alarm})
+		Value: m.Value, Unit: m.Unit, Time: m.Time, Alarm: m.Alarm})
 	return hub.Event{Topic: hub.Sensors, ID: sn.ID, Part: m.Metric, Point: sn.Location, Located: true, Time: m.Time, Data: json.RawMessage(data)}
 }
 

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,7 +38,6 @@ import (
 // journalled in a write-ahead log with fsync, and the live channel.
 func benchCity(b *testing.B) (*httptest.Server, *Server, []*live.Sensor, *city.City) {
 	b.Helper()
-	raiseFileLimit(b)
 	c, err := city.Read(data.SampleCity(), layers.Default())
 	if err != nil {
 		b.Fatal(err)
@@ -60,18 +58,6 @@ func benchCity(b *testing.B) (*httptest.Server, *Server, []*live.Sensor, *city.C
 	ts := httptest.NewServer(s.Handler())
 	b.Cleanup(func() { s.Close(); ts.Close() })
 	return ts, s, sensors.All(), c
-}
-
-func raiseFileLimit(b *testing.B) {
-	var l syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err == nil && l.Cur < 50_000 {
-		l.Cur, l.Max = 50_000, max(l.Max, 50_000) // as root the hard limit may rise
-		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
-			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l)
-			l.Cur = l.Max
-			syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
-		}
-	}
 }
 
 // viewport returns a subscribe message for a random map view of the city:

@@ -109,6 +109,7 @@ func TestRunErrors(t *testing.T) {
 		{"BadFlag", []string{"serve", "--nope"}, "flag provided but not defined"},
 		{"BadLogLevel", []string{"serve", "--log-level", "loud"}, "--log-level"},
 		{"NegativeCache", []string{"serve", "--cache-mb", "-1"}, "--cache-mb"},
+		{"NegativeWSClients", []string{"serve", "--ws-max-clients", "-1"}, "--ws-max-clients"},
 		{"MissingCity", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--city", "/no/such/city"}, "city.json"},
 		{"BadScale", []string{"gen", "--scale", "0", "--out", t.TempDir()}, "--scale"},
 		{"BadMQTT", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "localhost:1883"}, "tcp://host:1883"},

@@ -123,18 +123,8 @@ func BenchmarkNearby500m(b *testing.B) {
 // SQL, on a database ONEMAP_BENCH_DATABASE_URL names that holds a city
 // already (onemap load --city /tmp/scale10); it skips without one.
 func BenchmarkGasNeighbourhood(b *testing.B) {
-	url := os.Getenv("ONEMAP_BENCH_DATABASE_URL")
-	if url == "" {
-		b.Skip("ONEMAP_BENCH_DATABASE_URL names no loaded city")
-	}
 	ctx := context.Background()
-	s, err := postgis.Open(ctx, url, layers.Default(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	m := s.Meta()
-	bound := orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
+	s, bound := loadedCity(b)
 	n := 0
 	for b.Loop() {
 		pairs, err := s.GasNeighbourhood(ctx, bound, spatial.GasDistance)
@@ -150,18 +140,8 @@ func BenchmarkGasNeighbourhood(b *testing.B) {
 // neighbourhood API and layer on a loaded database (as
 // BenchmarkGasNeighbourhood): the spaces with their sensors and people.
 func BenchmarkAdjacentSpaces(b *testing.B) {
-	url := os.Getenv("ONEMAP_BENCH_DATABASE_URL")
-	if url == "" {
-		b.Skip("ONEMAP_BENCH_DATABASE_URL names no loaded city")
-	}
 	ctx := context.Background()
-	s, err := postgis.Open(ctx, url, layers.Default(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	m := s.Meta()
-	bound := orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
+	s, bound := loadedCity(b)
 	n := 0
 	for b.Loop() {
 		spaces, err := spatial.AdjacentSpaces(ctx, s, bound, spatial.GasDistance, 15, 2026)
@@ -171,4 +151,21 @@ func BenchmarkAdjacentSpaces(b *testing.B) {
 		n = len(spaces)
 	}
 	b.ReportMetric(float64(n), "spaces")
+}
+
+// loadedCity opens the database ONEMAP_BENCH_DATABASE_URL names, which
+// holds a city already (onemap load --city /tmp/scale10), and returns the
+// city's bound; it skips without one.
+func loadedCity(b *testing.B) (*postgis.Store, orb.Bound) {
+	url := os.Getenv("ONEMAP_BENCH_DATABASE_URL")
+	if url == "" {
+		b.Skip("ONEMAP_BENCH_DATABASE_URL names no loaded city")
+	}
+	s, err := postgis.Open(context.Background(), url, layers.Default(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	m := s.Meta()
+	return s, orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
 }
