@@ -25,6 +25,8 @@ type Change struct {
 	To    Level     `json:"to"`
 	Value float64   `json:"value"`
 	At    time.Time `json:"at"`
+	// RuleVersion is the version of the rules that decided it.
+	RuleVersion uint64 `json:"rule_version,omitempty"`
 }
 
 // Alarm is a threshold breach of one sensor's metric, from when it was
@@ -49,7 +51,11 @@ type Alarm struct {
 	Started    time.Time  `json:"started"`
 	Updated    time.Time  `json:"updated"`
 	Cleared    *time.Time `json:"cleared,omitempty"`
-	Ack        *Ack       `json:"ack,omitempty"`
+	// Ack is the latest acknowledgement; Acks are all of them, in order.
+	Ack  *Ack  `json:"ack,omitempty"`
+	Acks []Ack `json:"acks,omitempty"`
+	// RuleVersion is the version of the rules that raised it.
+	RuleVersion uint64 `json:"rule_version"`
 	// Incident groups the alarms on one asset raised within IncidentWindow
 	// of each other: the id of the first of them.
 	Incident uint64   `json:"incident"`

@@ -2,134 +2,111 @@ package live
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"math"
 	"time"
-
-	"github.com/onemap/onemap/wal"
 )
 
-// WALJournal keeps the journal in a write-ahead log: one record a reading
-// or acknowledgement, each append fsynced before it returns.
-type WALJournal struct{ Log *wal.Log }
+// Journal keeps the history the live state is rebuilt from: the accepted
+// readings and every decision taken on them — an alarm raised, changed or
+// cleared, an acknowledgement, a new version of the rules — in the order
+// they came, each at a position that only grows. It also keeps checkpoints
+// of the live state, so that a start reads the last checkpoint and what
+// came after it. The embedded default keeps it in a write-ahead log
+// (WALJournal), PostGIS in its tables; both pass the suite in
+// live/journaltest.
+type Journal interface {
+	// AppendReadings makes readings durable before it returns.
+	AppendReadings(ctx context.Context, rs []Reading) error
+	// AppendEvents makes history events durable before it returns.
+	AppendEvents(ctx context.Context, evs []HistoryEvent) error
+	// Replay calls onReading and onEvent for everything kept after
+	// position after (0: from the start), in order. Readings older than
+	// the journal's retention may be left out.
+	Replay(ctx context.Context, after uint64, onReading func(Reading) error, onEvent func(HistoryEvent) error) error
+	// Mark returns a position at or after everything appended before it
+	// was called; a checkpoint taken then covers the journal up to it.
+	Mark(ctx context.Context) (uint64, error)
+	// SaveCheckpoint keeps a checkpoint durably; the latest replaces the
+	// ones before it.
+	SaveCheckpoint(ctx context.Context, c Checkpoint) error
+	// LastCheckpoint returns the latest checkpoint, nil when there is none.
+	LastCheckpoint(ctx context.Context) (*Checkpoint, error)
+	// Prune removes what the checkpoint at position pos covers and no
+	// longer needs to be kept, and the readings older than before.
+	Prune(ctx context.Context, pos uint64, before time.Time) error
+}
 
-var _ QueueJournal = WALJournal{}
+// JournalProvider is a store that keeps the live journal itself, as
+// PostGIS does; retention bounds the readings a start reads back.
+type JournalProvider interface {
+	LiveJournal(retention time.Duration) (Journal, error)
+}
 
-// Journal record kinds.
+// QueueJournal is a Journal that can queue appends and be waited on later:
+// the order is fixed when they are queued, the fsync shared by what is
+// queued meanwhile.
+type QueueJournal interface {
+	Journal
+	// QueueReadings queues readings; wait returns once they are durable
+	// and must be called.
+	QueueReadings(ctx context.Context, rs []Reading) (wait func() error, err error)
+	// QueueEvents queues events as QueueReadings does readings.
+	QueueEvents(ctx context.Context, evs []HistoryEvent) (wait func() error, err error)
+}
+
+// Checkpoint is the live state as it stood at a journal position.
+type Checkpoint struct {
+	Pos  uint64    // the journal position it covers, inclusive
+	At   time.Time // when it was taken
+	Data []byte    // the state, as the service encodes it
+}
+
+// EventKind names a history event.
+type EventKind string
+
+// The kinds of history event.
 const (
-	recReading byte = 1
-	recAck     byte = 2
+	EventRaised       EventKind = "raised"
+	EventEscalated    EventKind = "escalated"
+	EventDeEscalated  EventKind = "de-escalated"
+	EventCleared      EventKind = "cleared"
+	EventAcknowledged EventKind = "acknowledged"
+	EventRules        EventKind = "rules" // a new version of the alarm rules
 )
 
-var errRecord = errors.New("live: malformed journal record")
-
-// AppendReadings writes the readings as one group-committed append.
-func (j WALJournal) AppendReadings(ctx context.Context, rs []Reading) error {
-	wait, err := j.QueueReadings(ctx, rs)
-	if err != nil {
-		return err
-	}
-	return wait()
+// HistoryEvent is one decision kept in the journal: a transition of an
+// alarm, an acknowledgement, a new version of the rules. What a kind does
+// not use is left zero.
+type HistoryEvent struct {
+	Kind EventKind `json:"kind"`
+	At   time.Time `json:"at"`
+	// By is who did it: a person, or empty for the alarm engine.
+	By    string `json:"by,omitempty"`
+	Alarm uint64 `json:"alarm,omitempty"`
+	// Raised: the series and the incident the alarm belongs to.
+	Sensor   uint64 `json:"sensor,omitempty"`
+	Metric   string `json:"metric,omitempty"`
+	Incident uint64 `json:"incident,omitempty"`
+	// RuleVersion is the version of the rules that decided a transition,
+	// or the number of a new version.
+	RuleVersion uint64  `json:"rule_version,omitempty"`
+	From        Level   `json:"from,omitempty"`
+	To          Level   `json:"to,omitempty"`
+	Value       float64 `json:"value,omitempty"`
+	First       float64 `json:"first,omitempty"`
+	Peak        float64 `json:"peak,omitempty"`
+	Note        string  `json:"note,omitempty"`
+	// Rules is the rules file of a new version; nil for the defaults.
+	Rules []byte `json:"rules,omitempty"`
+	// Reconciled marks a transition made at start because the journal held
+	// readings whose decision was lost (a crash between the two).
+	Reconciled bool `json:"reconciled,omitempty"`
 }
 
-// QueueReadings queues the readings as one group-committed append.
-func (j WALJournal) QueueReadings(ctx context.Context, rs []Reading) (func() error, error) {
-	recs := make([][]byte, len(rs))
-	for i, r := range rs {
-		recs[i] = encodeReading(r)
-	}
-	wait, err := j.Log.Enqueue(ctx, recs...)
-	if err != nil {
-		return nil, err
-	}
-	return func() error { _, err := wait(); return err }, nil
-}
-
-// AppendAck writes an acknowledgement.
-func (j WALJournal) AppendAck(ctx context.Context, alarm uint64, a Ack) error {
-	_, err := j.Log.Append(ctx, encodeAck(alarm, a))
-	return err
-}
-
-// Replay reads the log from its first record.
-func (j WALJournal) Replay(_ context.Context, onReading func(Reading) error, onAck func(uint64, Ack) error) error {
-	return j.Log.Replay(j.Log.FirstLSN(), func(lsn uint64, rec []byte) error {
-		if len(rec) == 0 {
-			return fmt.Errorf("record %d: %w", lsn, errRecord)
-		}
-		switch rec[0] {
-		case recReading:
-			r, err := decodeReading(rec)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", lsn, err)
-			}
-			return onReading(r)
-		case recAck:
-			id, a, err := decodeAck(rec)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", lsn, err)
-			}
-			return onAck(id, a)
-		}
-		return fmt.Errorf("record %d: %w", lsn, errRecord)
-	})
-}
-
-func encodeReading(r Reading) []byte {
-	b := make([]byte, 0, 32+len(r.Metric)+len(r.Unit))
-	b = append(b, recReading)
-	b = binary.LittleEndian.AppendUint64(b, r.Sensor)
-	b = binary.LittleEndian.AppendUint64(b, uint64(r.Time.UnixMilli()))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Value))
-	b = append(b, byte(len(r.Metric)))
-	b = append(b, r.Metric...)
-	b = append(b, byte(len(r.Unit)))
-	return append(b, r.Unit...)
-}
-
-func decodeReading(b []byte) (Reading, error) {
-	if len(b) < 26 {
-		return Reading{}, errRecord
-	}
-	r := Reading{
-		Sensor: binary.LittleEndian.Uint64(b[1:]),
-		Time:   time.UnixMilli(int64(binary.LittleEndian.Uint64(b[9:]))),
-		Value:  math.Float64frombits(binary.LittleEndian.Uint64(b[17:])),
-	}
-	n := int(b[25])
-	if len(b) < 26+n+1 {
-		return Reading{}, errRecord
-	}
-	r.Metric = string(b[26 : 26+n])
-	u := int(b[26+n])
-	if len(b) != 27+n+u {
-		return Reading{}, errRecord
-	}
-	r.Unit = string(b[27+n:])
-	return r, nil
-}
-
-func encodeAck(id uint64, a Ack) []byte {
-	b := []byte{recAck}
-	b = binary.LittleEndian.AppendUint64(b, id)
-	b = binary.LittleEndian.AppendUint64(b, uint64(a.At.UnixMilli()))
-	b = binary.AppendUvarint(b, uint64(len(a.By)))
-	b = append(b, a.By...)
-	return append(b, a.Note...)
-}
-
-func decodeAck(rec []byte) (uint64, Ack, error) {
-	if len(rec) < 17 {
-		return 0, Ack{}, errRecord
-	}
-	id := binary.LittleEndian.Uint64(rec[1:])
-	at := time.UnixMilli(int64(binary.LittleEndian.Uint64(rec[9:]))).UTC()
-	n, k := binary.Uvarint(rec[17:])
-	if k <= 0 || 17+k+int(n) > len(rec) {
-		return 0, Ack{}, errRecord
-	}
-	by := string(rec[17+k : 17+k+int(n)])
-	return id, Ack{By: by, At: at, Note: string(rec[17+k+int(n):])}, nil
+// RulesVersion is one version of the alarm rules.
+type RulesVersion struct {
+	Version uint64    `json:"version"`
+	At      time.Time `json:"at"`
+	By      string    `json:"by,omitempty"`
+	// Default says the version is the built-in rules.
+	Default bool `json:"default,omitempty"`
 }

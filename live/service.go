@@ -1,40 +1,20 @@
 package live
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
 )
-
-// Journal keeps what the live state is rebuilt from after a restart: the
-// accepted readings and the acknowledgements, in the order they came. The
-// embedded default keeps it in a write-ahead log (WALJournal), PostGIS in
-// its tables.
-type Journal interface {
-	// AppendReadings makes readings durable before it returns.
-	AppendReadings(ctx context.Context, rs []Reading) error
-	// AppendAck makes an acknowledgement durable before it returns.
-	AppendAck(ctx context.Context, alarm uint64, a Ack) error
-	// Replay calls onReading and onAck for everything kept, in order.
-	Replay(ctx context.Context, onReading func(Reading) error, onAck func(alarm uint64, a Ack) error) error
-}
-
-// QueueJournal is a Journal that can queue readings and be waited on
-// later: the order is fixed when they are queued, the fsync shared by what
-// is queued meanwhile.
-type QueueJournal interface {
-	Journal
-	// QueueReadings queues readings; wait returns once they are durable
-	// and must be called.
-	QueueReadings(ctx context.Context, rs []Reading) (wait func() error, err error)
-}
 
 // SeriesStore keeps readings for the curves.
 type SeriesStore interface {
@@ -92,32 +72,51 @@ type Options struct {
 	// refer to (nominal pressure, design limits).
 	Attrs     func(s *Sensor) map[string]float64
 	Retention time.Duration
-	Now       func() time.Time
-	Log       *slog.Logger
+	// AlarmRetention is how long a cleared alarm is kept in the live
+	// state (default three times Retention); the journal keeps its events.
+	AlarmRetention time.Duration
+	Now            func() time.Time
+	Log            *slog.Logger
 	// OnEvent, if set, hears every change; it must not block.
 	OnEvent func(Event)
 }
 
 // Service is the live state of a city: ingest, the alarm engine, the
 // alarms. It is safe for concurrent use.
+//
+// Every decision the engine or a person takes — an alarm raised, changed,
+// cleared, acknowledged, a new version of the rules — is a HistoryEvent,
+// journalled and then applied to the state by one function, at ingest and
+// at replay alike: a restart rebuilds the alarms from their events and
+// never judges the past again. Readings replayed move only the engine's
+// per-series state and the curves.
 type Service struct {
 	opt Options
 
 	mu        sync.Mutex
 	rules     *RuleSet
 	rulesJSON []byte // the file rules came from; nil for the defaults
-	states    map[seriesKey]*seriesState
-	alarms    map[uint64]*Alarm
-	order     []uint64 // alarm ids in the order raised
-	nextID    uint64
-	byAsset   map[uint64]uint64 // asset → id of its latest incident's first alarm
-	version   uint64            // grows with every change of any alarm
-	stats     Stats
+	// versions are the versions of the rules, oldest first; versionJSON
+	// their files (nil for the defaults).
+	versions    []RulesVersion
+	versionJSON map[uint64][]byte
+	states      map[seriesKey]*seriesState
+	alarms      map[uint64]*Alarm
+	order       []uint64 // alarm ids in the order raised
+	nextID      uint64
+	byAsset     map[uint64]uint64 // asset → id of its latest incident's first alarm
+	version     uint64            // grows with every change of any alarm
+	stats       Stats
+
+	// outbox holds the events applied under mu and not yet journalled.
+	outbox []HistoryEvent
 
 	// Batches queued to a QueueJournal are applied in turn: queued counts
 	// those queued, applied those applied (or failed); turnDone, on mu, is
-	// signalled as each is.
+	// signalled as each is. While hold is above 0 no batch is queued, so
+	// that a rules change or a checkpoint sees every batch applied.
 	queued, applied uint64
+	hold            int
 	turnDone        *sync.Cond
 	pending         map[readingKey]bool // readings queued, not yet applied
 }
@@ -141,11 +140,10 @@ type Stats struct {
 }
 
 // NewService returns the live state of the sensors, rebuilt from the
-// journal when it has records.
+// journal's last checkpoint and what came after it. Options.Rules, when
+// set, is put in force as a new version if it differs from the journal's
+// latest; without it the journal's latest version stays in force.
 func NewService(o Options) (*Service, error) {
-	if o.Rules == nil {
-		o.Rules = DefaultRules()
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -155,33 +153,109 @@ func NewService(o Options) (*Service, error) {
 	if o.Retention == 0 {
 		o.Retention = 30 * 24 * time.Hour
 	}
-	s := &Service{opt: o, rules: o.Rules, rulesJSON: o.RulesJSON, states: map[seriesKey]*seriesState{}, alarms: map[uint64]*Alarm{}, byAsset: map[uint64]uint64{},
-		pending: map[readingKey]bool{}}
+	if o.AlarmRetention == 0 {
+		o.AlarmRetention = 3 * o.Retention
+	}
+	s := &Service{opt: o, rules: DefaultRules(), states: map[seriesKey]*seriesState{}, alarms: map[uint64]*Alarm{}, byAsset: map[uint64]uint64{},
+		pending: map[readingKey]bool{}, versionJSON: map[uint64][]byte{}}
 	s.turnDone = sync.NewCond(&s.mu)
+	ctx := context.Background()
 	if o.Journal != nil {
-		n := 0
-		err := o.Journal.Replay(context.Background(), func(r Reading) error {
-			n++
-			s.replayReading(r)
-			return nil
-		}, func(alarm uint64, a Ack) error {
-			n++
-			if al, ok := s.alarms[alarm]; ok {
-				al.Ack = &a
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("live: replay the journal: %w", err)
+		if err := s.restore(ctx); err != nil {
+			return nil, err
 		}
-		if n > 0 {
-			o.Log.Info("live state rebuilt", "records", n, "alarms", len(s.alarms))
+	}
+	// The rules asked for, or the defaults on a journal that has none, are
+	// a version of their own.
+	want, wantJSON := o.Rules, o.RulesJSON
+	if want == nil && len(s.versions) == 0 {
+		want = DefaultRules()
+	}
+	if want != nil && (len(s.versions) == 0 || !bytes.Equal(wantJSON, s.rulesJSON)) {
+		if _, err := s.putRules(ctx, want, wantJSON, "", "start"); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// replayReading applies a journalled reading as it was applied when it came.
+// restore reads the last checkpoint and replays the journal after it, then
+// makes the alarms agree with the engine's state where a crash came
+// between a reading and its decision.
+func (s *Service) restore(ctx context.Context) error {
+	j := s.opt.Journal
+	start := time.Now()
+	var after uint64
+	cp, err := j.LastCheckpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("live: read the last checkpoint: %w", err)
+	}
+	if cp != nil {
+		if err := s.decodeState(cp.Data); err != nil {
+			return fmt.Errorf("live: checkpoint at %d: %w", cp.Pos, err)
+		}
+		after = cp.Pos
+	}
+	readings, events := 0, 0
+	err = j.Replay(ctx, after, func(r Reading) error {
+		readings++
+		s.replayReading(r)
+		return nil
+	}, func(ev HistoryEvent) error {
+		events++
+		return s.applyEvent(ev, false)
+	})
+	if err != nil {
+		return fmt.Errorf("live: replay the journal: %w", err)
+	}
+	s.reconcile()
+	if len(s.outbox) > 0 {
+		s.opt.Log.Warn("alarms reconciled with the readings journalled before a crash", "events", len(s.outbox))
+		if err := j.AppendEvents(ctx, s.outbox); err != nil {
+			return fmt.Errorf("live: journal: %w", err)
+		}
+		s.outbox = s.outbox[:0]
+	}
+	if cp != nil || readings+events > 0 {
+		s.opt.Log.Info("live state rebuilt", "checkpoint", after, "readings", readings, "events", events,
+			"alarms", len(s.alarms), "took", time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// reconcile makes each open alarm agree with its series' level: the
+// journal keeps readings before the decisions they led to, and a crash
+// between the two leaves the decision out. s.mu is held, or the service is
+// not yet shared.
+func (s *Service) reconcile() {
+	keys := make([]seriesKey, 0, len(s.states))
+	for k := range s.states {
+		keys = append(keys, k)
+	}
+	// A fixed order gives the same ids on every run.
+	slices.SortFunc(keys, func(a, b seriesKey) int {
+		if a.sensor != b.sensor {
+			return cmp.Compare(a.sensor, b.sensor)
+		}
+		return strings.Compare(a.metric, b.metric)
+	})
+	for _, k := range keys {
+		st := s.states[k]
+		sn, ok := s.opt.Sensors.Get(k.sensor)
+		if !ok || st.rule == nil || st.state.flags&flagSeen == 0 {
+			continue // no reading replayed: nothing to say against the events
+		}
+		if st.alarm != 0 && st.state.last <= s.alarms[st.alarm].Updated.UnixMilli() {
+			continue // the alarm's last decision came after the last reading
+		}
+		at := st.state.LastTime()
+		s.decide(sn, st, Transition{Kind: None, To: st.state.Level(), First: st.state.first, Peak: st.state.peak,
+			Reading: Reading{Sensor: k.sensor, Metric: k.metric, Value: st.state.value, Time: at}}, at, false, true)
+	}
+}
+
+// replayReading applies a journalled reading to the engine's state and the
+// curves; the decisions it led to follow it in the journal.
 func (s *Service) replayReading(r Reading) {
 	sn, ok := s.opt.Sensors.Get(r.Sensor)
 	if !ok {
@@ -324,11 +398,13 @@ type readingKey struct {
 	ms int64
 }
 
-// journalThenApply makes rs durable, then calls apply; s.mu is held when it
-// is called and released when it returns. A journal that can queue
-// (QueueJournal) is waited on without the lock, so that batches share its
-// fsyncs and readers of the state do not wait on them; the batches are
-// applied in the order they were queued, which is the journal's.
+// journalThenApply makes rs durable, then calls apply, then makes the
+// decisions apply took durable too; s.mu is held when it is called and
+// released when it returns. A journal that can queue (QueueJournal) is
+// waited on without the lock, so that batches share its fsyncs and readers
+// of the state do not wait on them; the batches are applied in the order
+// they were queued, which is the journal's, and their decisions queued as
+// they are applied.
 func (s *Service) journalThenApply(ctx context.Context, rs []Reading, keys map[readingKey]bool, apply func()) error {
 	qj, queues := s.opt.Journal.(QueueJournal)
 	if s.opt.Journal == nil || len(rs) == 0 || !queues {
@@ -339,7 +415,10 @@ func (s *Service) journalThenApply(ctx context.Context, rs []Reading, keys map[r
 			}
 		}
 		apply()
-		return nil
+		return s.flushEvents(ctx)
+	}
+	for s.hold > 0 {
+		s.turnDone.Wait()
 	}
 	wait, err := qj.QueueReadings(ctx, rs)
 	if err != nil {
@@ -358,22 +437,60 @@ func (s *Service) journalThenApply(ctx context.Context, rs []Reading, keys map[r
 	err = wait()
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for s.applied != turn {
 		s.turnDone.Wait()
 	}
 	for k := range keys {
 		delete(s.pending, k)
 	}
+	var waitEvents func() error
 	if err == nil {
 		apply()
+		if len(s.outbox) > 0 {
+			waitEvents, err = qj.QueueEvents(ctx, s.outbox)
+			s.outbox = s.outbox[:0]
+		}
 	}
 	s.applied++
 	s.turnDone.Broadcast()
+	s.mu.Unlock()
+	if err == nil && waitEvents != nil {
+		err = waitEvents()
+	}
 	if err != nil {
 		return fmt.Errorf("live: journal: %w", err)
 	}
 	return nil
+}
+
+// flushEvents journals the decisions applied and not yet journalled; s.mu
+// is held.
+func (s *Service) flushEvents(ctx context.Context) error {
+	if len(s.outbox) == 0 || s.opt.Journal == nil {
+		s.outbox = s.outbox[:0]
+		return nil
+	}
+	err := s.opt.Journal.AppendEvents(ctx, s.outbox)
+	s.outbox = s.outbox[:0]
+	if err != nil {
+		return fmt.Errorf("live: journal: %w", err)
+	}
+	return nil
+}
+
+// quiesce waits, s.mu held, until every batch queued is applied, and keeps
+// new ones from being queued until release.
+func (s *Service) quiesce() {
+	s.hold++
+	for s.applied != s.queued {
+		s.turnDone.Wait()
+	}
+}
+
+// release undoes quiesce; s.mu is held.
+func (s *Service) release() {
+	s.hold--
+	s.turnDone.Broadcast()
 }
 
 func unitSymbols(m *Metric) []string {
@@ -385,6 +502,8 @@ func unitSymbols(m *Metric) []string {
 }
 
 // apply runs a reading through its rule and updates the alarm; s.mu is held.
+// Live, what the rule decides is an event, applied and queued for the
+// journal; replayed, the decision is read from the journal instead.
 func (s *Service) apply(sn *Sensor, r Reading, live bool) {
 	k := seriesKey{r.Sensor, r.Metric}
 	st, ok := s.states[k]
@@ -401,7 +520,7 @@ func (s *Service) apply(sn *Sensor, r Reading, live bool) {
 	}
 	attrs = s.historyAttrs(st.rule, sn, r, attrs)
 	tr := st.rule.Evaluate(&st.state, r, attrs)
-	s.transition(sn, st, tr, r.Time, live)
+	s.decide(sn, st, tr, r.Time, live, live)
 }
 
 // historyAttrs adds to attrs what the rule asks of the past, in a new map
@@ -438,65 +557,159 @@ func (s *Service) historyAttrs(rule *Rule, sn *Sensor, r Reading, attrs map[stri
 	return out
 }
 
-// transition records a transition on the alarm of a series; s.mu is held.
-func (s *Service) transition(sn *Sensor, st *seriesState, tr Transition, at time.Time, live bool) {
-	var a *Alarm
-	switch tr.Kind {
-	case Raised:
-		s.nextID++
-		a = &Alarm{
-			ID: s.nextID, Sensor: sn.ID, SensorCode: sn.Code, Metric: tr.Reading.Metric, Unit: tr.Reading.Unit,
-			Asset: sn.Asset, AssetLayer: sn.AssetLayer, Location: [2]float64(sn.Location), Domain: sn.Domain, District: sn.District,
-			State: Active, Started: at,
-		}
-		// One incident for alarms on one asset close in time.
-		a.Incident = a.ID
-		if first, ok := s.byAsset[sn.Asset]; ok && sn.Asset != 0 {
-			if f := s.alarms[first]; f != nil && at.Sub(f.Started) <= IncidentWindow && (f.State == Active || f.Cleared != nil && at.Sub(*f.Cleared) <= IncidentWindow) {
-				a.Incident = f.Incident
+// decide turns what a reading (or reconciliation) did to a series into the
+// alarm's events; s.mu is held. With record, a change of level becomes an
+// event, applied now and queued for the journal; without, only the open
+// alarm's latest value follows the reading, since replay reads the events
+// from the journal. live publishes the changes.
+func (s *Service) decide(sn *Sensor, st *seriesState, tr Transition, at time.Time, live, record bool) {
+	// The event is what the level does to the open alarm, whatever state
+	// the engine started from (one rebuilt from part of the readings may
+	// raise what is open already).
+	var cur Level
+	if st.alarm != 0 {
+		cur = s.alarms[st.alarm].Level
+	}
+	var kind TransitionKind
+	switch {
+	case tr.Kind == Ignored || tr.To == cur:
+	case cur == 0:
+		kind = Raised
+	case tr.To == 0:
+		kind = Cleared
+	case worse(tr.To, cur):
+		kind = Escalated
+	default:
+		kind = DeEscalated
+	}
+	if kind != None && record {
+		ev := HistoryEvent{Kind: EventKind(kind.String()), At: at.UTC(), Alarm: st.alarm, Sensor: sn.ID, Metric: tr.Reading.Metric,
+			RuleVersion: s.ruleVersion(), From: cur, To: tr.To, Value: tr.Reading.Value, First: tr.First, Peak: tr.Peak, Reconciled: !live}
+		if kind == Raised {
+			s.nextID++
+			ev.Alarm = s.nextID
+			// One incident for alarms on one asset close in time.
+			ev.Incident = ev.Alarm
+			if first, ok := s.byAsset[sn.Asset]; ok && sn.Asset != 0 {
+				if f := s.alarms[first]; f != nil && at.Sub(f.Started) <= IncidentWindow && (f.State == Active || f.Cleared != nil && at.Sub(*f.Cleared) <= IncidentWindow) {
+					ev.Incident = f.Incident
+				}
 			}
 		}
-		if a.Incident == a.ID {
-			s.byAsset[sn.Asset] = a.ID
-		}
-		s.alarms[a.ID] = a
-		s.order = append(s.order, a.ID)
-		st.alarm = a.ID
-	case Escalated, DeEscalated, Cleared:
-		a = s.alarms[st.alarm]
-	case None:
-		if st.alarm != 0 {
-			a = s.alarms[st.alarm]
-			a.Last, a.Updated = tr.Reading.Value, at
-			a.Peak = tr.Peak
-		}
+		s.applyEvent(ev, live)
+		s.outbox = append(s.outbox, ev)
+	} else if kind == None && tr.Kind != Ignored && st.alarm != 0 {
+		a := s.alarms[st.alarm]
+		a.Last, a.Updated = tr.Reading.Value, at
+		a.Peak = tr.Peak
 	}
-	if a != nil && tr.Kind != None {
-		s.version++
-		a.Level, a.First, a.Peak, a.Last, a.Updated = tr.To, tr.First, tr.Peak, tr.Reading.Value, at
-		if a.MaxLevel == 0 || (tr.To != 0 && tr.To < a.MaxLevel) {
-			a.MaxLevel = tr.To
-		}
-		a.Changes = append(a.Changes, Change{Kind: tr.Kind.String(), From: tr.From, To: tr.To, Value: tr.Reading.Value, At: at})
-		if tr.Kind == Cleared {
-			a.Level = 0
-			a.State = ClearedState
-			c := at
-			a.Cleared = &c
-			st.alarm = 0
-		}
-	}
-	if !live || s.opt.OnEvent == nil {
-		return
-	}
-	if a != nil && tr.Kind != None {
-		cp := *a
-		s.opt.OnEvent(Event{Kind: "alarm", Alarm: &cp, At: at})
-	}
-	if tr.Changed() || tr.Kind == None {
+	if live && s.opt.OnEvent != nil && (tr.Changed() || tr.Kind == None) {
 		s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: tr.Reading.Metric, Level: tr.To, Health: tr.Health.String(),
 			Value: st.state.value, Unit: unitOf(tr.Reading.Metric), Time: st.state.LastTime(), Changed: tr.Changed(), At: at})
 	}
+}
+
+// ruleVersion returns the number of the rules in force; s.mu is held.
+func (s *Service) ruleVersion() uint64 {
+	if len(s.versions) == 0 {
+		return 0
+	}
+	return s.versions[len(s.versions)-1].Version
+}
+
+// applyEvent applies one history event to the state, at ingest (live: the
+// change is published) and at replay alike; s.mu is held.
+func (s *Service) applyEvent(ev HistoryEvent, live bool) error {
+	if ev.Kind == EventRules {
+		return s.applyRules(ev)
+	}
+	if ev.Kind == EventRaised {
+		s.raise(ev)
+	}
+	a := s.alarms[ev.Alarm]
+	if a == nil {
+		return nil // an alarm the retention has let go
+	}
+	switch ev.Kind {
+	case EventRaised, EventEscalated, EventDeEscalated, EventCleared:
+		s.version++
+		a.Level, a.First, a.Peak, a.Last, a.Updated = ev.To, ev.First, ev.Peak, ev.Value, ev.At
+		if a.MaxLevel == 0 || (ev.To != 0 && ev.To < a.MaxLevel) {
+			a.MaxLevel = ev.To
+		}
+		a.Changes = append(a.Changes, Change{Kind: string(ev.Kind), From: ev.From, To: ev.To, Value: ev.Value, At: ev.At, RuleVersion: ev.RuleVersion})
+		st := s.states[seriesKey{a.Sensor, a.Metric}]
+		if ev.Kind == EventCleared {
+			a.Level = 0
+			a.State = ClearedState
+			c := ev.At
+			a.Cleared = &c
+			if st != nil && st.alarm == a.ID {
+				st.alarm = 0
+			}
+		} else if !live && st != nil && st.alarm == a.ID && st.state.last > ev.At.UnixMilli() {
+			// Readings of the same batch came after the change; they move
+			// the open alarm's latest value as they did when they came.
+			a.Last, a.Updated, a.Peak = st.state.value, st.state.LastTime(), st.state.peak
+		}
+	case EventAcknowledged:
+		ack := Ack{By: ev.By, At: ev.At, Note: ev.Note}
+		a.Acks = append(a.Acks, ack)
+		a.Ack = &a.Acks[len(a.Acks)-1]
+	default:
+		return nil // a kind this version does not know is kept, not applied
+	}
+	if live && s.opt.OnEvent != nil {
+		s.opt.OnEvent(Event{Kind: "alarm", Alarm: a.clone(false), At: ev.At})
+	}
+	return nil
+}
+
+// raise makes the alarm a raised event names; s.mu is held.
+func (s *Service) raise(ev HistoryEvent) {
+	if _, ok := s.alarms[ev.Alarm]; ok {
+		return
+	}
+	a := &Alarm{ID: ev.Alarm, Sensor: ev.Sensor, Metric: ev.Metric, Unit: unitOf(ev.Metric), State: Active, Started: ev.At,
+		Incident: ev.Incident, RuleVersion: ev.RuleVersion}
+	if a.Incident == 0 {
+		a.Incident = a.ID
+	}
+	sn, ok := s.opt.Sensors.Get(ev.Sensor)
+	if ok {
+		a.SensorCode, a.Asset, a.AssetLayer, a.Location, a.Domain, a.District = sn.Code, sn.Asset, sn.AssetLayer, [2]float64(sn.Location), sn.Domain, sn.District
+		if a.Incident == a.ID && sn.Asset != 0 {
+			s.byAsset[sn.Asset] = a.ID
+		}
+	}
+	s.alarms[a.ID] = a
+	s.order = append(s.order, a.ID)
+	s.nextID = max(s.nextID, a.ID)
+	k := seriesKey{ev.Sensor, ev.Metric}
+	st := s.states[k]
+	if st == nil && ok {
+		st = &seriesState{rule: s.rules.Lookup(ev.Metric, sn.AssetLayer, sn.AssetKind, sn.ID)}
+		s.states[k] = st
+	}
+	if st != nil {
+		st.alarm = a.ID
+	}
+}
+
+// clone copies the alarm; with changes, its changes and acknowledgements
+// too.
+func (a *Alarm) clone(changes bool) *Alarm {
+	cp := *a
+	cp.Acks = slices.Clone(a.Acks)
+	if len(cp.Acks) > 0 {
+		cp.Ack = &cp.Acks[len(cp.Acks)-1]
+	}
+	if changes {
+		cp.Changes = slices.Clone(a.Changes)
+	} else {
+		cp.Changes = nil
+	}
+	return &cp
 }
 
 // CheckStale marks silent sensors offline; call it every few seconds.
@@ -523,7 +736,8 @@ func (s *Service) CheckStale() {
 // ErrNoAlarm is returned for an alarm id that does not exist.
 var ErrNoAlarm = errors.New("live: no such alarm")
 
-// Acknowledge records that an operator has seen an alarm.
+// Acknowledge records that an operator has seen an alarm. Every
+// acknowledgement is kept, in order; the alarm's Ack is the latest.
 func (s *Service) Acknowledge(ctx context.Context, id uint64, by, note string) (*Alarm, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -531,18 +745,14 @@ func (s *Service) Acknowledge(ctx context.Context, id uint64, by, note string) (
 	if !ok {
 		return nil, fmt.Errorf("%w: %d", ErrNoAlarm, id)
 	}
-	ack := Ack{By: by, At: s.opt.Now().UTC().Truncate(time.Millisecond), Note: note}
+	ev := HistoryEvent{Kind: EventAcknowledged, Alarm: id, By: by, Note: note, At: s.opt.Now().UTC().Truncate(time.Millisecond)}
 	if s.opt.Journal != nil {
-		if err := s.opt.Journal.AppendAck(ctx, id, ack); err != nil {
+		if err := s.opt.Journal.AppendEvents(ctx, []HistoryEvent{ev}); err != nil {
 			return nil, fmt.Errorf("live: journal: %w", err)
 		}
 	}
-	a.Ack = &ack
-	cp := *a
-	if s.opt.OnEvent != nil {
-		s.opt.OnEvent(Event{Kind: "alarm", Alarm: &cp, At: ack.At})
-	}
-	return &cp, nil
+	s.applyEvent(ev, true)
+	return a.clone(true), nil
 }
 
 // AlarmFilter selects alarms; zero fields select all.
@@ -577,9 +787,7 @@ func (s *Service) Alarms(f AlarmFilter) []Alarm {
 			!f.To.IsZero() && a.Started.After(f.To):
 			continue
 		}
-		cp := *a
-		cp.Changes = nil
-		out = append(out, cp)
+		out = append(out, *a.clone(false))
 		if f.Limit > 0 && len(out) == f.Limit {
 			break
 		}
@@ -595,9 +803,7 @@ func (s *Service) Alarm(id uint64) (*Alarm, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %d", ErrNoAlarm, id)
 	}
-	cp := *a
-	cp.Changes = slices.Clone(a.Changes)
-	return &cp, nil
+	return a.clone(true), nil
 }
 
 // MetricState is the latest state of one metric of a sensor.
@@ -669,25 +875,80 @@ func (s *Service) Stats() Stats {
 	return s.stats
 }
 
-// SetRules replaces the rules; each series keeps its state and takes its
-// rule from the new set. raw is the file the set was parsed from.
-func (s *Service) SetRules(rs *RuleSet, raw []byte) {
+// ErrNoVersion is returned for a rules version that does not exist.
+var ErrNoVersion = errors.New("live: no such rules version")
+
+// PutRules puts a new version of the rules in force, journalled with its
+// time and author; each series keeps its state and takes its rule from the
+// new set. raw is the file the set was parsed from. Batches of readings
+// accepted before are judged under the rules they came under.
+func (s *Service) PutRules(ctx context.Context, rs *RuleSet, raw []byte, by string) (RulesVersion, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.quiesce()
+	defer s.release()
+	return s.putRules(ctx, rs, raw, by, "")
+}
+
+// putRules journals and applies a new version; s.mu is held, or the service
+// is not yet shared.
+func (s *Service) putRules(ctx context.Context, rs *RuleSet, raw []byte, by, note string) (RulesVersion, error) {
+	ev := HistoryEvent{Kind: EventRules, At: s.opt.Now().UTC().Truncate(time.Millisecond), By: by, Note: note,
+		RuleVersion: s.ruleVersion() + 1, Rules: raw}
+	if s.opt.Journal != nil {
+		if err := s.opt.Journal.AppendEvents(ctx, []HistoryEvent{ev}); err != nil {
+			return RulesVersion{}, fmt.Errorf("live: journal: %w", err)
+		}
+	}
+	s.setRules(rs, raw, ev)
+	return s.versions[len(s.versions)-1], nil
+}
+
+// applyRules applies a journalled version of the rules; s.mu is held.
+func (s *Service) applyRules(ev HistoryEvent) error {
+	rs := DefaultRules()
+	if ev.Rules != nil {
+		var err error
+		if rs, err = ParseRules(ev.Rules); err != nil {
+			return fmt.Errorf("rules version %d: %w", ev.RuleVersion, err)
+		}
+	}
+	s.setRules(rs, ev.Rules, ev)
+	return nil
+}
+
+func (s *Service) setRules(rs *RuleSet, raw []byte, ev HistoryEvent) {
 	s.rules, s.rulesJSON = rs, raw
 	for k, st := range s.states {
 		if sn, ok := s.opt.Sensors.Get(k.sensor); ok {
 			st.rule = rs.Lookup(k.metric, sn.AssetLayer, sn.AssetKind, sn.ID)
 		}
 	}
+	s.versions = append(s.versions, RulesVersion{Version: ev.RuleVersion, At: ev.At, By: ev.By, Default: raw == nil})
+	s.versionJSON[ev.RuleVersion] = raw
 }
 
-// RulesJSON returns the rules file in force.
-func (s *Service) RulesJSON() []byte {
+// RulesVersions returns every version of the rules, oldest first.
+func (s *Service) RulesVersions() []RulesVersion {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rulesJSON == nil {
-		return DefaultRulesJSON()
+	return slices.Clone(s.versions)
+}
+
+// RulesJSON returns the rules file of a version, or of the one in force
+// when version is 0.
+func (s *Service) RulesJSON(version uint64) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	raw := s.rulesJSON
+	if version != 0 {
+		var ok bool
+		if raw, ok = s.versionJSON[version]; !ok {
+			return nil, fmt.Errorf("%w: %d", ErrNoVersion, version)
+		}
 	}
-	return s.rulesJSON
+	if raw == nil {
+		return DefaultRulesJSON(), nil
+	}
+	return raw, nil
 }

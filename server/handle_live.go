@@ -4,8 +4,10 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -254,13 +256,38 @@ func (s *Server) handleAck(c echo.Context) error {
 	return c.JSON(http.StatusOK, a)
 }
 
-// handleGetRules answers GET /api/v1/rules: the rules file in force.
+// handleGetRules answers GET /api/v1/rules[?version=N]: the rules file in
+// force, or of version N.
 func (s *Server) handleGetRules(c echo.Context) error {
-	return c.JSONBlob(http.StatusOK, s.opt.Live.RulesJSON())
+	var version uint64
+	if q := c.QueryParam("version"); q != "" {
+		v, err := strconv.ParseUint(q, 10, 64)
+		if err != nil || v == 0 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "version is a rules version number: 1, 2, …")
+		}
+		version = v
+	}
+	b, err := s.opt.Live.RulesJSON(version)
+	if errors.Is(err, live.ErrNoVersion) {
+		return errorf(http.StatusNotFound, CodeNotFound, fmt.Sprintf("no rules version %d", version))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, b)
 }
 
-// handlePutRules answers PUT /api/v1/rules: a new rules file, taken whole
-// or refused whole with the line and reason, the running rules staying.
+// handleRulesVersions answers GET /api/v1/rules/versions: every version of
+// the rules, newest first.
+func (s *Server) handleRulesVersions(c echo.Context) error {
+	vs := s.opt.Live.RulesVersions()
+	slices.Reverse(vs)
+	return c.JSON(http.StatusOK, map[string]any{"versions": vs})
+}
+
+// handlePutRules answers PUT /api/v1/rules: a new rules file, taken whole as
+// a new version or refused whole with the line and reason, the running
+// rules staying.
 func (s *Server) handlePutRules(c echo.Context) error {
 	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 4<<20))
 	if err != nil {
@@ -270,8 +297,12 @@ func (s *Server) handlePutRules(c echo.Context) error {
 	if err != nil {
 		return errorf(http.StatusUnprocessableEntity, CodeBadRules, err.Error())
 	}
-	s.opt.Live.SetRules(rs, b)
-	return c.JSON(http.StatusOK, map[string]any{"rules": len(rs.Rules())})
+	v, err := s.opt.Live.PutRules(c.Request().Context(), rs, b, "")
+	if err != nil {
+		s.log.Error("rules", "err", err)
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "the rules could not be stored; the rules in force stay")
+	}
+	return c.JSON(http.StatusOK, map[string]any{"rules": len(rs.Rules()), "version": v.Version, "at": v.At})
 }
 
 // maxBuckets bounds a curve: more points than any screen has pixels.

@@ -241,3 +241,71 @@ func TestAlarmsOverlap(t *testing.T) {
 		t.Errorf("overlap=maybe: %d, want 400", r.StatusCode)
 	}
 }
+
+// Each accepted PUT of the rules is a new version, listed and readable by
+// number; the alarms say which version raised them, and every
+// acknowledgement is kept.
+func TestRulesVersionsAndAcks(t *testing.T) {
+	ts := liveServer(t)
+	var vs struct {
+		Versions []struct {
+			Version uint64
+			Default bool
+		}
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/rules/versions")), &vs)
+	if len(vs.Versions) != 1 || vs.Versions[0].Version != 1 || !vs.Versions[0].Default {
+		t.Fatalf("versions at start: %+v", vs)
+	}
+	rules := `{"rules": [{"metric": "ch4_lel", "unit": "%LEL", "levels": [{"level": 1, "high": 5}]}]}`
+	resp, b := send(t, "PUT", ts.URL+"/api/v1/rules", "", "application/json", rules)
+	var put struct{ Version uint64 }
+	json.Unmarshal(b, &put)
+	if resp.StatusCode != 200 || put.Version != 2 {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, b)
+	}
+	vs.Versions = nil
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/rules/versions")), &vs)
+	if len(vs.Versions) != 2 || vs.Versions[0].Version != 2 || vs.Versions[0].Default {
+		t.Errorf("versions after a PUT, newest first: %+v", vs)
+	}
+	if _, b := send(t, "GET", ts.URL+"/api/v1/rules?version=2", "", "", ""); string(b) != rules {
+		t.Errorf("version 2: %s", b)
+	}
+	if _, b := send(t, "GET", ts.URL+"/api/v1/rules?version=1", "", "", ""); !strings.Contains(string(b), "hysteresis") {
+		t.Errorf("version 1 is not the defaults: %.100s", b)
+	}
+	for q, want := range map[string]int{"version=3": 404, "version=0": 400, "version=x": 400, "version=-1": 400} {
+		if r := get(t, ts.URL+"/api/v1/rules?"+q); r.StatusCode != want {
+			t.Errorf("%s: %d, want %d", q, r.StatusCode, want)
+		}
+	}
+
+	if resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/json", "["+lel(6, 1)+"]"); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	var list struct {
+		Alarms []struct {
+			ID          uint64
+			RuleVersion uint64 `json:"rule_version"`
+		}
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/alarms")), &list)
+	if len(list.Alarms) != 1 || list.Alarms[0].RuleVersion != 2 {
+		t.Fatalf("alarms: %+v", list)
+	}
+	id := fmt.Sprint(list.Alarms[0].ID)
+	for _, who := range []string{"值班员", "李工"} {
+		if resp, b := send(t, "POST", ts.URL+"/api/v1/alarms/"+id+"/ack", "", "application/json", `{"by":"`+who+`"}`); resp.StatusCode != 200 {
+			t.Fatalf("ack: %d %s", resp.StatusCode, b)
+		}
+	}
+	var a struct {
+		Ack  struct{ By string }
+		Acks []struct{ By string }
+	}
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/alarms/"+id)), &a)
+	if len(a.Acks) != 2 || a.Acks[0].By != "值班员" || a.Acks[1].By != "李工" || a.Ack.By != "李工" {
+		t.Errorf("acknowledgements: %+v", a)
+	}
+}

@@ -165,6 +165,7 @@ func New(o Options) *Server {
 		api.POST("/alarms/:id/ack", s.handleAck)
 		api.GET("/alarms/:id/impact", s.handleImpact)
 		api.GET("/rules", s.handleGetRules)
+		api.GET("/rules/versions", s.handleRulesVersions)
 		api.PUT("/rules", s.handlePutRules)
 		if s.hub != nil {
 			e.GET("/ws", s.handleWS)

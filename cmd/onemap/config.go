@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"github.com/onemap/onemap/mqttin"
+	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,6 +38,11 @@ type Config struct {
 	CacheMB        int
 	LogLevel       string
 	ShutdownIn     time.Duration
+	// Retention is how long readings are kept; cleared alarms stay three
+	// times as long.
+	Retention time.Duration
+	// CheckpointEvery is the time between checkpoints of the live state.
+	CheckpointEvery time.Duration
 }
 
 // defaultConfig reads the environment over the defaults.
@@ -46,6 +53,9 @@ func defaultConfig() Config {
 		CacheMB:    128,
 		LogLevel:   "info",
 		ShutdownIn: 10 * time.Second,
+		Retention:  30 * 24 * time.Hour,
+		// Ten minutes of journal is what a start reads past the checkpoint.
+		CheckpointEvery: 10 * time.Minute,
 	}
 	env := func(name string, dst *string) {
 		if v, ok := os.LookupEnv(name); ok {
@@ -65,6 +75,13 @@ func defaultConfig() Config {
 	env("ONEMAP_VIEW_TOKEN", &c.ViewToken)
 	env("ONEMAP_ALLOWED_ORIGINS", &c.AllowedOrigins)
 	env("ONEMAP_LOG_LEVEL", &c.LogLevel)
+	if v, ok := os.LookupEnv("ONEMAP_RETENTION"); ok {
+		if d, err := parseDays(v); err == nil {
+			c.Retention = d
+		} else {
+			c.Retention = -1 // Validate names the problem
+		}
+	}
 	if v, ok := os.LookupEnv("ONEMAP_CACHE_MB"); ok {
 		if n, err := strconv.Atoi(v); err == nil {
 			c.CacheMB = n
@@ -91,6 +108,32 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
 	fs.IntVar(&c.CacheMB, "cache-mb", c.CacheMB, "tile cache size in MiB, 0 to disable (ONEMAP_CACHE_MB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ONEMAP_LOG_LEVEL)")
+	fs.Func("retention", "how long readings are kept, in days (30d) or hours (720h); cleared alarms stay three times as long (ONEMAP_RETENTION, default 30d)", func(v string) error {
+		d, err := parseDays(v)
+		if err != nil {
+			return err
+		}
+		c.Retention = d
+		return nil
+	})
+	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "time between checkpoints of the live state (default 10m)")
+}
+
+// parseDays reads a duration given in days ("30d") or as Go writes one
+// ("720h").
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		d, err := strconv.ParseFloat(n, 64)
+		if err != nil || math.IsNaN(d) || d < 0 || d > 3650 {
+			return 0, fmt.Errorf("%q is not a number of days from 0 to 3650", v)
+		}
+		return time.Duration(d * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 30d or 720h", v)
+	}
+	return d, nil
 }
 
 // Validate checks the configuration and names the first problem.
@@ -104,6 +147,12 @@ func (c *Config) Validate() error {
 	}
 	if c.WSMaxClients < 0 {
 		errs = append(errs, errors.New("--ws-max-clients must be a whole number ≥ 0"))
+	}
+	if c.Retention < time.Hour || c.Retention > 3650*24*time.Hour {
+		errs = append(errs, errors.New("--retention (ONEMAP_RETENTION) must be from 1h to 3650d"))
+	}
+	if c.CheckpointEvery < time.Second {
+		errs = append(errs, errors.New("--checkpoint-every must be at least 1s"))
 	}
 	if c.CacheMB < 0 {
 		errs = append(errs, fmt.Errorf("--cache-mb (ONEMAP_CACHE_MB) must be a whole number ≥ 0"))

@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/store"
-	"github.com/onemap/onemap/store/postgis"
 	"github.com/onemap/onemap/wal"
 	"github.com/paulmach/orb"
 )
@@ -36,10 +36,11 @@ func loadSensors(ctx context.Context, st store.Store) (*live.Sensors, error) {
 	return reg, nil
 }
 
-// openLive opens the journal (in PostGIS, or in the data directory) and
-// rebuilds the live state from it.
+// openLive opens the journal (the store's own when it offers one, as
+// PostGIS does, or a write-ahead log in the data directory) and rebuilds
+// the live state from it.
 func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event)) (*live.Service, func() error, error) {
-	o := live.Options{Sensors: sensors, Attrs: live.AssetAttrs(st), Series: curves, History: curves, Log: log, OnEvent: onEvent}
+	o := live.Options{Sensors: sensors, Attrs: live.AssetAttrs(st), Series: curves, History: curves, Log: log, OnEvent: onEvent, Retention: cfg.Retention}
 	if cfg.Rules != "" {
 		b, err := os.ReadFile(cfg.Rules)
 		if err != nil {
@@ -52,15 +53,18 @@ func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sen
 		o.Rules, o.RulesJSON = rs, b
 	}
 	closeJournal := func() error { return nil }
-	if pg, ok := st.(*postgis.Store); ok {
-		// On PostGIS the database is the system of record of readings too.
-		o.Journal = pg.Journal(series.DefaultRetention)
+	if jp, ok := st.(live.JournalProvider); ok {
+		j, err := jp.LiveJournal(cfg.Retention)
+		if err != nil {
+			return nil, nil, fmt.Errorf("journal: %w", err)
+		}
+		o.Journal = j
 	} else {
 		j, err := wal.Open(filepath.Join(cfg.DataDir, "journal"), wal.Options{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("journal: %w", err)
 		}
-		o.Journal, closeJournal = live.WALJournal{Log: j}, j.Close
+		o.Journal, closeJournal = live.WALJournal{Log: j, Dir: filepath.Join(cfg.DataDir, "checkpoints")}, j.Close
 	}
 	svc, err := live.NewService(o)
 	if err != nil {
@@ -68,4 +72,16 @@ func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sen
 		return nil, nil, err
 	}
 	return svc, closeJournal, nil
+}
+
+// checkpoint saves the live state and prunes what it covers, logging what
+// it took.
+func checkpoint(ctx context.Context, svc *live.Service, log *slog.Logger) {
+	info, err := svc.Checkpoint(ctx)
+	if err != nil {
+		log.Error("checkpoint", "err", err)
+		return
+	}
+	log.Info("checkpoint", "pos", info.Pos, "bytes", info.Bytes, "pause", info.Pause.Round(time.Millisecond),
+		"took", info.Took.Round(time.Millisecond), "alarms_pruned", info.Alarms)
 }

@@ -60,13 +60,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	curves := series.New(series.Options{})
+	curves := series.New(series.Options{Retention: cfg.Retention})
 	feed := &server.Feed{}
 	svc, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, feed.OnEvent)
 	if err != nil {
 		return err
 	}
 	defer closeLive()
+	// A checkpoint at a clean stop makes the next start read no journal.
+	defer checkpoint(context.WithoutCancel(ctx), svc, log)
+	go func() {
+		t := time.NewTicker(cfg.CheckpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				checkpoint(ctx, svc, log)
+			}
+		}
+	}()
 	if cfg.IngestToken == "" {
 		log.Warn("ingest admits every sender: set --ingest-token for a city on a network")
 	}

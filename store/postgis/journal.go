@@ -2,6 +2,8 @@ package postgis
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -18,6 +20,8 @@ var _ live.Journal = (*Journal)(nil)
 type Journal struct {
 	s         *Store
 	retention time.Duration
+	// now is the clock retention is measured on.
+	now func() time.Time
 
 	mu     sync.Mutex
 	months map[string]bool // partitions known to exist
@@ -25,7 +29,19 @@ type Journal struct {
 
 // Journal returns the store's journal; replay reads back retention.
 func (s *Store) Journal(retention time.Duration) *Journal {
-	return &Journal{s: s, retention: retention, months: map[string]bool{}}
+	return &Journal{s: s, retention: retention, now: time.Now, months: map[string]bool{}}
+}
+
+// LiveJournal offers the store's journal to the live state: on PostGIS the
+// database is the system of record of readings and events too.
+func (s *Store) LiveJournal(retention time.Duration) (live.Journal, error) {
+	return s.Journal(retention), nil
+}
+
+// WithClock sets the clock the journal measures retention on, for tests.
+func (j *Journal) WithClock(now func() time.Time) *Journal {
+	j.now = now
+	return j
 }
 
 // partition makes sure the month holding t has its partition.
@@ -87,44 +103,140 @@ func (j *Journal) AppendReadings(ctx context.Context, rs []live.Reading) error {
 	return nil
 }
 
-// AppendAck keeps an acknowledgement.
-func (j *Journal) AppendAck(ctx context.Context, alarm uint64, a live.Ack) error {
-	_, err := j.s.pool.Exec(ctx, `INSERT INTO alarm_ack (alarm, at, by_whom, note) VALUES ($1, $2, $3, $4)`, int64(alarm), a.At, a.By, a.Note)
+// AppendEvents keeps history events, in one transaction.
+func (j *Journal) AppendEvents(ctx context.Context, evs []live.HistoryEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for i := range evs {
+		body, err := json.Marshal(&evs[i])
+		if err != nil {
+			return fmt.Errorf("postgis: journal: %w", err)
+		}
+		b.Queue(`INSERT INTO journal_event (at, kind, alarm, body) VALUES ($1, $2, $3, $4)`, evs[i].At, string(evs[i].Kind), int64(evs[i].Alarm), body)
+	}
+	tx, err := j.s.pool.Begin(ctx)
 	if err != nil {
+		return fmt.Errorf("postgis: journal: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("postgis: journal: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgis: journal: %w", err)
 	}
 	return nil
 }
 
-// Replay reads back the readings of the retention and every
-// acknowledgement, in the order they came.
-func (j *Journal) Replay(ctx context.Context, onReading func(live.Reading) error, onAck func(uint64, live.Ack) error) error {
+// Replay reads back, after position after, the readings of the retention
+// and every event, in the order they came.
+func (j *Journal) Replay(ctx context.Context, after uint64, onReading func(live.Reading) error, onEvent func(live.HistoryEvent) error) error {
 	rows, err := j.s.pool.Query(ctx, `
-		SELECT lsn, 1, sensor, metric, ts, value, unit FROM reading WHERE ts >= $1
+		SELECT lsn, sensor, metric, ts, value, unit, NULL::jsonb FROM reading WHERE ts >= $1 AND lsn > $2
 		UNION ALL
-		SELECT lsn, 2, alarm, by_whom, at, 0, note FROM alarm_ack
-		ORDER BY 1`, time.Now().Add(-j.retention))
+		SELECT lsn, 0, '', at, 0, '', body FROM journal_event WHERE lsn > $2
+		ORDER BY 1`, j.now().Add(-j.retention), int64(after))
 	if err != nil {
 		return fmt.Errorf("postgis: replay: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var lsn, id int64
-		var kind int
-		var text, text2 string
+		var lsn, sensor int64
+		var metric, unit string
 		var ts time.Time
 		var value float64
-		if err := rows.Scan(&lsn, &kind, &id, &text, &ts, &value, &text2); err != nil {
+		var body []byte
+		if err := rows.Scan(&lsn, &sensor, &metric, &ts, &value, &unit, &body); err != nil {
 			return fmt.Errorf("postgis: replay: %w", err)
 		}
-		if kind == 1 {
-			err = onReading(live.Reading{Sensor: uint64(id), Metric: text, Time: ts, Value: value, Unit: text2})
+		if body == nil {
+			err = onReading(live.Reading{Sensor: uint64(sensor), Metric: metric, Time: ts, Value: value, Unit: unit})
 		} else {
-			err = onAck(uint64(id), live.Ack{By: text, At: ts.UTC(), Note: text2})
+			var ev live.HistoryEvent
+			if err := json.Unmarshal(body, &ev); err != nil {
+				return fmt.Errorf("postgis: replay: event %d: %w", lsn, err)
+			}
+			err = onEvent(ev)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// Mark returns the journal sequence's next value: every record committed
+// before has a lower one.
+func (j *Journal) Mark(ctx context.Context) (uint64, error) {
+	var pos int64
+	if err := j.s.pool.QueryRow(ctx, `SELECT nextval('journal_lsn')`).Scan(&pos); err != nil {
+		return 0, fmt.Errorf("postgis: journal: %w", err)
+	}
+	return uint64(pos), nil
+}
+
+// SaveCheckpoint keeps the checkpoint and removes all but the two latest.
+func (j *Journal) SaveCheckpoint(ctx context.Context, c live.Checkpoint) error {
+	tx, err := j.s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgis: checkpoint: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO journal_checkpoint (lsn, at, data) VALUES ($1, $2, $3) ON CONFLICT (lsn) DO UPDATE SET at = excluded.at, data = excluded.data`,
+		int64(c.Pos), c.At, c.Data); err != nil {
+		return fmt.Errorf("postgis: checkpoint: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM journal_checkpoint WHERE lsn NOT IN (SELECT lsn FROM journal_checkpoint ORDER BY lsn DESC LIMIT 2)`); err != nil {
+		return fmt.Errorf("postgis: checkpoint: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgis: checkpoint: %w", err)
+	}
+	return nil
+}
+
+// LastCheckpoint returns the latest checkpoint, nil when there is none.
+func (j *Journal) LastCheckpoint(ctx context.Context) (*live.Checkpoint, error) {
+	var c live.Checkpoint
+	var pos int64
+	err := j.s.pool.QueryRow(ctx, `SELECT lsn, at, data FROM journal_checkpoint ORDER BY lsn DESC LIMIT 1`).Scan(&pos, &c.At, &c.Data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgis: checkpoint: %w", err)
+	}
+	c.Pos, c.At = uint64(pos), c.At.UTC()
+	return &c, nil
+}
+
+// Prune drops the month partitions of readings all older than before. The
+// events stay: they are the alarms' archive.
+func (j *Journal) Prune(ctx context.Context, _ uint64, before time.Time) error {
+	rows, err := j.s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'reading'::regclass`)
+	if err != nil {
+		return fmt.Errorf("postgis: prune: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("postgis: prune: %w", err)
+	}
+	for _, name := range names {
+		var y, m int
+		if _, err := fmt.Sscanf(name, "reading_%04d_%02d", &y, &m); err != nil {
+			continue // not a partition onemap made
+		}
+		if end := time.Date(y, time.Month(m)+1, 1, 0, 0, 0, 0, time.UTC); end.After(before) {
+			continue
+		}
+		if _, err := j.s.pool.Exec(ctx, `DROP TABLE IF EXISTS `+qi(name)); err != nil {
+			return fmt.Errorf("postgis: prune %s: %w", name, err)
+		}
+		j.mu.Lock()
+		delete(j.months, name)
+		j.mu.Unlock()
+	}
+	return nil
 }
