@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
 // SeriesSnapshotter is a SeriesStore that a checkpoint can hold: the
 // curves are saved with the state instead of being replayed.
 type SeriesSnapshotter interface {
-	AppendSnapshot(dst []byte) []byte
+	// SnapshotFunc copies the curves cheaply and returns the copy's
+	// encoder, which may run while readings are added again.
+	SnapshotFunc() func(dst []byte) []byte
 	LoadSnapshot(b []byte) error
 }
 
@@ -43,13 +47,14 @@ type stateRecord struct {
 	Flags                           uint8
 }
 
-// encodeState encodes the state; s.mu is held.
-func (s *Service) encodeState() ([]byte, error) {
-	sn := snapshot{Format: checkpointFormat, NextID: s.nextID, Version: s.version, Stats: s.stats, ByAsset: s.byAsset,
-		Versions: s.versions, VersionJSON: s.versionJSON}
+// copyState copies the state, s.mu held, and returns the copy's encoder,
+// which runs without the lock: the pause ingest sees is the copy's.
+func (s *Service) copyState() func() ([]byte, error) {
+	sn := snapshot{Format: checkpointFormat, NextID: s.nextID, Version: s.version, Stats: s.stats, ByAsset: maps.Clone(s.byAsset),
+		Versions: slices.Clone(s.versions), VersionJSON: maps.Clone(s.versionJSON)}
 	sn.Alarms = make([]*Alarm, 0, len(s.order))
 	for _, id := range s.order {
-		sn.Alarms = append(sn.Alarms, s.alarms[id])
+		sn.Alarms = append(sn.Alarms, s.alarms[id].clone(true))
 	}
 	sn.States = make([]stateRecord, 0, len(s.states))
 	for k, st := range s.states {
@@ -57,14 +62,20 @@ func (s *Service) encodeState() ([]byte, error) {
 		sn.States = append(sn.States, stateRecord{Sensor: k.sensor, Metric: k.metric, Alarm: st.alarm, Last: x.last, Since: x.since, Since0: x.since0,
 			ConstSince: x.constSince, Value: x.value, First: x.first, Peak: x.peak, Level: x.level, Pending: x.pending, Flags: x.flags})
 	}
+	var curves func([]byte) []byte
 	if ss, ok := s.opt.Series.(SeriesSnapshotter); ok {
-		sn.Curves = ss.AppendSnapshot(nil)
+		curves = ss.SnapshotFunc()
 	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&sn); err != nil {
-		return nil, fmt.Errorf("live: encode the checkpoint: %w", err)
+	return func() ([]byte, error) {
+		if curves != nil {
+			sn.Curves = curves(nil)
+		}
+		var b bytes.Buffer
+		if err := gob.NewEncoder(&b).Encode(&sn); err != nil {
+			return nil, fmt.Errorf("live: encode the checkpoint: %w", err)
+		}
+		return b.Bytes(), nil
 	}
-	return b.Bytes(), nil
 }
 
 // decodeState replaces the state with a checkpoint's; the service is not
@@ -133,7 +144,7 @@ type CheckpointInfo struct {
 // Checkpoint saves the live state in the journal and prunes what it
 // covers: the journal behind it, readings and cleared alarms older than
 // the retention. Ingest waits while the state is copied, not while it is
-// written.
+// encoded and written.
 func (s *Service) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
 	j := s.opt.Journal
 	if j == nil {
@@ -145,13 +156,18 @@ func (s *Service) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
 	s.quiesce()
 	pruned := s.pruneAlarms(now.Add(-s.opt.AlarmRetention))
 	pos, err := j.Mark(ctx)
-	var data []byte
+	var encode func() ([]byte, error)
 	if err == nil {
-		data, err = s.encodeState()
+		encode = s.copyState()
 	}
 	s.release()
 	s.mu.Unlock()
-	info := CheckpointInfo{Pos: pos, Bytes: len(data), Pause: time.Since(start), Alarms: pruned}
+	info := CheckpointInfo{Pos: pos, Pause: time.Since(start), Alarms: pruned}
+	var data []byte
+	if err == nil {
+		data, err = encode()
+		info.Bytes = len(data)
+	}
 	if err != nil {
 		return info, fmt.Errorf("live: checkpoint: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // snapshotMagic starts a snapshot; the number is its format.
@@ -13,33 +14,66 @@ const snapshotMagic = "onemap-series-1"
 // errSnapshot is returned for bytes AppendSnapshot did not write.
 var errSnapshot = errors.New("series: malformed snapshot")
 
-// AppendSnapshot appends every series to dst, its compressed chunks as they
-// are and its open readings, and returns the extended slice. Each shard is
-// copied under its lock; call it while no reading is being added for the
-// snapshot to be of one moment.
-func (s *Store) AppendSnapshot(dst []byte) []byte {
-	dst = append(dst, snapshotMagic...)
+// Snapshot is a copy of what a Store holds, made cheaply: closed chunks
+// are immutable and shared, open readings copied.
+type Snapshot struct {
+	series []snapSeries
+}
+
+type snapSeries struct {
+	key              Key
+	openStart, lastT int64
+	lastV            float64
+	closed           []chunk
+	open             []sample
+}
+
+// Snapshot copies every series, each shard under its lock; call it while no
+// reading is being added for the copy to be of one moment. Encoding the
+// copy (AppendTo) needs no lock.
+func (s *Store) Snapshot() *Snapshot {
+	sn := &Snapshot{}
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for _, se := range sh.m {
-			dst = binary.AppendUvarint(dst, se.key.Sensor)
-			dst = appendString(dst, se.key.Metric)
-			dst = binary.AppendVarint(dst, se.openStart)
-			dst = binary.AppendVarint(dst, se.lastT)
-			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(se.lastV))
-			dst = binary.AppendUvarint(dst, uint64(len(se.closed)))
-			for _, c := range se.closed {
-				dst = binary.AppendVarint(dst, c.start)
-				dst = appendString(dst, c.data)
-			}
-			dst = binary.AppendUvarint(dst, uint64(len(se.open)))
-			for _, p := range se.open {
-				dst = binary.AppendVarint(dst, p.t)
-				dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(p.v))
-			}
+			// Readers share se.closed without the lock: its elements are
+			// never changed in place, so the slice may be kept as it is.
+			sn.series = append(sn.series, snapSeries{key: se.key, openStart: se.openStart, lastT: se.lastT, lastV: se.lastV,
+				closed: se.closed[:len(se.closed):len(se.closed)], open: slices.Clone(se.open)})
 		}
 		sh.mu.Unlock()
+	}
+	return sn
+}
+
+// SnapshotFunc copies the store (Snapshot) and returns the copy's encoder.
+func (s *Store) SnapshotFunc() func(dst []byte) []byte { return s.Snapshot().AppendTo }
+
+// AppendSnapshot appends the encoding of a snapshot of the store to dst.
+func (s *Store) AppendSnapshot(dst []byte) []byte { return s.Snapshot().AppendTo(dst) }
+
+// AppendTo appends the snapshot to dst, each series' compressed chunks as
+// they are and its open readings, and returns the extended slice.
+func (sn *Snapshot) AppendTo(dst []byte) []byte {
+	dst = append(dst, snapshotMagic...)
+	for i := range sn.series {
+		se := &sn.series[i]
+		dst = binary.AppendUvarint(dst, se.key.Sensor)
+		dst = appendString(dst, se.key.Metric)
+		dst = binary.AppendVarint(dst, se.openStart)
+		dst = binary.AppendVarint(dst, se.lastT)
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(se.lastV))
+		dst = binary.AppendUvarint(dst, uint64(len(se.closed)))
+		for _, c := range se.closed {
+			dst = binary.AppendVarint(dst, c.start)
+			dst = appendString(dst, c.data)
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(se.open)))
+		for _, p := range se.open {
+			dst = binary.AppendVarint(dst, p.t)
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(p.v))
+		}
 	}
 	return dst
 }
