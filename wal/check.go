@@ -25,10 +25,10 @@ type SegmentReport struct {
 	LastLSN  uint64 // LSN of the last intact record, 0 if none
 	// Damage is the first damage found in acknowledged data; nil if none.
 	Damage *CorruptError
-	// Lost counts the records after the damage that cannot be read: the LSNs
-	// from the damaged record to the last the segment held (the one before
-	// the next segment's first, or, in the last segment, the highest LSN of
-	// an intact record found past the damage).
+	// Lost counts the records that cannot be read: the LSNs the segment
+	// should hold (up to the next segment's first; in the last one, up to
+	// its last intact record) that no intact record has. Past damage the
+	// segment is read on, byte by byte, for the intact records that follow.
 	Lost uint64
 	// TornBytes is, in the last segment, the bytes of a write torn by a
 	// crash: never acknowledged, and cut by Open.
@@ -37,8 +37,9 @@ type SegmentReport struct {
 	// was (or has been) quarantined.
 	Quarantined string
 
-	keep int64  // bytes to keep: the intact prefix
-	next uint64 // the LSN that follows the segment's records
+	keepBytes int64  // bytes to keep of the last segment, without a torn write
+	spans     []span // the intact records of a damaged segment
+	next      uint64 // the LSN that follows the segment's records
 }
 
 // Report is what reading a whole log found.
@@ -145,90 +146,155 @@ func listQuarantine(dir string) (map[string]string, error) {
 	return twins, nil
 }
 
+// span is a run of bytes of a segment file.
+type span struct{ off, n int64 }
+
+// segmentScan is the state of reading one segment.
+type segmentScan struct {
+	seg  segment
+	next uint64 // first LSN of the next segment; 0 for the last one
+	gaps bool   // LSNs may skip forward: the segment lost records before
+	rep  SegmentReport
+	lsn  uint64 // the LSN the next record should have, at least
+	// At the end of the last whole write read: offset, records and last LSN.
+	writeEnd               int64
+	writeRecords, writeLSN uint64
+}
+
+// keep counts an intact record, and as lost the LSNs it skips.
+func (s *segmentScan) keep(h header) {
+	s.rep.Lost += h.lsn - s.lsn
+	s.rep.Records++
+	if s.rep.FirstLSN == 0 {
+		s.rep.FirstLSN = h.lsn
+	}
+	s.rep.LastLSN, s.lsn = h.lsn, h.lsn+1
+	if h.last {
+		s.writeRecords, s.writeLSN = s.rep.Records, h.lsn
+	}
+}
+
+// finish accounts for the end of the segment: the LSNs up to the next
+// segment that it lacks, or in the last one a write cut short.
+func (s *segmentScan) finish(size int64) SegmentReport {
+	r := &s.rep
+	if s.next == 0 {
+		if r.Records > s.writeRecords {
+			// Records after the last whole write: a write cut short.
+			r.Records, r.LastLSN = s.writeRecords, s.writeLSN
+			if r.Records == 0 {
+				r.FirstLSN = 0
+			}
+		}
+		r.TornBytes = size - s.writeEnd
+		r.keepBytes = s.writeEnd
+		r.next = max(r.LastLSN+1, s.seg.first)
+		return *r
+	}
+	if s.lsn < s.next {
+		r.Lost += s.next - s.lsn
+		if r.Damage == nil && !s.gaps {
+			r.Damage = &CorruptError{Segment: s.seg.path, Offset: size, LSN: s.lsn,
+				Reason: fmt.Sprintf("segment ends before lsn %d, but the log continues at %d", s.lsn, s.next)}
+			r.spans = []span{{0, size}}
+		}
+	}
+	r.keepBytes, r.next = size, s.next
+	return *r
+}
+
 // scanSegment reads one segment. next is the first LSN of the segment after
 // it, 0 for the last one; twin is its original in quarantine, if any.
 func scanSegment(seg segment, next uint64, twin string) (SegmentReport, error) {
-	rep := SegmentReport{Path: seg.path, Quarantined: twin}
+	s := &segmentScan{seg: seg, next: next, gaps: twin != "", lsn: seg.first,
+		rep: SegmentReport{Path: seg.path, Quarantined: twin}, writeLSN: seg.first - 1}
 	f, err := os.Open(seg.path)
 	if err != nil {
-		return rep, fmt.Errorf("wal: check %s: %w", seg.path, err)
+		return s.rep, fmt.Errorf("wal: check %s: %w", seg.path, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return rep, fmt.Errorf("wal: check %s: %w", seg.path, err)
+		return s.rep, fmt.Errorf("wal: check %s: %w", seg.path, err)
 	}
 	size := st.Size()
-	rep.Bytes = size
+	s.rep.Bytes = size
 	rr := newRecordReader(f, size)
-	lsn := seg.first // LSN the next record should have
-	var writeEnd int64
-	var writeNext uint64 = seg.first // after the last whole write
-	done := func(keep int64, nextLSN uint64) (SegmentReport, error) {
-		rep.keep, rep.next = keep, nextLSN
-		if rep.Records = nextLSN - seg.first; rep.Records > 0 {
-			rep.FirstLSN, rep.LastLSN = seg.first, nextLSN-1
-		}
-		return rep, nil
-	}
 	for {
 		h, _, err := rr.next()
 		if err == io.EOF {
-			break
+			return s.finish(size), nil
 		}
-		if err == nil && (h.lsn != lsn || next > 0 && h.lsn >= next) {
-			err = fmt.Errorf("%w: lsn %d where %d was expected", errLSN, h.lsn, lsn)
+		if err == nil && (h.lsn < s.lsn || h.lsn > s.lsn && !s.gaps || next > 0 && h.lsn >= next) {
+			err = fmt.Errorf("%w: lsn %d where %d was expected", errLSN, h.lsn, s.lsn)
 			rr.off -= headerSize + int64(h.size)
 		}
 		if err != nil {
 			if !isDamage(err) {
-				return rep, fmt.Errorf("wal: check %s: %w", seg.path, err)
+				return s.rep, fmt.Errorf("wal: check %s: %w", seg.path, err)
 			}
-			if next > 0 {
-				// Every write in a segment before the last was acknowledged.
-				rep.Damage = &CorruptError{Segment: seg.path, Offset: rr.off, LSN: lsn, Reason: err.Error()}
-				if next > lsn {
-					rep.Lost = next - lsn
-				}
-				return done(rr.off, lsn)
-			}
-			// In the last segment, damage is acknowledged data only if a
-			// later write follows it; otherwise it is a torn write.
-			rest := make([]byte, size-rr.off)
-			if _, err := f.ReadAt(rest, rr.off); err != nil && err != io.EOF {
-				return rep, fmt.Errorf("wal: check %s: %w", seg.path, err)
-			}
-			if len(rest) > 1 {
-				if at, maxLSN := findLaterWrite(rest[1:], lsn); at >= 0 {
-					rep.Damage = &CorruptError{Segment: seg.path, Offset: rr.off, LSN: lsn,
-						Reason: fmt.Sprintf("%v, and an intact later record at offset %d", err, rr.off+1+int64(at))}
-					rep.Lost = maxLSN - lsn + 1
-					r, _ := done(rr.off, lsn)
-					r.next = maxLSN + 1
-					return r, nil
-				}
-			}
-			break
+			return s.salvage(f, rr.off, size, err)
 		}
-		lsn++
+		s.keep(h)
 		if h.last {
-			writeEnd, writeNext = rr.off, lsn
+			s.writeEnd = rr.off
 		}
 	}
-	if next == 0 {
-		// Keep whole writes only: records after the last one are a write
-		// cut short.
-		rep.TornBytes = size - writeEnd
-		return done(writeEnd, writeNext)
+}
+
+// salvage reads past damage at off: it finds, byte by byte, the intact
+// records that follow, and keeps those whose LSNs go on increasing. In the
+// last segment the damage is acknowledged data only if a record of a later
+// write follows it; otherwise it is a write torn by a crash, cut whole.
+func (s *segmentScan) salvage(f *os.File, off, size int64, reason error) (SegmentReport, error) {
+	rest := make([]byte, size-off)
+	if _, err := f.ReadAt(rest, off); err != nil && err != io.EOF {
+		return s.rep, fmt.Errorf("wal: check %s: %w", s.seg.path, err)
 	}
-	if lsn < next {
-		rep.Lost = next - lsn
-		if twin == "" {
-			rep.Damage = &CorruptError{Segment: seg.path, Offset: rr.off, LSN: lsn,
-				Reason: fmt.Sprintf("segment ends before lsn %d, but the log continues at %d", lsn, next)}
+	damaged := s.lsn
+	type found struct {
+		h   header
+		off int64
+		n   int
+	}
+	var got []found
+	later := false
+	expect := damaged
+	for i := 1; i+headerSize <= len(rest); {
+		h, _, n, err := decodeRecord(rest[i:])
+		if err != nil || h.lsn < expect || s.next > 0 && h.lsn >= s.next {
+			i++
+			continue
+		}
+		got = append(got, found{h, off + int64(i), n})
+		later = later || h.groupStart() > damaged
+		expect = h.lsn + 1
+		i += n
+	}
+	if s.next == 0 && !later {
+		return s.finish(size), nil // torn: the last whole write ends the log
+	}
+	s.rep.Damage = &CorruptError{Segment: s.seg.path, Offset: off, LSN: damaged, Reason: reason.Error()}
+	if len(got) > 0 {
+		s.rep.Damage.Reason += fmt.Sprintf("; intact records follow from offset %d", got[0].off)
+	}
+	if s.next == 0 {
+		// Keep whole writes only at the end: a write cut short was never
+		// acknowledged.
+		for len(got) > 0 && !got[len(got)-1].h.last {
+			got = got[:len(got)-1]
 		}
 	}
-	return done(rr.off, lsn)
+	s.rep.spans = []span{{0, off}}
+	for _, g := range got {
+		s.keep(g.h)
+		s.rep.spans = append(s.rep.spans, span{g.off, int64(g.n)})
+	}
+	if s.next == 0 {
+		s.rep.keepBytes, s.rep.next = size, max(s.rep.LastLSN+1, s.seg.first)
+		return s.rep, nil
+	}
+	return s.finish(size), nil
 }
 
 // quarantine moves a damaged segment aside: its original is hard-linked (or
@@ -257,13 +323,13 @@ func quarantine(dir string, rep *SegmentReport, noSync bool) error {
 			continue
 		}
 		// No hard links here: copy.
-		if err := copyPrefix(rep.Path, dst, rep.Bytes, noSync); err != nil {
+		if err := copySpans(rep.Path, dst, []span{{0, rep.Bytes}}, noSync); err != nil {
 			return fmt.Errorf("wal: quarantine %s: %w", rep.Path, err)
 		}
 		break
 	}
 	tmp := rep.Path + tmpExt
-	if err := copyPrefix(rep.Path, tmp, rep.keep, noSync); err != nil {
+	if err := copySpans(rep.Path, tmp, rep.spans, noSync); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("wal: quarantine %s: keep its intact records: %w", rep.Path, err)
 	}
@@ -277,12 +343,15 @@ func quarantine(dir string, rep *SegmentReport, noSync bool) error {
 		}
 	}
 	rep.Quarantined = dst
-	rep.Bytes = rep.keep
+	rep.Bytes = 0
+	for _, sp := range rep.spans {
+		rep.Bytes += sp.n
+	}
 	return nil
 }
 
-// copyPrefix copies the first n bytes of src to a new file dst, durably.
-func copyPrefix(src, dst string, n int64, noSync bool) error {
+// copySpans copies spans of src, one after another, to a new file dst, durably.
+func copySpans(src, dst string, spans []span, noSync bool) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -292,9 +361,11 @@ func copyPrefix(src, dst string, n int64, noSync bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, io.LimitReader(in, n)); err != nil {
-		out.Close()
-		return err
+	for _, sp := range spans {
+		if _, err := io.Copy(out, io.NewSectionReader(in, sp.off, sp.n)); err != nil {
+			out.Close()
+			return err
+		}
 	}
 	if !noSync {
 		if err := out.Sync(); err != nil {
@@ -359,7 +430,7 @@ func (l *Log) recover() error {
 			return err
 		}
 		segs[i].gap = true
-		l.opts.Log.Warn("journal segment damaged: moved aside, its intact records kept, the log goes on with the next segment",
+		l.opts.Log.Warn("journal segment damaged: moved aside, its intact records kept, the log goes on",
 			"segment", r.Path, "quarantined", r.Quarantined, "offset", r.Damage.Offset, "lsn", r.Damage.LSN,
 			"reason", r.Damage.Reason, "records_kept", r.Records, "records_lost", r.Lost)
 	}
@@ -373,8 +444,8 @@ func (l *Log) recover() error {
 	}
 	if r.TornBytes > 0 {
 		// A write torn by a crash: it was never acknowledged.
-		if err := l.f.Truncate(r.keep); err != nil {
-			return fmt.Errorf("wal: cut torn write from %s at offset %d: %w", seg.path, r.keep, err)
+		if err := l.f.Truncate(r.keepBytes); err != nil {
+			return fmt.Errorf("wal: cut torn write from %s at offset %d: %w", seg.path, r.keepBytes, err)
 		}
 		if !l.opts.NoSync {
 			if err := syncData(l.f); err != nil {
@@ -382,9 +453,9 @@ func (l *Log) recover() error {
 			}
 		}
 		l.opts.Log.Warn("journal: cut a write torn by a crash; it had not been acknowledged",
-			"segment", seg.path, "offset", r.keep, "bytes", r.TornBytes)
+			"segment", seg.path, "offset", r.keepBytes, "bytes", r.TornBytes)
 	}
-	l.name, l.segs, l.size, l.durable = seg.path, segs, r.keep, r.keep
+	l.name, l.segs, l.size, l.durable = seg.path, segs, r.keepBytes, r.keepBytes
 	l.next, l.last = r.next, r.next-1
 	l.opened = Report{Dir: l.dir, Segments: reps}
 	return nil

@@ -110,16 +110,16 @@ func TestQuarantine(t *testing.T) {
 		orig, _ := os.ReadFile(segs[1].path)
 		lsn := recordAt(t, orig, segs[1].first, off)
 		damaged := flipFile(t, segs[1].path, off)
-		lost := segs[2].first - lsn // the damaged record and those after it in the segment
+		const lost = 1 // the damaged record; those after it are read on
 
 		var logs logBuffer
 		o.Log = logs.logger()
 		l = openLog(t, dir, o)
-		checkEntries(t, replayAll(t, l, 1), without(want, lsn, segs[2].first))
+		checkEntries(t, replayAll(t, l, 1), without(want, lsn, lsn+1))
 		rep := l.Report()
 		s := rep.Segments[1]
-		if s.Damage == nil || s.Damage.LSN != lsn || s.Lost != lost || s.Records != lsn-segs[1].first {
-			t.Fatalf("segment report %+v, want damage at lsn %d, %d lost, %d kept", s, lsn, lost, lsn-segs[1].first)
+		if kept := segs[2].first - segs[1].first - lost; s.Damage == nil || s.Damage.LSN != lsn || s.Lost != lost || s.Records != kept {
+			t.Fatalf("segment report %+v, want damage at lsn %d, %d lost, %d kept", s, lsn, lost, kept)
 		}
 		q := filepath.Join(dir, QuarantineDir, filepath.Base(segs[1].path))
 		if s.Quarantined != q {
@@ -140,7 +140,7 @@ func TestQuarantine(t *testing.T) {
 		if got := appendStrings(t, l, "after"); got != next {
 			t.Fatalf("LSN after quarantine = %d, want %d", got, next)
 		}
-		want = append(without(want, lsn, segs[2].first), entry{next, "after"})
+		want = append(without(want, lsn, lsn+1), entry{next, "after"})
 		l.Close()
 		logs = logBuffer{}
 		o.Log = logs.logger()
@@ -160,7 +160,8 @@ func TestQuarantine(t *testing.T) {
 		l.Close()
 		path := lastSegment(t, dir)
 		b, _ := os.ReadFile(path)
-		// Flip a byte of record 35's payload: 65 acknowledged records follow.
+		// Flip a byte of record 35's payload: 65 acknowledged records follow,
+		// and are kept.
 		off := 0
 		for range 34 {
 			_, _, n, _ := decodeRecord(b[off:])
@@ -169,10 +170,10 @@ func TestQuarantine(t *testing.T) {
 		flipFile(t, path, off+headerSize+3)
 
 		l = openLog(t, dir, Options{})
-		checkEntries(t, replayAll(t, l, 1), want[:34])
+		checkEntries(t, replayAll(t, l, 1), without(want, 35, 36))
 		r := l.Report().Segments[0]
-		if r.Damage == nil || r.Damage.LSN != 35 || r.Damage.Offset != int64(off) || r.Lost != 66 {
-			t.Fatalf("report %+v, want damage at lsn 35, offset %d, 66 records lost", r, off)
+		if r.Damage == nil || r.Damage.LSN != 35 || r.Damage.Offset != int64(off) || r.Lost != 1 || r.Records != 99 {
+			t.Fatalf("report %+v, want damage at lsn 35, offset %d, 1 record lost, 99 kept", r, off)
 		}
 		// LSNs are never given twice: the next one follows the last acknowledged.
 		if lsn := appendStrings(t, l, "next"); lsn != 101 {
@@ -274,5 +275,107 @@ func TestCheckRepair(t *testing.T) {
 	}
 	if _, err := Repair(filepath.Join(dir, "nope"), Options{}); err == nil {
 		t.Error("Repair of a missing directory succeeded")
+	}
+}
+
+// recordsIn returns the LSNs of the records of segment file b (first LSN
+// first) that overlap the bytes [from, to).
+func recordsIn(t *testing.T, b []byte, first uint64, from, to int) map[uint64]bool {
+	t.Helper()
+	out := map[uint64]bool{}
+	lsn := first
+	for at := 0; at < len(b); lsn++ {
+		_, _, n, err := decodeRecord(b[at:])
+		if err != nil {
+			t.Fatalf("decode at %d: %v", at, err)
+		}
+		if at < to && from < at+n {
+			out[lsn] = true
+		}
+		at += n
+	}
+	return out
+}
+
+// Damage of several shapes, in a middle segment and in the last one: every
+// record it touches is lost and counted, every other one replays, and the
+// next start finds nothing new to warn of.
+func TestQuarantineDamageShapes(t *testing.T) {
+	shapes := []struct {
+		name   string
+		ranges func(size int) [][2]int // byte ranges to overwrite
+	}{
+		{"FirstHeader", func(int) [][2]int { return [][2]int{{2, 3}} }},
+		{"TwoPlaces", func(size int) [][2]int { return [][2]int{{size / 4, size/4 + 1}, {size / 2, size/2 + 1}} }},
+		{"ZeroedRun", func(size int) [][2]int { return [][2]int{{size / 3, size/3 + 300}} }},
+		{"LengthField", func(size int) [][2]int { return [][2]int{{headerSize + 30 + 5, headerSize + 30 + 7}} }},
+	}
+	for _, last := range []bool{false, true} {
+		for _, sh := range shapes {
+			t.Run(fmt.Sprintf("%s/Last=%v", sh.name, last), func(t *testing.T) {
+				dir := t.TempDir()
+				o := Options{SegmentSize: 4096, Log: slog.New(slog.DiscardHandler)}
+				l := openLog(t, dir, o)
+				want := fill(t, l, 40, 4)
+				l.Close()
+				segs, _ := listSegments(dir)
+				k := 1
+				if last {
+					// Damage the last segment, away from its last write.
+					k = len(segs) - 1
+				}
+				orig, _ := os.ReadFile(segs[k].path)
+				b := append([]byte(nil), orig...)
+				lost := map[uint64]bool{}
+				for _, r := range sh.ranges(len(b)) {
+					for i := r[0]; i < r[1]; i++ {
+						b[i] ^= 0xff
+					}
+					for lsn := range recordsIn(t, orig, segs[k].first, r[0], r[1]) {
+						lost[lsn] = true
+					}
+				}
+				if last {
+					// The last write must stay whole for the damage to be
+					// told from a torn write.
+					lastLSN := want[len(want)-1].lsn
+					if lost[lastLSN] {
+						t.Skip("the damage reaches the last write")
+					}
+				}
+				os.WriteFile(segs[k].path, b, 0o644)
+
+				l2, err := Open(dir, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var kept []entry
+				for _, e := range want {
+					if !lost[e.lsn] {
+						kept = append(kept, e)
+					}
+				}
+				checkEntries(t, replayAll(t, l2, 1), kept)
+				r := l2.Report().Segments[k]
+				if r.Damage == nil || r.Lost != uint64(len(lost)) || r.Quarantined == "" {
+					t.Fatalf("report %+v, want %d lost and a quarantine", r, len(lost))
+				}
+				next := appendStrings(t, l2, "after")
+				if next != want[len(want)-1].lsn+1 {
+					t.Fatalf("next LSN %d, want %d", next, want[len(want)-1].lsn+1)
+				}
+				l2.Close()
+				var logs logBuffer
+				o.Log = logs.logger()
+				l3 := openLog(t, dir, o)
+				checkEntries(t, replayAll(t, l3, 1), append(kept, entry{next, "after"}))
+				if logs.has("WARN") {
+					t.Fatalf("the second start warned:\n%s", logs.String())
+				}
+				if st := l3.Status(); len(st.Quarantined) != 1 || st.Quarantined[0].Lost != uint64(len(lost)) {
+					t.Fatalf("status %+v, want %d lost", st, len(lost))
+				}
+			})
+		}
 	}
 }

@@ -23,6 +23,9 @@ var (
 	// ErrTruncated is returned by Replay when records it was asked for have been
 	// removed by Truncate.
 	ErrTruncated = errors.New("wal: records truncated")
+	// ErrLocked is returned by Open, Check and Repair while another process
+	// has the log open.
+	ErrLocked = errors.New("wal: locked by another process")
 	// ErrTooLarge is returned by Append for a record longer than MaxRecordSize.
 	ErrTooLarge = errors.New("wal: record too large")
 )

@@ -85,16 +85,16 @@ func replaySegment(f *os.File, s segment, limit int64, end, from uint64, fn func
 			}
 			return &CorruptError{Segment: s.path, Offset: rr.off, LSN: next, Reason: err.Error()}
 		}
-		if h.lsn != next {
+		if h.lsn != next && !(s.gap && h.lsn > next && h.lsn < end) {
 			return &CorruptError{Segment: s.path, Offset: rr.off - headerSize - int64(h.size), LSN: next,
 				Reason: fmt.Sprintf("lsn %d where %d was expected", h.lsn, next)}
 		}
-		if next >= from {
+		if h.lsn >= from {
 			if err := fn(h.lsn, rec); err != nil {
 				return err
 			}
 		}
-		next++
+		next = h.lsn + 1
 	}
 	if next != end && !(s.gap && next < end) {
 		return &CorruptError{Segment: s.path, Offset: rr.off, LSN: next,
