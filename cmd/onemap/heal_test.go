@@ -416,3 +416,48 @@ func TestJournalCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeJournalExamples runs the journal commands of README's "When
+// things go wrong" on a damaged data directory, as written there.
+func TestReadmeJournalExamples(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "## When things go wrong")
+	if !ok {
+		t.Fatal(`README has no "When things go wrong" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var cmds [][]string
+	for _, line := range strings.Split(section, "\n") {
+		if rest, ok := strings.CutPrefix(line, "go run ./cmd/onemap "); ok {
+			rest, _, _ = strings.Cut(rest, "#")
+			cmds = append(cmds, strings.Fields(rest))
+		}
+	}
+	if len(cmds) != 2 || cmds[0][1] != "check" || cmds[1][1] != "repair" {
+		t.Fatalf("README's journal examples: %v, want check then repair", cmds)
+	}
+	dataDir, _, _, _ := damagedDataDir(t)
+	runAs := func(args []string) (string, error) {
+		var out, errb bytes.Buffer
+		args = append([]string(nil), args...)
+		for i := range args {
+			if args[i] == "onemap-data" {
+				args[i] = dataDir
+			}
+		}
+		err := run(context.Background(), args, &out, &errb)
+		return out.String() + errb.String(), err
+	}
+	if out, err := runAs(cmds[0]); err == nil || !strings.Contains(out, "DAMAGED") {
+		t.Fatalf("%v on a damaged journal: %v, want an error (exit 1)\n%s", cmds[0], err, out)
+	}
+	if out, err := runAs(cmds[1]); err != nil || !strings.Contains(out, "quarantined as") {
+		t.Fatalf("%v: %v\n%s", cmds[1], err, out)
+	}
+	if out, err := runAs(cmds[0]); err != nil {
+		t.Fatalf("%v after repair: %v\n%s", cmds[0], err, out)
+	}
+}
