@@ -26,6 +26,7 @@ import (
 // failingJournal refuses writes with err while it is set, as the
 // write-ahead log does while its disk is full, and reports it as Health.
 type failingJournal struct {
+	live.Journal
 	mu  sync.Mutex
 	err error
 }
@@ -40,16 +41,27 @@ func (j *failingJournal) Status() wal.Status {
 		Damage: &wal.CorruptError{Offset: 1693, LSN: 35, Reason: "checksum mismatch"}}}}
 }
 
-func (j *failingJournal) AppendReadings(context.Context, []live.Reading) error { return j.Health() }
+func (j *failingJournal) AppendReadings(ctx context.Context, rs []live.Reading) error {
+	if err := j.Health(); err != nil {
+		return err
+	}
+	return j.Journal.AppendReadings(ctx, rs)
+}
 
-func (j *failingJournal) AppendAck(context.Context, uint64, live.Ack) error { return j.Health() }
-
-func (j *failingJournal) Replay(context.Context, func(live.Reading) error, func(uint64, live.Ack) error) error {
-	return nil
+func (j *failingJournal) AppendEvents(ctx context.Context, evs []live.HistoryEvent) error {
+	if err := j.Health(); err != nil {
+		return err
+	}
+	return j.Journal.AppendEvents(ctx, evs)
 }
 
 func TestStorageFull(t *testing.T) {
-	j := &failingJournal{}
+	wl, err := wal.Open(t.TempDir(), wal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wl.Close() })
+	j := &failingJournal{Journal: live.WALJournal{Log: wl}}
 	var logs bytes.Buffer
 	sensors := live.NewSensors([]*layers.Feature{{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
 		Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel", "asset": 1.0, "asset_layer": "drain_node"}}})
