@@ -5,12 +5,15 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
+	"github.com/onemap/onemap/wal"
 )
 
 // Error codes: stable strings a client may branch on.
@@ -26,11 +29,21 @@ const (
 	CodeInternal         = "internal"
 )
 
+// CodeStorageFull answers a write while the disk the journal is on is full.
+const CodeStorageFull = "storage_full"
+
+// storageRetryAfter is what a client refused for a full or failing disk is
+// told to wait: the journal probes every second, a person frees space in
+// minutes.
+const storageRetryAfter = 5 * time.Second
+
 // apiError is an error with its code and HTTP status.
 type apiError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter, if set, is sent as the Retry-After header.
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -59,6 +72,14 @@ func classify(err error) *apiError {
 		return errorf(http.StatusNotFound, CodeNotFound, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return errorf(http.StatusNotFound, CodeNotFound, err.Error())
+	case errors.Is(err, wal.ErrNoSpace):
+		ae := errorf(http.StatusInsufficientStorage, CodeStorageFull, "the server's disk is full: nothing of this request was stored; send it again later")
+		ae.RetryAfter = storageRetryAfter
+		return ae
+	case errors.Is(err, wal.ErrFailed):
+		ae := errorf(http.StatusServiceUnavailable, CodeUnavailable, "the server cannot write to its disk: nothing of this request was stored; send it again later")
+		ae.RetryAfter = storageRetryAfter
+		return ae
 	case errors.Is(err, context.DeadlineExceeded):
 		return errorf(http.StatusServiceUnavailable, CodeTimeout, "the request took too long")
 	case errors.As(err, &he):
@@ -85,7 +106,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		ae := classify(err)
-		if ae.Status >= 500 && !errors.Is(err, context.Canceled) {
+		if ae.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds())))
+		}
+		// A full or failing disk is logged by the journal when it starts and
+		// ends, not once a request.
+		if ae.Status >= 500 && ae.RetryAfter == 0 && !errors.Is(err, context.Canceled) {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		}
 		if errors.Is(err, context.Canceled) {

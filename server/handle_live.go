@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/series"
+	"github.com/onemap/onemap/wal"
 	"github.com/paulmach/orb"
 )
 
@@ -54,6 +55,8 @@ func (s *Server) handleReadings(c echo.Context) error {
 			"accepted": res.Accepted, "refused": res.Refused,
 			"error": map[string]string{"code": CodeBadBody, "message": err.Error()},
 		})
+	case errors.Is(err, wal.ErrNoSpace), errors.Is(err, wal.ErrFailed):
+		return err // 507 storage_full or 503, with Retry-After: see classify
 	case err != nil:
 		s.log.Error("ingest", "err", err)
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "readings could not be stored; nothing of this batch was accepted, send it again")

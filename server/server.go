@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
+	"github.com/onemap/onemap/wal"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -63,6 +65,18 @@ type Options struct {
 	Warm bool
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Journal, if set, is the write-ahead log ingest writes to: /healthz
+	// shows its state and the segments it quarantined.
+	Journal Journal
+}
+
+// Journal is what the health check reads of the write-ahead log;
+// *wal.Log is one.
+type Journal interface {
+	// Health is nil while the journal takes writes.
+	Health() error
+	// Status tells its state and what Open repaired.
+	Status() wal.Status
 }
 
 // Server is onemap's HTTP interface.
@@ -249,5 +263,33 @@ func (s *Server) handleHealth(c echo.Context) error {
 	if s.opt.MQTT != nil {
 		h["mqtt"] = s.opt.MQTT.Stats()
 	}
+	if s.opt.Journal != nil {
+		j := journalJSON(s.opt.Journal.Status())
+		if j["state"] != "ok" {
+			h["status"] = "degraded" // reads are served, writes refused
+		}
+		h["journal"] = j
+	}
 	return c.JSON(http.StatusOK, h)
+}
+
+// journalJSON is the journal's part of /healthz.
+func journalJSON(st wal.Status) map[string]any {
+	j := map[string]any{"state": st.State(), "since": st.Since.UTC().Format(time.RFC3339)}
+	if st.Err != nil {
+		j["error"] = st.Err.Error()
+	}
+	if st.TornBytes > 0 {
+		j["torn_bytes_cut"] = st.TornBytes
+	}
+	q := []map[string]any{}
+	for _, s := range st.Quarantined {
+		e := map[string]any{"segment": filepath.Base(s.Path), "quarantined": s.Quarantined, "records_kept": s.Records, "records_lost": s.Lost}
+		if s.Damage != nil {
+			e["offset"], e["lsn"], e["reason"] = s.Damage.Offset, s.Damage.LSN, s.Damage.Reason
+		}
+		q = append(q, e)
+	}
+	j["quarantined"] = q
+	return j
 }

@@ -8,15 +8,24 @@ import (
 var (
 	// ErrClosed is returned by calls on a closed Log.
 	ErrClosed = errors.New("wal: log closed")
-	// ErrFailed is returned by every Append after a write or fsync failed: the log
-	// stops rather than acknowledge records it cannot vouch for. Reopen the
-	// directory to recover.
+	// ErrNoSpace is returned by Append while the disk is full (ENOSPC or
+	// EDQUOT), wrapping the cause. Nothing of the refused append is kept; the
+	// log cuts what a failed write left, tries again by itself every
+	// Options.RetryInterval, and takes appends again once a write fits.
+	ErrNoSpace = errors.New("wal: no space left on device")
+	// ErrFailed is returned by Append while the log cannot write for another
+	// reason than a full disk (an I/O error on write or fsync), wrapping the
+	// cause. As with ErrNoSpace, the log refuses rather than acknowledge
+	// records it cannot vouch for, and tries again by itself.
 	ErrFailed = errors.New("wal: log failed")
 	// ErrCorrupt is matched (with errors.Is) by every *CorruptError.
 	ErrCorrupt = errors.New("wal: corrupt log")
 	// ErrTruncated is returned by Replay when records it was asked for have been
 	// removed by Truncate.
 	ErrTruncated = errors.New("wal: records truncated")
+	// ErrLocked is returned by Open, Check and Repair while another process
+	// has the log open.
+	ErrLocked = errors.New("wal: locked by another process")
 	// ErrTooLarge is returned by Append for a record longer than MaxRecordSize.
 	ErrTooLarge = errors.New("wal: record too large")
 )

@@ -166,11 +166,13 @@ func (rr *recordReader) next() (header, []byte, error) {
 }
 
 // findLaterWrite looks in b, the bytes after a damaged record that should have
-// had LSN lsn, for an intact record of a later write than the damaged one. Only
+// had LSN lsn, for intact records of a later write than the damaged one. Only
 // the last write can be torn by a crash, and a write starts only after the one
 // before it was fsynced, so such a record proves that the damaged one had been
-// acknowledged. It returns the offset of that record in b, or -1.
-func findLaterWrite(b []byte, lsn uint64) int {
+// acknowledged. It returns the offset in b of the first such record, or -1,
+// and the highest LSN of them all.
+func findLaterWrite(b []byte, lsn uint64) (at int, maxLSN uint64) {
+	at = -1
 	for i := 0; i+headerSize <= len(b); {
 		h, _, n, err := decodeRecord(b[i:])
 		if err != nil {
@@ -178,9 +180,12 @@ func findLaterWrite(b []byte, lsn uint64) int {
 			continue
 		}
 		if h.lsn >= lsn && h.groupStart() > lsn {
-			return i
+			if at < 0 {
+				at = i
+			}
+			maxLSN = max(maxLSN, h.lsn)
 		}
-		i += n // an intact record of the same write: skip it whole
+		i += n // an intact record: skip it whole
 	}
-	return -1
+	return at, maxLSN
 }

@@ -73,7 +73,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			off += n
 		}
-		if i := findLaterWrite(b, lsn); i >= len(b) {
+		if i, _ := findLaterWrite(b, lsn); i >= len(b) {
 			t.Fatalf("findLaterWrite = %d beyond %d bytes", i, len(b))
 		}
 	})

@@ -9,9 +9,11 @@ import (
 
 // Replay calls fn, in LSN order, for every durable record with an LSN of at
 // least from, as of the moment Replay starts; appends made meanwhile are not
-// seen. rec is valid only during the call. Replay stops at fn's first error and
-// returns it unchanged. It returns a *CorruptError for damaged data, and an
-// error matching ErrTruncated if records at or above from were removed.
+// seen. rec is valid only during the call. The LSNs increase, with gaps where
+// Open quarantined damaged records. Replay stops at fn's first error and
+// returns it unchanged. It returns a *CorruptError for data damaged since
+// Open, and an error matching ErrTruncated if records at or above from were
+// removed.
 func (l *Log) Replay(from uint64, fn func(lsn uint64, rec []byte) error) error {
 	if l.isClosed() {
 		return ErrClosed
@@ -67,7 +69,8 @@ func (l *Log) Replay(from uint64, fn func(lsn uint64, rec []byte) error) error {
 }
 
 // replaySegment replays the first limit bytes of one segment, which must hold
-// exactly the LSNs from s.first up to end (exclusive).
+// exactly the LSNs from s.first up to end (exclusive), or fewer for a segment
+// that lost records to damage.
 func replaySegment(f *os.File, s segment, limit int64, end, from uint64, fn func(uint64, []byte) error) error {
 	rr := newRecordReader(f, limit)
 	next := s.first
@@ -82,18 +85,18 @@ func replaySegment(f *os.File, s segment, limit int64, end, from uint64, fn func
 			}
 			return &CorruptError{Segment: s.path, Offset: rr.off, LSN: next, Reason: err.Error()}
 		}
-		if h.lsn != next {
+		if h.lsn != next && !(s.gap && h.lsn > next && h.lsn < end) {
 			return &CorruptError{Segment: s.path, Offset: rr.off - headerSize - int64(h.size), LSN: next,
 				Reason: fmt.Sprintf("lsn %d where %d was expected", h.lsn, next)}
 		}
-		if next >= from {
+		if h.lsn >= from {
 			if err := fn(h.lsn, rec); err != nil {
 				return err
 			}
 		}
-		next++
+		next = h.lsn + 1
 	}
-	if next != end {
+	if next != end && !(s.gap && next < end) {
 		return &CorruptError{Segment: s.path, Offset: rr.off, LSN: next,
 			Reason: fmt.Sprintf("segment ends before lsn %d, but the log continues at %d", next, end)}
 	}

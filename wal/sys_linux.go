@@ -28,7 +28,7 @@ func lockDir(path string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%s is locked by another process", path)
+			return nil, fmt.Errorf("%s: %w", path, ErrLocked)
 		}
 		return nil, err
 	}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -18,6 +19,8 @@ const (
 	DefaultSegmentSize = 64 << 20
 	// DefaultGroupWindow is how long a commit waits for concurrent appenders: 2 ms.
 	DefaultGroupWindow = 2 * time.Millisecond
+	// DefaultRetryInterval is how often a log that could not write tries again: 1 s.
+	DefaultRetryInterval = time.Second
 )
 
 // Options tune a Log; the zero value is the production setting.
@@ -32,9 +35,26 @@ type Options struct {
 	// NoSync skips every fsync: records survive a crash of the process but not
 	// of the machine. For tests that do not test durability.
 	NoSync bool
+	// RetryInterval is how often a log that could not write (a full disk, an
+	// I/O error) tries again by itself (default 1 s).
+	RetryInterval time.Duration
+	// Log is told of what the log repairs and of its state changes: a segment
+	// quarantined, a torn write cut (WARN), appends refused and taken again
+	// (WARN, INFO), once per change. Nil is slog.Default().
+	Log *slog.Logger
+
+	// faults, in tests, fails file operations ("write", "sync", "truncate")
+	// on demand.
+	faults func(op string) error
 }
 
 func (o Options) withDefaults() Options {
+	if o.RetryInterval <= 0 {
+		o.RetryInterval = DefaultRetryInterval
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
 	if o.SegmentSize <= 0 {
 		o.SegmentSize = DefaultSegmentSize
 	}
@@ -60,16 +80,22 @@ type Log struct {
 	lock *os.File
 
 	// Owned by the commit goroutine.
-	f       *os.File
-	size    int64  // bytes in the active segment
-	next    uint64 // LSN of the next record
-	buf     []byte
-	failure error // sticky: set once a write or fsync fails
+	f     *os.File // the active segment; nil while a repair could not reopen it
+	name  string   // the active segment's path
+	size  int64    // bytes of the active segment written and fsynced
+	next  uint64   // LSN of the next record
+	buf   []byte
+	fault error // why appends are refused; nil while the log writes
+	dirty bool  // a failed write may have left bytes past size
+	want  int   // bytes of the write that failed, for the probe
 
 	mu      sync.Mutex // guards the fields below
 	segs    []segment  // oldest first; the last one is active
 	durable int64      // bytes of the active segment written and fsynced
 	last    uint64     // LSN of the last durable record, 0 if none
+	health  error      // fault, as Health tells it
+	since   time.Time  // when health last changed
+	opened  Report     // what Open found and repaired
 
 	closeMu sync.RWMutex // held for reading while sending on reqs
 	closed  bool
@@ -91,9 +117,10 @@ type request struct {
 }
 
 // Open opens the log in dir, creating the directory and a first segment if
-// needed. It cuts off a write torn by a crash at the end of the last segment and
-// returns a *CorruptError if data that had been acknowledged is damaged there.
-// Older segments are checked as Replay reads them.
+// needed. It reads every segment: it cuts off a write torn by a crash at the
+// end of the last one, and quarantines a segment whose acknowledged data is
+// damaged (see Repair), so that the log opens on what is intact. Report tells
+// what it found.
 func Open(dir string, o Options) (*Log, error) {
 	o = o.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -103,7 +130,7 @@ func Open(dir string, o Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wal: open %s: %w", dir, err)
 	}
-	l := &Log{dir: dir, opts: o, lock: lock, reqs: make(chan *request, 64), exited: make(chan struct{})}
+	l := &Log{dir: dir, opts: o, lock: lock, reqs: make(chan *request, 64), exited: make(chan struct{}), since: time.Now()}
 	if err := l.recover(); err != nil {
 		if l.f != nil {
 			l.f.Close()
@@ -115,62 +142,24 @@ func Open(dir string, o Options) (*Log, error) {
 	return l, nil
 }
 
-// recover finds the segments, repairs the last one and positions the log at its end.
-func (l *Log) recover() error {
-	segs, err := listSegments(l.dir)
-	if err != nil {
-		return err
-	}
-	if len(segs) == 0 {
-		f, err := l.createSegment(1)
-		if err != nil {
-			return err
-		}
-		l.f, l.segs, l.next = f, []segment{{first: 1, path: segmentPath(l.dir, 1)}}, 1
-		return nil
-	}
-	seg := segs[len(segs)-1]
-	f, err := os.OpenFile(seg.path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("wal: open %s: %w", seg.path, err)
-	}
-	l.f = f
-	end, next, err := recoverSegment(f, seg)
-	if err != nil {
-		return err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("wal: open %s: %w", seg.path, err)
-	}
-	if st.Size() > end {
-		// A write torn by a crash: it was never acknowledged.
-		if err := f.Truncate(end); err != nil {
-			return fmt.Errorf("wal: cut torn write from %s at offset %d: %w", seg.path, end, err)
-		}
-		if !l.opts.NoSync {
-			if err := syncData(f); err != nil {
-				return fmt.Errorf("wal: cut torn write from %s: fsync: %w", seg.path, err)
-			}
-		}
-	}
-	if _, err := f.Seek(end, io.SeekStart); err != nil {
-		return fmt.Errorf("wal: open %s: %w", seg.path, err)
-	}
-	l.segs, l.size, l.durable, l.next, l.last = segs, end, end, next, next-1
-	return nil
-}
-
 // createSegment creates the segment starting at first and makes its name durable.
 func (l *Log) createSegment(first uint64) (*os.File, error) {
 	path := segmentPath(l.dir, first)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		// An empty file is what an earlier attempt at this same segment left
+		// when the disk was full; anything else is not ours to overwrite.
+		if st, serr := os.Stat(path); serr == nil && st.Size() == 0 {
+			f, err = os.OpenFile(path, os.O_RDWR, 0)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("wal: create segment: %w", err)
 	}
 	if !l.opts.NoSync {
 		if err := syncDir(l.dir); err != nil {
 			f.Close()
+			os.Remove(path)
 			return nil, fmt.Errorf("wal: create segment %s: fsync directory: %w", path, err)
 		}
 	}
@@ -232,20 +221,42 @@ func (l *Log) Enqueue(ctx context.Context, records ...[]byte) (wait func() (lsn 
 }
 
 // run is the commit goroutine: it takes the queued appends, writes them as one,
-// fsyncs, and answers them, until Close closes the queue.
+// fsyncs, and answers them, until Close closes the queue. While the log cannot
+// write it refuses appends at once and probes every RetryInterval.
 func (l *Log) run() {
 	defer close(l.exited)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
 	var group []*request
 	lastGroup := 1
 	for {
-		r, ok := <-l.reqs
+		var r *request
+		ok := true
+		if l.fault == nil {
+			r, ok = <-l.reqs
+		} else {
+			select {
+			case r, ok = <-l.reqs:
+			case <-retry.C:
+				if l.probe(); l.fault != nil {
+					retry.Reset(l.opts.RetryInterval)
+				}
+				continue
+			}
+		}
 		if !ok {
 			return
 		}
+		if l.fault != nil {
+			l.answer(r, l.fault)
+			continue
+		}
 		group = l.gather(append(group[:0], r), lastGroup, timer)
-		l.commit(group)
+		if l.commit(group); l.fault != nil {
+			retry.Reset(l.opts.RetryInterval)
+		}
 		lastGroup = len(group)
 		clear(group)
 	}
@@ -294,18 +305,23 @@ func (l *Log) gather(group []*request, lastGroup int, timer *time.Timer) []*requ
 
 // commit writes a group of appends as one write, fsyncs it and answers them.
 func (l *Log) commit(group []*request) {
-	err := l.failure
-	if err == nil {
-		err = l.write(group)
-		if err != nil {
-			l.failure = fmt.Errorf("%w: %w", ErrFailed, err)
-			err = l.failure
-		}
+	first := l.next
+	err := l.write(group)
+	if err != nil {
+		// Nothing of the group is acknowledged, so its LSNs are not given.
+		l.next = first
+		l.failed(err, len(l.buf))
+		err = l.fault
 	}
 	for _, r := range group {
-		l.inflight.Add(-1)
-		r.done <- err
+		l.answer(r, err)
 	}
+}
+
+// answer finishes one append.
+func (l *Log) answer(r *request, err error) {
+	l.inflight.Add(-1)
+	r.done <- err
 }
 
 // write encodes the group, starting a new segment first if it would overflow
@@ -325,27 +341,26 @@ func (l *Log) write(group []*request) error {
 			l.next++
 		}
 	}
-	// Keep the buffer for the next group unless one exceptional group made it huge.
-	if cap(buf) <= 16<<20 {
-		l.buf = buf
-	} else {
-		l.buf = nil
-	}
+	l.buf = buf
 
 	if l.size > 0 && l.size+int64(len(buf)) > l.opts.SegmentSize {
 		if err := l.rotate(first); err != nil {
 			return err
 		}
 	}
-	if _, err := l.f.Write(buf); err != nil {
-		return fmt.Errorf("wal: write %s: %w", l.f.Name(), err)
+	// Past size until the fsync succeeds: a failure cuts back to size.
+	l.dirty = true
+	if err := l.writeAt(buf, l.size); err != nil {
+		return fmt.Errorf("wal: %w", err)
 	}
+	if err := l.sync(); err != nil {
+		return fmt.Errorf("wal: fsync %s: %w", l.name, err)
+	}
+	l.dirty = false
 	l.size += int64(len(buf))
-	if !l.opts.NoSync {
-		if err := syncData(l.f); err != nil {
-			return fmt.Errorf("wal: fsync %s: %w", l.f.Name(), err)
-		}
-		l.syncs.Add(1)
+	// Keep the buffer for the next group unless one exceptional group made it huge.
+	if cap(buf) > 16<<20 {
+		l.buf = nil
 	}
 	l.mu.Lock()
 	l.durable, l.last = l.size, l.next-1
@@ -357,18 +372,136 @@ func (l *Log) write(group []*request) error {
 	return nil
 }
 
-// rotate closes the active segment, every byte of which is already fsynced, and
-// starts a new one at LSN first.
+// writeAt writes b at off in the active segment.
+func (l *Log) writeAt(b []byte, off int64) error {
+	if l.opts.faults != nil {
+		if err := l.opts.faults("write"); err != nil {
+			// As a full disk does: part of the write lands, then it fails.
+			l.f.WriteAt(b[:len(b)/2], off)
+			return err
+		}
+	}
+	_, err := l.f.WriteAt(b, off)
+	return err
+}
+
+// sync fsyncs the active segment, unless the options say not to.
+func (l *Log) sync() error {
+	if l.opts.faults != nil {
+		if err := l.opts.faults("sync"); err != nil {
+			return err
+		}
+	}
+	if l.opts.NoSync {
+		return nil
+	}
+	if err := syncData(l.f); err != nil {
+		return err
+	}
+	l.syncs.Add(1)
+	return nil
+}
+
+// failed records that a write of n bytes failed with err: appends are refused
+// until a probe finds the log writable again. The state change is logged once.
+func (l *Log) failed(err error, n int) {
+	sentinel := ErrFailed
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		sentinel = ErrNoSpace
+	}
+	was := l.fault
+	l.fault = fmt.Errorf("%w: %w", sentinel, err)
+	l.want = max(l.want, n)
+	l.mu.Lock()
+	l.health = l.fault
+	if was == nil {
+		l.since = time.Now()
+	}
+	l.mu.Unlock()
+	if was == nil {
+		l.opts.Log.Warn("journal cannot write: appends are refused until it can, tried again every "+l.opts.RetryInterval.String(),
+			"dir", l.dir, "err", err)
+	}
+}
+
+// probe tries whether the log can write again: it cuts what a failed write
+// left past the last good offset, then writes and fsyncs as many bytes as the
+// write that failed, past the end, and cuts them again. A crash in between
+// leaves zeros that Open cuts as a torn write.
+func (l *Log) probe() {
+	if err := l.repair(); err != nil {
+		l.failed(err, 0)
+		return
+	}
+	zeros := make([]byte, min(max(l.want, 4096), 16<<20))
+	l.dirty = true
+	if err := l.writeAt(zeros, l.size); err != nil {
+		l.failed(fmt.Errorf("wal: probe: %w", err), 0)
+		return
+	}
+	if err := l.sync(); err != nil {
+		l.failed(fmt.Errorf("wal: probe %s: fsync: %w", l.name, err), 0)
+		return
+	}
+	if err := l.repair(); err != nil {
+		l.failed(err, 0)
+		return
+	}
+	l.opts.Log.Info("journal writes again: appends are taken", "dir", l.dir, "after", time.Since(l.sinceTime()).Round(time.Millisecond))
+	l.fault, l.want = nil, 0
+	l.mu.Lock()
+	l.health, l.since = nil, time.Now()
+	l.mu.Unlock()
+}
+
+// repair reopens the active segment (a failed fsync may poison the old
+// descriptor) and cuts it back to the last good offset, durably.
+func (l *Log) repair() error {
+	if !l.dirty && l.f != nil {
+		return nil
+	}
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+	f, err := os.OpenFile(l.name, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("wal: reopen %s: %w", l.name, err)
+	}
+	l.f = f
+	if l.opts.faults != nil {
+		if err := l.opts.faults("truncate"); err != nil {
+			return fmt.Errorf("wal: cut %s back to %d bytes: %w", l.name, l.size, err)
+		}
+	}
+	if err := f.Truncate(l.size); err != nil {
+		return fmt.Errorf("wal: cut %s back to %d bytes: %w", l.name, l.size, err)
+	}
+	if err := l.sync(); err != nil {
+		return fmt.Errorf("wal: cut %s back to %d bytes: fsync: %w", l.name, l.size, err)
+	}
+	l.dirty = false
+	return nil
+}
+
+func (l *Log) sinceTime() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.since
+}
+
+// rotate starts a new segment at LSN first and closes the active one, every
+// byte of which is already fsynced.
 func (l *Log) rotate(first uint64) error {
 	f, err := l.createSegment(first)
 	if err != nil {
 		return err
 	}
 	if err := l.f.Close(); err != nil {
-		f.Close()
-		return fmt.Errorf("wal: close %s: %w", l.f.Name(), err)
+		// Its data is durable already; only the descriptor is lost.
+		l.opts.Log.Warn("journal: close a full segment", "segment", l.name, "err", err)
 	}
-	l.f, l.size = f, 0
+	l.f, l.name, l.size = f, f.Name(), 0
 	l.mu.Lock()
 	l.segs = append(l.segs, segment{first: first, path: f.Name()})
 	l.durable = 0
@@ -388,9 +521,11 @@ func (l *Log) Close() error {
 	close(l.reqs)
 	l.closeMu.Unlock()
 	<-l.exited
-	err := l.f.Close()
-	if err != nil {
-		err = fmt.Errorf("wal: close %s: %w", l.f.Name(), err)
+	var err error
+	if l.f != nil {
+		if err = l.f.Close(); err != nil {
+			err = fmt.Errorf("wal: close %s: %w", l.name, err)
+		}
 	}
 	return errors.Join(err, l.lock.Close())
 }
@@ -426,4 +561,62 @@ func (l *Log) Stats() Stats {
 		Syncs:   l.syncs.Load(),
 		Bytes:   l.bytes.Load(),
 	}
+}
+
+// Health is nil while the log takes appends, and otherwise the error it
+// refuses them with: one matching ErrNoSpace while the disk is full, or
+// ErrFailed after another write or fsync failure. The log tries again by
+// itself every Options.RetryInterval, and Health is nil again once it writes.
+// It is cheap and safe to call from a health or readiness check.
+func (l *Log) Health() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.health
+}
+
+// Status is the log's health as an operator reads it.
+type Status struct {
+	// Err is Health: nil while the log takes appends.
+	Err error
+	// Since is when the log last became writable or unwritable.
+	Since time.Time
+	// TornBytes is how many bytes of a write torn by a crash Open cut.
+	TornBytes int64
+	// Quarantined are the segments kept in the quarantine directory whose
+	// records the log lacks, with how many records each lost.
+	Quarantined []SegmentReport
+}
+
+// State names the log's health: "ok", "no_space" or "failed".
+func (s Status) State() string {
+	switch {
+	case s.Err == nil:
+		return "ok"
+	case errors.Is(s.Err, ErrNoSpace):
+		return "no_space"
+	}
+	return "failed"
+}
+
+// Status returns the log's health, what Open cut and what is quarantined.
+func (l *Log) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := Status{Err: l.health, Since: l.since}
+	for _, s := range l.opened.Segments {
+		st.TornBytes += s.TornBytes
+		if s.Quarantined != "" {
+			st.Quarantined = append(st.Quarantined, s)
+		}
+	}
+	return st
+}
+
+// Report returns what Open found in each segment and what it repaired.
+func (l *Log) Report() Report {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.opened
+	r.Segments = append([]SegmentReport(nil), r.Segments...)
+	return r
 }

@@ -38,40 +38,42 @@ func loadSensors(ctx context.Context, st store.Store) (*live.Sensors, error) {
 
 // openLive opens the journal (the store's own when it offers one, as
 // PostGIS does, or a write-ahead log in the data directory) and rebuilds
-// the live state from it.
-func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event)) (*live.Service, func() error, error) {
+// the live state from it. The write-ahead log is returned for the health
+// check; it is nil when the store keeps the journal.
+func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event)) (*live.Service, *wal.Log, func() error, error) {
 	o := live.Options{Sensors: sensors, Attrs: live.AssetAttrs(st), Series: curves, History: curves, Log: log, OnEvent: onEvent, Retention: cfg.Retention}
 	if cfg.Rules != "" {
 		b, err := os.ReadFile(cfg.Rules)
 		if err != nil {
-			return nil, nil, fmt.Errorf("rules: %w", err)
+			return nil, nil, nil, fmt.Errorf("rules: %w", err)
 		}
 		rs, err := live.ParseRules(b)
 		if err != nil {
-			return nil, nil, fmt.Errorf("rules %s: %w", cfg.Rules, err)
+			return nil, nil, nil, fmt.Errorf("rules %s: %w", cfg.Rules, err)
 		}
 		o.Rules, o.RulesJSON = rs, b
 	}
 	closeJournal := func() error { return nil }
+	var wlog *wal.Log
 	if jp, ok := st.(live.JournalProvider); ok {
 		j, err := jp.LiveJournal(cfg.Retention)
 		if err != nil {
-			return nil, nil, fmt.Errorf("journal: %w", err)
+			return nil, nil, nil, fmt.Errorf("journal: %w", err)
 		}
 		o.Journal = j
 	} else {
-		j, err := wal.Open(filepath.Join(cfg.DataDir, "journal"), wal.Options{})
+		j, err := wal.Open(journalDir(cfg.DataDir), wal.Options{Log: log})
 		if err != nil {
-			return nil, nil, fmt.Errorf("journal: %w", err)
+			return nil, nil, nil, fmt.Errorf("journal: %w", err)
 		}
-		o.Journal, closeJournal = live.WALJournal{Log: j, Dir: filepath.Join(cfg.DataDir, "checkpoints")}, j.Close
+		o.Journal, closeJournal, wlog = live.WALJournal{Log: j, Dir: filepath.Join(cfg.DataDir, "checkpoints")}, j.Close, j
 	}
 	svc, err := live.NewService(o)
 	if err != nil {
 		closeJournal()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return svc, closeJournal, nil
+	return svc, wlog, closeJournal, nil
 }
 
 // checkpoint saves the live state and prunes what it covers, logging what

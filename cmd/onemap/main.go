@@ -4,6 +4,7 @@
 //	onemap gen --seed S --scale N --out DIR
 //	onemap migrate --db URL
 //	onemap load --db URL [--city DIR] [--srid N]
+//	onemap journal check|repair [--data-dir DIR]
 package main
 
 import (

@@ -17,6 +17,8 @@ Usage:
   onemap migrate --db URL    bring a PostGIS database to the newest schema
   onemap load --db URL       load a city (the sample city by default) into PostGIS
   onemap simulate [flags]    stream realistic readings and scenarios at a server
+  onemap journal check|repair [--data-dir DIR]
+                             check the journal; move damaged segments aside
   onemap help                this text
 
 Run "onemap COMMAND -h" for a command's flags.
@@ -39,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLoad(ctx, args, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args, stderr)
+	case "journal":
+		return runJournal(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

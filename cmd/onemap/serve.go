@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	curves := series.New(series.Options{Retention: cfg.Retention})
 	feed := &server.Feed{}
-	svc, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, feed.OnEvent)
+	svc, journal, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, feed.OnEvent)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	var journalHealth server.Journal
+	if journal != nil {
+		journalHealth = journal
+	}
 	srv := server.New(server.Options{
+		Journal:        journalHealth,
 		Live:           svc,
 		Sensors:        sensors,
 		Series:         curves,
