@@ -1,4 +1,4 @@
-package tiles
+package mapstyle
 
 import (
 	"errors"
@@ -21,7 +21,7 @@ import (
 
 // ErrUnknownFont is returned by Glyphs for a fontstack none of whose fonts
 // this server has.
-var ErrUnknownFont = errors.New("tiles: unknown font")
+var ErrUnknownFont = errors.New("mapstyle: unknown font")
 
 // Fontstack names Glyphs serves; the style's text-font uses them.
 const (
@@ -77,7 +77,7 @@ var glyphCache = func() map[string]*glyphFont {
 // no glyph in is a valid, empty PBF: CJK ideographs are drawn by the browser.
 func Glyphs(fontstack string, start int) ([]byte, error) {
 	if start < 0 || start > 0xFF00 || start%256 != 0 {
-		return nil, fmt.Errorf("tiles: glyph range start %d is not a multiple of 256 in 0–65280", start)
+		return nil, fmt.Errorf("mapstyle: glyph range start %d is not a multiple of 256 in 0–65280", start)
 	}
 	if s, err := url.PathUnescape(fontstack); err == nil {
 		fontstack = s
@@ -98,7 +98,7 @@ func (g *glyphFont) rangePBF(start int) ([]byte, error) {
 		}
 	})
 	if g.err != nil {
-		return nil, fmt.Errorf("tiles: font %s: %w", g.name, g.err)
+		return nil, fmt.Errorf("mapstyle: font %s: %w", g.name, g.err)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
