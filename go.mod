@@ -16,6 +16,7 @@ require (
 	github.com/twpayne/go-geom v1.7.0
 	golang.org/x/image v0.48.0
 	golang.org/x/sync v0.25.0
+	google.golang.org/protobuf v1.36.11
 )
 
 require (

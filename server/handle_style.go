@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/onemap/onemap/tiles"
+	"github.com/onemap/onemap/mapstyle"
 )
 
 func (s *Server) routeStyle(e *echo.Echo, gz echo.MiddlewareFunc) {
@@ -30,7 +30,7 @@ func (s *Server) handleStyle(c echo.Context) error {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "lang must be zh or en")
 	}
 	m := s.store.Meta()
-	b, err := tiles.Style(s.cat, tiles.StyleOptions{
+	b, err := mapstyle.Style(s.cat, mapstyle.StyleOptions{
 		BaseURL: s.baseURL(c), Center: m.Center, Zoom: m.Zoom, Bounds: m.Bounds, Lang: lang,
 	})
 	if err != nil {
@@ -49,8 +49,8 @@ func (s *Server) handleGlyphs(c echo.Context) error {
 	if !ok || !ok2 || err1 != nil || err2 != nil || end != start+255 {
 		return errorf(http.StatusBadRequest, CodeBadPath, "glyph ranges are /fonts/{fontstack}/{start}-{start+255}.pbf")
 	}
-	b, err := tiles.Glyphs(c.Param("fontstack"), start)
-	if errors.Is(err, tiles.ErrUnknownFont) {
+	b, err := mapstyle.Glyphs(c.Param("fontstack"), start)
+	if errors.Is(err, mapstyle.ErrUnknownFont) {
 		return errorf(http.StatusNotFound, "unknown_font", err.Error())
 	}
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Server) handleSprite(c echo.Context) error {
 	if base == "sprite@2x" {
 		ratio = 2
 	}
-	index, png, err := tiles.Sprite(ratio)
+	index, png, err := mapstyle.Sprite(ratio)
 	if err != nil {
 		return err
 	}

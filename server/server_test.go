@@ -13,6 +13,7 @@ import (
 
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/mapstyle"
 	"github.com/onemap/onemap/store/memory"
 	"github.com/onemap/onemap/tiles"
 	"github.com/paulmach/orb"
@@ -266,8 +267,8 @@ func TestStyleGlyphsSprite(t *testing.T) {
 		}
 	}
 	for path, ct := range map[string]string{
-		"/fonts/" + strings.ReplaceAll(tiles.FontRegular, " ", "%20") + "/0-255.pbf":       "application/x-protobuf",
-		"/fonts/" + strings.ReplaceAll(tiles.FontRegular, " ", "%20") + "/19968-20223.pbf": "application/x-protobuf", // CJK: drawn by the browser, answered empty
+		"/fonts/" + strings.ReplaceAll(mapstyle.FontRegular, " ", "%20") + "/0-255.pbf":       "application/x-protobuf",
+		"/fonts/" + strings.ReplaceAll(mapstyle.FontRegular, " ", "%20") + "/19968-20223.pbf": "application/x-protobuf", // CJK: drawn by the browser, answered empty
 		"/sprite.json":    "application/json",
 		"/sprite@2x.json": "application/json",
 		"/sprite.png":     "image/png",

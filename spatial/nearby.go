@@ -19,7 +19,7 @@ const MaxRadius = 5000
 var ErrRadius = errors.New("spatial: radius out of range")
 
 // Source gives the search the features of a layer in a bound. A store
-// implements it (tiles.Source is the same method).
+// implements it (layers.Source has the same method).
 type Source interface {
 	Features(ctx context.Context, layer string, b orb.Bound, z int, fn func(*layers.Feature) error) error
 }

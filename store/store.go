@@ -1,6 +1,6 @@
-// Package store names what onemap asks of its storage. Each consuming package
-// declares the interface it needs (tiles.Source for the tile encoder); Store
-// gathers them so that the embedded default (store/memory) and PostGIS stand
+// Package store names what onemap asks of its storage. Store gathers the
+// features (layers.Source, which the tile encoder reads) and what the server
+// asks of them, so that the embedded default (store/memory) and PostGIS stand
 // behind the same calls and pass one conformance suite (store/storetest).
 package store
 
@@ -10,7 +10,6 @@ import (
 
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
-	"github.com/onemap/onemap/tiles"
 )
 
 // ErrNotFound is returned for a feature id no layer holds.
@@ -18,7 +17,7 @@ var ErrNotFound = errors.New("store: not found")
 
 // Store is the storage behind a running onemap.
 type Store interface {
-	tiles.Source
+	layers.Source
 	// Feature returns the feature with the given id, or ErrNotFound.
 	Feature(ctx context.Context, id uint64) (*layers.Feature, error)
 	// Meta describes the city the store holds.

@@ -45,6 +45,7 @@ func benchmarkEncode(b *testing.B, z int, names []string) {
 	ctx := context.Background()
 	bytes := 0
 	b.ResetTimer()
+	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		data, err := enc.Encode(ctx, names, ts[i%len(ts)])
 		if err != nil {
@@ -52,7 +53,9 @@ func benchmarkEncode(b *testing.B, z int, names []string) {
 		}
 		bytes += len(data)
 	}
+	cpu = cpuTime() - cpu
 	b.ReportMetric(float64(bytes)/float64(b.N), "tile-bytes")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkEncodePipesZ14 encodes the composite tile of every pipe layer at

@@ -19,16 +19,7 @@ const Extent = 4096
 // 256 px tile: wider than any line the style draws.
 const Buffer = 64
 
-// Source gives the encoder the features of a layer. A store implements it.
-type Source interface {
-	// Features calls fn for each feature of the layer whose bounds intersect b
-	// and that is drawn at zoom z, stopping at the first error fn returns.
-	Features(ctx context.Context, layer string, b orb.Bound, z int, fn func(*layers.Feature) error) error
-	// Version returns the version of a layer's data; it grows on every change.
-	Version(layer string) uint64
-}
-
-// Renderer is a Source that makes whole tiles itself, as PostGIS does in
+// Renderer is a layers.Source that makes whole tiles itself, as PostGIS does in
 // one SQL statement. It must follow the encoder's rules: the same layer
 // names, ids, attributes, buffer, zoom ranges and simplification.
 type Renderer interface {
@@ -53,20 +44,20 @@ func Tolerance(z int) float64 {
 // Encoder encodes the features of one or more layers into a vector tile.
 type Encoder struct {
 	cat *layers.Catalog
-	src Source
+	src layers.Source
 	// own are sources of single layers that the store does not hold, such
 	// as the derived layers of analyses.
-	own map[string]Source
+	own map[string]layers.Source
 }
 
 // NewEncoder returns an encoder of the catalog's layers read from src.
-func NewEncoder(cat *layers.Catalog, src Source) *Encoder {
-	return &Encoder{cat: cat, src: src, own: map[string]Source{}}
+func NewEncoder(cat *layers.Catalog, src layers.Source) *Encoder {
+	return &Encoder{cat: cat, src: src, own: map[string]layers.Source{}}
 }
 
 // With makes the encoder read one layer from its own source. Call it
 // before the encoder is used.
-func (e *Encoder) With(layer string, src Source) *Encoder {
+func (e *Encoder) With(layer string, src layers.Source) *Encoder {
 	e.own[layer] = src
 	return e
 }

@@ -1,17 +1,17 @@
 package tiles
 
 import (
-	"encoding/binary"
 	"math"
 	"sync"
 
 	"github.com/paulmach/orb"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// The MVT (vector tile 2.1) protobuf, written by hand: a layer's features
-// go straight from tile coordinates to bytes, with each layer's keys and
-// values kept in dictionaries, and no intermediate message structs. Field
-// numbers are those of vector_tile.proto.
+// The MVT (vector tile 2.1) protobuf, written field by field with protowire:
+// a layer's features go straight from tile coordinates to bytes, with each
+// layer's keys and values kept in dictionaries, and no intermediate message
+// structs. Field numbers are those of vector_tile.proto.
 const (
 	tileLayers = 3
 
@@ -39,9 +39,6 @@ const (
 	cmdMoveTo    = 1
 	cmdLineTo    = 2
 	cmdClosePath = 7
-
-	wireVarint = 0
-	wireBytes  = 2
 )
 
 // layerWriter builds one MVT layer.
@@ -106,9 +103,8 @@ func (w *layerWriter) value(v any) (uint32, bool) {
 		if i, ok := w.strIndex[v]; ok {
 			return i, true
 		}
-		w.values = appendTag(w.values, valueString, wireBytes)
-		w.values = binary.AppendUvarint(w.values, uint64(len(v)))
-		w.values = append(w.values, v...)
+		w.values = protowire.AppendTag(w.values, valueString, protowire.BytesType)
+		w.values = protowire.AppendString(w.values, v)
 		i := w.endValue()
 		w.strIndex[v] = i
 		return i, true
@@ -117,10 +113,10 @@ func (w *layerWriter) value(v any) (uint32, bool) {
 			return i, true
 		}
 		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
-			w.values = appendVarintField(w.values, valueSint, zigzag64(int64(v)))
+			w.values = appendVarintField(w.values, valueSint, protowire.EncodeZigZag(int64(v)))
 		} else {
-			w.values = appendTag(w.values, valueDouble, 1)
-			w.values = binary.LittleEndian.AppendUint64(w.values, math.Float64bits(v))
+			w.values = protowire.AppendTag(w.values, valueDouble, protowire.Fixed64Type)
+			w.values = protowire.AppendFixed64(w.values, math.Float64bits(v))
 		}
 		i := w.endValue()
 		w.numIndex[v] = i
@@ -230,10 +226,12 @@ func (w *layerWriter) add(id uint64, props map[string]any, g orb.Geometry) {
 func (w *layerWriter) appendTo(tile []byte) []byte {
 	var l []byte
 	l = appendVarintField(l, layerVersion, 2)
-	l = appendBytesField(l, layerName, []byte(w.name))
+	l = protowire.AppendTag(l, layerName, protowire.BytesType)
+	l = protowire.AppendString(l, w.name)
 	l = append(l, w.features...)
 	for _, k := range w.keys {
-		l = appendBytesField(l, layerKeys, []byte(k))
+		l = protowire.AppendTag(l, layerKeys, protowire.BytesType)
+		l = protowire.AppendString(l, k)
 	}
 	start := 0
 	for _, end := range w.valueEnd {
@@ -246,40 +244,27 @@ func (w *layerWriter) appendTo(tile []byte) []byte {
 
 func command(id, count int) uint32 { return uint32(id&7) | uint32(count)<<3 }
 
-func zigzag32(v int32) uint32 { return uint32((v << 1) ^ (v >> 31)) }
+// zigzag32 is the zigzag encoding of a geometry parameter, which MVT keeps
+// in 32 bits.
+func zigzag32(v int32) uint32 { return uint32(protowire.EncodeZigZag(int64(v))) }
 
-func zigzag64(v int64) uint64 { return uint64((v << 1) ^ (v >> 63)) }
-
-func appendTag(b []byte, field, wire int) []byte {
-	return binary.AppendUvarint(b, uint64(field<<3|wire))
+func appendVarintField(b []byte, field protowire.Number, v uint64) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(b, field, protowire.VarintType), v)
 }
 
-func appendVarintField(b []byte, field int, v uint64) []byte {
-	return binary.AppendUvarint(appendTag(b, field, wireVarint), v)
+func appendBytesField(b []byte, field protowire.Number, v []byte) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(b, field, protowire.BytesType), v)
 }
 
-func appendBytesField(b []byte, field int, v []byte) []byte {
-	b = binary.AppendUvarint(appendTag(b, field, wireBytes), uint64(len(v)))
-	return append(b, v...)
-}
-
-func appendPacked(b []byte, field int, vs []uint32) []byte {
+// appendPacked appends vs as a packed repeated uint32 field.
+func appendPacked(b []byte, field protowire.Number, vs []uint32) []byte {
 	n := 0
 	for _, v := range vs {
-		n += uvarintLen(uint64(v))
+		n += protowire.SizeVarint(uint64(v))
 	}
-	b = binary.AppendUvarint(appendTag(b, field, wireBytes), uint64(n))
+	b = protowire.AppendVarint(protowire.AppendTag(b, field, protowire.BytesType), uint64(n))
 	for _, v := range vs {
-		b = binary.AppendUvarint(b, uint64(v))
+		b = protowire.AppendVarint(b, uint64(v))
 	}
 	return b
-}
-
-func uvarintLen(v uint64) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
-	}
-	return n
 }

@@ -21,7 +21,7 @@ import { createPhone } from '/phone.js';
 const VIEW = { screen: 'screen', phone: 'phone' }[new URLSearchParams(location.search).get('view')] ?? 'desktop';
 document.body.dataset.view = VIEW;
 
-// Metadata keys every style layer carries (see tiles.Style).
+// Metadata keys every style layer carries (see mapstyle.Style).
 const META_LAYER = 'onemap:layer';
 const META_GROUP = 'onemap:group';
 

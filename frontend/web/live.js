@@ -19,7 +19,7 @@
 // window.onemap.live holds the state for tests.
 
 // The feature-state keys and the sensor source are alarms.js's; the style
-// gives the live layers this source (tiles.StyleLiveSource).
+// gives the live layers this source (mapstyle.StyleLiveSource).
 const RISK_SOURCE = 'onemap-live';
 
 // UI text in both languages, merged into the page's TEXT table: the ticker,

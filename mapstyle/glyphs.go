@@ -1,4 +1,4 @@
-package tiles
+package mapstyle
 
 import (
 	"errors"
@@ -17,11 +17,12 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // ErrUnknownFont is returned by Glyphs for a fontstack none of whose fonts
 // this server has.
-var ErrUnknownFont = errors.New("tiles: unknown font")
+var ErrUnknownFont = errors.New("mapstyle: unknown font")
 
 // Fontstack names Glyphs serves; the style's text-font uses them.
 const (
@@ -77,7 +78,7 @@ var glyphCache = func() map[string]*glyphFont {
 // no glyph in is a valid, empty PBF: CJK ideographs are drawn by the browser.
 func Glyphs(fontstack string, start int) ([]byte, error) {
 	if start < 0 || start > 0xFF00 || start%256 != 0 {
-		return nil, fmt.Errorf("tiles: glyph range start %d is not a multiple of 256 in 0–65280", start)
+		return nil, fmt.Errorf("mapstyle: glyph range start %d is not a multiple of 256 in 0–65280", start)
 	}
 	if s, err := url.PathUnescape(fontstack); err == nil {
 		fontstack = s
@@ -98,7 +99,7 @@ func (g *glyphFont) rangePBF(start int) ([]byte, error) {
 		}
 	})
 	if g.err != nil {
-		return nil, fmt.Errorf("tiles: font %s: %w", g.name, g.err)
+		return nil, fmt.Errorf("mapstyle: font %s: %w", g.name, g.err)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -118,13 +119,18 @@ func (g *glyphFont) rangePBF(start int) ([]byte, error) {
 		if !ok {
 			continue
 		}
-		glyphs = glyphPBBytes(glyphs, 3, m.encode())
+		glyphs = protowire.AppendTag(glyphs, 3, protowire.BytesType)
+		glyphs = protowire.AppendBytes(glyphs, m.encode())
 	}
+	// The PBF is a glyphs message of one fontstack (name, range, glyphs),
+	// as in MapLibre's glyphs.proto.
 	var stack []byte
-	stack = glyphPBString(stack, 1, g.name)
-	stack = glyphPBString(stack, 2, fmt.Sprintf("%d-%d", start, start+255))
+	stack = protowire.AppendTag(stack, 1, protowire.BytesType)
+	stack = protowire.AppendString(stack, g.name)
+	stack = protowire.AppendTag(stack, 2, protowire.BytesType)
+	stack = protowire.AppendString(stack, fmt.Sprintf("%d-%d", start, start+255))
 	stack = append(stack, glyphs...)
-	b := glyphPBBytes(nil, 1, stack)
+	b := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), stack)
 	g.ranges[start] = b
 	return b, nil
 }
@@ -159,19 +165,24 @@ func (g *glyphFont) render(r rune) (sdfGlyph, bool) {
 	return m, true
 }
 
+// encode returns the glyph message: id, bitmap, width, height, left, top
+// (both sint32) and advance, fields 1 to 7.
 func (m sdfGlyph) encode() []byte {
+	varint := func(b []byte, field protowire.Number, v uint64) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(b, field, protowire.VarintType), v)
+	}
 	var b []byte
-	b = glyphPBVarint(b, 1, uint64(m.id))
+	b = varint(b, 1, uint64(m.id))
 	if len(m.bitmap) > 0 {
 		// MapLibre sizes the bitmap from width and height; an empty glyph
 		// must leave it out rather than send zero bytes.
-		b = glyphPBBytes(b, 2, m.bitmap)
+		b = protowire.AppendBytes(protowire.AppendTag(b, 2, protowire.BytesType), m.bitmap)
 	}
-	b = glyphPBVarint(b, 3, uint64(m.width))
-	b = glyphPBVarint(b, 4, uint64(m.height))
-	b = glyphPBVarint(b, 5, glyphZigzag(m.left))
-	b = glyphPBVarint(b, 6, glyphZigzag(m.top))
-	b = glyphPBVarint(b, 7, uint64(m.advance))
+	b = varint(b, 3, uint64(m.width))
+	b = varint(b, 4, uint64(m.height))
+	b = varint(b, 5, protowire.EncodeZigZag(int64(m.left)))
+	b = varint(b, 6, protowire.EncodeZigZag(int64(m.top)))
+	b = varint(b, 7, uint64(m.advance))
 	return b
 }
 
@@ -268,30 +279,3 @@ func glyphEDT1D(f []float64, v []int, z []float64, d []float64) {
 		d[q] = f[r] + float64((q-r)*(q-r))
 	}
 }
-
-// Protocol buffer encoding of the few field kinds the glyph PBF needs.
-
-func glyphPBKey(b []byte, field int, wire uint64) []byte {
-	return glyphUvarint(b, uint64(field)<<3|wire)
-}
-
-func glyphPBVarint(b []byte, field int, v uint64) []byte {
-	return glyphUvarint(glyphPBKey(b, field, 0), v)
-}
-
-func glyphPBBytes(b []byte, field int, v []byte) []byte {
-	b = glyphUvarint(glyphPBKey(b, field, 2), uint64(len(v)))
-	return append(b, v...)
-}
-
-func glyphPBString(b []byte, field int, s string) []byte { return glyphPBBytes(b, field, []byte(s)) }
-
-func glyphUvarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-func glyphZigzag(v int) uint64 { return uint64(int64(v)<<1 ^ int64(v)>>63) }

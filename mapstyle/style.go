@@ -1,4 +1,4 @@
-package tiles
+package mapstyle
 
 import (
 	"encoding/json"
@@ -53,14 +53,14 @@ const (
 func Style(c *layers.Catalog, o StyleOptions) ([]byte, error) {
 	base := strings.TrimSuffix(o.BaseURL, "/")
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("tiles: style base URL %q is not an absolute http(s) URL", o.BaseURL)
+		return nil, fmt.Errorf("mapstyle: style base URL %q is not an absolute http(s) URL", o.BaseURL)
 	}
 	switch o.Lang {
 	case "":
 		o.Lang = "zh"
 	case "zh", "en":
 	default:
-		return nil, fmt.Errorf("tiles: style language %q is not zh or en", o.Lang)
+		return nil, fmt.Errorf("mapstyle: style language %q is not zh or en", o.Lang)
 	}
 	var ids, live []string
 	for _, l := range c.Layers() {

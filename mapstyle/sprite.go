@@ -1,4 +1,4 @@
-package tiles
+package mapstyle
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ const SpriteDefault = "default"
 // of every icon the style names, drawn once and cached.
 func Sprite(pixelRatio int) (index []byte, png []byte, err error) {
 	if pixelRatio < 1 || pixelRatio > 4 {
-		return nil, nil, fmt.Errorf("tiles: sprite pixel ratio %d not in 1–4", pixelRatio)
+		return nil, nil, fmt.Errorf("mapstyle: sprite pixel ratio %d not in 1–4", pixelRatio)
 	}
 	spriteMu.Lock()
 	defer spriteMu.Unlock()
@@ -71,7 +71,7 @@ var spriteByName = func() map[string]spriteIcon {
 	m := map[string]spriteIcon{}
 	for _, ic := range spriteIcons() {
 		if _, dup := m[ic.name]; dup {
-			panic("tiles: duplicate sprite icon " + ic.name)
+			panic("mapstyle: duplicate sprite icon " + ic.name)
 		}
 		m[ic.name] = ic
 	}
@@ -110,7 +110,7 @@ func drawSprite(ratio int) ([]byte, []byte, error) {
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, atlas); err != nil {
-		return nil, nil, fmt.Errorf("tiles: sprite png: %w", err)
+		return nil, nil, fmt.Errorf("mapstyle: sprite png: %w", err)
 	}
 	js, err := json.Marshal(index)
 	if err != nil {
@@ -215,7 +215,7 @@ func spriteReverse(poly []spritePt) []spritePt {
 func spriteColor(s string) color.Color {
 	var r, g, b uint8
 	if _, err := fmt.Sscanf(s, "#%02x%02x%02x", &r, &g, &b); err != nil {
-		panic("tiles: bad sprite colour " + s)
+		panic("mapstyle: bad sprite colour " + s)
 	}
 	return color.NRGBA{r, g, b, 255}
 }
