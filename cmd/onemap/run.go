@@ -19,6 +19,8 @@ Usage:
   onemap simulate [flags]    stream realistic readings and scenarios at a server
   onemap journal check|repair [--data-dir DIR]
                              check the journal; move damaged segments aside
+  onemap backup --out FILE   copy the data directory, while a server runs
+  onemap restore FILE --data-dir DIR   bring a backup back into a new directory
   onemap help                this text
 
 Run "onemap COMMAND -h" for a command's flags.
@@ -43,6 +45,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSimulate(ctx, args, stderr)
 	case "journal":
 		return runJournal(args, stdout, stderr)
+	case "backup":
+		return runBackup(args, stdout, stderr)
+	case "restore":
+		return runRestore(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
