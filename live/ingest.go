@@ -38,6 +38,18 @@ type Refusal struct {
 	Message string `json:"message"`
 }
 
+// Limits of one batch: what a sender may ask of the server at once.
+const (
+	// MaxBatch is the most readings one batch holds: a gateway's minutes of
+	// readings. Past it the batch ends with ErrTooMany.
+	MaxBatch = 50000
+	// MaxRefusals is how many refusals an answer lists in full; the rest
+	// are only counted, by code.
+	MaxRefusals = 100
+	// maxEcho is how many characters of a sender's value a message repeats.
+	maxEcho = 64
+)
+
 // RawReading is a reading as a sender wrote it, before it is checked.
 type RawReading struct {
 	Sensor json.RawMessage `json:"sensor"`
@@ -47,47 +59,110 @@ type RawReading struct {
 	TS     json.RawMessage `json:"ts"`
 }
 
+// empty reports whether the reading has none of the reading fields.
+func (r *RawReading) empty() bool {
+	return r.Sensor == nil && r.Metric == "" && r.Value == nil && r.Unit == "" && r.TS == nil
+}
+
 // ErrBody is returned for a body that is not a JSON array or NDJSON of
-// readings at all; readings before the fault have been passed on.
+// reading objects (an element that is not an object, or an object with none
+// of the reading fields, ends it); readings before the fault have been
+// passed on.
 var ErrBody = errors.New("live: malformed body")
+
+// ErrTooMany is returned for a batch of more than MaxBatch readings; the
+// first MaxBatch have been passed on, nothing after them was read.
+var ErrTooMany = fmt.Errorf("live: more than %d readings in one batch", MaxBatch)
+
+// Refusals gathers the refusals of a batch: the first MaxRefusals in full,
+// then only their number by code, so that a body of a million bad readings
+// costs no more memory than one of a hundred.
+type Refusals struct {
+	// List holds the first MaxRefusals refusals, in the order of the batch.
+	List []Refusal `json:"refused"`
+	// Total counts every refusal; ByCode counts them by code.
+	Total  int            `json:"refused_total"`
+	ByCode map[string]int `json:"refused_by_code"`
+}
+
+// Add counts a refusal of reading i, and keeps it while the list has room;
+// msg is called only then.
+func (rs *Refusals) Add(i int, code string, msg func() string) {
+	if rs.ByCode == nil {
+		rs.ByCode = map[string]int{}
+	}
+	rs.Total++
+	rs.ByCode[code]++
+	if len(rs.List) < MaxRefusals {
+		rs.List = append(rs.List, Refusal{i, code, msg()})
+	}
+}
+
+// setRefused puts a batch's refusals into its answer.
+func (res *IngestResult) setRefused(rs *Refusals) {
+	res.Refused, res.RefusedTotal, res.RefusedByCode = rs.List, rs.Total, rs.ByCode
+	if res.Refused == nil {
+		res.Refused = []Refusal{}
+	}
+	if res.RefusedByCode == nil {
+		res.RefusedByCode = map[string]int{}
+	}
+}
+
+// Clip shortens a sender's value to 64 characters and "…" for a message.
+func Clip(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxEcho {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
 
 // DecodeBatch reads a batch of readings, a JSON array or NDJSON (one object
 // a line), and calls fn for each reading object with its index. A reading
-// that is not an object of the right shape is refused on its own; a body
-// whose JSON breaks off ends the batch with ErrBody after what came before.
-func DecodeBatch(r io.Reader, fn func(i int, raw *RawReading)) (refused []Refusal, n int, err error) {
+// object with a field of the wrong type is refused on its own (into
+// refused); an element that is not a reading object, or a body whose JSON
+// breaks off, ends the batch with ErrBody, and reading MaxBatch+1 ends it
+// with ErrTooMany, after what came before. n is the number of readings read.
+func DecodeBatch(r io.Reader, fn func(i int, raw *RawReading), refused *Refusals) (n int, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	first, err := firstByte(br)
 	if err == io.EOF {
-		return nil, 0, nil
+		return 0, nil
 	}
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	if first != '[' {
-		return decodeNDJSON(br, fn)
+		return decodeNDJSON(br, fn, refused)
 	}
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	if _, err := dec.Token(); err != nil { // [
-		return nil, 0, fmt.Errorf("%w: %v", ErrBody, err)
+		return 0, fmt.Errorf("%w: %v", ErrBody, err)
 	}
 	for ; dec.More(); n++ {
+		if n == MaxBatch {
+			return n, ErrTooMany
+		}
 		var m json.RawMessage
 		if err := dec.Decode(&m); err != nil {
-			return refused, n, fmt.Errorf("%w: reading %d: %v", ErrBody, n, err)
+			return n, fmt.Errorf("%w: reading %d: %v", ErrBody, n, err)
 		}
-		if ref := decodeOne(m, n, fn); ref != nil {
-			refused = append(refused, *ref)
+		if err := decodeOne(m, n, fn, refused); err != nil {
+			return n, err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // ]
-		return refused, n, fmt.Errorf("%w: %v", ErrBody, err)
+		return n, fmt.Errorf("%w: %v", ErrBody, err)
 	}
-	return refused, n, nil
+	return n, nil
 }
 
-func decodeNDJSON(br *bufio.Reader, fn func(int, *RawReading)) (refused []Refusal, n int, err error) {
+func decodeNDJSON(br *bufio.Reader, fn func(int, *RawReading), refused *Refusals) (n int, err error) {
 	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -95,24 +170,55 @@ func decodeNDJSON(br *bufio.Reader, fn func(int, *RawReading)) (refused []Refusa
 		if len(line) == 0 {
 			continue
 		}
-		if ref := decodeOne(line, n, fn); ref != nil {
-			refused = append(refused, *ref)
+		if n == MaxBatch {
+			return n, ErrTooMany
+		}
+		if err := decodeOne(line, n, fn, refused); err != nil {
+			return n, err
 		}
 		n++
 	}
 	if err := sc.Err(); err != nil {
-		return refused, n, fmt.Errorf("%w: line of reading %d: %v", ErrBody, n, err)
+		return n, fmt.Errorf("%w: line of reading %d: %v", ErrBody, n, err)
 	}
-	return refused, n, nil
+	return n, nil
 }
 
-func decodeOne(m []byte, i int, fn func(int, *RawReading)) *Refusal {
+// decodeOne passes on reading i, refuses it when a field has the wrong type,
+// and fails with ErrBody when m is not a reading object at all.
+func decodeOne(m []byte, i int, fn func(int, *RawReading), refused *Refusals) error {
+	if len(m) == 0 || m[0] != '{' {
+		return fmt.Errorf("%w: reading %d is not a JSON object {sensor, metric, value, unit?, ts}", ErrBody, i)
+	}
 	var raw RawReading
 	if err := json.Unmarshal(m, &raw); err != nil {
-		return &Refusal{i, CodeMalformed, "not a reading object {sensor, metric, value, unit?, ts}: " + err.Error()}
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return fmt.Errorf("%w: reading %d: %v", ErrBody, i, err)
+		}
+		refused.Add(i, CodeMalformed, func() string {
+			return "not a reading object {sensor, metric, value, unit?, ts}: " + err.Error()
+		})
+		return nil
+	}
+	if raw.empty() {
+		return fmt.Errorf("%w: reading %d has none of sensor, metric, value, unit, ts", ErrBody, i)
 	}
 	fn(i, &raw)
 	return nil
+}
+
+// IsReading reports whether m is a JSON object with at least one of the
+// reading fields: what a batch may hold without ending with ErrBody.
+func IsReading(m []byte) bool {
+	m = bytes.TrimSpace(m)
+	if len(m) == 0 || m[0] != '{' {
+		return false
+	}
+	var raw RawReading
+	err := json.Unmarshal(m, &raw)
+	var te *json.UnmarshalTypeError
+	return err == nil && !raw.empty() || errors.As(err, &te)
 }
 
 func firstByte(br *bufio.Reader) (byte, error) {
@@ -142,7 +248,7 @@ func ParseValue(m json.RawMessage) (float64, *Refusal) {
 		json.Unmarshal(m, &str)
 		switch strings.ToLower(str) {
 		case "nan", "infinity", "-infinity", "inf", "-inf", "+inf":
-			return 0, &Refusal{Code: CodeNotFinite, Message: "value " + str + " is not a finite number"}
+			return 0, &Refusal{Code: CodeNotFinite, Message: "value " + Clip(str) + " is not a finite number"}
 		}
 		return 0, &Refusal{Code: CodeMalformed, Message: "value must be a number"}
 	}
@@ -151,7 +257,7 @@ func ParseValue(m json.RawMessage) (float64, *Refusal) {
 		return 0, &Refusal{Code: CodeMalformed, Message: "value must be a number"}
 	}
 	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, &Refusal{Code: CodeNotFinite, Message: "value " + s + " is not a finite number"}
+		return 0, &Refusal{Code: CodeNotFinite, Message: "value " + Clip(s) + " is not a finite number"}
 	}
 	return v, nil
 }

@@ -11,13 +11,17 @@ import (
 func decodeAll(t *testing.T, body string) ([]*RawReading, []Refusal, error) {
 	t.Helper()
 	var got []*RawReading
-	refused, _, err := DecodeBatch(strings.NewReader(body), func(i int, raw *RawReading) { got = append(got, raw) })
-	return got, refused, err
+	var refused Refusals
+	n, err := DecodeBatch(strings.NewReader(body), func(i int, raw *RawReading) { got = append(got, raw) }, &refused)
+	if n != len(got)+refused.Total {
+		t.Errorf("read %d, but %d decoded and %d refused", n, len(got), refused.Total)
+	}
+	return got, refused.List, err
 }
 
 func TestDecodeBatch(t *testing.T) {
 	t.Run("Array", func(t *testing.T) {
-		got, refused, err := decodeAll(t, ` [{"sensor":1,"metric":"flow","value":2,"ts":3}, 7, {"sensor":"GAS-1","metric":"ch4_lel","value":"NaN","ts":"2026-01-01T00:00:00Z"}] `)
+		got, refused, err := decodeAll(t, ` [{"sensor":1,"metric":"flow","value":2,"ts":3}, {"sensor":1,"metric":7}, {"sensor":"GAS-1","metric":"ch4_lel","value":"NaN","ts":"2026-01-01T00:00:00Z"}] `)
 		if err != nil || len(got) != 2 || len(refused) != 1 || refused[0].Index != 1 || refused[0].Code != CodeMalformed {
 			t.Fatalf("got %d, refused %+v, err %v", len(got), refused, err)
 		}
@@ -26,7 +30,7 @@ func TestDecodeBatch(t *testing.T) {
 		}
 	})
 	t.Run("NDJSON", func(t *testing.T) {
-		got, refused, err := decodeAll(t, "{\"sensor\":1,\"metric\":\"flow\",\"value\":2,\"ts\":3}\n\nnot json\n{\"sensor\":2,\"metric\":\"flow\",\"value\":2,\"ts\":3}\n")
+		got, refused, err := decodeAll(t, "{\"sensor\":1,\"metric\":\"flow\",\"value\":2,\"ts\":3}\n\n{\"sensor\":1,\"metric\":7}\n{\"sensor\":2,\"metric\":\"flow\",\"value\":2,\"ts\":3}\n")
 		if err != nil || len(got) != 2 || len(refused) != 1 || refused[0].Index != 1 {
 			t.Fatalf("got %d, refused %+v, err %v", len(got), refused, err)
 		}
@@ -43,6 +47,80 @@ func TestDecodeBatch(t *testing.T) {
 			t.Errorf("%d %v %v", len(got), refused, err)
 		}
 	})
+	// Bodies that are not readings end the batch with ErrBody; what came
+	// before them is passed on.
+	good := `{"sensor":1,"metric":"flow","value":2,"ts":3}`
+	for name, tc := range map[string]struct {
+		body   string
+		before int
+	}{
+		"EmptyObject":         {`{}`, 0},
+		"Null":                {`null`, 0},
+		"Number":              {`42`, 0},
+		"String":              {`"readings"`, 0},
+		"ArrayOfEmptyObject":  {`[{}]`, 0},
+		"ArrayOfNull":         {`[null]`, 0},
+		"ArrayOfNumberAfter":  {`[` + good + `, 7, ` + good + `]`, 1},
+		"ArrayOfArray":        {`[` + good + `, [1]]`, 1},
+		"OtherFields":         {`[{"temperature": 3}]`, 0},
+		"NDJSONNotJSON":       {good + "\nnot json\n" + good, 1},
+		"NDJSONEmptyObject":   {good + "\n{}\n" + good, 1},
+		"NDJSONTrailingJunk":  {good + "\n" + good + " x\n", 1},
+		"MillionEmptyObjects": {"[" + strings.Repeat("{},", 1e6) + "{}]", 0},
+	} {
+		t.Run("Bad"+name, func(t *testing.T) {
+			got, _, err := decodeAll(t, tc.body)
+			if !errors.Is(err, ErrBody) || len(got) != tc.before {
+				t.Errorf("got %d readings, err %v; want %d and ErrBody", len(got), err, tc.before)
+			}
+		})
+	}
+	t.Run("TooMany", func(t *testing.T) {
+		for _, body := range []string{
+			"[" + strings.Repeat(good+",", MaxBatch) + good + "]",
+			strings.Repeat(good+"\n", MaxBatch+5),
+		} {
+			got, _, err := decodeAll(t, body)
+			if !errors.Is(err, ErrTooMany) || len(got) != MaxBatch {
+				t.Errorf("got %d readings, err %v; want %d and ErrTooMany", len(got), err, MaxBatch)
+			}
+		}
+		got, _, err := decodeAll(t, "["+strings.Repeat(good+",", MaxBatch-1)+good+"]")
+		if err != nil || len(got) != MaxBatch {
+			t.Errorf("a batch of exactly %d: got %d, err %v", MaxBatch, len(got), err)
+		}
+	})
+}
+
+func TestRefusalsCapped(t *testing.T) {
+	var rs Refusals
+	calls := 0
+	for i := range 1000 {
+		code := CodeUnknownSensor
+		if i%4 == 0 {
+			code = CodeMalformed
+		}
+		rs.Add(i, code, func() string { calls++; return "why" })
+	}
+	if len(rs.List) != MaxRefusals || rs.List[MaxRefusals-1].Index != MaxRefusals-1 || calls != MaxRefusals {
+		t.Errorf("kept %d (last %+v), %d messages made; want the first %d", len(rs.List), rs.List[len(rs.List)-1], calls, MaxRefusals)
+	}
+	if rs.Total != 1000 || rs.ByCode[CodeMalformed] != 250 || rs.ByCode[CodeUnknownSensor] != 750 {
+		t.Errorf("total %d, by code %v", rs.Total, rs.ByCode)
+	}
+}
+
+func TestClip(t *testing.T) {
+	long := strings.Repeat("界", 100)
+	if got := Clip(long); got != strings.Repeat("界", 64)+"…" {
+		t.Errorf("Clip of 100 characters: %q", got)
+	}
+	if got := Clip("GAS-000920"); got != "GAS-000920" {
+		t.Errorf("Clip of a short value: %q", got)
+	}
+	if got := Clip(strings.Repeat("a", 64)); got != strings.Repeat("a", 64) {
+		t.Errorf("Clip of exactly 64: %q", got)
+	}
 }
 
 func TestParseValueAndTime(t *testing.T) {
@@ -77,17 +155,20 @@ func FuzzDecodeBatch(f *testing.F) {
 	f.Add(`[{"sensor":1,"metric":"flow","value":2,"ts":3}]`)
 	f.Add("{\"sensor\":1}\n{\"value\":\"NaN\"}\n")
 	f.Add(`[1,2,{"ts":"x"}`)
+	f.Add(`[{}]`)
+	f.Add(`null`)
 	f.Fuzz(func(t *testing.T, body string) {
 		n := 0
-		refused, total, _ := DecodeBatch(strings.NewReader(body), func(i int, raw *RawReading) {
+		var refused Refusals
+		total, _ := DecodeBatch(strings.NewReader(body), func(i int, raw *RawReading) {
 			ParseValue(raw.Value)
 			ParseTime(raw.TS)
 			n++
-		})
-		if n+len(refused) != total {
-			t.Fatalf("%d decoded + %d refused != %d read", n, len(refused), total)
+		}, &refused)
+		if n+refused.Total != total || total > MaxBatch {
+			t.Fatalf("%d decoded + %d refused != %d read", n, refused.Total, total)
 		}
-		for _, r := range refused {
+		for _, r := range refused.List {
 			if r.Index < 0 || r.Index >= total || r.Code == "" {
 				t.Fatalf("refusal %+v of %d", r, total)
 			}

@@ -269,8 +269,12 @@ func (s *Service) replayReading(r Reading) {
 
 // IngestResult is the answer to a batch.
 type IngestResult struct {
-	Accepted int       `json:"accepted"`
-	Refused  []Refusal `json:"refused"`
+	Accepted int `json:"accepted"`
+	// Refused lists the first MaxRefusals refusals; RefusedTotal and
+	// RefusedByCode count them all.
+	Refused       []Refusal      `json:"refused"`
+	RefusedTotal  int            `json:"refused_total"`
+	RefusedByCode map[string]int `json:"refused_by_code"`
 }
 
 // Ingest checks a batch of readings, makes the good ones durable, then
@@ -280,14 +284,15 @@ type IngestResult struct {
 // sender may report for a sensor.
 func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sensor) bool) (*IngestResult, error) {
 	now := s.opt.Now()
-	res := &IngestResult{Refused: []Refusal{}}
+	res := &IngestResult{}
+	var refused Refusals
 	var good []Reading
 	var goodSensors []*Sensor
-	refuse := func(i int, code, msg string) { res.Refused = append(res.Refused, Refusal{i, code, msg}) }
-	refused, _, err := DecodeBatch(body, func(i int, raw *RawReading) {
+	refuse := func(i int, code, msg string) { refused.Add(i, code, func() string { return msg }) }
+	_, err := DecodeBatch(body, func(i int, raw *RawReading) {
 		sn, ok := s.opt.Sensors.Resolve(raw.Sensor)
 		if !ok {
-			refuse(i, CodeUnknownSensor, fmt.Sprintf("no sensor %s", string(raw.Sensor)))
+			refuse(i, CodeUnknownSensor, fmt.Sprintf("no sensor %s", Clip(string(raw.Sensor))))
 			return
 		}
 		if allowed != nil && !allowed(sn) {
@@ -295,12 +300,12 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 			return
 		}
 		if !sn.Measures(raw.Metric) {
-			refuse(i, CodeUnknownMetric, fmt.Sprintf("sensor %s does not measure %q (it measures %v)", sn.Code, raw.Metric, sn.Metrics))
+			refuse(i, CodeUnknownMetric, fmt.Sprintf("sensor %s does not measure %q (it measures %v)", sn.Code, Clip(raw.Metric), sn.Metrics))
 			return
 		}
 		m := LookupMetric(raw.Metric)
 		if m == nil {
-			refuse(i, CodeUnknownMetric, fmt.Sprintf("metric %q is not in the catalog", raw.Metric))
+			refuse(i, CodeUnknownMetric, fmt.Sprintf("metric %q is not in the catalog", Clip(raw.Metric)))
 			return
 		}
 		v, ref := ParseValue(raw.Value)
@@ -310,7 +315,7 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 		}
 		u, ok := m.Unit(raw.Unit)
 		if !ok {
-			refuse(i, CodeUnitMismatch, fmt.Sprintf("%s is reported in %s, not %q", m.ID, unitSymbols(m), raw.Unit))
+			refuse(i, CodeUnitMismatch, fmt.Sprintf("%s is reported in %s, not %q", m.ID, unitSymbols(m), Clip(raw.Unit)))
 			return
 		}
 		if v < u.Min || v > u.Max {
@@ -332,9 +337,8 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 		}
 		good = append(good, Reading{Sensor: sn.ID, Metric: m.ID, Value: v, Unit: u.Symbol, Time: t})
 		goodSensors = append(goodSensors, sn)
-	})
-	res.Refused = append(res.Refused, refused...)
-	slices.SortFunc(res.Refused, func(a, b Refusal) int { return a.Index - b.Index })
+	}, &refused)
+	res.setRefused(&refused)
 	bodyErr := err
 
 	// Durable before acknowledged: journal first, then the state.
@@ -364,7 +368,7 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 			s.apply(goodSensors[i], r, true)
 		}
 		s.stats.Accepted += uint64(len(good))
-		s.stats.Refused += uint64(len(res.Refused))
+		s.stats.Refused += uint64(res.RefusedTotal)
 	}
 	if err := s.journalThenApply(ctx, rs, seen, apply); err != nil {
 		return nil, err

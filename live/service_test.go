@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -74,7 +75,7 @@ func TestIngestRefusals(t *testing.T) {
 		reading(1, "ch4_lel", 1, s0.Add(6*time.Minute)),                 // 6 future
 		reading(1, "ch4_lel", 1, s0.Add(-31*24*time.Hour)),              // 7 too old
 		`{"sensor":1,"metric":"ch4_lel","value":1,"ts":"soon"}`,         // 8 timestamp
-		`"not an object"`,                                               // 9 malformed
+		`{"sensor":1,"metric":["ch4_lel"]}`,                             // 9 malformed
 		reading(`"GAS-2"`, "ch4_lel", 2, s0),                            // 10 good, by device code
 	)
 	want := map[int]string{1: CodeUnknownSensor, 2: CodeUnknownMetric, 3: CodeNotFinite, 4: CodeOutOfRange, 5: CodeUnitMismatch,
@@ -86,6 +87,40 @@ func TestIngestRefusals(t *testing.T) {
 		if want[r.Index] != r.Code || r.Message == "" {
 			t.Errorf("reading %d: %q %q, want %q", r.Index, r.Code, r.Message, want[r.Index])
 		}
+	}
+}
+
+func TestIngestRefusalsCapped(t *testing.T) {
+	c := &clock{s0}
+	s, _ := newTestService(t, nil, c)
+	lines := make([]string, 0, MaxBatch)
+	for i := range MaxBatch - 1 {
+		lines = append(lines, reading(`"NOPE-`+strings.Repeat("x", 100)+fmt.Sprint(i)+`"`, "ch4_lel", 1, s0))
+	}
+	lines = append(lines, reading(1, "ch4_lel", 1, s0))
+	res := ingest(t, s, lines...)
+	if res.Accepted != 1 || len(res.Refused) != MaxRefusals || res.RefusedTotal != MaxBatch-1 ||
+		res.RefusedByCode[CodeUnknownSensor] != MaxBatch-1 || len(res.RefusedByCode) != 1 {
+		t.Fatalf("accepted %d, %d refusals listed, total %d, by code %v", res.Accepted, len(res.Refused), res.RefusedTotal, res.RefusedByCode)
+	}
+	if r := res.Refused[MaxRefusals-1]; r.Index != MaxRefusals-1 || len([]rune(r.Message)) > 100 {
+		t.Errorf("last listed refusal %+v: want index %d and the sensor clipped", r, MaxRefusals-1)
+	}
+	if got := s.Stats().Refused; got != MaxBatch-1 {
+		t.Errorf("stats count %d refused, want %d", got, MaxBatch-1)
+	}
+}
+
+func TestIngestKeepsWhatCameBefore(t *testing.T) {
+	c := &clock{s0}
+	s, _ := newTestService(t, nil, c)
+	body := "[" + reading(1, "ch4_lel", 1, s0) + "," + reading(9, "ch4_lel", 1, s0) + ", {}, " + reading(1, "ch4_lel", 2, s0.Add(time.Minute)) + "]"
+	res, err := s.Ingest(context.Background(), strings.NewReader(body), nil)
+	if !errors.Is(err, ErrBody) || res == nil || res.Accepted != 1 || res.RefusedTotal != 1 {
+		t.Fatalf("err %v, result %+v: want ErrBody after one accepted and one refused", err, res)
+	}
+	if sn, _ := s.opt.Sensors.Get(1); len(s.SensorState(sn)) != 1 {
+		t.Errorf("the reading before the fault is not in the state")
 	}
 }
 

@@ -237,6 +237,12 @@ func (s *Subscriber) ingest(ctx context.Context, batch []message, log *slog.Logg
 			continue
 		}
 		for _, e := range elems {
+			if !live.IsReading(e) {
+				// One message's junk must not end the others' batch.
+				s.stats.refused.Add(1)
+				log.Warn("mqtt reading refused", "mqtt_topic", m.pub.Topic, "code", live.CodeMalformed, "message", "not a reading object {sensor, metric, value, unit?, ts}")
+				continue
+			}
 			if n > 0 {
 				body.WriteByte(',')
 			}
@@ -252,9 +258,11 @@ func (s *Subscriber) ingest(ctx context.Context, batch []message, log *slog.Logg
 	}
 	for try := 0; ; try++ {
 		res, err := s.opt.Ingest(ctx, bytes.NewReader(body.Bytes()))
-		if err == nil {
+		if err == nil || res != nil && errors.Is(err, live.ErrTooMany) {
+			// Past live.MaxBatch the rest is not read; trying again would
+			// not read it either.
 			s.stats.accepted.Add(uint64(res.Accepted))
-			s.stats.refused.Add(uint64(len(res.Refused)))
+			s.stats.refused.Add(uint64(res.RefusedTotal))
 			for _, r := range res.Refused {
 				i := msgOf(from, r.Index)
 				log.Warn("mqtt reading refused", "mqtt_topic", batch[i].pub.Topic, "index", r.Index-from[i], "code", r.Code, "message", r.Message)

@@ -16,22 +16,6 @@ import (
 	"github.com/onemap/onemap/wal"
 )
 
-// Error codes: stable strings a client may branch on.
-const (
-	CodeBadZoom          = "bad_zoom"
-	CodeBadTile          = "bad_tile"
-	CodeBadPath          = "bad_path"
-	CodeBadRequest       = "bad_request"
-	CodeUnknownLayer     = "unknown_layer"
-	CodeNotFound         = "not_found"
-	CodeMethodNotAllowed = "method_not_allowed"
-	CodeTimeout          = "timeout"
-	CodeInternal         = "internal"
-)
-
-// CodeStorageFull answers a write while the disk the journal is on is full.
-const CodeStorageFull = "storage_full"
-
 // storageRetryAfter is what a client refused for a full or failing disk is
 // told to wait: the journal probes every second, a person frees space in
 // minutes.
@@ -48,9 +32,8 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
-func errorf(status int, code, msg string) *apiError {
-	return &apiError{Status: status, Code: code, Message: msg}
-}
+// maxMessage bounds an error message, in characters.
+const maxMessage = 300
 
 // classify turns a domain error into its code and status; anything it does
 // not know is internal.
@@ -61,41 +44,41 @@ func classify(err error) *apiError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, tiles.ErrZoom):
-		return errorf(http.StatusBadRequest, CodeBadZoom, err.Error())
+		return errorf(CodeBadZoom, err.Error())
 	case errors.Is(err, tiles.ErrTileXY):
-		return errorf(http.StatusBadRequest, CodeBadTile, err.Error())
+		return errorf(CodeBadTile, err.Error())
 	case errors.Is(err, tiles.ErrTilePath):
-		return errorf(http.StatusBadRequest, CodeBadPath, err.Error())
+		return errorf(CodeBadPath, err.Error())
 	case errors.Is(err, layers.ErrUnknownLayer):
-		return errorf(http.StatusNotFound, CodeUnknownLayer, err.Error())
+		return errorf(CodeUnknownLayer, err.Error())
 	case errors.Is(err, live.ErrNoAlarm):
-		return errorf(http.StatusNotFound, CodeNotFound, err.Error())
+		return errorf(CodeNotFound, err.Error())
 	case errors.Is(err, store.ErrNotFound):
-		return errorf(http.StatusNotFound, CodeNotFound, err.Error())
+		return errorf(CodeNotFound, err.Error())
 	case errors.Is(err, wal.ErrNoSpace):
-		ae := errorf(http.StatusInsufficientStorage, CodeStorageFull, "the server's disk is full: nothing of this request was stored; send it again later")
+		ae := errorf(CodeStorageFull, "the server's disk is full: nothing of this request was stored; send it again later")
 		ae.RetryAfter = storageRetryAfter
 		return ae
 	case errors.Is(err, wal.ErrFailed):
-		ae := errorf(http.StatusServiceUnavailable, CodeUnavailable, "the server cannot write to its disk: nothing of this request was stored; send it again later")
+		ae := errorf(CodeUnavailable, "the server cannot write to its disk: nothing of this request was stored; send it again later")
 		ae.RetryAfter = storageRetryAfter
 		return ae
 	case errors.Is(err, context.DeadlineExceeded):
-		return errorf(http.StatusServiceUnavailable, CodeTimeout, "the request took too long")
+		return errorf(CodeTimeout, "the request took too long")
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusNotFound:
-			return errorf(he.Code, CodeNotFound, "no such resource")
+			return errorf(CodeNotFound, "no such resource")
 		case http.StatusMethodNotAllowed:
-			return errorf(he.Code, CodeMethodNotAllowed, "method not allowed")
+			return errorf(CodeMethodNotAllowed, "method not allowed")
 		case http.StatusRequestEntityTooLarge:
-			return errorf(he.Code, "too_large", "request body too large")
+			return errorf(CodeTooLarge, "request body too large")
 		}
 		if he.Code < 500 {
-			return errorf(he.Code, CodeBadRequest, http.StatusText(he.Code))
+			return errorf(CodeBadRequest, http.StatusText(he.Code))
 		}
 	}
-	return errorf(http.StatusInternalServerError, CodeInternal, "internal error")
+	return errorf(CodeInternal, "internal error")
 }
 
 // errorHandler writes every error as {"error": {"code", "message"}}; internal
@@ -119,6 +102,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		var body struct {
 			Error *apiError `json:"error"`
+		}
+		// A message may quote what the client sent; it is never more than
+		// a line, whatever that was.
+		msg := []rune(ae.Message)
+		if len(msg) > maxMessage {
+			ae = &apiError{Status: ae.Status, Code: ae.Code, Message: string(msg[:maxMessage]) + "…", RetryAfter: ae.RetryAfter}
 		}
 		body.Error = ae
 		if c.Request().Method == http.MethodHead {

@@ -12,12 +12,6 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// Error codes of the network analysis.
-const (
-	CodeNotAPipe  = "not_a_pipe"
-	CodeNotAValve = "not_a_valve"
-)
-
 // valveNetworks are the pressurised networks that valves close; drainage
 // flows by gravity and has none.
 var valveNetworks = []string{"gas_pipe", "water_pipe", "heat_pipe"}
@@ -52,10 +46,10 @@ func (s *Server) handleValveClosure(c echo.Context) error {
 	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "body must be {\"pipe\": id, \"failed_valves\": [ids]}: "+err.Error())
+		return errorf(CodeBadRequest, "body must be {\"pipe\": id, \"failed_valves\": [ids]}: "+err.Error())
 	}
 	if req.Pipe == 0 {
-		return errorf(http.StatusBadRequest, CodeBadID, "pipe must be a feature id")
+		return errorf(CodeBadID, "pipe must be a feature id")
 	}
 	ctx := c.Request().Context()
 	f, err := s.store.Feature(ctx, req.Pipe)
@@ -63,7 +57,7 @@ func (s *Server) handleValveClosure(c echo.Context) error {
 		return err
 	}
 	if !slices.Contains(valveNetworks, f.Layer) {
-		return errorf(http.StatusUnprocessableEntity, CodeNotAPipe, "feature is a "+f.Layer+"; valve closure takes a gas, water or heating pipe")
+		return errorf(CodeNotAPipe, "feature is a "+f.Layer+"; valve closure takes a gas, water or heating pipe")
 	}
 	net, err := s.networks.Get(ctx, f.Layer)
 	if err != nil {
@@ -71,7 +65,7 @@ func (s *Server) handleValveClosure(c echo.Context) error {
 	}
 	cl, err := net.ValveClosure(req.Pipe, req.FailedValves)
 	if errors.Is(err, spatial.ErrNotValve) {
-		return errorf(http.StatusUnprocessableEntity, CodeNotAValve, err.Error())
+		return errorf(CodeNotAValve, err.Error())
 	}
 	if err != nil {
 		return err

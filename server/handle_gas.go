@@ -4,16 +4,11 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/onemap/onemap/spatial"
 	"github.com/paulmach/orb"
 )
-
-// CodeBadBBox is the error code of a malformed bbox parameter.
-const CodeBadBBox = "bad_bbox"
 
 type spaceJSON struct {
 	ID             uint64     `json:"id"`
@@ -38,13 +33,13 @@ type spaceJSON struct {
 // sensor watches it and its risk, the riskiest first. unmonitored=true
 // keeps the spaces no sensor watches: where the next sensors go.
 func (s *Server) handleGasNeighbourhood(c echo.Context) error {
-	distance, err := floatParam(c, "distance", spatial.GasDistance)
-	if err != nil || !(distance > 0 && distance <= 500) {
-		return errorf(http.StatusBadRequest, CodeBadRadius, "distance must be metres, more than 0 and at most 500")
+	distance, err := parseMetres(c.QueryParam("distance"), "distance", spatial.GasDistance, false, 500)
+	if err != nil {
+		return err
 	}
-	sensorDistance, err := floatParam(c, "sensor_distance", 15)
-	if err != nil || !(sensorDistance >= 0 && sensorDistance <= 500) {
-		return errorf(http.StatusBadRequest, CodeBadRadius, "sensor_distance must be metres from 0 to 500")
+	sensorDistance, err := parseMetres(c.QueryParam("sensor_distance"), "sensor_distance", 15, true, 500)
+	if err != nil {
+		return err
 	}
 	m := s.store.Meta()
 	b := orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
@@ -56,10 +51,8 @@ func (s *Server) handleGasNeighbourhood(c echo.Context) error {
 	}
 	onlyUnmonitored := c.QueryParam("unmonitored") == "true"
 	limit := 1000
-	if q := c.QueryParam("limit"); q != "" {
-		if limit, err = strconv.Atoi(q); err != nil || limit < 1 || limit > 100000 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "limit must be a whole number from 1 to 100000")
-		}
+	if limit, err = parseLimit(c.QueryParam("limit"), limit, 100000); err != nil {
+		return err
 	}
 	var spaces []spatial.Space
 	if bbox == "" && distance == spatial.GasDistance && s.adjacent != nil && sensorDistance == s.adjacent.SensorDistance() {
@@ -69,7 +62,7 @@ func (s *Server) handleGasNeighbourhood(c echo.Context) error {
 		spaces, err = spatial.AdjacentSpaces(c.Request().Context(), s.store, b, distance, sensorDistance, s.now().Year())
 	}
 	if errors.Is(err, spatial.ErrRadius) {
-		return errorf(http.StatusBadRequest, CodeBadRadius, err.Error())
+		return errorf(CodeBadRadius, err.Error())
 	}
 	if err != nil {
 		return err
@@ -110,33 +103,4 @@ func (s *Server) handleGasNeighbourhood(c echo.Context) error {
 		"spaces_total": len(spaces), "monitored": monitored, "unmonitored": len(spaces) - monitored,
 		"spaces": out,
 	})
-}
-
-func floatParam(c echo.Context, name string, def float64) (float64, error) {
-	q := c.QueryParam(name)
-	if q == "" {
-		return def, nil
-	}
-	return strconv.ParseFloat(q, 64)
-}
-
-// parseBBox reads "minLon,minLat,maxLon,maxLat".
-func parseBBox(q string) (orb.Bound, error) {
-	parts := strings.Split(q, ",")
-	bad := errorf(http.StatusBadRequest, CodeBadBBox, "bbox is minLon,minLat,maxLon,maxLat in degrees, min below max")
-	if len(parts) != 4 {
-		return orb.Bound{}, bad
-	}
-	var v [4]float64
-	for i, p := range parts {
-		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return orb.Bound{}, bad
-		}
-		v[i] = x
-	}
-	if v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[0] > v[2] || v[1] > v[3] {
-		return orb.Bound{}, bad
-	}
-	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, nil
 }

@@ -19,16 +19,6 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// Error codes of the live API.
-const (
-	CodeUnauthorized = "unauthorized"
-	CodeForbidden    = "forbidden"
-	CodeTooLarge     = "too_large"
-	CodeBadBody      = "bad_body"
-	CodeBadRules     = "bad_rules"
-	CodeUnavailable  = "unavailable"
-)
-
 // MaxReadingsBody bounds one ingest request: a batch of tens of thousands
 // of readings, not a file upload.
 const MaxReadingsBody = 16 << 20
@@ -41,27 +31,35 @@ func (s *Server) handleReadings(c echo.Context) error {
 	}
 	r := c.Request()
 	if r.ContentLength > MaxReadingsBody {
-		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "a batch is at most 16 MiB")
+		return errorf(CodeTooLarge, "a batch is at most 16 MiB")
 	}
 	body := http.MaxBytesReader(c.Response(), r.Body, MaxReadingsBody)
 	res, err := s.opt.Live.Ingest(r.Context(), body, nil)
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "a batch is at most 16 MiB; nothing past the limit was read")
+		return errorf(CodeTooLarge, "a batch is at most 16 MiB; nothing past the limit was read")
 	case errors.Is(err, live.ErrBody) && res != nil:
 		// What came before the fault is accepted; say where it broke.
-		return c.JSON(http.StatusBadRequest, map[string]any{
-			"accepted": res.Accepted, "refused": res.Refused,
-			"error": map[string]string{"code": CodeBadBody, "message": err.Error()},
-		})
+		return s.partialBatch(c, res, errorf(CodeBadBody, err.Error()))
+	case errors.Is(err, live.ErrTooMany) && res != nil:
+		return s.partialBatch(c, res, errorf(CodeTooManyReadings, fmt.Sprintf("a batch is at most %d readings; they were taken, nothing after them was read", live.MaxBatch)))
 	case errors.Is(err, wal.ErrNoSpace), errors.Is(err, wal.ErrFailed):
 		return err // 507 storage_full or 503, with Retry-After: see classify
 	case err != nil:
 		s.log.Error("ingest", "err", err)
-		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "readings could not be stored; nothing of this batch was accepted, send it again")
+		return errorf(CodeUnavailable, "readings could not be stored; nothing of this batch was accepted, send it again")
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// partialBatch answers a batch that ended early: what was accepted and
+// refused before the end, and why it ended.
+func (s *Server) partialBatch(c echo.Context, res *live.IngestResult, e *apiError) error {
+	return c.JSON(e.Status, map[string]any{
+		"accepted": res.Accepted, "refused": res.Refused, "refused_total": res.RefusedTotal, "refused_by_code": res.RefusedByCode,
+		"error": e,
+	})
 }
 
 // checkToken admits a request with a device token the server knows, when
@@ -73,12 +71,12 @@ func (s *Server) checkToken(c echo.Context) error {
 	h := c.Request().Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
-		return errorf(http.StatusUnauthorized, CodeUnauthorized, "send the device token as Authorization: Bearer <token>")
+		return errorf(CodeUnauthorized, "send the device token as Authorization: Bearer <token>")
 	}
 	if tokenIn(tok, s.opt.IngestTokens) {
 		return nil
 	}
-	return errorf(http.StatusForbidden, CodeForbidden, "the device token is not valid")
+	return errorf(CodeForbidden, "the device token is not valid")
 }
 
 // tokenIn reports whether tok is one of tokens, in constant time.
@@ -140,7 +138,7 @@ func sensorJSON(sn *live.Sensor) map[string]any {
 func (s *Server) sensorParam(c echo.Context) (*live.Sensor, error) {
 	sn, ok := s.opt.Sensors.Resolve(json.RawMessage(strconv.Quote(c.Param("id"))))
 	if !ok {
-		return nil, errorf(http.StatusNotFound, CodeNotFound, "no sensor "+c.Param("id"))
+		return nil, errorf(CodeNotFound, "no sensor "+live.Clip(c.Param("id")))
 	}
 	return sn, nil
 }
@@ -164,12 +162,12 @@ func (s *Server) handleAlarms(c echo.Context) error {
 	case "", live.Active, live.ClearedState:
 		f.State = st
 	default:
-		return errorf(http.StatusBadRequest, CodeBadRequest, "state is active or cleared")
+		return errorf(CodeBadRequest, "state is active or cleared")
 	}
 	if q := c.QueryParam("level"); q != "" {
 		l, err := strconv.Atoi(q)
 		if err != nil || l < 1 || l > 9 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "level is 1 (most severe) to 3, or the metric's own count")
+			return errorf(CodeBadRequest, "level is 1 (most severe) to 3, or the metric's own count")
 		}
 		f.Level = live.Level(l)
 	}
@@ -185,7 +183,7 @@ func (s *Server) handleAlarms(c echo.Context) error {
 		if q := c.QueryParam(name); q != "" {
 			t, err := time.Parse(time.RFC3339, q)
 			if err != nil {
-				return errorf(http.StatusBadRequest, CodeBadRequest, name+" must be RFC 3339")
+				return errorf(CodeBadRequest, name+" must be RFC 3339")
 			}
 			*dst = t
 		}
@@ -195,15 +193,13 @@ func (s *Server) handleAlarms(c echo.Context) error {
 	case "true":
 		f.Overlap = true
 	default:
-		return errorf(http.StatusBadRequest, CodeBadRequest, "overlap is true or false")
+		return errorf(CodeBadRequest, "overlap is true or false")
 	}
-	if q := c.QueryParam("limit"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 1 || n > 100000 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "limit is 1 to 100000")
-		}
-		f.Limit = n
+	n, err := parseLimit(c.QueryParam("limit"), f.Limit, 100000)
+	if err != nil {
+		return err
 	}
+	f.Limit = n
 	alarms := s.opt.Live.Alarms(f)
 	if alarms == nil {
 		alarms = []live.Alarm{}
@@ -214,7 +210,7 @@ func (s *Server) handleAlarms(c echo.Context) error {
 func alarmID(c echo.Context) (uint64, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil || id == 0 {
-		return 0, errorf(http.StatusBadRequest, CodeBadID, "an alarm id is a positive whole number")
+		return 0, errorf(CodeBadID, "an alarm id is a positive whole number")
 	}
 	return id, nil
 }
@@ -250,7 +246,7 @@ func (s *Server) handleAck(c echo.Context) error {
 	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.By) == "" || len(req.By) > 200 {
-		return errorf(http.StatusBadRequest, CodeBadRequest, `body is {"by": "who", "note": "optional"}`)
+		return errorf(CodeBadRequest, `body is {"by": "who", "note": "optional"}`)
 	}
 	a, err := s.opt.Live.Acknowledge(c.Request().Context(), id, req.By, req.Note)
 	if err != nil {
@@ -266,13 +262,13 @@ func (s *Server) handleGetRules(c echo.Context) error {
 	if q := c.QueryParam("version"); q != "" {
 		v, err := strconv.ParseUint(q, 10, 64)
 		if err != nil || v == 0 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "version is a rules version number: 1, 2, …")
+			return errorf(CodeBadRequest, "version is a rules version number: 1, 2, …")
 		}
 		version = v
 	}
 	b, err := s.opt.Live.RulesJSON(version)
 	if errors.Is(err, live.ErrNoVersion) {
-		return errorf(http.StatusNotFound, CodeNotFound, fmt.Sprintf("no rules version %d", version))
+		return errorf(CodeNotFound, fmt.Sprintf("no rules version %d", version))
 	}
 	if err != nil {
 		return err
@@ -294,16 +290,16 @@ func (s *Server) handleRulesVersions(c echo.Context) error {
 func (s *Server) handlePutRules(c echo.Context) error {
 	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 4<<20))
 	if err != nil {
-		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "a rules file is at most 4 MiB")
+		return errorf(CodeTooLarge, "a rules file is at most 4 MiB")
 	}
 	rs, err := live.ParseRules(b)
 	if err != nil {
-		return errorf(http.StatusUnprocessableEntity, CodeBadRules, err.Error())
+		return errorf(CodeBadRules, err.Error())
 	}
 	v, err := s.opt.Live.PutRules(c.Request().Context(), rs, b, "")
 	if err != nil {
 		s.log.Error("rules", "err", err)
-		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "the rules could not be stored; the rules in force stay")
+		return errorf(CodeUnavailable, "the rules could not be stored; the rules in force stay")
 	}
 	return c.JSON(http.StatusOK, map[string]any{"rules": len(rs.Rules()), "version": v.Version, "at": v.At})
 }
@@ -325,31 +321,31 @@ func (s *Server) handleSeries(c echo.Context) error {
 		metric = sn.Metrics[0]
 	}
 	if !sn.Measures(metric) {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "sensor "+sn.Code+" does not measure "+strconv.Quote(metric))
+		return errorf(CodeBadRequest, "sensor "+sn.Code+" does not measure "+strconv.Quote(live.Clip(metric)))
 	}
 	to := s.now().Truncate(time.Second)
 	if q := c.QueryParam("to"); q != "" {
 		if to, err = time.Parse(time.RFC3339, q); err != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "to must be RFC 3339")
+			return errorf(CodeBadRequest, "to must be RFC 3339")
 		}
 	}
 	from := to.Add(-24 * time.Hour)
 	if q := c.QueryParam("from"); q != "" {
 		if from, err = time.Parse(time.RFC3339, q); err != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "from must be RFC 3339")
+			return errorf(CodeBadRequest, "from must be RFC 3339")
 		}
 	}
 	if !from.Before(to) {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "from must be before to")
+		return errorf(CodeBadRequest, "from must be before to")
 	}
 	step := to.Sub(from) / 500
 	if q := c.QueryParam("step"); q != "" {
 		if step, err = time.ParseDuration(q); err != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "step is a duration such as 1m or 15m")
+			return errorf(CodeBadRequest, "step is a duration such as 1m or 15m")
 		}
 	}
 	if step < time.Second || to.Sub(from)/step > maxBuckets {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "step must be at least 1s and give at most 50,000 points")
+		return errorf(CodeBadRequest, "step must be at least 1s and give at most 50,000 points")
 	}
 	if c.QueryParam("from") == "" {
 		from = from.Truncate(step) // buckets on round times

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,65 @@ func TestReadingsAndAlarms(t *testing.T) {
 	}
 }
 
+// A bad body keeps what came before it, and says how many were refused.
+func TestReadingsBadBodyKeepsWhatCameBefore(t *testing.T) {
+	ts := liveServer(t)
+	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/json", "["+lel(2, 10)+`,{"sensor":"GAS-9"},`+lel(3, 9)+`, 7, `+lel(4, 8)+"]")
+	var res struct {
+		Accepted      int
+		Refused       []struct{ Index int }
+		RefusedTotal  int            `json:"refused_total"`
+		RefusedByCode map[string]int `json:"refused_by_code"`
+		Error         struct{ Code, Message string }
+	}
+	json.Unmarshal(b, &res)
+	if resp.StatusCode != 400 || res.Error.Code != CodeBadBody || res.Accepted != 2 || res.RefusedTotal != 1 || res.RefusedByCode["unknown_sensor"] != 1 ||
+		!strings.Contains(res.Error.Message, "reading 3") {
+		t.Fatalf("%d %s; want 400 bad_body at reading 3 after 2 accepted and 1 refused", resp.StatusCode, b)
+	}
+	resp, b = send(t, "GET", ts.URL+"/api/v1/sensors/7/series?metric=ch4_lel&step=1h", "", "", "")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"n":2`) {
+		t.Errorf("the readings before the fault are not in the curve: %d %s", resp.StatusCode, b)
+	}
+}
+
+// A million refusals make a short answer: the first hundred and counts.
+func TestReadingsRefusalsSummarised(t *testing.T) {
+	ts := liveServer(t)
+	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/json", "["+strings.Repeat(`{"sensor":"GAS-9"},`, live.MaxBatch-1)+lel(5, 1)+"]")
+	var res struct {
+		Accepted      int
+		Refused       []struct{ Index int }
+		RefusedTotal  int            `json:"refused_total"`
+		RefusedByCode map[string]int `json:"refused_by_code"`
+	}
+	json.Unmarshal(b, &res)
+	if resp.StatusCode != 200 || res.Accepted != 1 || len(res.Refused) != live.MaxRefusals || res.RefusedTotal != live.MaxBatch-1 ||
+		res.RefusedByCode["unknown_sensor"] != live.MaxBatch-1 || len(b) > 20<<10 {
+		t.Fatalf("%d, %d bytes: %.300s", resp.StatusCode, len(b), b)
+	}
+}
+
+// The million-{} body costs little: it is refused at its first element,
+// whatever follows.
+func TestReadingsMillionEmptyObjectsCheap(t *testing.T) {
+	ts := liveServer(t)
+	payload := "[" + strings.Repeat("{},", 1e6) + "{}]"
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/json", payload)
+	runtime.ReadMemStats(&after)
+	if resp.StatusCode != 400 || !strings.Contains(string(b), CodeBadBody) || len(b) > 1<<10 {
+		t.Fatalf("%d, %d bytes: %.300s", resp.StatusCode, len(b), b)
+	}
+	// Client and server share this process; both together stay far below
+	// the gigabyte such a body once cost.
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("the request allocated %d MiB", got>>20)
+	}
+}
+
 func TestLiveBadRequests(t *testing.T) {
 	ts := liveServer(t)
 	tests := []struct {
@@ -164,6 +224,13 @@ func TestLiveBadRequests(t *testing.T) {
 		{"WrongToken", "POST", "/api/v1/readings", "guess", "[]", 403, CodeForbidden},
 		{"TooLarge", "POST", "/api/v1/readings", "secret", "[" + strings.Repeat(" ", MaxReadingsBody) + "]", 413, CodeTooLarge},
 		{"BrokenBody", "POST", "/api/v1/readings", "secret", "[" + lel(1, 1) + ", {", 400, CodeBadBody},
+		{"EmptyObjectBody", "POST", "/api/v1/readings", "secret", `{}`, 400, CodeBadBody},
+		{"NullBody", "POST", "/api/v1/readings", "secret", `null`, 400, CodeBadBody},
+		{"NumberBody", "POST", "/api/v1/readings", "secret", `12`, 400, CodeBadBody},
+		{"ArrayOfEmptyObject", "POST", "/api/v1/readings", "secret", `[{}]`, 400, CodeBadBody},
+		{"ArrayOfNumbers", "POST", "/api/v1/readings", "secret", `[1, 2]`, 400, CodeBadBody},
+		{"TooManyReadings", "POST", "/api/v1/readings", "secret", "[" + strings.Repeat(`{"sensor":"X"},`, live.MaxBatch) + `{"sensor":"X"}]`, 413, CodeTooManyReadings},
+		{"SensorNameTooLong", "GET", "/api/v1/sensors/" + strings.Repeat("G", 5000), "", "", 404, CodeNotFound},
 		{"BadState", "GET", "/api/v1/alarms?state=open", "", "", 400, CodeBadRequest},
 		{"BadLevel", "GET", "/api/v1/alarms?level=0", "", "", 400, CodeBadRequest},
 		{"BadFrom", "GET", "/api/v1/alarms?from=yesterday", "", "", 400, CodeBadRequest},
@@ -185,7 +252,10 @@ func TestLiveBadRequests(t *testing.T) {
 			}
 			json.Unmarshal(b, &e)
 			if resp.StatusCode != tt.status || e.Error.Code != tt.code || e.Error.Message == "" {
-				t.Errorf("%d %s; want %d %q", resp.StatusCode, b, tt.status, tt.code)
+				t.Errorf("%d %.300s; want %d %q", resp.StatusCode, b, tt.status, tt.code)
+			}
+			if len(b) > 20<<10 {
+				t.Errorf("an answer of %d bytes", len(b))
 			}
 		})
 	}

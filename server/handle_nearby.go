@@ -5,19 +5,11 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/spatial"
 	"github.com/paulmach/orb"
-)
-
-// Error codes of the analysis API.
-const (
-	CodeBadRadius = "bad_radius"
-	CodeBadPoint  = "bad_point"
-	CodeBadID     = "bad_id"
 )
 
 // defaultNearbyLayers are searched when a request names none: who must be
@@ -37,12 +29,11 @@ type nearbyFeature struct {
 
 // handleNearby answers GET /api/v1/nearby?lon&lat&radius&layers=a,b&limit.
 func (s *Server) handleNearby(c echo.Context) error {
-	lon, err1 := strconv.ParseFloat(c.QueryParam("lon"), 64)
-	lat, err2 := strconv.ParseFloat(c.QueryParam("lat"), 64)
-	if err1 != nil || err2 != nil || math.Abs(lon) > 180 || math.Abs(lat) > 85.06 {
-		return errorf(http.StatusBadRequest, CodeBadPoint, "lon and lat must be numbers, lon in −180–180 and lat in −85.06–85.06")
+	p, err := parsePoint(c.QueryParam("lon"), c.QueryParam("lat"))
+	if err != nil {
+		return err
 	}
-	return s.nearby(c, orb.Point{lon, lat}, 0)
+	return s.nearby(c, p, 0)
 }
 
 // handleFeatureNearby answers GET /api/v1/features/{id}/nearby?radius&layers:
@@ -70,34 +61,29 @@ func (s *Server) handleFeature(c echo.Context) error {
 func (s *Server) featureParam(c echo.Context) (*layers.Feature, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil || id == 0 {
-		return nil, errorf(http.StatusBadRequest, CodeBadID, "a feature id is a positive whole number")
+		return nil, errorf(CodeBadID, "a feature id is a positive whole number")
 	}
 	return s.store.Feature(c.Request().Context(), id)
 }
 
 func (s *Server) nearby(c echo.Context, from orb.Geometry, self uint64) error {
-	radius, err := strconv.ParseFloat(c.QueryParam("radius"), 64)
-	if err != nil || !(radius > 0 && radius <= spatial.MaxRadius) {
-		return errorf(http.StatusBadRequest, CodeBadRadius, "radius must be metres, more than 0 and at most "+strconv.Itoa(spatial.MaxRadius))
+	radius, err := parseRadius(c.QueryParam("radius"))
+	if err != nil {
+		return err
 	}
 	names := defaultNearbyLayers
 	if q := c.QueryParam("layers"); q != "" {
-		names = strings.Split(q, ",")
-		for _, n := range names {
-			if _, err := s.cat.Layer(n); err != nil {
-				return errorf(http.StatusBadRequest, CodeUnknownLayer, err.Error())
-			}
+		if names, err = parseLayers(s.cat, q); err != nil {
+			return err
 		}
 	}
-	limit := 200
-	if q := c.QueryParam("limit"); q != "" {
-		if limit, err = strconv.Atoi(q); err != nil || limit < 1 || limit > 5000 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "limit must be a whole number from 1 to 5000")
-		}
+	limit, err := parseLimit(c.QueryParam("limit"), 200, 5000)
+	if err != nil {
+		return err
 	}
 	hits, err := spatial.Nearby(c.Request().Context(), s.store, from, radius, names)
 	if errors.Is(err, spatial.ErrRadius) {
-		return errorf(http.StatusBadRequest, CodeBadRadius, err.Error())
+		return errorf(CodeBadRadius, err.Error())
 	}
 	if err != nil {
 		return err

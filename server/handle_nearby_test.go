@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/onemap/onemap/layers"
@@ -94,7 +95,23 @@ func TestNearbyBadRequests(t *testing.T) {
 		{"RadiusMissing", "/api/v1/nearby?" + pt, 400, CodeBadRadius},
 		{"NoLon", "/api/v1/nearby?lat=31.8&radius=10", 400, CodeBadPoint},
 		{"LatOutOfRange", "/api/v1/nearby?lon=117&lat=95&radius=10", 400, CodeBadPoint},
-		{"UnknownLayer", "/api/v1/nearby?" + pt + "&radius=10&layers=school", 400, CodeUnknownLayer},
+		{"UnknownLayer", "/api/v1/nearby?" + pt + "&radius=10&layers=school", 404, CodeUnknownLayer},
+		{"EmptyLayer", "/api/v1/nearby?" + pt + "&radius=10&layers=hazard,", 404, CodeUnknownLayer},
+		{"TooManyLayers", "/api/v1/nearby?" + pt + "&radius=10&layers=" + strings.Repeat("building,", 3000) + "building", 400, CodeTooManyLayers},
+		{"FeatureTooManyLayers", "/api/v1/features/" + strconv.FormatUint(layers.MakeID(10, 1), 10) + "/nearby?radius=10&layers=" + strings.Repeat("hazard,", 100) + "hazard", 400, CodeTooManyLayers},
+		{"LonNaN", "/api/v1/nearby?lon=NaN&lat=31.8&radius=10", 400, CodeBadPoint},
+		{"LatNaN", "/api/v1/nearby?lon=117.2&lat=nan&radius=10", 400, CodeBadPoint},
+		{"LonInf", "/api/v1/nearby?lon=Inf&lat=31.8&radius=10", 400, CodeBadPoint},
+		{"LatMinusInfinity", "/api/v1/nearby?lon=117.2&lat=-Infinity&radius=10", 400, CodeBadPoint},
+		{"LonTooBig", "/api/v1/nearby?lon=1e400&lat=31.8&radius=10", 400, CodeBadPoint},
+		{"RadiusInf", "/api/v1/nearby?" + pt + "&radius=+Inf", 400, CodeBadRadius},
+		{"LimitHuge", "/api/v1/nearby?" + pt + "&radius=10&limit=99999999999999999999", 400, CodeBadRequest},
+		{"GasDistanceNaN", "/api/v1/analysis/gas-neighbourhood?distance=NaN", 400, CodeBadRadius},
+		{"GasSensorDistanceInf", "/api/v1/analysis/gas-neighbourhood?sensor_distance=Inf", 400, CodeBadRadius},
+		{"GasBBoxNaN", "/api/v1/analysis/gas-neighbourhood?bbox=NaN,31,118,32", 400, CodeBadBBox},
+		{"GasBBoxInf", "/api/v1/analysis/gas-neighbourhood?bbox=117,31,Inf,32", 400, CodeBadBBox},
+		{"GasBBoxMany", "/api/v1/analysis/gas-neighbourhood?bbox=" + strings.Repeat("1,", 10000) + "1", 400, CodeBadBBox},
+		{"GasLimitNaN", "/api/v1/analysis/gas-neighbourhood?limit=NaN", 400, CodeBadRequest},
 		{"BadLimit", "/api/v1/nearby?" + pt + "&radius=10&limit=0", 400, CodeBadRequest},
 		{"BadID", "/api/v1/features/abc/nearby?radius=10", 400, CodeBadID},
 		{"UnknownID", "/api/v1/features/12345/nearby?radius=10", 404, CodeNotFound},
@@ -104,10 +121,65 @@ func TestNearbyBadRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := get(t, ts.URL+tt.path)
-			var e struct{ Error struct{ Code string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			json.Unmarshal(body(t, resp), &e)
 			if resp.StatusCode != tt.status || e.Error.Code != tt.code {
 				t.Errorf("%d %q, want %d %q", resp.StatusCode, e.Error.Code, tt.status, tt.code)
+			}
+			if n := len([]rune(e.Error.Message)); n == 0 || n > 300 {
+				t.Errorf("message of %d characters: %q", n, e.Error.Message)
+			}
+		})
+	}
+}
+
+// A layer named several times is searched once.
+func TestNearbyLayersOnce(t *testing.T) {
+	ts := testServer(t)
+	url := ts.URL + "/api/v1/nearby?lon=" + strconv.FormatFloat(centre[0], 'f', -1, 64) + "&lat=" + strconv.FormatFloat(centre[1], 'f', -1, 64) + "&radius=100"
+	var once, twice struct {
+		Features []struct{ ID uint64 }
+		Total    int
+	}
+	json.Unmarshal(body(t, get(t, url+"&layers=gas_pipe,protective_target")), &once)
+	resp := get(t, url+"&layers=gas_pipe,protective_target,gas_pipe,gas_pipe,protective_target")
+	json.Unmarshal(body(t, resp), &twice)
+	if resp.StatusCode != 200 || once.Total != 2 || twice.Total != once.Total || len(twice.Features) != len(once.Features) {
+		t.Errorf("%d: named once %+v, several times %+v; want the same features", resp.StatusCode, once, twice)
+	}
+}
+
+func TestParseLayers(t *testing.T) {
+	cat := layers.Default()
+	n := len(cat.Layers())
+	all := make([]string, 0, n)
+	for _, l := range cat.Layers() {
+		all = append(all, l.ID)
+	}
+	for _, tc := range []struct {
+		name, q string
+		want    []string
+		code    string
+	}{
+		{"One", "hazard", []string{"hazard"}, ""},
+		{"Repeated", "hazard,building,hazard,hazard", []string{"hazard", "building"}, ""},
+		{"Every", strings.Join(all, ","), all, ""},
+		{"CatalogCountRepeats", strings.Repeat("building,", n-1) + "building", []string{"building"}, ""},
+		{"OverCatalogCount", strings.Repeat("building,", n) + "building", nil, CodeTooManyLayers},
+		{"Unknown", "hazard,school", nil, CodeUnknownLayer},
+		{"Empty", "", nil, CodeUnknownLayer},
+		{"EmptyItem", "hazard,,building", nil, CodeUnknownLayer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseLayers(cat, tc.q)
+			code := ""
+			if err != nil {
+				code = err.(*apiError).Code
+			}
+			if code != tc.code || strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("parseLayers(%.40q) = %v, %v; want %v, %q", tc.q, got, err, tc.want, tc.code)
 			}
 		})
 	}

@@ -27,7 +27,7 @@ func (s *Server) handleStyle(c echo.Context) error {
 		lang = "zh"
 	case "zh", "en":
 	default:
-		return errorf(http.StatusBadRequest, CodeBadRequest, "lang must be zh or en")
+		return errorf(CodeBadRequest, "lang must be zh or en")
 	}
 	m := s.store.Meta()
 	b, err := mapstyle.Style(s.cat, mapstyle.StyleOptions{
@@ -47,14 +47,14 @@ func (s *Server) handleGlyphs(c echo.Context) error {
 	start, err1 := strconv.Atoi(startS)
 	end, err2 := strconv.Atoi(endS)
 	if !ok || !ok2 || err1 != nil || err2 != nil || end != start+255 {
-		return errorf(http.StatusBadRequest, CodeBadPath, "glyph ranges are /fonts/{fontstack}/{start}-{start+255}.pbf")
+		return errorf(CodeBadPath, "glyph ranges are /fonts/{fontstack}/{start}-{start+255}.pbf")
 	}
 	b, err := mapstyle.Glyphs(c.Param("fontstack"), start)
 	if errors.Is(err, mapstyle.ErrUnknownFont) {
-		return errorf(http.StatusNotFound, "unknown_font", err.Error())
+		return errorf(CodeUnknownFont, err.Error())
 	}
 	if err != nil {
-		return errorf(http.StatusBadRequest, CodeBadPath, err.Error())
+		return errorf(CodeBadPath, err.Error())
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
 	return c.Blob(http.StatusOK, "application/x-protobuf", b)

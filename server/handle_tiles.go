@@ -10,21 +10,18 @@ import (
 	"github.com/onemap/onemap/tiles"
 )
 
-// maxLayersPerTile bounds a composite tile's layer list.
-const maxLayersPerTile = 64
-
 // handleTile answers /tiles/{layers}/{z}/{x}/{y}.mvt with one layer or a
 // composite of several.
 func (s *Server) handleTile(c echo.Context) error {
 	y := c.Param("y")
 	if !strings.HasSuffix(y, ".mvt") {
-		return errorf(http.StatusBadRequest, CodeBadPath, "a tile's path ends in .mvt")
-	}
-	names := strings.Split(c.Param("layers"), ",")
-	if len(names) > maxLayersPerTile {
-		return errorf(http.StatusBadRequest, CodeBadPath, "at most "+strconv.Itoa(maxLayersPerTile)+" layers in one tile")
+		return errorf(CodeBadPath, "a tile's path ends in .mvt")
 	}
 	t, err := tiles.ParseTile(c.Param("z"), c.Param("x"), y)
+	if err != nil {
+		return err
+	}
+	names, err := parseLayers(s.cat, c.Param("layers"))
 	if err != nil {
 		return err
 	}
@@ -93,7 +90,7 @@ func (s *Server) handleTile(c echo.Context) error {
 func (s *Server) handleTileJSON(c echo.Context) error {
 	name, ok := strings.CutSuffix(c.Param("file"), ".json")
 	if !ok {
-		return errorf(http.StatusBadRequest, CodeBadPath, "TileJSON is at /tiles/{layer}.json")
+		return errorf(CodeBadPath, "TileJSON is at /tiles/{layer}.json")
 	}
 	l, err := s.cat.Layer(name)
 	if err != nil {

@@ -28,15 +28,6 @@ const (
 	wsWriteWait  = 10 * time.Second
 )
 
-// Error codes of the live channel.
-const (
-	CodeBadMessage      = "bad_message"
-	CodeUnknownType     = "unknown_type"
-	CodeBadSubscription = "bad_subscription"
-	CodeRateLimited     = "rate_limited"
-	CodeBadOrigin       = "bad_origin"
-)
-
 // clientMessage is what a client sends.
 type clientMessage struct {
 	Type   string      `json:"type"`
@@ -81,7 +72,7 @@ func (s *Server) handleWS(c echo.Context) error {
 		return err
 	}
 	if !s.originAllowed(r) {
-		return errorf(http.StatusForbidden, CodeBadOrigin, "the page's origin may not open the live channel; see --allowed-origins")
+		return errorf(CodeBadOrigin, "the page's origin may not open the live channel; see --allowed-origins")
 	}
 	conn, err := wsUpgrader.Upgrade(c.Response(), r, nil)
 	if err != nil {
@@ -331,10 +322,10 @@ func (s *Server) checkViewToken(r *http.Request) error {
 		tok, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
 	if tok == "" {
-		return errorf(http.StatusUnauthorized, CodeUnauthorized, "the live channel needs a token: /ws?token=T")
+		return errorf(CodeUnauthorized, "the live channel needs a token: /ws?token=T")
 	}
 	if !tokenIn(tok, s.opt.ViewTokens) {
-		return errorf(http.StatusForbidden, CodeForbidden, "the token is not valid")
+		return errorf(CodeForbidden, "the token is not valid")
 	}
 	return nil
 }

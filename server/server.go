@@ -160,7 +160,7 @@ func New(o Options) *Server {
 	e.GET("/tiles/:layers/:z/:x/:y", s.handleTile, timeout)
 	e.GET("/tiles/:file", s.handleTileJSON, gz)
 	e.GET("/tiles/*", func(c echo.Context) error {
-		return errorf(http.StatusBadRequest, CodeBadPath, "tile paths are /tiles/{layer[,layer…]}/{z}/{x}/{y}.mvt or /tiles/{layer}.json")
+		return errorf(CodeBadPath, "tile paths are /tiles/{layer[,layer…]}/{z}/{x}/{y}.mvt or /tiles/{layer}.json")
 	})
 	s.routeStyle(e, gz)
 	api := e.Group("/api/v1", timeout, gz)
@@ -252,7 +252,7 @@ func (s *Server) handleHealth(c echo.Context) error {
 	for _, l := range s.cat.Layers() {
 		k, err := s.store.Count(c.Request().Context(), l.ID)
 		if err != nil {
-			return errorf(http.StatusServiceUnavailable, "not_ready", "store: "+err.Error())
+			return errorf(CodeNotReady, "store: "+err.Error())
 		}
 		n += k
 	}

@@ -160,6 +160,8 @@ func TestBadRequests(t *testing.T) {
 		{"UnknownInComposite", "/tiles/gas_pipe,nope/14/0/0.mvt", 404, CodeUnknownLayer},
 		{"EmptyLayerName", "/tiles/gas_pipe,/14/0/0.mvt", 404, CodeUnknownLayer},
 		{"NoSuffix", "/tiles/gas_pipe/14/0/0.png", 400, CodeBadPath},
+		{"TooManyLayers", "/tiles/" + strings.Repeat("building,", 3000) + "building/14/0/0.mvt", 400, CodeTooManyLayers},
+		{"TileJSONLongName", "/tiles/" + strings.Repeat("x", 5000) + ".json", 404, CodeUnknownLayer},
 		{"TooShort", "/tiles/gas_pipe/14/0", 400, CodeBadPath},
 		{"TooLong", "/tiles/gas_pipe/14/0/0/0.mvt", 400, CodeBadPath},
 		{"TileJSONUnknown", "/tiles/nope.json", 404, CodeUnknownLayer},
@@ -179,6 +181,9 @@ func TestBadRequests(t *testing.T) {
 			if resp.StatusCode != tt.status || e.Error.Code != tt.code || e.Error.Message == "" {
 				t.Errorf("status %d code %q message %q; want %d %q", resp.StatusCode, e.Error.Code, e.Error.Message, tt.status, tt.code)
 			}
+			if n := len([]rune(e.Error.Message)); n > maxMessage+1 {
+				t.Errorf("a message of %d characters", n)
+			}
 		})
 	}
 	t.Run("MethodNotAllowed", func(t *testing.T) {
@@ -191,6 +196,17 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("status %d, want 405", resp.StatusCode)
 		}
 	})
+}
+
+// A layer named twice in a composite tile is in it once.
+func TestCompositeTileLayersOnce(t *testing.T) {
+	ts := testServer(t)
+	path := "/14/13530/6660.mvt"
+	once := body(t, get(t, ts.URL+"/tiles/gas_pipe,protective_target"+path))
+	twice := body(t, get(t, ts.URL+"/tiles/gas_pipe,protective_target,gas_pipe,gas_pipe"+path))
+	if len(once) == 0 || !bytes.Equal(once, twice) {
+		t.Errorf("tile of two layers: %d bytes; naming one again: %d bytes, want the same tile", len(once), len(twice))
+	}
 }
 
 func TestTileJSON(t *testing.T) {

@@ -1,0 +1,109 @@
+package server
+
+import "net/http"
+
+// Error codes: stable strings a client may branch on. Each is declared here
+// once, with its HTTP status and meaning in codeList; README.md's error table
+// lists the same (a test holds them together).
+const (
+	CodeBadRequest       = "bad_request"
+	CodeBadZoom          = "bad_zoom"
+	CodeBadTile          = "bad_tile"
+	CodeBadPath          = "bad_path"
+	CodeBadPoint         = "bad_point"
+	CodeBadRadius        = "bad_radius"
+	CodeBadBBox          = "bad_bbox"
+	CodeBadID            = "bad_id"
+	CodeTooManyLayers    = "too_many_layers"
+	CodeBadBody          = "bad_body"
+	CodeUnauthorized     = "unauthorized"
+	CodeForbidden        = "forbidden"
+	CodeBadOrigin        = "bad_origin"
+	CodeUnknownLayer     = "unknown_layer"
+	CodeUnknownFont      = "unknown_font"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeTooLarge         = "too_large"
+	CodeTooManyReadings  = "too_many_readings"
+	CodeNotAPipe         = "not_a_pipe"
+	CodeNotAValve        = "not_a_valve"
+	CodeBadRules         = "bad_rules"
+	CodeInternal         = "internal"
+	CodeUnavailable      = "unavailable"
+	CodeTimeout          = "timeout"
+	CodeNotReady         = "not_ready"
+	// CodeStorageFull answers a write while the disk the journal is on is full.
+	CodeStorageFull = "storage_full"
+
+	// Codes of error messages on the live channel, /ws (docs/websocket.md).
+	CodeBadMessage      = "bad_message"
+	CodeUnknownType     = "unknown_type"
+	CodeBadSubscription = "bad_subscription"
+	CodeRateLimited     = "rate_limited"
+)
+
+// codeInfo is what a code means: the HTTP status it is sent with (0 for a
+// message on /ws) and when.
+type codeInfo struct {
+	Code   string
+	Status int
+	When   string
+}
+
+// codeList is every error code the server sends.
+var codeList = []codeInfo{
+	{CodeBadRequest, http.StatusBadRequest, "a malformed parameter or body the other codes do not name"},
+	{CodeBadZoom, http.StatusBadRequest, "zoom outside 0–24"},
+	{CodeBadTile, http.StatusBadRequest, "x or y outside the zoom's range"},
+	{CodeBadPath, http.StatusBadRequest, "a malformed tile, glyph or TileJSON path"},
+	{CodeBadPoint, http.StatusBadRequest, "lon or lat missing, not a finite number or out of range"},
+	{CodeBadRadius, http.StatusBadRequest, "a radius or distance missing, not a finite number or out of range"},
+	{CodeBadBBox, http.StatusBadRequest, "a bbox that is not minLon,minLat,maxLon,maxLat of finite degrees, min below max"},
+	{CodeBadID, http.StatusBadRequest, "an id that is not a positive whole number"},
+	{CodeTooManyLayers, http.StatusBadRequest, "a layer list longer than the catalog"},
+	{CodeBadBody, http.StatusBadRequest, "a body that is not readings (or breaks off); what came before is accepted"},
+	{CodeUnauthorized, http.StatusUnauthorized, "a token is required and none was sent"},
+	{CodeForbidden, http.StatusForbidden, "the token is not valid"},
+	{CodeBadOrigin, http.StatusForbidden, "a page of another origin opening /ws (see --allowed-origins)"},
+	{CodeUnknownLayer, http.StatusNotFound, "a layer the catalog does not have"},
+	{CodeUnknownFont, http.StatusNotFound, "a font stack the server does not have"},
+	{CodeNotFound, http.StatusNotFound, "no such resource"},
+	{CodeMethodNotAllowed, http.StatusMethodNotAllowed, "a method the route does not take"},
+	{CodeTooLarge, http.StatusRequestEntityTooLarge, "a body over its limit (16 MiB of readings, 4 MiB of rules)"},
+	{CodeTooManyReadings, http.StatusRequestEntityTooLarge, "a batch of more than 50,000 readings; the first 50,000 are taken"},
+	{CodeNotAPipe, http.StatusUnprocessableEntity, "valve closure asked of something that is not a pressurised pipe"},
+	{CodeNotAValve, http.StatusUnprocessableEntity, "a failed valve that is not a valve"},
+	{CodeBadRules, http.StatusUnprocessableEntity, "a rules file refused whole, with its line and reason"},
+	{CodeInternal, http.StatusInternalServerError, "a fault of the server, logged"},
+	{CodeUnavailable, http.StatusServiceUnavailable, "readings could not be stored; send them again"},
+	{CodeTimeout, http.StatusServiceUnavailable, "the request took too long"},
+	{CodeNotReady, http.StatusServiceUnavailable, "the store cannot answer yet"},
+	{CodeStorageFull, http.StatusInsufficientStorage, "the server's disk is full: nothing of the request was stored; send it again later"},
+
+	{CodeBadMessage, 0, "not a JSON object with a type"},
+	{CodeUnknownType, 0, "a type other than subscribe and ping"},
+	{CodeBadSubscription, 0, "no or unknown topics, no region or two, a region or zoom out of range"},
+	{CodeRateLimited, 0, "more than 20 messages in a second; the message was dropped"},
+}
+
+// statusOf maps each code to its HTTP status.
+var statusOf = func() map[string]int {
+	m := make(map[string]int, len(codeList))
+	for _, c := range codeList {
+		if _, dup := m[c.Code]; dup {
+			panic("server: error code " + c.Code + " declared twice")
+		}
+		m[c.Code] = c.Status
+	}
+	return m
+}()
+
+// errorf returns the error of a code, with its status from codeList; a code
+// not in the list is a fault of the server.
+func errorf(code, msg string) *apiError {
+	st, ok := statusOf[code]
+	if !ok || st == 0 {
+		return &apiError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"}
+	}
+	return &apiError{Status: st, Code: code, Message: msg}
+}
