@@ -410,11 +410,12 @@ func compileRule(rj *ruleJSON, raw []byte) (r *Rule, off int64, reason string) {
 		return nil, at("relative_to"), "relative_to without relative"
 	}
 	r.Relative = rel
-	if !finite(rj.Hysteresis) || rj.Hysteresis < 0 {
-		return nil, at("hysteresis"), fmt.Sprintf("hysteresis %v is negative", rj.Hysteresis)
+	span := spanOf(rel, u)
+	if !finite(rj.Hysteresis) || rj.Hysteresis < 0 || rj.Hysteresis > span {
+		return nil, at("hysteresis"), fmt.Sprintf("hysteresis %v outside 0…%v: a level could never clear", rj.Hysteresis, span)
 	}
-	if !finite(rj.DurationS) || rj.DurationS < 0 {
-		return nil, at("duration_s"), fmt.Sprintf("duration_s %v is negative", rj.DurationS)
+	if !finite(rj.DurationS) || rj.DurationS < 0 || rj.DurationS > maxDurationS {
+		return nil, at("duration_s"), fmt.Sprintf("duration_s %v outside 0…%v (the 30-day retention)", rj.DurationS, maxDurationS)
 	}
 	if !finite(rj.RateWindowS) || rj.RateWindowS < 0 || rj.RateWindowS > 86400 {
 		return nil, at("rate_window_s"), fmt.Sprintf("rate_window_s %v outside 0…86400", rj.RateWindowS)
@@ -427,8 +428,8 @@ func compileRule(rj *ruleJSON, raw []byte) (r *Rule, off int64, reason string) {
 		r.StaleIntervals = *rj.StaleIntervals
 	}
 	if rj.StuckS != nil {
-		if !finite(*rj.StuckS) || *rj.StuckS < 0 || *rj.StuckS > 365*86400 {
-			return nil, at("stuck_s"), fmt.Sprintf("stuck_s %v outside 0…one year", *rj.StuckS)
+		if !finite(*rj.StuckS) || *rj.StuckS < 0 || *rj.StuckS > maxDurationS {
+			return nil, at("stuck_s"), fmt.Sprintf("stuck_s %v outside 0…%v (the 30-day retention)", *rj.StuckS, maxDurationS)
 		}
 		r.Stuck = seconds(*rj.StuckS)
 	}
@@ -470,6 +471,9 @@ func compileRule(rj *ruleJSON, raw []byte) (r *Rule, off int64, reason string) {
 			if (b.name == "drop" || b.name == "rise") && *b.p <= 0 {
 				return nil, lo, fmt.Sprintf("level %d: %s %v must be positive", lj.Level, b.name, *b.p)
 			}
+			if why := senseless(rel, u, rj.Metric, b.name, *b.p); why != "" {
+				return nil, lo, fmt.Sprintf("level %d: %s", lj.Level, why)
+			}
 			*b.dst = *b.p
 		}
 		if lj.High == nil && lj.Low == nil && lj.Drop == nil && lj.Rise == nil {
@@ -482,8 +486,8 @@ func compileRule(rj *ruleJSON, raw []byte) (r *Rule, off int64, reason string) {
 			return nil, lo, fmt.Sprintf("level %d: drop or rise without rate_window_s", lj.Level)
 		}
 		if lj.DurationS != nil {
-			if !finite(*lj.DurationS) || *lj.DurationS < 0 {
-				return nil, lo, fmt.Sprintf("level %d: duration_s %v is negative", lj.Level, *lj.DurationS)
+			if !finite(*lj.DurationS) || *lj.DurationS < 0 || *lj.DurationS > maxDurationS {
+				return nil, lo, fmt.Sprintf("level %d: duration_s %v outside 0…%v (the 30-day retention)", lj.Level, *lj.DurationS, maxDurationS)
 			}
 			th.Duration = seconds(*lj.DurationS)
 		}
@@ -521,6 +525,54 @@ func outOfOrder(p, l levelJSON) string {
 		return fmt.Sprintf("drop %v is below level %d's %v", *l.Drop, p.Level, *p.Drop)
 	case p.Rise != nil && l.Rise != nil && *l.Rise < *p.Rise:
 		return fmt.Sprintf("rise %v is below level %d's %v", *l.Rise, p.Level, *p.Rise)
+	}
+	return ""
+}
+
+// maxDurationS bounds every duration of a rule, in seconds: the 30 days of
+// readings kept, beyond which no breach could be seen to last.
+const maxDurationS = 30 * 86400
+
+// maxPercent bounds the thresholds of percentage rules: a figure of a
+// million per cent of a design limit is no threshold but a typing error.
+const maxPercent = 1e6
+
+// spanOf is how far the figure of a rule can move: the unit's physical
+// range, or maxPercent for the percentage forms.
+func spanOf(rel Relative, u Unit) float64 {
+	if rel.percentage() {
+		return maxPercent
+	}
+	return u.Max - u.Min
+}
+
+// senseless says why the bound name = v of a level can never fire or always
+// fires, or "" when it can do either. Absolute thresholds must lie within
+// the unit's physical range: a high at or below its minimum is always
+// breached, above its maximum never; a low the other way round.
+func senseless(rel Relative, u Unit, metric, name string, v float64) string {
+	span := spanOf(rel, u)
+	if name == "drop" || name == "rise" {
+		if v > span {
+			return fmt.Sprintf("%s %v is more than %s can move (%v): it would never fire", name, v, metric, span)
+		}
+		return ""
+	}
+	if rel != Absolute {
+		if math.Abs(v) > span {
+			return fmt.Sprintf("%s %v is outside ±%v: it would never or always fire", name, v, span)
+		}
+		return ""
+	}
+	switch {
+	case name == "high" && v > u.Max:
+		return fmt.Sprintf("high %v is above what %s can be (%v %s): it would never fire", v, metric, u.Max, u.Symbol)
+	case name == "high" && v <= u.Min:
+		return fmt.Sprintf("high %v is at or below the least %s can be (%v %s): it would always fire", v, metric, u.Min, u.Symbol)
+	case name == "low" && v <= u.Min:
+		return fmt.Sprintf("low %v is at or below the least %s can be (%v %s): it would never fire", v, metric, u.Min, u.Symbol)
+	case name == "low" && v > u.Max:
+		return fmt.Sprintf("low %v is above what %s can be (%v %s): it would always fire", v, metric, u.Max, u.Symbol)
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package live
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -28,8 +29,21 @@ func TestParseRulesErrors(t *testing.T) {
 		{"DuplicateLevel", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 2, \"high\": 5},\n{\"level\": 2, \"high\": 10}]}]}", 4, "out of order"},
 		{"LevelRange", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 5, \"high\": 5}]}]}", 3, "outside 1…4"},
 		{"EmptyLevel", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 1}]}]}", 3, "no high, low, drop or rise"},
-		{"NegativeHysteresis", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [],\n\"hysteresis\": -1}]}", 3, "hysteresis -1 is negative"},
-		{"NegativeDuration", "{\"rules\": [\n{\"metric\": \"h2s\",\n\"duration_s\": -5}]}", 3, "duration_s -5 is negative"},
+		{"NegativeHysteresis", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [],\n\"hysteresis\": -1}]}", 3, "hysteresis -1 outside"},
+		{"NegativeDuration", "{\"rules\": [\n{\"metric\": \"h2s\",\n\"duration_s\": -5}]}", 3, "duration_s -5 outside"},
+		{"HighHuge", "{\"rules\": [\n{\"metric\": \"ch4_lel\", \"levels\": [\n{\"level\": 1, \"high\": 1e308}]}]}", 3, "high 1e+308 is above what ch4_lel can be (2000 %LEL): it would never fire"},
+		{"HighMinusHuge", "{\"rules\": [\n{\"metric\": \"ch4_lel\", \"levels\": [\n{\"level\": 1, \"high\": -1e308}]}]}", 3, "it would always fire"},
+		{"HighAtMinimum", "{\"rules\": [\n{\"metric\": \"ch4_lel\", \"levels\": [\n{\"level\": 1, \"high\": 0}]}]}", 3, "high 0 is at or below the least ch4_lel can be"},
+		{"HighAboveMaxInOtherUnit", "{\"rules\": [\n{\"metric\": \"flow\", \"unit\": \"m/s\", \"levels\": [\n{\"level\": 1, \"high\": 25}]}]}", 3, "above what flow can be (20 m/s)"},
+		{"LowBelowMinimum", "{\"rules\": [\n{\"metric\": \"o2\", \"levels\": [\n{\"level\": 1, \"low\": -5}]}]}", 3, "low -5 is at or below the least o2 can be (0 %VOL): it would never fire"},
+		{"LowAboveMaximum", "{\"rules\": [\n{\"metric\": \"o2\", \"levels\": [\n{\"level\": 1, \"low\": 101}]}]}", 3, "it would always fire"},
+		{"DropBeyondRange", "{\"rules\": [\n{\"metric\": \"pressure\", \"rate_window_s\": 60, \"levels\": [\n{\"level\": 1, \"drop\": 50}]}]}", 3, "drop 50 is more than pressure can move"},
+		{"PercentHuge", "{\"rules\": [\n{\"metric\": \"strain\", \"relative_to\": \"design_strain_ue\", \"relative\": \"percent\", \"levels\": [\n{\"level\": 1, \"high\": 1e300}]}]}", 3, "outside ±1e+06"},
+		{"DurationHuge", "{\"rules\": [\n{\"metric\": \"h2s\",\n\"duration_s\": 1e18}]}", 3, "duration_s 1e+18 outside 0…2592000 (the 30-day retention)"},
+		{"LevelDurationHuge", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 1, \"high\": 10, \"duration_s\": 2592001}]}]}", 3, "level 1: duration_s 2.592001e+06 outside"},
+		{"StuckBeyondRetention", "{\"rules\": [\n{\"metric\": \"h2s\",\n\"stuck_s\": 31536000}]}", 3, "stuck_s 3.1536e+07 outside"},
+		{"HysteresisHuge", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [],\n\"hysteresis\": 1e308}]}", 3, "a level could never clear"},
+		{"NumberTooBig", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 1, \"high\": 1e999}]}]}", 3, "high"},
 		{"RateWithoutWindow", "{\"rules\": [\n{\"metric\": \"pressure\", \"levels\": [\n{\"level\": 1, \"drop\": 0.1}]}]}", 3, "without rate_window_s"},
 		{"BadUnit", "{\"rules\": [\n{\"metric\": \"pressure\",\n\"unit\": \"bar\"}]}", 3, `not measured in "bar"`},
 		{"BadRelative", "{\"rules\": [\n{\"metric\": \"strain\", \"relative_to\": \"x\",\n\"relative\": \"ratio\"}]}", 3, `unknown relative "ratio"`},
@@ -197,4 +211,44 @@ func FuzzParseRules(f *testing.F) {
 			r.CheckStale(&s, t0.Add(seconds(1e6)), 0)
 		}
 	})
+}
+
+// The reasons docs/rules.md shows are the ones ParseRules gives.
+func TestRulesDocReasons(t *testing.T) {
+	files := map[string]string{
+		"level 1: high 1e+308 is above what ch4_lel can be (2000 %LEL): it would never fire": `{"rules": [{"metric": "ch4_lel", "levels": [{"level": 1, "high": 1e308}]}]}`,
+		"level 1: low -5 is at or below the least o2 can be (0 %VOL): it would never fire":   `{"rules": [{"metric": "o2", "levels": [{"level": 1, "low": -5}]}]}`,
+		"level 1: drop 50 is more than pressure can move (10.1): it would never fire":        `{"rules": [{"metric": "pressure", "rate_window_s": 60, "levels": [{"level": 1, "drop": 50}]}]}`,
+		"level 1: high 5000 is outside ±10.1: it would never or always fire":                 `{"rules": [{"metric": "pressure", "relative_to": "p", "relative": "difference", "levels": [{"level": 1, "high": 5000}]}]}`,
+		"level 1: high 1e+300 is outside ±1e+06: ":                                           `{"rules": [{"metric": "strain", "relative_to": "s", "relative": "percent", "levels": [{"level": 1, "high": 1e300}]}]}`,
+		"hysteresis 1e+308 outside 0…10000: a level could never clear":                       `{"rules": [{"metric": "h2s", "hysteresis": 1e308}]}`,
+		"duration_s 1e+18 outside 0…2592000 (the 30-day retention)":                          `{"rules": [{"metric": "h2s", "duration_s": 1e18}]}`,
+		"levels out of order: level 2 high 4 is below level 3's 5":                           `{"rules": [{"metric": "h2s", "levels": [{"level": 3, "high": 5}, {"level": 2, "high": 4}]}]}`,
+	}
+	doc, err := os.ReadFile("../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(doc), "### What is refused as making no sense")
+	table, _, _ = strings.Cut(table, "\n\n The physical")
+	seen := 0
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 5 || !strings.HasPrefix(strings.TrimSpace(cells[3]), "`") {
+			continue
+		}
+		reason := strings.TrimSuffix(strings.Trim(strings.TrimSpace(cells[3]), "`"), "…")
+		file, ok := files[reason]
+		if !ok {
+			t.Errorf("docs/rules.md shows %q, which this test does not know", reason)
+			continue
+		}
+		seen++
+		if _, err := ParseRules([]byte(file)); err == nil || !strings.Contains(err.Error(), reason) {
+			t.Errorf("%s: %v; docs/rules.md says %q", file, err, reason)
+		}
+	}
+	if seen != len(files) {
+		t.Errorf("docs/rules.md shows %d of the %d reasons", seen, len(files))
+	}
 }

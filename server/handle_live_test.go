@@ -243,6 +243,9 @@ func TestLiveBadRequests(t *testing.T) {
 		{"SeriesTooMany", "GET", "/api/v1/sensors/7/series?metric=ch4_lel&step=1s&from=2026-01-01T00:00:00Z", "", "", 400, CodeBadRequest},
 		{"SeriesBackwards", "GET", "/api/v1/sensors/7/series?metric=ch4_lel&from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z", "", "", 400, CodeBadRequest},
 		{"BadRules", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "nope"}]}`, 422, CodeBadRules},
+		{"RulesHighHuge", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "ch4_lel", "levels": [{"level": 1, "high": 1e308}]}]}`, 422, CodeBadRules},
+		{"RulesHighMinusHuge", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "ch4_lel", "levels": [{"level": 1, "high": -1e308}]}]}`, 422, CodeBadRules},
+		{"RulesDurationHuge", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "ch4_lel", "duration_s": 1e18, "levels": [{"level": 1, "high": 50}]}]}`, 422, CodeBadRules},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
