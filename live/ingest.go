@@ -142,7 +142,7 @@ func DecodeBatch(r io.Reader, fn func(i int, raw *RawReading), refused *Refusals
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	if _, err := dec.Token(); err != nil { // [
-		return 0, fmt.Errorf("%w: %v", ErrBody, err)
+		return 0, fmt.Errorf("%w: %w", ErrBody, err)
 	}
 	for ; dec.More(); n++ {
 		if n == MaxBatch {
@@ -150,14 +150,14 @@ func DecodeBatch(r io.Reader, fn func(i int, raw *RawReading), refused *Refusals
 		}
 		var m json.RawMessage
 		if err := dec.Decode(&m); err != nil {
-			return n, fmt.Errorf("%w: reading %d: %v", ErrBody, n, err)
+			return n, fmt.Errorf("%w: reading %d: %w", ErrBody, n, err)
 		}
 		if err := decodeOne(m, n, fn, refused); err != nil {
 			return n, err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // ]
-		return n, fmt.Errorf("%w: %v", ErrBody, err)
+		return n, fmt.Errorf("%w: %w", ErrBody, err)
 	}
 	return n, nil
 }
@@ -179,7 +179,7 @@ func decodeNDJSON(br *bufio.Reader, fn func(int, *RawReading), refused *Refusals
 		n++
 	}
 	if err := sc.Err(); err != nil {
-		return n, fmt.Errorf("%w: line of reading %d: %v", ErrBody, n, err)
+		return n, fmt.Errorf("%w: line of reading %d: %w", ErrBody, n, err)
 	}
 	return n, nil
 }

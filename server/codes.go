@@ -23,6 +23,7 @@ const (
 	CodeUnknownFont      = "unknown_font"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
+	CodeBodyTimeout      = "body_timeout"
 	CodeTooLarge         = "too_large"
 	CodeTooManyReadings  = "too_many_readings"
 	CodeNotAPipe         = "not_a_pipe"
@@ -69,6 +70,7 @@ var codeList = []codeInfo{
 	{CodeUnknownFont, http.StatusNotFound, "a font stack the server does not have"},
 	{CodeNotFound, http.StatusNotFound, "no such resource"},
 	{CodeMethodNotAllowed, http.StatusMethodNotAllowed, "a method the route does not take"},
+	{CodeBodyTimeout, http.StatusRequestTimeout, "a body that did not arrive in time (of readings: what came before is accepted)"},
 	{CodeTooLarge, http.StatusRequestEntityTooLarge, "a body over its limit (16 MiB of readings, 4 MiB of rules)"},
 	{CodeTooManyReadings, http.StatusRequestEntityTooLarge, "a batch of more than 50,000 readings; the first 50,000 are taken"},
 	{CodeNotAPipe, http.StatusUnprocessableEntity, "valve closure asked of something that is not a pressurised pipe"},

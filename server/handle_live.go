@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ func (s *Server) handleReadings(c echo.Context) error {
 		return err
 	}
 	r := c.Request()
+	// The body may take as long as the batch may; the answer a while more
+	// for the journal.
+	extendDeadlines(c.Response(), s.opt.IngestTimeout, s.opt.IngestTimeout+s.opt.WriteTimeout)
 	if r.ContentLength > MaxReadingsBody {
 		return errorf(CodeTooLarge, "a batch is at most 16 MiB")
 	}
@@ -39,6 +43,8 @@ func (s *Server) handleReadings(c echo.Context) error {
 	switch {
 	case errors.As(err, &mbe):
 		return errorf(CodeTooLarge, "a batch is at most 16 MiB; nothing past the limit was read")
+	case errors.Is(err, os.ErrDeadlineExceeded) && res != nil:
+		return s.partialBatch(c, res, errorf(CodeBodyTimeout, fmt.Sprintf("the body did not arrive within %s; what came before was taken", s.opt.IngestTimeout)))
 	case errors.Is(err, live.ErrBody) && res != nil:
 		// What came before the fault is accepted; say where it broke.
 		return s.partialBatch(c, res, errorf(CodeBadBody, err.Error()))
@@ -289,8 +295,14 @@ func (s *Server) handleRulesVersions(c echo.Context) error {
 // rules staying.
 func (s *Server) handlePutRules(c echo.Context) error {
 	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 4<<20))
-	if err != nil {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
 		return errorf(CodeTooLarge, "a rules file is at most 4 MiB")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errorf(CodeBodyTimeout, "the rules file did not arrive in time; the running rules stay")
+	case err != nil:
+		return errorf(CodeBadRequest, "the rules file could not be read; the running rules stay")
 	}
 	rs, err := live.ParseRules(b)
 	if err != nil {

@@ -23,6 +23,14 @@ var liveNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // liveServer serves a gas detector GAS-1 (id 7) with an ingest token.
 func liveServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	ts := httptest.NewServer(New(liveOptions(t, Options{})).Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// liveOptions are o with the live state of liveServer.
+func liveOptions(t *testing.T, o Options) Options {
+	t.Helper()
 	sensors := live.NewSensors([]*layers.Feature{{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
 		Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": "drain_node"}}})
 	curves := series.New(series.Options{Now: func() time.Time { return liveNow }})
@@ -30,11 +38,9 @@ func liveServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Live: svc, Sensors: sensors, Series: curves,
-		IngestTokens: []string{"secret"}, Now: func() time.Time { return liveNow }})
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts
+	o.Catalog, o.Store, o.Live, o.Sensors, o.Series = layers.Default(), memory.New(storetest.City()), svc, sensors, curves
+	o.IngestTokens, o.Now = []string{"secret"}, func() time.Time { return liveNow }
+	return o
 }
 
 func send(t *testing.T, method, url, token, contentType, payload string) (*http.Response, []byte) {

@@ -74,6 +74,9 @@ func (s *Server) handleWS(c echo.Context) error {
 	if !s.originAllowed(r) {
 		return errorf(CodeBadOrigin, "the page's origin may not open the live channel; see --allowed-origins")
 	}
+	// The connection outlives the server's read and write timeouts; it
+	// keeps deadlines of its own (heartbeat, wsWriteWait).
+	clearDeadlines(c.Response())
 	conn, err := wsUpgrader.Upgrade(c.Response(), r, nil)
 	if err != nil {
 		return nil // the upgrader has answered

@@ -22,6 +22,15 @@ import (
 // with the live channel; view tokens and origins as given.
 func wsServer(t *testing.T, o Options) (*httptest.Server, *Server) {
 	t.Helper()
+	s := New(wsOptions(t, o))
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { s.Close(); ts.Close() })
+	return ts, s
+}
+
+// wsOptions are o with the live state and feed of wsServer.
+func wsOptions(t *testing.T, o Options) Options {
+	t.Helper()
 	sensors := live.NewSensors([]*layers.Feature{
 		{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
 			Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": "drain_node"}},
@@ -36,10 +45,7 @@ func wsServer(t *testing.T, o Options) (*httptest.Server, *Server) {
 	}
 	o.Catalog, o.Store, o.Live, o.Sensors, o.Series, o.Feed = layers.Default(), memory.New(storetest.City()), svc, sensors, curves, feed
 	o.Now = func() time.Time { return liveNow }
-	s := New(o)
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { s.Close(); ts.Close() })
-	return ts, s
+	return o
 }
 
 // wsMsg is any message of the live channel.

@@ -68,6 +68,12 @@ type Options struct {
 	// Journal, if set, is the write-ahead log ingest writes to: /healthz
 	// shows its state and the segments it quarantined.
 	Journal Journal
+	// ReadTimeout, WriteTimeout and IdleTimeout are HTTPServer's limits;
+	// 0 takes DefaultReadTimeout, DefaultWriteTimeout, DefaultIdleTimeout.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// IngestTimeout bounds a batch of readings, body and storing; 0 is
+	// DefaultIngestTimeout.
+	IngestTimeout time.Duration
 }
 
 // Journal is what the health check reads of the write-ahead log;
@@ -110,6 +116,14 @@ func New(o Options) *Server {
 	}
 	if o.WSHeartbeat <= 0 {
 		o.WSHeartbeat = WSHeartbeat
+	}
+	for _, d := range []struct {
+		p   *time.Duration
+		def time.Duration
+	}{{&o.ReadTimeout, DefaultReadTimeout}, {&o.WriteTimeout, DefaultWriteTimeout}, {&o.IdleTimeout, DefaultIdleTimeout}, {&o.IngestTimeout, DefaultIngestTimeout}} {
+		if *d.p <= 0 {
+			*d.p = d.def
+		}
 	}
 	s := &Server{
 		opt:      o,
@@ -170,7 +184,7 @@ func New(o Options) *Server {
 	api.POST("/analysis/valve-closure", s.handleValveClosure)
 	api.GET("/analysis/gas-neighbourhood", s.handleGasNeighbourhood)
 	if o.Live != nil {
-		e.POST("/api/v1/readings", s.handleReadings, s.withTimeout(60*time.Second))
+		e.POST("/api/v1/readings", s.handleReadings, s.withTimeout(o.IngestTimeout))
 		api.GET("/sensors", s.handleSensors)
 		api.GET("/sensors/:id", s.handleSensor)
 		api.GET("/sensors/:id/series", s.handleSeries)

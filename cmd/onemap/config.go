@@ -43,7 +43,13 @@ type Config struct {
 	Retention time.Duration
 	// CheckpointEvery is the time between checkpoints of the live state.
 	CheckpointEvery time.Duration
+	// MaxConns bounds the HTTP connections open at once, /ws among them.
+	MaxConns int
 }
+
+// DefaultMaxConns is --max-conns by default: the 20,000 clients /ws takes
+// and room for the map's and the sensors' requests.
+const DefaultMaxConns = 25000
 
 // defaultConfig reads the environment over the defaults.
 func defaultConfig() Config {
@@ -56,6 +62,7 @@ func defaultConfig() Config {
 		Retention:  30 * 24 * time.Hour,
 		// Ten minutes of journal is what a start reads past the checkpoint.
 		CheckpointEvery: 10 * time.Minute,
+		MaxConns:        DefaultMaxConns,
 	}
 	env := func(name string, dst *string) {
 		if v, ok := os.LookupEnv(name); ok {
@@ -82,6 +89,13 @@ func defaultConfig() Config {
 			c.Retention = -1 // Validate names the problem
 		}
 	}
+	if v, ok := os.LookupEnv("ONEMAP_MAX_CONNS"); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			c.MaxConns = n
+		} else {
+			c.MaxConns = -1 // Validate names the problem
+		}
+	}
 	if v, ok := os.LookupEnv("ONEMAP_CACHE_MB"); ok {
 		if n, err := strconv.Atoi(v); err == nil {
 			c.CacheMB = n
@@ -105,6 +119,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ViewToken, "view-token", c.ViewToken, "token the live channel /ws requires (?token=T); empty admits every viewer (ONEMAP_VIEW_TOKEN)")
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", c.AllowedOrigins, "comma-separated web origins, besides this server's own, whose pages may open /ws; * admits all (ONEMAP_ALLOWED_ORIGINS)")
 	fs.IntVar(&c.WSMaxClients, "ws-max-clients", c.WSMaxClients, "most connections to /ws at once; 0 is 20,000")
+	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most HTTP connections open at once, /ws among them; more wait to be accepted (ONEMAP_MAX_CONNS)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
 	fs.IntVar(&c.CacheMB, "cache-mb", c.CacheMB, "tile cache size in MiB, 0 to disable (ONEMAP_CACHE_MB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ONEMAP_LOG_LEVEL)")
@@ -153,6 +168,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CheckpointEvery < time.Second {
 		errs = append(errs, errors.New("--checkpoint-every must be at least 1s"))
+	}
+	if c.MaxConns < 1 {
+		errs = append(errs, errors.New("--max-conns (ONEMAP_MAX_CONNS) must be a whole number ≥ 1"))
 	}
 	if c.CacheMB < 0 {
 		errs = append(errs, fmt.Errorf("--cache-mb (ONEMAP_CACHE_MB) must be a whole number ≥ 0"))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -110,6 +111,7 @@ func TestRunErrors(t *testing.T) {
 		{"BadLogLevel", []string{"serve", "--log-level", "loud"}, "--log-level"},
 		{"NegativeCache", []string{"serve", "--cache-mb", "-1"}, "--cache-mb"},
 		{"NegativeWSClients", []string{"serve", "--ws-max-clients", "-1"}, "--ws-max-clients"},
+		{"NoConns", []string{"serve", "--max-conns", "0"}, "--max-conns"},
 		{"MissingCity", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--city", "/no/such/city"}, "city.json"},
 		{"BadScale", []string{"gen", "--scale", "0", "--out", t.TempDir()}, "--scale"},
 		{"BadMQTT", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "localhost:1883"}, "tcp://host:1883"},
@@ -124,4 +126,33 @@ func TestRunErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With --max-conns 1, a second connection waits until the first closes.
+func TestMaxConns(t *testing.T) {
+	url := startServer(t, "--max-conns", "1")
+	first, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	io.WriteString(first, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(first), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("first connection: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	// The first connection is open and idle: the second is not served.
+	client := &http.Client{Timeout: 500 * time.Millisecond}
+	if resp, err := client.Get(url + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a second connection was served (%d) while the first held the only one", resp.StatusCode)
+	}
+	first.Close()
+	client.Timeout = 10 * time.Second
+	resp, err = client.Get(url + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after the first closed: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }

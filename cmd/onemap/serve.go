@@ -24,6 +24,7 @@ import (
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/store/memory"
 	"github.com/onemap/onemap/store/postgis"
+	"golang.org/x/net/netutil"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -150,7 +151,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Past the cap, new connections wait in the kernel's backlog instead of
+	// taking file descriptors the open ones need.
+	ln = netutil.LimitListener(ln, cfg.MaxConns)
+	hs := srv.HTTPServer()
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
 	fmt.Fprintf(stdout, "onemap serving %s at http://%s\n", st.Meta().Name, displayAddr(ln.Addr()))
 
