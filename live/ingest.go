@@ -15,7 +15,7 @@ import (
 
 // Refusal codes: why ingest refused one reading. Stable; clients branch on them.
 const (
-	CodeMalformed     = "malformed"        // not a reading object, or a field of the wrong type
+	CodeMalformed     = "malformed"        // a reading object with a field of the wrong type
 	CodeUnknownSensor = "unknown_sensor"   // no sensor has that id or device code
 	CodeUnknownMetric = "unknown_metric"   // the sensor does not measure that metric
 	CodeNotFinite     = "not_finite"       // NaN or an infinite value
@@ -26,6 +26,27 @@ const (
 	CodeTooOld        = "too_old"          // older than the retention
 	CodeForbidden     = "forbidden"        // the device token may not report for that sensor
 )
+
+// RefusalCode is a refusal code and when ingest gives it.
+type RefusalCode struct{ Code, When string }
+
+// refusalCodes is every refusal code; README.md lists the same (a test
+// holds them together).
+var refusalCodes = []RefusalCode{
+	{CodeUnknownSensor, "no sensor has that id or device code"},
+	{CodeUnknownMetric, "the sensor does not measure that metric"},
+	{CodeNotFinite, "the value is NaN or infinite"},
+	{CodeOutOfRange, "the value is outside what the quantity can physically be"},
+	{CodeUnitMismatch, "a unit the metric is not reported in"},
+	{CodeBadTimestamp, "ts missing, or neither RFC 3339 nor epoch milliseconds"},
+	{CodeFuture, "ts more than 5 minutes ahead of the server's clock"},
+	{CodeTooOld, "ts older than the 30-day retention"},
+	{CodeMalformed, "a field of the wrong type"},
+	{CodeForbidden, "the device token may not report for that sensor"},
+}
+
+// RefusalCodes returns every code a reading may be refused with.
+func RefusalCodes() []RefusalCode { return append([]RefusalCode(nil), refusalCodes...) }
 
 // MaxFuture is how far ahead of the server's clock a reading's timestamp
 // may be: sensor clocks drift, but not by minutes.

@@ -3,6 +3,12 @@ package live
 import (
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +180,79 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// README's table of refusal codes is RefusalCodes, both ways.
+func TestReadmeRefusalCodes(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "| refusal code | when |\n|---|---|\n")
+	if !ok {
+		t.Fatal("README has no table of refusal codes")
+	}
+	readme := map[string]string{}
+	for _, line := range strings.Split(rest, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		code := strings.Trim(strings.TrimSpace(cells[0]), "`")
+		if _, dup := readme[code]; dup {
+			t.Errorf("README lists %s twice", code)
+		}
+		readme[code] = strings.TrimSpace(cells[1])
+	}
+	for _, c := range RefusalCodes() {
+		when, ok := readme[c.Code]
+		switch {
+		case !ok:
+			t.Errorf("README does not list refusal code %s", c.Code)
+		case when != c.When:
+			t.Errorf("README says %s is when %q; the code says %q", c.Code, when, c.When)
+		}
+		delete(readme, c.Code)
+	}
+	for code := range readme {
+		t.Errorf("README lists refusal code %s, which ingest does not give", code)
+	}
+}
+
+// Every Code constant of the package is a refusal code in RefusalCodes.
+func TestRefusalCodesDeclared(t *testing.T) {
+	listed := map[string]bool{}
+	for _, c := range RefusalCodes() {
+		listed[c.Code] = true
+	}
+	files, _ := filepath.Glob("*.go")
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, id := range vs.Names {
+					if !strings.HasPrefix(id.Name, "Code") || i >= len(vs.Values) {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok {
+						if v, _ := strconv.Unquote(lit.Value); !listed[v] {
+							t.Errorf("%s: %s = %s is not in refusalCodes", name, id.Name, lit.Value)
+						}
+					}
+				}
+			}
+		}
+	}
 }
