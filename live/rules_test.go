@@ -2,9 +2,11 @@ package live
 
 import (
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseRulesErrors(t *testing.T) {
@@ -193,6 +195,9 @@ func FuzzParseRules(f *testing.F) {
 	f.Add([]byte(`{"rules": [{"metric": "o2", "levels": [{"level": 3, "low": 19.5, "high": 23.5}]}]}`))
 	f.Add([]byte(`{"utc_offset_h": 8, "rules": [{"metric": "leak_noise", "levels": [{"level": 3, "high": 35, "hours": [22, 5]}]}]}`))
 	f.Add([]byte(`{"rules": [{"metric": "pressure", "rate_window_s": 60, "levels": [{"level": 1, "drop": 0.1}]}]}`))
+	f.Add([]byte(`{"rules": [{"metric": "ch4_lel", "levels": [{"level": 1, "high": 1e308}]}]}`))
+	f.Add([]byte(`{"rules": [{"metric": "o2", "duration_s": 1e18, "levels": [{"level": 2, "low": 18}, {"level": 1, "low": -1e308}]}]}`))
+	f.Add([]byte(`{"rules": [{"metric": "strain", "relative_to": "d", "relative": "percent", "hysteresis": 5, "levels": [{"level": 1, "high": 100}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rs, err := ParseRules(data)
 		if err != nil {
@@ -202,8 +207,22 @@ func FuzzParseRules(f *testing.F) {
 			}
 			return
 		}
-		// every accepted rule evaluates without panicking
+		// every accepted rule makes sense and evaluates without panicking
 		for _, r := range rs.Rules() {
+			if r.Hysteresis < 0 || r.RateWindow < 0 || r.Stuck < 0 || r.Stuck > maxDurationS*time.Second {
+				t.Fatalf("rule %+v accepted", r)
+			}
+			for _, l := range r.Levels {
+				if l.Duration < 0 || l.Duration > maxDurationS*time.Second || math.IsNaN(l.High) || math.IsNaN(l.Low) {
+					t.Fatalf("level %+v accepted", l)
+				}
+				if m := LookupMetric(r.Metric); r.Relative == Absolute && m != nil {
+					u, _ := m.Unit(r.Unit)
+					if !math.IsInf(l.High, 1) && (l.High > u.Max || l.High <= u.Min) || !math.IsInf(l.Low, -1) && (l.Low > u.Max || l.Low <= u.Min) {
+						t.Fatalf("level %+v of %s accepted beyond [%v, %v]", l, r.Metric, u.Min, u.Max)
+					}
+				}
+			}
 			var s State
 			for i, v := range []float64{0, 1, -1, 1e9, 0.5} {
 				r.Evaluate(&s, Reading{Value: v, Time: t0.Add(seconds(float64(i)))}, map[string]float64{r.RelativeTo: 2})

@@ -333,7 +333,7 @@ func (s *Server) handleSeries(c echo.Context) error {
 		metric = sn.Metrics[0]
 	}
 	if !sn.Measures(metric) {
-		return errorf(CodeBadRequest, "sensor "+sn.Code+" does not measure "+strconv.Quote(live.Clip(metric)))
+		return errorf(CodeBadRequest, "sensor "+sn.Code+" does not measure "+quote(metric))
 	}
 	to := s.now().Truncate(time.Second)
 	if q := c.QueryParam("to"); q != "" {

@@ -15,6 +15,18 @@ import (
 // distances of the memory store work in.
 const maxLat = 85.06
 
+// quote quotes a client's value for a message, in at most 64 characters:
+// clipped after quoting, since quoting may make one byte four.
+func quote(s string) string {
+	if len(s) > 4*maxEchoBytes {
+		s = s[:4*maxEchoBytes] // a long value is clipped anyway: quote little of it
+	}
+	return live.Clip(strconv.Quote(s))
+}
+
+// maxEchoBytes bounds what quote reads of a value.
+const maxEchoBytes = 64
+
 // parseFinite reads a decimal number, refusing NaN, infinities and numbers
 // too large for a float64, which strconv.ParseFloat lets through.
 func parseFinite(q string) (float64, bool) {
@@ -28,7 +40,7 @@ func parsePoint(lonQ, latQ string) (orb.Point, error) {
 	lat, ok2 := parseFinite(latQ)
 	if !ok1 || !ok2 || math.Abs(lon) > 180 || math.Abs(lat) > maxLat {
 		return orb.Point{}, errorf(CodeBadPoint, "lon and lat must be finite numbers, lon in −180–180 and lat in −85.06–85.06 (got lon="+
-			strconv.Quote(live.Clip(lonQ))+", lat="+strconv.Quote(live.Clip(latQ))+")")
+			quote(lonQ)+", lat="+quote(latQ)+")")
 	}
 	return orb.Point{lon, lat}, nil
 }
@@ -39,7 +51,7 @@ func parseRadius(q string) (float64, error) {
 	r, ok := parseFinite(q)
 	if !ok || !(r > 0 && r <= spatial.MaxRadius) {
 		return 0, errorf(CodeBadRadius, "radius must be metres, more than 0 and at most "+strconv.Itoa(spatial.MaxRadius)+
-			" (got "+strconv.Quote(live.Clip(q))+")")
+			" (got "+quote(q)+")")
 	}
 	return r, nil
 }
@@ -57,7 +69,7 @@ func parseMetres(q, name string, def float64, zero bool, max float64) (float64, 
 			lo = "from 0"
 		}
 		return 0, errorf(CodeBadRadius, name+" must be metres, "+lo+" and at most "+strconv.FormatFloat(max, 'f', -1, 64)+
-			" (got "+strconv.Quote(live.Clip(q))+")")
+			" (got "+quote(q)+")")
 	}
 	return d, nil
 }
@@ -69,7 +81,7 @@ func parseLimit(q string, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(q)
 	if err != nil || n < 1 || n > max {
-		return 0, errorf(CodeBadRequest, "limit must be a whole number from 1 to "+strconv.Itoa(max)+" (got "+strconv.Quote(live.Clip(q))+")")
+		return 0, errorf(CodeBadRequest, "limit must be a whole number from 1 to "+strconv.Itoa(max)+" (got "+quote(q)+")")
 	}
 	return n, nil
 }
@@ -77,7 +89,7 @@ func parseLimit(q string, def, max int) (int, error) {
 // parseBBox reads "minLon,minLat,maxLon,maxLat" in finite degrees.
 func parseBBox(q string) (orb.Bound, error) {
 	parts := strings.SplitN(q, ",", 5)
-	bad := errorf(CodeBadBBox, "bbox is minLon,minLat,maxLon,maxLat in finite degrees, min below max (got "+strconv.Quote(live.Clip(q))+")")
+	bad := errorf(CodeBadBBox, "bbox is minLon,minLat,maxLon,maxLat in finite degrees, min below max (got "+quote(q)+")")
 	if len(parts) != 4 {
 		return orb.Bound{}, bad
 	}
@@ -108,7 +120,7 @@ func parseLayers(cat *layers.Catalog, q string) ([]string, error) {
 	out := names[:0]
 	for _, n := range names {
 		if _, err := cat.Layer(n); err != nil {
-			return nil, errorf(CodeUnknownLayer, "no layer "+strconv.Quote(live.Clip(n))+" in the catalog")
+			return nil, errorf(CodeUnknownLayer, "no layer "+quote(n)+" in the catalog")
 		}
 		dup := false
 		for _, o := range out {
