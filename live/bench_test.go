@@ -87,3 +87,33 @@ func BenchmarkIngest1000(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ack-ms")
 }
+
+// BenchmarkIngestBadBodies posts the bodies an attacker would: a million
+// {} (3 MB; refused at its first element), and a full batch of 50,000
+// readings of unknown sensors (every one refused, 100 listed). B/op is
+// what one body costs the server.
+func BenchmarkIngestBadBodies(b *testing.B) {
+	sensors := sampleSensors(b)
+	now := time.Now()
+	svc, err := live.NewService(live.Options{Sensors: sensors, Series: series.New(series.Options{}), Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, body string }{
+		{"MillionEmptyObjects", "[" + strings.Repeat("{},", 1e6) + "{}]"},
+		{"UnknownSensors50000", "[" + strings.Repeat(`{"sensor":"NOPE-1","metric":"ch4_lel","value":1,"ts":1767225600000},`, live.MaxBatch-1) +
+			`{"sensor":"NOPE-1","metric":"ch4_lel","value":1,"ts":1767225600000}]`},
+		{"UnknownSensorsPastCap", "[" + strings.Repeat(`{"sensor":"NOPE-1"},`, 1e6) + `{"sensor":"NOPE-1"}]`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.body)))
+			for b.Loop() {
+				res, _ := svc.Ingest(context.Background(), strings.NewReader(bc.body), nil)
+				if res == nil || len(res.Refused) > live.MaxRefusals {
+					b.Fatalf("%+v", res)
+				}
+			}
+		})
+	}
+}
