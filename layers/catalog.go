@@ -151,7 +151,7 @@ func NewCatalog(groups []Group, ls []*Layer) (*Catalog, error) {
 		if n, ok := c.byID[l.Nodes]; !ok || n.Geometry != Point {
 			return nil, fmt.Errorf("layers: layer %q: nodes %q is not a point layer", l.ID, l.Nodes)
 		}
-		for _, name := range []string{"from_node", "to_node"} {
+		for _, name := range []string{FromNode, ToNode} {
 			if _, ok := l.Field(name); !ok {
 				return nil, fmt.Errorf("layers: layer %q has nodes but no %s", l.ID, name)
 			}

@@ -33,7 +33,7 @@ type AdjacentSpaceLayer struct {
 }
 
 // AdjacentSpaceLayerID is the id of the derived layer in the catalog.
-const AdjacentSpaceLayerID = "gas_adjacent_space"
+const AdjacentSpaceLayerID = layers.GasAdjacentSpace
 
 // NewAdjacentSpaceLayer returns the derived layer over src. A space counts
 // as watched when a gas sensor is on it or within sensorDistance metres.

@@ -12,7 +12,7 @@ import (
 )
 
 // RiskZoneLayerID is the id of the derived risk zone layer in the catalog.
-const RiskZoneLayerID = "risk_zone"
+const RiskZoneLayerID = layers.RiskZone
 
 // AlarmZone is the impact area of an active alarm, as the risk zone layer
 // draws it.
