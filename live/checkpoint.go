@@ -109,7 +109,7 @@ func (s *Service) decodeState(data []byte) error {
 		rs := DefaultRules()
 		if raw != nil {
 			var err error
-			if rs, err = ParseRules(raw); err != nil {
+			if rs, err = ParseRulesWithin(raw, keptRulesWithin); err != nil {
 				return fmt.Errorf("rules version %d: %w", s.versions[n-1].Version, err)
 			}
 		}

@@ -40,7 +40,7 @@ var refusalCodes = []RefusalCode{
 	{CodeUnitMismatch, "a unit the metric is not reported in"},
 	{CodeBadTimestamp, "ts missing, or neither RFC 3339 nor epoch milliseconds"},
 	{CodeFuture, "ts more than 5 minutes ahead of the server's clock"},
-	{CodeTooOld, "ts older than the 30-day retention"},
+	{CodeTooOld, "ts older than the retention (30 days by default)"},
 	{CodeMalformed, "a field of the wrong type"},
 	{CodeForbidden, "the device token may not report for that sensor"},
 }

@@ -206,9 +206,19 @@ const (
 )
 
 // ParseRules parses and validates a rules file (its format is in
-// docs/rules.md). Any error refuses the whole file; the error is a
-// *RuleError naming the line and the reason.
+// docs/rules.md) for the default retention of 30 days. Any error refuses
+// the whole file; the error is a *RuleError naming the line and the reason.
 func ParseRules(data []byte) (*RuleSet, error) {
+	return ParseRulesWithin(data, DefaultRetention)
+}
+
+// ParseRulesWithin is ParseRules for a server keeping readings for
+// retention: no duration of a rule may be longer, since no breach could be
+// seen to last beyond the readings kept.
+func ParseRulesWithin(data []byte, retention time.Duration) (*RuleSet, error) {
+	if retention <= 0 {
+		retention = DefaultRetention
+	}
 	lineAt := func(off int64) int {
 		if off > int64(len(data)) {
 			off = int64(len(data))
@@ -282,7 +292,7 @@ func ParseRules(data []byte) (*RuleSet, error) {
 		if err := d.Decode(&rj); err != nil {
 			return nil, jsonErr(base, raw, err)
 		}
-		r, off, reason := compileRule(&rj, raw)
+		r, off, reason := compileRule(&rj, raw, retention)
 		if reason != "" {
 			return nil, fail(base+off, "%s", reason)
 		}
@@ -351,7 +361,8 @@ func elementOffsets(data []byte, key string) ([]int64, error) {
 
 // compileRule validates one decoded rule and builds it; on failure it
 // returns the offset within raw to blame and the reason.
-func compileRule(rj *ruleJSON, raw []byte) (r *Rule, off int64, reason string) {
+func compileRule(rj *ruleJSON, raw []byte, retention time.Duration) (r *Rule, off int64, reason string) {
+	maxS := retention.Seconds()
 	at := func(key string) int64 {
 		if i := bytes.Index(raw, []byte(`"`+key+`"`)); i >= 0 {
 			return int64(i)
@@ -414,8 +425,8 @@ func compileRule(rj *ruleJSON, raw []byte) (r *Rule, off int64, reason string) {
 	if !finite(rj.Hysteresis) || rj.Hysteresis < 0 || rj.Hysteresis > span {
 		return nil, at("hysteresis"), fmt.Sprintf("hysteresis %v outside 0…%v: a level could never clear", rj.Hysteresis, span)
 	}
-	if !finite(rj.DurationS) || rj.DurationS < 0 || rj.DurationS > maxDurationS {
-		return nil, at("duration_s"), fmt.Sprintf("duration_s %v outside 0…%v (the 30-day retention)", rj.DurationS, maxDurationS)
+	if !finite(rj.DurationS) || rj.DurationS < 0 || rj.DurationS > maxS {
+		return nil, at("duration_s"), fmt.Sprintf("duration_s %v outside 0…%d (the retention of %s)", rj.DurationS, int64(maxS), Span(retention))
 	}
 	if !finite(rj.RateWindowS) || rj.RateWindowS < 0 || rj.RateWindowS > 86400 {
 		return nil, at("rate_window_s"), fmt.Sprintf("rate_window_s %v outside 0…86400", rj.RateWindowS)
@@ -428,8 +439,8 @@ func compileRule(rj *ruleJSON, raw []byte) (r *Rule, off int64, reason string) {
 		r.StaleIntervals = *rj.StaleIntervals
 	}
 	if rj.StuckS != nil {
-		if !finite(*rj.StuckS) || *rj.StuckS < 0 || *rj.StuckS > maxDurationS {
-			return nil, at("stuck_s"), fmt.Sprintf("stuck_s %v outside 0…%v (the 30-day retention)", *rj.StuckS, maxDurationS)
+		if !finite(*rj.StuckS) || *rj.StuckS < 0 || *rj.StuckS > maxS {
+			return nil, at("stuck_s"), fmt.Sprintf("stuck_s %v outside 0…%d (the retention of %s)", *rj.StuckS, int64(maxS), Span(retention))
 		}
 		r.Stuck = seconds(*rj.StuckS)
 	}
@@ -486,8 +497,8 @@ func compileRule(rj *ruleJSON, raw []byte) (r *Rule, off int64, reason string) {
 			return nil, lo, fmt.Sprintf("level %d: drop or rise without rate_window_s", lj.Level)
 		}
 		if lj.DurationS != nil {
-			if !finite(*lj.DurationS) || *lj.DurationS < 0 || *lj.DurationS > maxDurationS {
-				return nil, lo, fmt.Sprintf("level %d: duration_s %v outside 0…%v (the 30-day retention)", lj.Level, *lj.DurationS, maxDurationS)
+			if !finite(*lj.DurationS) || *lj.DurationS < 0 || *lj.DurationS > maxS {
+				return nil, lo, fmt.Sprintf("level %d: duration_s %v outside 0…%d (the retention of %s)", lj.Level, *lj.DurationS, int64(maxS), Span(retention))
 			}
 			th.Duration = seconds(*lj.DurationS)
 		}
@@ -528,10 +539,6 @@ func outOfOrder(p, l levelJSON) string {
 	}
 	return ""
 }
-
-// maxDurationS bounds every duration of a rule, in seconds: the 30 days of
-// readings kept, beyond which no breach could be seen to last.
-const maxDurationS = 30 * 86400
 
 // maxPercent bounds the thresholds of percentage rules: a figure of a
 // million per cent of a design limit is no threshold but a typing error.
@@ -580,3 +587,38 @@ func senseless(rel Relative, u Unit, metric, name string, v float64) string {
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// DefaultRetention is how long readings are kept unless told otherwise.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// keptRulesWithin bounds the durations of rules read back from the
+// journal: a version accepted under a longer retention stays valid after
+// the retention is shortened.
+const keptRulesWithin = 3650 * 24 * time.Hour
+
+// ParseRules parses a rules file for this server's retention (see
+// ParseRulesWithin).
+func (s *Service) ParseRules(data []byte) (*RuleSet, error) {
+	return ParseRulesWithin(data, s.opt.Retention)
+}
+
+// Span writes a duration as people do: "30 days", "36 hours", "90 s".
+func Span(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return plural(int64(d/(24*time.Hour)), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute")
+	case d >= time.Second:
+		return fmt.Sprintf("%.4g s", d.Seconds())
+	}
+	return fmt.Sprintf("%.4g ms", float64(d)/float64(time.Millisecond))
+}

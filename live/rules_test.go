@@ -41,7 +41,7 @@ func TestParseRulesErrors(t *testing.T) {
 		{"LowAboveMaximum", "{\"rules\": [\n{\"metric\": \"o2\", \"levels\": [\n{\"level\": 1, \"low\": 101}]}]}", 3, "it would always fire"},
 		{"DropBeyondRange", "{\"rules\": [\n{\"metric\": \"pressure\", \"rate_window_s\": 60, \"levels\": [\n{\"level\": 1, \"drop\": 50}]}]}", 3, "drop 50 is more than pressure can move"},
 		{"PercentHuge", "{\"rules\": [\n{\"metric\": \"strain\", \"relative_to\": \"design_strain_ue\", \"relative\": \"percent\", \"levels\": [\n{\"level\": 1, \"high\": 1e300}]}]}", 3, "outside ±1e+06"},
-		{"DurationHuge", "{\"rules\": [\n{\"metric\": \"h2s\",\n\"duration_s\": 1e18}]}", 3, "duration_s 1e+18 outside 0…2592000 (the 30-day retention)"},
+		{"DurationHuge", "{\"rules\": [\n{\"metric\": \"h2s\",\n\"duration_s\": 1e18}]}", 3, "duration_s 1e+18 outside 0…2592000 (the retention of 30 days)"},
 		{"LevelDurationHuge", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [\n{\"level\": 1, \"high\": 10, \"duration_s\": 2592001}]}]}", 3, "level 1: duration_s 2.592001e+06 outside"},
 		{"StuckBeyondRetention", "{\"rules\": [\n{\"metric\": \"h2s\",\n\"stuck_s\": 31536000}]}", 3, "stuck_s 3.1536e+07 outside"},
 		{"HysteresisHuge", "{\"rules\": [\n{\"metric\": \"h2s\", \"levels\": [],\n\"hysteresis\": 1e308}]}", 3, "a level could never clear"},
@@ -72,6 +72,29 @@ func TestParseRulesErrors(t *testing.T) {
 				t.Fatalf("got %v, want line %d: …%s…", err, tc.line, tc.reason)
 			}
 		})
+	}
+}
+
+func TestRulesWithinRetention(t *testing.T) {
+	week := []byte("{\"rules\": [\n{\"metric\": \"h2s\",\n\"duration_s\": 864000}]}")
+	if _, err := ParseRules(week); err != nil {
+		t.Fatalf("10 days under the default retention: %v", err)
+	}
+	_, err := ParseRulesWithin(week, 7*24*time.Hour)
+	var re *RuleError
+	if !errors.As(err, &re) || re.Line != 3 || re.Reason != "duration_s 864000 outside 0…604800 (the retention of 7 days)" {
+		t.Fatalf("10 days under a 7-day retention: %v", err)
+	}
+}
+
+func TestSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * 24 * time.Hour: "30 days", 24 * time.Hour: "1 day", 36 * time.Hour: "36 hours",
+		90 * time.Minute: "90 minutes", 1500 * time.Millisecond: "1.5 s", 250 * time.Millisecond: "250 ms",
+	} {
+		if got := Span(d); got != want {
+			t.Errorf("Span(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
 
@@ -209,11 +232,11 @@ func FuzzParseRules(f *testing.F) {
 		}
 		// every accepted rule makes sense and evaluates without panicking
 		for _, r := range rs.Rules() {
-			if r.Hysteresis < 0 || r.RateWindow < 0 || r.Stuck < 0 || r.Stuck > maxDurationS*time.Second {
+			if r.Hysteresis < 0 || r.RateWindow < 0 || r.Stuck < 0 || r.Stuck > DefaultRetention {
 				t.Fatalf("rule %+v accepted", r)
 			}
 			for _, l := range r.Levels {
-				if l.Duration < 0 || l.Duration > maxDurationS*time.Second || math.IsNaN(l.High) || math.IsNaN(l.Low) {
+				if l.Duration < 0 || l.Duration > DefaultRetention || math.IsNaN(l.High) || math.IsNaN(l.Low) {
 					t.Fatalf("level %+v accepted", l)
 				}
 				if m := LookupMetric(r.Metric); r.Relative == Absolute && m != nil {
@@ -241,7 +264,7 @@ func TestRulesDocReasons(t *testing.T) {
 		"level 1: high 5000 is outside ±10.1: it would never or always fire":                 `{"rules": [{"metric": "pressure", "relative_to": "p", "relative": "difference", "levels": [{"level": 1, "high": 5000}]}]}`,
 		"level 1: high 1e+300 is outside ±1e+06: ":                                           `{"rules": [{"metric": "strain", "relative_to": "s", "relative": "percent", "levels": [{"level": 1, "high": 1e300}]}]}`,
 		"hysteresis 1e+308 outside 0…10000: a level could never clear":                       `{"rules": [{"metric": "h2s", "hysteresis": 1e308}]}`,
-		"duration_s 1e+18 outside 0…2592000 (the 30-day retention)":                          `{"rules": [{"metric": "h2s", "duration_s": 1e18}]}`,
+		"duration_s 1e+18 outside 0…2592000 (the retention of 30 days)":                      `{"rules": [{"metric": "h2s", "duration_s": 1e18}]}`,
 		"levels out of order: level 2 high 4 is below level 3's 5":                           `{"rules": [{"metric": "h2s", "levels": [{"level": 3, "high": 5}, {"level": 2, "high": 4}]}]}`,
 	}
 	doc, err := os.ReadFile("../docs/rules.md")

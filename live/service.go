@@ -70,7 +70,8 @@ type Options struct {
 	History History
 	// Attrs returns the attributes of a sensor's asset that relative rules
 	// refer to (nominal pressure, design limits).
-	Attrs     func(s *Sensor) map[string]float64
+	Attrs func(s *Sensor) map[string]float64
+	// Retention is how long readings are kept (default DefaultRetention).
 	Retention time.Duration
 	// AlarmRetention is how long a cleared alarm is kept in the live
 	// state (default three times Retention); the journal keeps its events.
@@ -150,8 +151,8 @@ func NewService(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	if o.Retention == 0 {
-		o.Retention = 30 * 24 * time.Hour
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
 	}
 	if o.AlarmRetention == 0 {
 		o.AlarmRetention = 3 * o.Retention
@@ -332,7 +333,7 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 			return
 		}
 		if t.Before(now.Add(-s.opt.Retention)) {
-			refuse(i, CodeTooOld, fmt.Sprintf("ts %s is older than the retention of %s", t.Format(time.RFC3339), s.opt.Retention))
+			refuse(i, CodeTooOld, fmt.Sprintf("ts %s is older than the retention of %s", t.Format(time.RFC3339), Span(s.opt.Retention)))
 			return
 		}
 		good = append(good, Reading{Sensor: sn.ID, Metric: m.ID, Value: v, Unit: u.Symbol, Time: t})
@@ -913,7 +914,7 @@ func (s *Service) applyRules(ev HistoryEvent) error {
 	rs := DefaultRules()
 	if ev.Rules != nil {
 		var err error
-		if rs, err = ParseRules(ev.Rules); err != nil {
+		if rs, err = ParseRulesWithin(ev.Rules, keptRulesWithin); err != nil {
 			return fmt.Errorf("rules version %d: %w", ev.RuleVersion, err)
 		}
 	}

@@ -304,7 +304,7 @@ func (s *Server) handlePutRules(c echo.Context) error {
 	case err != nil:
 		return errorf(CodeBadRequest, "the rules file could not be read; the running rules stay")
 	}
-	rs, err := live.ParseRules(b)
+	rs, err := s.opt.Live.ParseRules(b)
 	if err != nil {
 		return errorf(CodeBadRules, err.Error())
 	}

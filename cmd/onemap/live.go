@@ -47,7 +47,7 @@ func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sen
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("rules: %w", err)
 		}
-		rs, err := live.ParseRules(b)
+		rs, err := live.ParseRulesWithin(b, cfg.Retention)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("rules %s: %w", cfg.Rules, err)
 		}
