@@ -162,7 +162,7 @@ func (g *gen) place(ce *cell, c orb.Point, w, h float64, use string, floors int,
 	if basement {
 		props["basement"] = true
 	}
-	f := g.add("building", poly, props)
+	f := g.add(layers.Building, poly, props)
 	bd := &building{f: f, ce: ce, c: c, use: use, people: people}
 	g.buildings = append(g.buildings, bd)
 	return bd

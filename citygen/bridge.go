@@ -95,7 +95,7 @@ func (g *gen) bridgeDecks() {
 			if st == "cable_stayed" {
 				props["design_cable_force_kn"] = 6000.0
 			}
-			f := g.add("bridge", poly, props)
+			f := g.add(layers.Bridge, poly, props)
 			g.bridges = append(g.bridges, &bridgeInfo{e: e, f: f, structure: st, s: ds, n: dn, x: x})
 		}
 	}

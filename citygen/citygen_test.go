@@ -103,7 +103,7 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	fc := files(t, c)
-	if bytes.Equal(fa["gas_pipe.geojson"], fc["gas_pipe.geojson"]) || bytes.Equal(fa["building.geojson"], fc["building.geojson"]) {
+	if bytes.Equal(fa[layers.GasPipe+".geojson"], fc[layers.GasPipe+".geojson"]) || bytes.Equal(fa[layers.Building+".geojson"], fc[layers.Building+".geojson"]) {
 		t.Error("seeds 1 and 2 give the same city")
 	}
 }
@@ -157,7 +157,7 @@ func TestNetworks(t *testing.T) {
 			}
 			used := map[uint64]bool{}
 			for _, p := range c.Features[l.ID] {
-				ends := [2]uint64{uint64(p.Props["from_node"].(float64)), uint64(p.Props["to_node"].(float64))}
+				ends := [2]uint64{uint64(p.Props[layers.FromNode].(float64)), uint64(p.Props[layers.ToNode].(float64))}
 				ls := p.Geometry.(orb.LineString)
 				for k, id := range ends {
 					n, ok := nodes[id]
@@ -180,13 +180,13 @@ func TestNetworks(t *testing.T) {
 				if a != b {
 					parent[a] = b
 				}
-				if l.ID == "gas_pipe" {
+				if l.ID == layers.GasPipe {
 					checkPressure(t, p)
 				}
-				if l.ID == "drain_pipe" && !(p.Props["depth_m"].(float64) > 0.5) {
+				if l.ID == layers.DrainPipe && !(p.Props["depth_m"].(float64) > 0.5) {
 					t.Errorf("drain %d: depth %v", p.ID, p.Props["depth_m"])
 				}
-				if l.ID == "drain_pipe" && !(p.Props["up_invert_m"].(float64) > p.Props["down_invert_m"].(float64)) {
+				if l.ID == layers.DrainPipe && !(p.Props["up_invert_m"].(float64) > p.Props["down_invert_m"].(float64)) {
 					t.Errorf("drain %d: inverts %v → %v do not fall", p.ID, p.Props["up_invert_m"], p.Props["down_invert_m"])
 				}
 			}
@@ -195,7 +195,7 @@ func TestNetworks(t *testing.T) {
 				comps[find(id)] = true
 			}
 			max := 4
-			if l.ID == "drain_pipe" {
+			if l.ID == layers.DrainPipe {
 				max = 12 // one per outfall and pump station
 			}
 			if len(comps) > max {
@@ -206,7 +206,7 @@ func TestNetworks(t *testing.T) {
 				kinds[n.Props["kind"].(string)]++
 			}
 			t.Logf("%d pipes, %d nodes, %d components, node kinds %v", len(c.Features[l.ID]), len(nodes), len(comps), kinds)
-			if l.ID == "gas_pipe" || l.ID == "water_pipe" || l.ID == "heat_pipe" {
+			if l.ID == layers.GasPipe || l.ID == layers.WaterPipe || l.ID == layers.HeatPipe {
 				if kinds["valve"] < 50 {
 					t.Errorf("%d valves", kinds["valve"])
 				}
@@ -247,13 +247,13 @@ func metres(ls orb.LineString) float64 {
 
 func TestLengths(t *testing.T) {
 	_, c := defaultCity(t)
-	for _, l := range []string{"gas_pipe", "water_pipe", "drain_pipe", "heat_pipe", "power_duct", "telecom_duct", "utility_tunnel", "road"} {
+	for _, l := range []string{layers.GasPipe, layers.WaterPipe, layers.DrainPipe, layers.HeatPipe, layers.PowerDuct, layers.TelecomDuct, layers.UtilityTunnel, layers.Road} {
 		km := 0.0
 		for _, f := range c.Features[l] {
 			km += metres(f.Geometry.(orb.LineString)) / 1000
 		}
 		t.Logf("%s: %.1f km", l, km)
-		if (l == "gas_pipe" || l == "water_pipe" || l == "drain_pipe") && km < 120 {
+		if (l == layers.GasPipe || l == layers.WaterPipe || l == layers.DrainPipe) && km < 120 {
 			t.Errorf("%s: %.1f km, want well over 100", l, km)
 		}
 	}
@@ -261,7 +261,7 @@ func TestLengths(t *testing.T) {
 
 func TestBridges(t *testing.T) {
 	_, c := defaultCity(t)
-	bs := c.Features["bridge"]
+	bs := c.Features[layers.Bridge]
 	if len(bs) < 6 {
 		t.Fatalf("%d bridges", len(bs))
 	}
@@ -311,15 +311,15 @@ func TestGasNeighbourhood(t *testing.T) {
 		return out
 	}
 	var gas []*layers.Feature
-	for _, f := range c.Features["gas_pipe"] {
+	for _, f := range c.Features[layers.GasPipe] {
 		gas = append(gas, &layers.Feature{Geometry: locLine(f)})
 	}
 	ix := newSegIndex(gas, 100)
-	want := map[string]int{"drain_pipe": 500, "drain_node": 500, "power_duct": 100, "telecom_duct": 100, "utility_tunnel": 20}
-	for _, l := range []string{"drain_pipe", "drain_node", "power_duct", "telecom_duct", "utility_tunnel"} {
+	want := map[string]int{layers.DrainPipe: 500, layers.DrainNode: 500, layers.PowerDuct: 100, layers.TelecomDuct: 100, layers.UtilityTunnel: 20}
+	for _, l := range []string{layers.DrainPipe, layers.DrainNode, layers.PowerDuct, layers.TelecomDuct, layers.UtilityTunnel} {
 		n := 0
 		for _, f := range c.Features[l] {
-			if f.Layer == "drain_node" && f.Props["kind"] != "manhole" {
+			if f.Layer == layers.DrainNode && f.Props["kind"] != "manhole" {
 				continue
 			}
 			switch g := f.Geometry.(type) {
@@ -346,17 +346,17 @@ func TestCounts(t *testing.T) {
 	for _, l := range layers.Default().Layers() {
 		t.Logf("%-18s %6d", l.ID, len(c.Features[l.ID]))
 	}
-	if n := len(c.Features["building"]); n < 2000 {
+	if n := len(c.Features[layers.Building]); n < 2000 {
 		t.Errorf("%d buildings", n)
 	}
-	if n := len(c.Features["sensor"]); n < 2000 {
+	if n := len(c.Features[layers.Sensor]); n < 2000 {
 		t.Errorf("%d sensors", n)
 	}
 	metrics := map[string]bool{}
 	for _, m := range Metrics {
 		metrics[m] = true
 	}
-	for _, s := range c.Features["sensor"] {
+	for _, s := range c.Features[layers.Sensor] {
 		for _, m := range strings.Split(s.Props["metrics"].(string), ",") {
 			if !metrics[m] {
 				t.Errorf("sensor %v: metric %q is not in Metrics", s.Props["code"], m)

@@ -114,9 +114,9 @@ func (g *gen) drainage() {
 			}
 		}
 	}
-	rain := g.newLayout("drain_pipe", "drain_node", offRain)
+	rain := g.newLayout(layers.DrainPipe, layers.DrainNode, offRain)
 	g.drainTree(r, rain, "rain", func(e *edge) bool { return gr.isMain(e) && !e.bridge }, rainSinks, true, math.Inf(1))
-	sew := g.newLayout("drain_pipe", "drain_node", offSewage)
+	sew := g.newLayout(layers.DrainPipe, layers.DrainNode, offSewage)
 	g.drainTree(r, sew, "sewage", func(e *edge) bool { return e.line.class == "secondary" }, sewSinks, false, 3300)
 	// waterlogging points at hollows of the ground on the streets
 	for n, nd := range gr.nodes {
@@ -131,7 +131,7 @@ func (g *gen) drainage() {
 		}
 		if low && len(gr.adj[n]) >= 2 {
 			p := nd.p
-			f := g.add("drain_node", orb.Point{p[0] + 6, p[1] - 6}, map[string]any{"kind": "waterlogging_point", "name": gr.cols[nd.i].name + "与" + gr.rows[nd.j].name + "交口", "ground_elev_m": round(g.ground(p), 2)})
+			f := g.add(layers.DrainNode, orb.Point{p[0] + 6, p[1] - 6}, map[string]any{"kind": "waterlogging_point", "name": gr.cols[nd.i].name + "与" + gr.rows[nd.j].name + "交口", "ground_elev_m": round(g.ground(p), 2)})
 			g.drainNet.waterlogging = append(g.drainNet.waterlogging, f)
 		}
 	}
@@ -236,7 +236,7 @@ func (g *gen) drainTree(r *rand.Rand, lo *layout, system string, use func(*edge)
 		f.Props["depth_m"] = round(g.ground(gr.nodes[n].p)-inv[n], 2)
 		return f
 	}
-	start := len(g.feats["drain_pipe"])
+	start := len(g.feats[layers.DrainPipe])
 	for _, n := range reached {
 		p := parent[n]
 		if p < 0 {
@@ -250,7 +250,7 @@ func (g *gen) drainTree(r *rand.Rand, lo *layout, system string, use func(*edge)
 		mp := lerp(gr.offsetPoint(e.a, lo.off), gr.offsetPoint(e.b, lo.off), 0.5)
 		s := sys(e.a, e.b)
 		top := headInv[k]
-		head := g.add("drain_node", mp, map[string]any{"kind": "manhole", "system": s, "ground_elev_m": round(g.ground(mp), 2), "depth_m": round(g.ground(mp)-top, 2)})
+		head := g.add(layers.DrainNode, mp, map[string]any{"kind": "manhole", "system": s, "ground_elev_m": round(g.ground(mp), 2), "depth_m": round(g.ground(mp)-top, 2)})
 		for _, n := range []int{e.a, e.b} {
 			lay(head, mark(n), top, inv[n], 0, e.len/2, s, e.line.name)
 		}
@@ -269,18 +269,18 @@ func (g *gen) drainTree(r *rand.Rand, lo *layout, system string, use func(*edge)
 			if g.north(p) {
 				y = north + 3
 			}
-			f = g.add("drain_node", orb.Point{p[0], y}, map[string]any{"kind": "outfall", "system": "rain", "name": gr.cols[gr.nodes[s].i].name + "雨水排口", "ground_elev_m": round(g.ground(p)-1, 2)})
+			f = g.add(layers.DrainNode, orb.Point{p[0], y}, map[string]any{"kind": "outfall", "system": "rain", "name": gr.cols[gr.nodes[s].i].name + "雨水排口", "ground_elev_m": round(g.ground(p)-1, 2)})
 			g.drainNet.outfalls = append(g.drainNet.outfalls, f)
 		} else {
-			f = g.add("drain_node", orb.Point{p[0] + 45, p[1]}, map[string]any{"kind": "pump_station", "system": "sewage", "name": gr.cols[gr.nodes[s].i].name + "污水泵站", "ground_elev_m": round(g.ground(p), 2)})
+			f = g.add(layers.DrainNode, orb.Point{p[0] + 45, p[1]}, map[string]any{"kind": "pump_station", "system": "sewage", "name": gr.cols[gr.nodes[s].i].name + "污水泵站", "ground_elev_m": round(g.ground(p), 2)})
 			g.drainNet.pumps = append(g.drainNet.pumps, f)
-			g.add("drain_node", orb.Point{p[0] + 45, p[1] + 40*map[bool]float64{true: 1, false: -1}[g.north(p)]}, map[string]any{"kind": "storage_tank", "system": "sewage", "name": gr.cols[gr.nodes[s].i].name + "调蓄池", "ground_elev_m": round(g.ground(p), 2)})
+			g.add(layers.DrainNode, orb.Point{p[0] + 45, p[1] + 40*map[bool]float64{true: 1, false: -1}[g.north(p)]}, map[string]any{"kind": "storage_tank", "system": "sewage", "name": gr.cols[gr.nodes[s].i].name + "调蓄池", "ground_elev_m": round(g.ground(p), 2)})
 		}
 		acc0 := acc[s]
 		l := dist(p, f.Geometry.(orb.Point))
 		lay(lo.junction[s], f, inv[s], inv[s]-0.001*l-0.05, acc0, l, sys(s, s), gr.cols[gr.nodes[s].i].name)
 	}
-	for _, f := range g.feats["drain_pipe"][start:] {
+	for _, f := range g.feats[layers.DrainPipe][start:] {
 		if f.Props["diameter_mm"].(int) < 800 {
 			f.MinZoom = 13
 		}

@@ -1,6 +1,9 @@
 package citygen
 
-import "github.com/paulmach/orb"
+import (
+	"github.com/onemap/onemap/layers"
+	"github.com/paulmach/orb"
+)
 
 // ducts lays power and telecom ducts under every arterial and secondary
 // street, one feature per run of up to two blocks.
@@ -22,9 +25,9 @@ func (g *gen) ducts() {
 						kv = 110
 					}
 					pp := orb.LineString{gr.offsetPoint(a, offPower), gr.offsetPoint(b, offPower)}
-					g.add("power_duct", pp, map[string]any{"voltage_kv": kv, "width_m": 1.2, "depth_m": 1.0, "install_year": y, "length_m": round(dist(pp[0], pp[1]), 1), "road": l.name})
+					g.add(layers.PowerDuct, pp, map[string]any{"voltage_kv": kv, "width_m": 1.2, "depth_m": 1.0, "install_year": y, "length_m": round(dist(pp[0], pp[1]), 1), "road": l.name})
 					tp := orb.LineString{gr.offsetPoint(a, offTelecom), gr.offsetPoint(b, offTelecom)}
-					g.add("telecom_duct", tp, map[string]any{"holes": pick(r, []int{6, 9, 12, 18, 24}), "depth_m": 0.8, "install_year": y + r.IntN(3), "length_m": round(dist(tp[0], tp[1]), 1), "road": l.name})
+					g.add(layers.TelecomDuct, tp, map[string]any{"holes": pick(r, []int{6, 9, 12, 18, 24}), "depth_m": 0.8, "install_year": y + r.IntN(3), "length_m": round(dist(tp[0], tp[1]), 1), "road": l.name})
 				}
 			}
 		}

@@ -42,7 +42,7 @@ type gasNodes struct {
 func (g *gen) gas() {
 	r := g.rng(streamGas)
 	gr := g.grid
-	lo := g.newLayout("gas_pipe", "gas_node", offGas)
+	lo := g.newLayout(layers.GasPipe, layers.GasNode, offGas)
 	year := func(old bool) int {
 		if old {
 			return 1990 + r.IntN(12)
@@ -118,7 +118,7 @@ func (g *gen) gas() {
 		}
 	}
 	// the ring, its regulator stations and the feed from the gate station
-	ring := g.newLayout("gas_pipe", "gas_node", offRing)
+	ring := g.newLayout(layers.GasPipe, layers.GasNode, offRing)
 	for ty := range g.tiles {
 		for tx := range g.tiles {
 			g.gasRing(r, lo, ring, tx, ty)
@@ -182,7 +182,7 @@ func (g *gen) gasRing(r *rand.Rand, lo, ring *layout, tx, ty int) {
 		if k >= 2 {
 			dy = -45
 		}
-		reg := g.add("gas_node", orb.Point{p[0] + dx, p[1] + dy}, map[string]any{"kind": "regulator", "name": gr.cols[gr.nodes[n].i].name + "调压站", "pressure_class": "subhigh_a"})
+		reg := g.add(layers.GasNode, orb.Point{p[0] + dx, p[1] + dy}, map[string]any{"kind": "regulator", "name": gr.cols[gr.nodes[n].i].name + "调压站", "pressure_class": "subhigh_a"})
 		g.gasNet.regulators = append(g.gasNet.regulators, reg)
 		ring.fixed[n] = true
 		ring.junction[n].Props["kind"] = "tee"
@@ -213,7 +213,7 @@ func (g *gen) gasRing(r *rand.Rand, lo, ring *layout, tx, ty int) {
 	ring.fixed[n] = true
 	g.gasNet.regulators = append(g.gasNet.regulators, entry)
 	ep := entry.Geometry.(orb.Point)
-	gate := g.add("gas_node", orb.Point{float64(tx)*tileSize + 30, ep[1]}, map[string]any{"kind": "station", "name": "滨湖门站", "pressure_class": "high_b"})
+	gate := g.add(layers.GasNode, orb.Point{float64(tx)*tileSize + 30, ep[1]}, map[string]any{"kind": "station", "name": "滨湖门站", "pressure_class": "high_b"})
 	if tx+ty > 0 {
 		gate.Props["name"] = "滨湖" + cnNum(ty*g.tiles+tx+1) + "号门站"
 	}

@@ -3,6 +3,7 @@ package citygen
 import (
 	"math"
 
+	"github.com/onemap/onemap/layers"
 	"github.com/paulmach/orb"
 )
 
@@ -257,7 +258,7 @@ func (g *gen) roads() {
 		for _, l := range ls {
 			for _, run := range gr.runs(l) {
 				a, b := gr.nodes[run[0].a].p, gr.nodes[run[len(run)-1].b].p
-				f := g.add("road", orb.LineString{a, b}, map[string]any{
+				f := g.add(layers.Road, orb.LineString{a, b}, map[string]any{
 					"name": l.name, "name_en": l.en, "class": l.class, "lanes": l.lanes, "width_m": l.width,
 				})
 				switch l.class {

@@ -20,8 +20,8 @@ func (g *gen) heating() {
 	r := g.rng(streamHeat)
 	gr := g.grid
 	per := int(tileSize / lineSpacing)
-	sup := g.newLayout("heat_pipe", "heat_node", offSupply)
-	ret := g.newLayout("heat_pipe", "heat_node", offReturn)
+	sup := g.newLayout(layers.HeatPipe, layers.HeatNode, offSupply)
+	ret := g.newLayout(layers.HeatPipe, layers.HeatNode, offReturn)
 	for ty := range g.tiles {
 		for tx := range g.tiles {
 			// the dry arterial crossing nearest the industrial zone's centre
@@ -58,14 +58,14 @@ func (g *gen) heating() {
 			if tx+ty > 0 {
 				name = "滨湖第" + cnNum(ty*g.tiles+tx+1) + "热源厂"
 			}
-			plant := g.add("heat_node", orb.Point{sp[0] + 60, sp[1] - 70}, map[string]any{"kind": "plant", "name": name})
+			plant := g.add(layers.HeatNode, orb.Point{sp[0] + 60, sp[1] - 70}, map[string]any{"kind": "plant", "name": name})
 			g.heatNet.plants = append(g.heatNet.plants, plant)
 			nsub := 0
 			for _, n := range reached {
 				if kids[n] == 0 && n != src {
 					nsub++
 					p := gr.offsetPoint(n, offSupply)
-					s := g.add("heat_node", p, map[string]any{"kind": "substation", "name": gr.cols[gr.nodes[n].i].name + cnNum(nsub) + "号换热站"})
+					s := g.add(layers.HeatNode, p, map[string]any{"kind": "substation", "name": gr.cols[gr.nodes[n].i].name + cnNum(nsub) + "号换热站"})
 					g.heatNet.substations = append(g.heatNet.substations, s)
 					sup.junction[n], sup.fixed[n] = s, true
 					ret.junction[n], ret.fixed[n] = s, true

@@ -84,8 +84,8 @@ func (lo *layout) chain(a, b *layers.Feature, nseg int, mid func(k, n int) map[s
 // pipe adds one pipe from node a to node b.
 func (lo *layout) pipe(a, b *layers.Feature, props map[string]any) *layers.Feature {
 	pa, pb := a.Geometry.(orb.Point), b.Geometry.(orb.Point)
-	props["from_node"] = a.ID
-	props["to_node"] = b.ID
+	props[layers.FromNode] = a.ID
+	props[layers.ToNode] = b.ID
 	props["length_m"] = round(dist(pa, pb), 1)
 	return lo.g.add(lo.pipes, orb.LineString{pa, pb}, props)
 }

@@ -72,12 +72,12 @@ func (g *gen) districts() {
 					if idx >= 4 {
 						zh, en = fmt.Sprintf("%s%s", nm[0][:len(nm[0])-len("街道")], cnNum(idx/4+1)+"街道"), fmt.Sprintf("%s %d", nm[1], idx/4+1)
 					}
-					g.add("district", poly, map[string]any{
+					g.add(layers.District, poly, map[string]any{
 						"name": zh, "name_en": en, "code": fmt.Sprintf("340111%03d", idx+1),
 						"population": pop, "area_km2": round(math.Abs(planar.Area(poly))/1e6, 2),
 					})
 					c, _ := planar.CentroidArea(poly)
-					g.add("label", c, map[string]any{"name": zh, "name_en": en, "kind": "district", "rank": 1})
+					g.add(layers.Label, c, map[string]any{"name": zh, "name_en": en, "kind": "district", "rank": 1})
 					k++
 				}
 			}
@@ -88,20 +88,20 @@ func (g *gen) districts() {
 func (g *gen) labels() {
 	for _, rv := range g.rivers {
 		for _, x := range []float64{g.size * 0.3, g.size * 0.7} {
-			g.add("label", orb.Point{x, rv.center(x)}, map[string]any{"name": rv.name, "name_en": rv.nameEn, "kind": "river", "rank": 1})
+			g.add(layers.Label, orb.Point{x, rv.center(x)}, map[string]any{"name": rv.name, "name_en": rv.nameEn, "kind": "river", "rank": 1})
 		}
 	}
 	for _, l := range g.lakes {
-		g.add("label", l.c, map[string]any{"name": l.parkZh, "name_en": l.parkEn, "kind": "park", "rank": 2})
+		g.add(layers.Label, l.c, map[string]any{"name": l.parkZh, "name_en": l.parkEn, "kind": "park", "rank": 2})
 	}
 	for _, b := range g.buildings {
 		switch b.tag {
 		case "residential":
 			if b.ce.i%2 == 0 && b.ce.j%2 == 0 {
-				g.add("label", b.ce.center, map[string]any{"name": b.name, "name_en": b.en, "kind": "neighbourhood", "rank": 3})
+				g.add(layers.Label, b.ce.center, map[string]any{"name": b.name, "name_en": b.en, "kind": "neighbourhood", "rank": 3})
 			}
 		case "hospital", "stadium":
-			g.add("label", b.c, map[string]any{"name": b.name, "name_en": b.en, "kind": "landmark", "rank": 2})
+			g.add(layers.Label, b.c, map[string]any{"name": b.name, "name_en": b.en, "kind": "landmark", "rank": 2})
 		}
 	}
 }
@@ -111,7 +111,7 @@ func (g *gen) target(p orb.Point, kind, zh, en string, day, night int, b *buildi
 	if b != nil {
 		props["building"] = b.f.ID
 	}
-	f := g.add("protective_target", p, props)
+	f := g.add(layers.ProtectiveTarget, p, props)
 	if kind == "residential" {
 		f.MinZoom = 14 // hundreds of housing blocks would bury the city view
 	}
@@ -195,7 +195,7 @@ func (g *gen) protectiveTargets(r *rand.Rand) {
 		}
 		p := gr.nodes[n].p
 		g.target(orb.Point{p[0] + 90, p[1] + 70}, "station", s.zh, s.en, 20000-14000*k, 2000-1500*k, nil)
-		g.add("label", orb.Point{p[0] + 90, p[1] + 70}, map[string]any{"name": s.zh, "name_en": s.en, "kind": "landmark", "rank": 2})
+		g.add(layers.Label, orb.Point{p[0] + 90, p[1] + 70}, map[string]any{"name": s.zh, "name_en": s.en, "kind": "landmark", "rank": 2})
 	}
 }
 
@@ -207,7 +207,7 @@ func (g *gen) hazard(p orb.Point, kind, zh, en, substance string, q float64) *la
 	if q > 0 {
 		props["quantity_t"] = q
 	}
-	f := g.add("hazard", p, props)
+	f := g.add(layers.Hazard, p, props)
 	if kind == "restaurant" {
 		f.MinZoom = 15 // hundreds of restaurants would bury the city view
 	}

@@ -55,7 +55,7 @@ func (s *sensorSet) add(p orb.Point, domain, kind, metrics string, asset *layers
 	pre := domainPrefix[domain]
 	s.count[pre]++
 	y := 2019 + s.r.IntN(6)
-	s.g.add("sensor", p, map[string]any{
+	s.g.add(layers.Sensor, p, map[string]any{
 		"code": fmt.Sprintf("%s-%06d", pre, s.count[pre]), "domain": domain, "kind": kind, "metrics": metrics,
 		"asset": asset.ID, "asset_layer": asset.Layer, "interval_s": interval,
 		"installed": fmt.Sprintf("%d-%02d-%02d", y, 1+s.r.IntN(12), 1+s.r.IntN(28)),
@@ -82,9 +82,9 @@ func yearOf(f *layers.Feature) int { v, _ := f.Props["install_year"].(int); retu
 func (g *gen) sensors() {
 	s := &sensorSet{g: g, r: g.rng(streamSensors), count: map[string]int{}}
 	r := s.r
-	g.gasIndex = newSegIndex(g.feats["gas_pipe"], 50)
+	g.gasIndex = newSegIndex(g.feats[layers.GasPipe], 50)
 	// gas: valve wells, stations, mains, restaurants, construction
-	for _, n := range g.feats["gas_node"] {
+	for _, n := range g.feats[layers.GasNode] {
 		p := n.Geometry.(orb.Point)
 		switch n.Props["kind"] {
 		case "valve":
@@ -115,7 +115,7 @@ func (g *gen) sensors() {
 		s.add(c[0].Geometry.(orb.Point), "gas", "vibration", "vibration", c[1], 10)
 	}
 	// adjacent underground spaces within 12.5 m of a gas pipe
-	for _, n := range g.feats["drain_node"] {
+	for _, n := range g.feats[layers.DrainNode] {
 		if n.Props["kind"] != "manhole" || !g.gasIndex.near(n.Geometry.(orb.Point), 12.5) {
 			continue
 		}
@@ -123,7 +123,7 @@ func (g *gen) sensors() {
 			s.add(n.Geometry.(orb.Point), "gas", "combustible_gas", "ch4_lel,battery", n, 300)
 		}
 	}
-	for _, layer := range []string{"power_duct", "telecom_duct"} {
+	for _, layer := range []string{layers.PowerDuct, layers.TelecomDuct} {
 		for _, d := range g.feats[layer] {
 			ls := d.Geometry.(orb.LineString)
 			if g.gasIndex.nearLine(ls[0], ls[1], 12.5) && r.Float64() < 0.4 {
@@ -159,7 +159,7 @@ func (g *gen) sensors() {
 		s.add(u.Geometry.(orb.Point), "water", "flow_meter", "flow,pressure", u, 300)
 	}
 	// drainage
-	for i, n := range g.feats["drain_node"] {
+	for i, n := range g.feats[layers.DrainNode] {
 		p := n.Geometry.(orb.Point)
 		switch n.Props["kind"] {
 		case "manhole":
@@ -191,13 +191,13 @@ func (g *gen) sensors() {
 		}
 	}
 	// heating: old or leaky pipes, substations, plants
-	for _, pp := range g.feats["heat_pipe"] {
+	for _, pp := range g.feats[layers.HeatPipe] {
 		lc, _ := pp.Props["leak_count"].(int)
 		if (lc >= 3 || yearOf(pp) <= 2014) && pp.Props["line"] == "supply" && r.Float64() < 0.35 {
 			s.add(mid(pp), "heating", "heat_monitor", "pressure,temperature,flow", pp, 300)
 		}
 	}
-	for _, n := range g.feats["heat_node"] {
+	for _, n := range g.feats[layers.HeatNode] {
 		if k := n.Props["kind"]; k == "substation" || k == "plant" {
 			s.add(n.Geometry.(orb.Point), "heating", "heat_monitor", "pressure,temperature,flow", n, 60)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/onemap/onemap/layers"
 	"github.com/paulmach/orb"
 )
 
@@ -68,7 +69,7 @@ func (g *gen) utilityTunnel() {
 				for z := range nz {
 					y := row.pos + c.off
 					a, b := x0+zl*float64(z), x0+zl*float64(z+1)
-					f := g.add("utility_tunnel", orb.LineString{{a, y}, {b, y}}, map[string]any{
+					f := g.add(layers.UtilityTunnel, orb.LineString{{a, y}, {b, y}}, map[string]any{
 						"name":        fmt.Sprintf("%s综合管廊%s第%d防火分区", row.name, c.zh, z+1),
 						"name_en":     fmt.Sprintf("%s Utility Tunnel, %s, fire zone %d", row.en, c.en, z+1),
 						"compartment": c.id, "fire_zone": z + 1, "carries": c.carries, "width_m": c.width,

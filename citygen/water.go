@@ -20,7 +20,7 @@ type waterNodes struct {
 func (g *gen) water() {
 	r := g.rng(streamWaterNet)
 	gr := g.grid
-	lo := g.newLayout("water_pipe", "water_node", offWater)
+	lo := g.newLayout(layers.WaterPipe, layers.WaterNode, offWater)
 	per := int(tileSize / lineSpacing)
 	// transmission: the arterial column through each tile's plant
 	trans := make([]bool, len(gr.edges))
@@ -129,7 +129,7 @@ func (g *gen) water() {
 		if k > 0 {
 			name = "滨湖第" + cnNum(k+1) + "水厂"
 		}
-		f := g.add("water_node", orb.Point{p[0] - 160, p[1] - 70}, map[string]any{"kind": "plant", "name": name})
+		f := g.add(layers.WaterNode, orb.Point{p[0] - 160, p[1] - 70}, map[string]any{"kind": "plant", "name": name})
 		g.waterNet.plants = append(g.waterNet.plants, f)
 		j := lo.at(n)
 		lo.chain(f, j, 1, nil, func() map[string]any {
@@ -159,13 +159,13 @@ func (g *gen) water() {
 		if b.name != "" {
 			props["name"] = b.name
 		}
-		u := g.add("water_node", b.c, props)
+		u := g.add(layers.WaterNode, b.c, props)
 		g.waterNet.largeUsers = append(g.waterNet.largeUsers, u)
 		p := lo.pipe(best, u, map[string]any{"class": "distribution", "diameter_mm": 200, "material": "ductile_iron", "install_year": 2010 + r.IntN(14), "depth_m": 1.2})
 		p.MinZoom = 13
 	}
 	lo.finish()
-	for _, f := range g.feats["water_node"] {
+	for _, f := range g.feats[layers.WaterNode] {
 		if f.Props["kind"] == "hydrant" {
 			g.waterNet.hydrants = append(g.waterNet.hydrants, f)
 		}

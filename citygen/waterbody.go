@@ -167,12 +167,12 @@ func (g *gen) waterBodies() {
 			ring = append(ring, north[i])
 		}
 		ring = append(ring, ring[0])
-		f := g.add("water", orb.Polygon{ring}, map[string]any{"name": rv.name, "name_en": rv.nameEn, "kind": "river"})
+		f := g.add(layers.Water, orb.Polygon{ring}, map[string]any{"name": rv.name, "name_en": rv.nameEn, "kind": "river"})
 		rv.feature = f
 		g.rivFeats = append(g.rivFeats, f)
 	}
 	for _, l := range g.lakes {
-		g.add("water", l.polygon(), map[string]any{"name": l.name, "name_en": l.en, "kind": l.kind})
+		g.add(layers.Water, l.polygon(), map[string]any{"name": l.name, "name_en": l.en, "kind": l.kind})
 	}
 }
 
