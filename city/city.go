@@ -126,7 +126,7 @@ func checkNetworks(c *City, cat *layers.Catalog) error {
 			nodes[n.ID] = true
 		}
 		for i, f := range c.Features[l.ID] {
-			for _, end := range []string{"from_node", "to_node"} {
+			for _, end := range []string{layers.FromNode, layers.ToNode} {
 				v, _ := f.Props[end].(float64)
 				if !nodes[uint64(v)] {
 					return &Error{l.ID + ".geojson", i, fmt.Errorf("%s %v is not a feature of %s", end, f.Props[end], l.Nodes)}

@@ -27,7 +27,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if got.Meta != c.Meta || got.Count() != c.Count() {
 		t.Fatalf("read back %d features, meta %+v; wrote %d, %+v", got.Count(), got.Meta, c.Count(), c.Meta)
 	}
-	for _, f := range got.Features["gas_pipe"] {
+	for _, f := range got.Features[layers.GasPipe] {
 		if f.ID == layers.MakeID(10, 2) && f.MinZoom != 15 {
 			t.Errorf("service pipe minzoom = %d, want 15", f.MinZoom)
 		}
@@ -40,7 +40,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if err := city.Write(dir2, got, cat); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"city.json", "gas_pipe.geojson", "building.geojson"} {
+	for _, name := range []string{"city.json", layers.GasPipe + ".geojson", layers.Building + ".geojson"} {
 		a, _ := os.ReadFile(filepath.Join(dir, name))
 		b, _ := os.ReadFile(filepath.Join(dir2, name))
 		if !bytes.Equal(a, b) {
@@ -51,7 +51,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 
 func TestReadLayerErrors(t *testing.T) {
 	cat := layers.Default()
-	gas, _ := cat.Layer("gas_pipe")
+	gas, _ := cat.Layer(layers.GasPipe)
 	const props = `"pressure_class":"low","pressure_mpa":0.005,"diameter_mm":110,"material":"pe","install_year":2010,"from_node":1,"to_node":2`
 	line := `{"type":"LineString","coordinates":[[117.26,31.84],[117.261,31.84]]}`
 	tests := []struct {
@@ -89,7 +89,7 @@ func TestReadDuplicateID(t *testing.T) {
 	cat := layers.Default()
 	c := storetest.City()
 	// The school takes the id of a gas node.
-	c.Features["protective_target"][0].ID = c.Features["gas_node"][0].ID
+	c.Features[layers.ProtectiveTarget][0].ID = c.Features[layers.GasNode][0].ID
 	dir := t.TempDir()
 	if err := city.Write(dir, c, cat); err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestReadDuplicateID(t *testing.T) {
 func TestReadMissingNode(t *testing.T) {
 	cat := layers.Default()
 	c := storetest.City()
-	c.Features["gas_node"] = c.Features["gas_node"][:2] // the service pipe's end is gone
+	c.Features[layers.GasNode] = c.Features[layers.GasNode][:2] // the service pipe's end is gone
 	dir := t.TempDir()
 	if err := city.Write(dir, c, cat); err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func FuzzReadLayer(f *testing.F) {
 	f.Add(`{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"Point","coordinates":[117.2,31.8]},"properties":{"kind":"valve"}}]}`)
 	f.Add(`{"type":"FeatureCollection","features":[]}`)
 	f.Add(`{"type":"FeatureCollection","features":[{"type":"Feature","id":"7","geometry":{"type":"MultiPoint","coordinates":[]},"properties":null}]}`)
-	l, _ := layers.Default().Layer("gas_node")
+	l, _ := layers.Default().Layer(layers.GasNode)
 	f.Fuzz(func(t *testing.T, s string) {
 		fs, err := city.ReadLayer(strings.NewReader(s), l)
 		if err != nil {
