@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onemap/onemap/layers"
 )
 
 // t0 is a Monday midnight in the city's time zone.
@@ -64,7 +66,7 @@ func TestEverySensorEveryMetric(t *testing.T) {
 		seen[fmt.Sprint(r.Sensor, r.Metric, r.Unit)] = true
 	}
 	n := 0
-	for _, f := range c.Features["sensor"] {
+	for _, f := range c.Features[layers.Sensor] {
 		dom, _ := f.Props["domain"].(string)
 		for _, m := range metricsOf(f) {
 			n++

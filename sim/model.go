@@ -151,7 +151,7 @@ func (g *Generator) newModel(s *sensor, metric string, r *rand.Rand) (model, err
 	case "ch4_lel":
 		base, d := uniform(r, 0.1, 0.5), drift(r, 0.15)
 		cook := 0.0
-		if s.assetLayer == "hazard" && str(a, "kind") == "restaurant" {
+		if s.assetLayer == layers.Hazard && str(a, "kind") == "restaurant" {
 			cook = uniform(r, 0.3, 0.7)
 		}
 		m.mean = func(t int64) float64 { return base + d(t) + cook*cooking(t) }
@@ -191,7 +191,7 @@ func (g *Generator) newModel(s *sensor, metric string, r *rand.Rand) (model, err
 			nom := 0.8
 			if str(a, "line") == "return" {
 				nom = 0.3
-			} else if s.assetLayer == "heat_node" {
+			} else if s.assetLayer == layers.HeatNode {
 				nom = 0.7
 			}
 			nom += uniform(r, -0.03, 0.03)

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/onemap/onemap/layers"
 	"time"
 )
 
@@ -74,7 +75,7 @@ func levelOf(s *sensor, metric string, series []pt, strict bool, baseline func(t
 	}
 	switch metric {
 	case "ch4_lel":
-		if s.assetLayer == "hazard" {
+		if s.assetLayer == layers.Hazard {
 			return rule{thr: [3]float64{never, 10, 25}, dur: durs(10 * time.Second)}.level(series, strict), true
 		}
 		return rule{thr: [3]float64{5, 25, 50}, dur: [3]time.Duration{time.Minute, 0, 0}}.level(series, strict), true

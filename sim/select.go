@@ -74,14 +74,14 @@ func newIndex(c *city.City) *index {
 	for _, fs := range c.Features {
 		for _, f := range fs {
 			x.byID[f.ID] = f
-			for _, end := range []string{"from_node", "to_node"} {
+			for _, end := range []string{layers.FromNode, layers.ToNode} {
 				if n, ok := f.Props[end].(float64); ok {
 					x.pipes[uint64(n)] = append(x.pipes[uint64(n)], f)
 				}
 			}
 		}
 	}
-	x.sensors = slices.Clone(c.Features["sensor"])
+	x.sensors = slices.Clone(c.Features[layers.Sensor])
 	slices.SortFunc(x.sensors, func(a, b *layers.Feature) int { return cmp.Compare(a.ID, b.ID) })
 	return x
 }
@@ -211,7 +211,7 @@ func (x *index) network(sensors []*layers.Feature, hops int) map[uint64]bool {
 	var frontier []uint64 // nodes
 	addPipe := func(p *layers.Feature) {
 		seen[p.ID] = true
-		for _, end := range []string{"from_node", "to_node"} {
+		for _, end := range []string{layers.FromNode, layers.ToNode} {
 			if n, ok := p.Props[end].(float64); ok && !seen[uint64(n)] {
 				seen[uint64(n)] = true
 				frontier = append(frontier, uint64(n))
@@ -223,7 +223,7 @@ func (x *index) network(sensors []*layers.Feature, hops int) map[uint64]bool {
 		if a == nil {
 			continue
 		}
-		if _, isPipe := a.Props["from_node"]; isPipe {
+		if _, isPipe := a.Props[layers.FromNode]; isPipe {
 			addPipe(a)
 		} else if !seen[a.ID] {
 			seen[a.ID] = true
