@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"golang.org/x/image/vector"
+
+	"github.com/onemap/onemap/layers"
 )
 
 // SpriteDefault is the kind suffix of the icon drawn for a point whose kind
@@ -242,7 +244,7 @@ func spriteIcons() []spriteIcon {
 		}
 	}
 	target := func(kind string, badge func(c string) func(p *spritePen), c string, mark func(p *spritePen, c string)) {
-		add("protective_target-"+kind, 20, func(p *spritePen) { badge(c)(p); mark(p, c) })
+		add(layers.ProtectiveTarget+"-"+kind, 20, func(p *spritePen) { badge(c)(p); mark(p, c) })
 	}
 	target("school", disc, "#1d4ed8", func(p *spritePen, c string) {
 		p.fill(spriteWhite, []spritePt{{4.8, 9.6}, {10, 4.6}, {15.2, 9.6}})
@@ -294,7 +296,7 @@ func spriteIcons() []spriteIcon {
 
 	// Hazards, 20 px: a white-edged warning triangle and a pictogram.
 	hazard := func(kind, c string, mark func(p *spritePen, c string)) {
-		add("hazard-"+kind, 20, func(p *spritePen) {
+		add(layers.Hazard+"-"+kind, 20, func(p *spritePen) {
 			p.fill(spriteWhite, []spritePt{{10, 0.4}, {19.8, 18.6}, {0.2, 18.6}})
 			p.fill(c, []spritePt{{10, 3}, {17.7, 17.3}, {2.3, 17.3}})
 			mark(p, c)
@@ -377,10 +379,10 @@ func spriteIcons() []spriteIcon {
 		p.circle(c, 7, 7, 2.9)
 	}
 	for _, n := range []struct{ layer, color string }{
-		{"gas_node", "#be185d"}, {"water_node", "#0369a1"}, {"drain_node", "#78350f"}, {"heat_node", "#c2410c"},
+		{layers.GasNode, "#be185d"}, {layers.WaterNode, "#0369a1"}, {layers.DrainNode, "#78350f"}, {layers.HeatNode, "#c2410c"},
 	} {
 		node(n.layer, SpriteDefault, n.color, dot)
-		if n.layer == "drain_node" {
+		if n.layer == layers.DrainNode {
 			continue
 		}
 		node(n.layer, "valve", n.color, valve)
@@ -388,51 +390,51 @@ func spriteIcons() []spriteIcon {
 		node(n.layer, "end", n.color, end)
 		node(n.layer, "bend", n.color, bend)
 	}
-	node("gas_node", "station", "#be185d", station)
-	node("gas_node", "regulator", "#be185d", func(p *spritePen, c string) {
+	node(layers.GasNode, "station", "#be185d", station)
+	node(layers.GasNode, "regulator", "#be185d", func(p *spritePen, c string) {
 		p.rect(spriteWhite, 1, 1, 13, 13)
 		p.rect(c, 2.1, 2.1, 11.9, 11.9)
 		p.rect(spriteWhite, 3.3, 3.3, 10.7, 10.7)
 		p.fill(c, []spritePt{{3.3, 3.3}, {10.7, 10.7}, {3.3, 10.7}})
 	})
-	node("water_node", "hydrant", "#dc2626", func(p *spritePen, c string) {
+	node(layers.WaterNode, "hydrant", "#dc2626", func(p *spritePen, c string) {
 		p.circle(spriteWhite, 7, 7, 6.6)
 		p.circle(c, 7, 7, 5.5)
 		p.ring(spriteWhite, 7, 7, 2.6, 1.3)
 		p.rect(spriteWhite, 0.8, 6.2, 3.4, 7.8)
 		p.rect(spriteWhite, 10.6, 6.2, 13.2, 7.8)
 	})
-	node("water_node", "plant", "#0369a1", plant)
-	node("water_node", "large_user", "#0369a1", func(p *spritePen, c string) {
+	node(layers.WaterNode, "plant", "#0369a1", plant)
+	node(layers.WaterNode, "large_user", "#0369a1", func(p *spritePen, c string) {
 		p.fill(spriteWhite, []spritePt{{7, 0}, {14, 7}, {7, 14}, {0, 7}})
 		p.fill(c, []spritePt{{7, 1.6}, {12.4, 7}, {7, 12.4}, {1.6, 7}})
 	})
-	node("heat_node", "substation", "#c2410c", cross)
-	node("heat_node", "plant", "#c2410c", plant)
+	node(layers.HeatNode, "substation", "#c2410c", cross)
+	node(layers.HeatNode, "plant", "#c2410c", plant)
 	const drain = "#78350f"
-	node("drain_node", "manhole", drain, func(p *spritePen, c string) {
+	node(layers.DrainNode, "manhole", drain, func(p *spritePen, c string) {
 		p.circle(spriteWhite, 7, 7, 6.6)
 		p.ring(c, 7, 7, 5, 1.5)
 		p.line(c, 1, spritePt{3.5, 7}, spritePt{10.5, 7})
 	})
-	node("drain_node", "outfall", drain, func(p *spritePen, c string) {
+	node(layers.DrainNode, "outfall", drain, func(p *spritePen, c string) {
 		p.fill(spriteWhite, []spritePt{{0.4, 2}, {13.6, 2}, {7, 13.4}})
 		p.fill(c, []spritePt{{2.4, 3.1}, {11.6, 3.1}, {7, 11.2}})
 	})
-	node("drain_node", "pump_station", drain, func(p *spritePen, c string) {
+	node(layers.DrainNode, "pump_station", drain, func(p *spritePen, c string) {
 		station(p, c)
 		p.circle(c, 7, 7, 1.4)
 	})
-	node("drain_node", "storage_tank", drain, func(p *spritePen, c string) {
+	node(layers.DrainNode, "storage_tank", drain, func(p *spritePen, c string) {
 		p.fill(spriteWhite, spriteRoundRect(0.5, 2.5, 13.5, 11.5, 2.6))
 		p.fill(c, spriteRoundRect(1.6, 3.6, 12.4, 10.4, 1.9))
 		p.rect(spriteWhite, 3.4, 6.4, 10.6, 7.6)
 	})
-	node("drain_node", "waterlogging_point", "#2563eb", func(p *spritePen, c string) {
+	node(layers.DrainNode, "waterlogging_point", "#2563eb", func(p *spritePen, c string) {
 		p.fill(spriteWhite, spriteCircle(7, 8.6, 5, 5), []spritePt{{2.4, 7.4}, {7, 0.2}, {11.6, 7.4}})
 		p.fill(c, spriteCircle(7, 8.6, 3.8, 3.8), []spritePt{{3.4, 7.6}, {7, 1.9}, {10.6, 7.6}})
 	})
-	node("drain_node", "inlet", drain, func(p *spritePen, c string) {
+	node(layers.DrainNode, "inlet", drain, func(p *spritePen, c string) {
 		p.rect(spriteWhite, 1, 2.5, 13, 11.5)
 		p.rect(c, 2, 3.5, 12, 10.5)
 		for _, x := range []float32{4.3, 6.5, 8.7} {

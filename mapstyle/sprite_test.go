@@ -8,6 +8,8 @@ import (
 	"image/png"
 	"os"
 	"testing"
+
+	"github.com/onemap/onemap/layers"
 )
 
 var writeSprite = flag.String("sprite-out", "", "write the sprite atlases to this directory to look at them")
@@ -67,7 +69,7 @@ func TestSprite(t *testing.T) {
 }
 
 func TestSpriteCoversEnumeratedKinds(t *testing.T) {
-	for _, layer := range []string{"protective_target", "hazard", "gas_node", "water_node", "drain_node", "heat_node"} {
+	for _, layer := range []string{layers.ProtectiveTarget, layers.Hazard, layers.GasNode, layers.WaterNode, layers.DrainNode, layers.HeatNode} {
 		if !spriteHas(layer + "-" + SpriteDefault) {
 			t.Errorf("no default icon for %s", layer)
 		}

@@ -87,10 +87,17 @@ func Style(c *layers.Catalog, o StyleOptions) ([]byte, error) {
 	if len(live) > 0 {
 		sources[StyleLiveSource] = source(live)
 	}
+	// The node layers are those a network's pipes name as their ends.
+	nodes := map[string]bool{}
+	for _, l := range c.Layers() {
+		if l.Nodes != "" {
+			nodes[l.Nodes] = true
+		}
+	}
 	all := []styleLayer{{ID: "background", Type: "background", Paint: styleObj{"background-color": "#f3f1ec"}}}
 	var labels []styleLayer
 	for _, l := range c.Layers() {
-		g, t := styleLayers(l, o.Lang)
+		g, t := styleLayers(l, o.Lang, nodes[l.ID])
 		all = append(all, g...)
 		labels = append(labels, t...)
 	}
@@ -130,8 +137,9 @@ var (
 	styleFontBold = []string{FontBold}
 )
 
-// styleLayers returns a catalog layer's geometry layers and its label layers.
-func styleLayers(l *layers.Layer, lang string) (geom, labels []styleLayer) {
+// styleLayers returns a catalog layer's geometry layers and its label layers;
+// isNode says the layer holds a network's nodes.
+func styleLayers(l *layers.Layer, lang string, isNode bool) (geom, labels []styleLayer) {
 	s := l.Style
 	mk := func(suffix, typ string, minzoom int) styleLayer {
 		id := l.ID
@@ -155,7 +163,7 @@ func styleLayers(l *layers.Layer, lang string) (geom, labels []styleLayer) {
 		fill := mk("", "fill", 0)
 		fill.Paint["fill-color"] = color
 		fill.Paint["fill-opacity"] = styleOr(s.Opacity, 1)
-		if l.ID == "building" {
+		if l.ID == layers.Building {
 			fill.Paint["fill-outline-color"] = "#bfb6a6"
 		}
 		geom = append(geom, fill)
@@ -178,12 +186,12 @@ func styleLayers(l *layers.Layer, lang string) (geom, labels []styleLayer) {
 		switch {
 		case s.WidthBy != "":
 			factor = styleDiameter(s.WidthBy)
-		case l.ID == "road":
+		case l.ID == layers.Road:
 			factor = styleRoadClass(l)
 		}
 		casing := mk("casing", "line", 0)
 		casing.Layout["line-join"] = "round"
-		if l.ID == "road" {
+		if l.ID == layers.Road {
 			// A road is its casing and its fill, the casing slightly darker
 			// than the light base so that white streets still read.
 			casing.Paint["line-color"] = "#cbc3b5"
@@ -207,7 +215,7 @@ func styleLayers(l *layers.Layer, lang string) (geom, labels []styleLayer) {
 			line.Layout["line-cap"] = "butt"
 			line.Paint["line-dasharray"] = s.Dash
 		}
-		if l.ID == "utility_tunnel" {
+		if l.ID == layers.UtilityTunnel {
 			// The tunnel is a band the pipes it carries run inside.
 			line.Paint["line-width"] = styleWidth(width*2, nil, 0)
 			line.Paint["line-opacity"] = 0.45
@@ -220,7 +228,6 @@ func styleLayers(l *layers.Layer, lang string) (geom, labels []styleLayer) {
 			sym := mk("", "symbol", 0)
 			sym.Layout["icon-image"] = styleIcon(l)
 			sym.Layout["icon-allow-overlap"] = true
-			isNode := strings.HasSuffix(l.ID, "_node")
 			if isNode {
 				// Nodes are many and small: they never push a label away.
 				sym.Layout["icon-ignore-placement"] = true
@@ -254,16 +261,16 @@ func styleLayers(l *layers.Layer, lang string) (geom, labels []styleLayer) {
 	text.Paint["text-halo-color"] = "rgba(255,255,255,0.9)"
 	text.Paint["text-halo-width"] = 1.4
 	switch {
-	case l.ID == "district":
+	case l.ID == layers.District:
 		text.MaxZoom = 13
 		text.Layout["text-font"] = styleFontBold
 		text.Layout["text-size"] = styleZoom(8, 12, 12, 17)
 		text.Layout["text-letter-spacing"] = 0.1
 		text.Paint["text-color"] = "#4b5563"
-	case l.ID == "water":
+	case l.ID == layers.Water:
 		text.MinZoom = max(l.MinZoom, 12)
 		text.Paint["text-color"] = "#1d6fa5"
-	case l.ID == "label":
+	case l.ID == layers.Label:
 		text.Layout["text-size"] = []any{"match", []any{"get", "kind"}, "district", 15, "neighbourhood", 12, 11}
 		text.Layout["symbol-sort-key"] = []any{"number", []any{"get", "rank"}, 10}
 		text.Paint["text-color"] = []any{"match", []any{"get", "kind"}, "river", "#1d6fa5", "park", "#15803d", "#374151"}

@@ -155,7 +155,7 @@ func TestStyle(t *testing.T) {
 func TestStyleIconsOfEveryKind(t *testing.T) {
 	// Every enumerated kind of the targets and hazards has its own icon,
 	// not the fallback.
-	for _, id := range []string{"protective_target", "hazard"} {
+	for _, id := range []string{layers.ProtectiveTarget, layers.Hazard} {
 		l, _ := layers.Default().Layer(id)
 		f, _ := l.Field(l.Style.IconBy)
 		for _, v := range f.Values {
