@@ -36,7 +36,7 @@ func BenchmarkIngest1000(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	sensors := live.NewSensors(c.Features["sensor"])
+	sensors := live.NewSensors(c.Features[layers.Sensor])
 	now := time.Now()
 	svc, err := live.NewService(live.Options{Sensors: sensors, Journal: s.Journal(30 * 24 * time.Hour), Now: func() time.Time { return now }})
 	if err != nil {
@@ -109,7 +109,7 @@ func BenchmarkNearby500m(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(n.Add(1)) * 97
 		for pb.Next() {
-			if _, err := spatial.Nearby(ctx, s, ps[i%len(ps)], 500, []string{"protective_target", "hazard"}); err != nil {
+			if _, err := spatial.Nearby(ctx, s, ps[i%len(ps)], 500, []string{layers.ProtectiveTarget, layers.Hazard}); err != nil {
 				b.Error(err)
 				return
 			}

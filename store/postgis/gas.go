@@ -20,7 +20,7 @@ func (s *Store) GasNeighbourhood(ctx context.Context, b orb.Bound, distance floa
 	if !(distance > 0 && distance <= 500) {
 		return nil, fmt.Errorf("%w: %v m is not in (0, 500]", spatial.ErrRadius, distance)
 	}
-	gas, err := s.cat.Layer("gas_pipe")
+	gas, err := s.cat.Layer(layers.GasPipe)
 	if err != nil {
 		return nil, err
 	}
@@ -39,12 +39,12 @@ func (s *Store) GasNeighbourhood(ctx context.Context, b orb.Bound, distance floa
 			return nil, err
 		}
 		where := ""
-		if id == "building" {
+		if id == layers.Building {
 			where = " AND s.basement"
 		}
 		rows, err := s.pool.Query(ctx, `SELECT p.id, `+selectCols(l, "s.")+`, ST_Distance(p.geom::geography, s.geom::geography),
 				ST_AsBinary(ST_ClosestPoint(s.geom, p.geom))
-			FROM gas_pipe p JOIN `+qi(id)+` s ON s.geom && ST_Expand(p.geom, $6)
+			FROM `+qi(gas.ID)+` p JOIN `+qi(id)+` s ON s.geom && ST_Expand(p.geom, $6)
 				AND ST_DWithin(p.geom::geography, s.geom::geography, $5)`+where+`
 			WHERE p.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)`,
 			b.Min[0], b.Min[1], b.Max[0], b.Max[1], distance, deg)

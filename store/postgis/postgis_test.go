@@ -48,20 +48,20 @@ func TestChangesBumpVersion(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, storetest.City())
 	defer s.Close()
-	before, other := s.Version("gas_pipe"), s.Version("water_pipe")
+	before, other := s.Version(layers.GasPipe), s.Version(layers.WaterPipe)
 	// Another GIS tool edits a pipe.
 	if _, err := s.Pool().Exec(ctx, `UPDATE gas_pipe SET diameter_mm = 400 WHERE id = $1`, int64(layers.MakeID(10, 1))); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for s.Version("gas_pipe") == before && time.Now().Before(deadline) {
+	for s.Version(layers.GasPipe) == before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if s.Version("gas_pipe") == before {
+	if s.Version(layers.GasPipe) == before {
 		t.Fatal("gas_pipe's version did not change after an UPDATE")
 	}
-	if s.Version("water_pipe") != other {
-		t.Errorf("water_pipe version changed with gas_pipe: %d → %d", other, s.Version("water_pipe"))
+	if s.Version(layers.WaterPipe) != other {
+		t.Errorf("water_pipe version changed with gas_pipe: %d → %d", other, s.Version(layers.WaterPipe))
 	}
 	f, err := s.Feature(ctx, layers.MakeID(10, 1))
 	if err != nil || f.Props["diameter_mm"] != 400.0 {
@@ -79,19 +79,19 @@ func TestLoadReplacesAndFailsWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Sync(ctx)
-	if n, _ := s.Count(ctx, "gas_node"); n != 3 {
+	if n, _ := s.Count(ctx, layers.GasNode); n != 3 {
 		t.Errorf("gas nodes after a second load = %d, want 3", n)
 	}
 	// A pipe whose end node is missing fails the whole load; what was there stays.
 	bad := storetest.City()
-	bad.Features["gas_node"] = bad.Features["gas_node"][:2]
-	bad.Features["building"] = nil
+	bad.Features[layers.GasNode] = bad.Features[layers.GasNode][:2]
+	bad.Features[layers.Building] = nil
 	err := postgis.Load(ctx, s.Pool(), cat, bad, postgis.LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "gas_pipe") {
 		t.Fatalf("err = %v, want the gas_pipe load to fail", err)
 	}
 	s.Sync(ctx)
-	for layer, want := range map[string]int{"gas_node": 3, "building": 1, "gas_pipe": 2} {
+	for layer, want := range map[string]int{layers.GasNode: 3, layers.Building: 1, layers.GasPipe: 2} {
 		if n, _ := s.Count(ctx, layer); n != want {
 			t.Errorf("%s after a failed load = %d, want %d", layer, n, want)
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // idFields are Number attributes that hold feature ids: stored as bigint.
-var idFields = map[string]bool{"from_node": true, "to_node": true, "asset": true, "building": true}
+var idFields = map[string]bool{layers.FromNode: true, layers.ToNode: true, "asset": true, "building": true}
 
 // intFields are Number attributes that are whole numbers: stored as integer.
 var intFields = map[string]bool{
@@ -64,7 +64,7 @@ func tableDDL(l *layers.Layer) string {
 		if f.Required {
 			b.WriteString(" NOT NULL")
 		}
-		if nodes != "" && (f.Name == "from_node" || f.Name == "to_node") {
+		if nodes != "" && (f.Name == layers.FromNode || f.Name == layers.ToNode) {
 			fmt.Fprintf(&b, " REFERENCES %s (id)", qi(nodes))
 		}
 		b.WriteString(",\n")
@@ -72,7 +72,9 @@ func tableDDL(l *layers.Layer) string {
 	b.WriteString("    extra jsonb\n);\n")
 	fmt.Fprintf(&b, "CREATE INDEX ON %s USING gist (geom);\n", qi(l.ID))
 	if nodes != "" {
-		fmt.Fprintf(&b, "CREATE INDEX ON %s (from_node);\nCREATE INDEX ON %s (to_node);\n", qi(l.ID), qi(l.ID))
+		for _, end := range []string{layers.FromNode, layers.ToNode} {
+			fmt.Fprintf(&b, "CREATE INDEX ON %s (%s);\n", qi(l.ID), end)
+		}
 	}
 	fmt.Fprintf(&b, "CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s\n    FOR EACH STATEMENT EXECUTE FUNCTION onemap_layer_changed();\n", qi(l.ID+"_changed"), qi(l.ID))
 	fmt.Fprintf(&b, "INSERT INTO layer_version (layer) VALUES ('%s');\n", l.ID)

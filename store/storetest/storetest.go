@@ -34,26 +34,26 @@ func at(dx, dy float64) orb.Point { return spatial.NewPlane(origin).Unproject(or
 func City() *city.City {
 	gasProps := func(class string, d float64, from, to uint64) map[string]any {
 		return map[string]any{"pressure_class": class, "pressure_mpa": 0.3, "diameter_mm": d, "material": "steel",
-			"install_year": 2005.0, "from_node": float64(from), "to_node": float64(to)}
+			"install_year": 2005.0, layers.FromNode: float64(from), layers.ToNode: float64(to)}
 	}
 	n1, n2, n3 := layers.MakeID(11, 1), layers.MakeID(11, 2), layers.MakeID(11, 3)
 	return &city.City{
 		Meta: city.Meta{Name: "测试区", NameEn: "Test District", Bounds: [4]float64{117.25, 31.83, 117.27, 31.85}, Center: [2]float64(origin), Zoom: 14},
 		Features: map[string][]*layers.Feature{
-			"gas_pipe": {
-				{ID: layers.MakeID(10, 1), Layer: "gas_pipe", MinZoom: 10, Geometry: orb.LineString{at(0, 0), at(500, 0)}, Props: gasProps("medium_a", 300, n1, n2)},
-				{ID: layers.MakeID(10, 2), Layer: "gas_pipe", MinZoom: 15, Geometry: orb.LineString{at(500, 0), at(500, 80)}, Props: gasProps("low", 63, n2, n3)},
+			layers.GasPipe: {
+				{ID: layers.MakeID(10, 1), Layer: layers.GasPipe, MinZoom: 10, Geometry: orb.LineString{at(0, 0), at(500, 0)}, Props: gasProps("medium_a", 300, n1, n2)},
+				{ID: layers.MakeID(10, 2), Layer: layers.GasPipe, MinZoom: 15, Geometry: orb.LineString{at(500, 0), at(500, 80)}, Props: gasProps("low", 63, n2, n3)},
 			},
-			"gas_node": {
-				{ID: n1, Layer: "gas_node", MinZoom: 14, Geometry: at(0, 0), Props: map[string]any{"kind": "valve"}},
-				{ID: n2, Layer: "gas_node", MinZoom: 14, Geometry: at(500, 0), Props: map[string]any{"kind": "tee"}},
-				{ID: n3, Layer: "gas_node", MinZoom: 14, Geometry: at(500, 80), Props: map[string]any{"kind": "end"}},
+			layers.GasNode: {
+				{ID: n1, Layer: layers.GasNode, MinZoom: 14, Geometry: at(0, 0), Props: map[string]any{"kind": "valve"}},
+				{ID: n2, Layer: layers.GasNode, MinZoom: 14, Geometry: at(500, 0), Props: map[string]any{"kind": "tee"}},
+				{ID: n3, Layer: layers.GasNode, MinZoom: 14, Geometry: at(500, 80), Props: map[string]any{"kind": "end"}},
 			},
-			"protective_target": {
-				{ID: layers.MakeID(22, 1), Layer: "protective_target", MinZoom: 11, Geometry: at(250, 40), Props: map[string]any{"name": "滨河小学", "name_en": "Binhe Primary School", "kind": "school", "people_day": 1200.0}},
+			layers.ProtectiveTarget: {
+				{ID: layers.MakeID(22, 1), Layer: layers.ProtectiveTarget, MinZoom: 11, Geometry: at(250, 40), Props: map[string]any{"name": "滨河小学", "name_en": "Binhe Primary School", "kind": "school", "people_day": 1200.0}},
 			},
-			"building": {
-				{ID: layers.MakeID(4, 1), Layer: "building", MinZoom: 13, Geometry: orb.Polygon{{at(230, 20), at(270, 20), at(270, 60), at(230, 60), at(230, 20)}},
+			layers.Building: {
+				{ID: layers.MakeID(4, 1), Layer: layers.Building, MinZoom: 13, Geometry: orb.Polygon{{at(230, 20), at(270, 20), at(270, 60), at(230, 60), at(230, 20)}},
 					Props: map[string]any{"use": "school", "height_m": 15.0, "basement": true}},
 			},
 		},
@@ -86,29 +86,29 @@ func Run(t *testing.T, open Open) {
 	all := orb.Bound{Min: at(-1000, -1000), Max: at(1000, 1000)}
 
 	t.Run("FeaturesInBound", func(t *testing.T) {
-		got := ids(t, "gas_node", orb.Bound{Min: at(400, -10), Max: at(600, 100)}, 16)
+		got := ids(t, layers.GasNode, orb.Bound{Min: at(400, -10), Max: at(600, 100)}, 16)
 		want := []uint64{layers.MakeID(11, 2), layers.MakeID(11, 3)}
 		if !slices.Equal(got, want) {
 			t.Errorf("nodes near the tee = %v, want %v", got, want)
 		}
 	})
 	t.Run("FeaturesByMinZoom", func(t *testing.T) {
-		if got := ids(t, "gas_pipe", all, 14); !slices.Equal(got, []uint64{layers.MakeID(10, 1)}) {
+		if got := ids(t, layers.GasPipe, all, 14); !slices.Equal(got, []uint64{layers.MakeID(10, 1)}) {
 			t.Errorf("gas pipes at z14 = %v, want the main alone", got)
 		}
-		if got := ids(t, "gas_pipe", all, 15); len(got) != 2 {
+		if got := ids(t, layers.GasPipe, all, 15); len(got) != 2 {
 			t.Errorf("gas pipes at z15 = %v, want both", got)
 		}
 	})
 	t.Run("FeaturesOfEmptyLayer", func(t *testing.T) {
-		if got := ids(t, "bridge", all, 16); len(got) != 0 {
+		if got := ids(t, layers.Bridge, all, 16); len(got) != 0 {
 			t.Errorf("bridges = %v, want none", got)
 		}
 	})
 	t.Run("FeaturesStopOnError", func(t *testing.T) {
 		stop := errors.New("stop")
 		n := 0
-		err := s.Features(ctx, "gas_node", all, 16, func(*layers.Feature) error { n++; return stop })
+		err := s.Features(ctx, layers.GasNode, all, 16, func(*layers.Feature) error { n++; return stop })
 		if !errors.Is(err, stop) || n != 1 {
 			t.Errorf("err = %v after %d calls; want stop after 1", err, n)
 		}
@@ -118,7 +118,7 @@ func Run(t *testing.T, open Open) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Layer != "protective_target" || f.Props["name"] != "滨河小学" || f.Props["people_day"] != 1200.0 {
+		if f.Layer != layers.ProtectiveTarget || f.Props["name"] != "滨河小学" || f.Props["people_day"] != 1200.0 {
 			t.Errorf("school = %+v", f)
 		}
 		if p, ok := f.Geometry.(orb.Point); !ok || planar.Distance(p, at(250, 40)) > 1e-7 {
@@ -138,25 +138,25 @@ func Run(t *testing.T, open Open) {
 		}
 	})
 	t.Run("CountAndVersion", func(t *testing.T) {
-		for layer, want := range map[string]int{"gas_pipe": 2, "gas_node": 3, "bridge": 0} {
+		for layer, want := range map[string]int{layers.GasPipe: 2, layers.GasNode: 3, layers.Bridge: 0} {
 			if n, err := s.Count(ctx, layer); err != nil || n != want {
 				t.Errorf("count %s = %d, %v; want %d", layer, n, err, want)
 			}
 		}
-		if s.Version("gas_pipe") == 0 {
+		if s.Version(layers.GasPipe) == 0 {
 			t.Error("gas_pipe has version 0")
 		}
 	})
 	t.Run("Tiles", func(t *testing.T) {
 		enc := tiles.NewEncoder(layers.Default(), s)
-		names := []string{"gas_pipe", "gas_node", "protective_target", "building", "bridge"}
+		names := []string{layers.GasPipe, layers.GasNode, layers.ProtectiveTarget, layers.Building, layers.Bridge}
 		main, service := layers.MakeID(10, 1), layers.MakeID(10, 2)
 		nodes := []uint64{layers.MakeID(11, 1), layers.MakeID(11, 2), layers.MakeID(11, 3)}
 		school, building := layers.MakeID(22, 1), layers.MakeID(4, 1)
 		want := map[int]map[string][]uint64{
-			12: {"gas_pipe": {main}, "protective_target": {school}},
-			14: {"gas_pipe": {main}, "gas_node": nodes, "protective_target": {school}, "building": {building}},
-			16: {"gas_pipe": {main, service}, "gas_node": nodes, "protective_target": {school}, "building": {building}},
+			12: {layers.GasPipe: {main}, layers.ProtectiveTarget: {school}},
+			14: {layers.GasPipe: {main}, layers.GasNode: nodes, layers.ProtectiveTarget: {school}, layers.Building: {building}},
+			16: {layers.GasPipe: {main, service}, layers.GasNode: nodes, layers.ProtectiveTarget: {school}, layers.Building: {building}},
 		}
 		for z, w := range want {
 			got := map[string][]uint64{}
@@ -202,7 +202,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Nearby", func(t *testing.T) {
 		// From a point 30 m north of the main's middle: the school (250, 40)
 		// is 10 m off, the main 30 m, the service pipe (500, 0–80) 250 m.
-		hits, err := spatial.Nearby(ctx, s, at(250, 30), 260, []string{"protective_target", "gas_pipe", "bridge"})
+		hits, err := spatial.Nearby(ctx, s, at(250, 30), 260, []string{layers.ProtectiveTarget, layers.GasPipe, layers.Bridge})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,12 +224,12 @@ func Run(t *testing.T, open Open) {
 		}
 		// Just inside and just outside a radius.
 		for r, n := range map[float64]int{9.9: 0, 10.1: 1} {
-			hits, err := spatial.Nearby(ctx, s, at(250, 30), r, []string{"protective_target"})
+			hits, err := spatial.Nearby(ctx, s, at(250, 30), r, []string{layers.ProtectiveTarget})
 			if err != nil || len(hits) != n {
 				t.Errorf("radius %v m: %d hits, %v; want %d", r, len(hits), err, n)
 			}
 		}
-		if _, err := spatial.Nearby(ctx, s, at(0, 0), 0, []string{"hazard"}); !errors.Is(err, spatial.ErrRadius) {
+		if _, err := spatial.Nearby(ctx, s, at(0, 0), 0, []string{layers.Hazard}); !errors.Is(err, spatial.ErrRadius) {
 			t.Errorf("radius 0: err = %v", err)
 		}
 	})
@@ -247,7 +247,7 @@ func Run(t *testing.T, open Open) {
 		}
 	})
 	t.Run("ValveClosure", func(t *testing.T) {
-		net, err := spatial.NewNetworks(layers.Default(), s).Get(ctx, "gas_pipe")
+		net, err := spatial.NewNetworks(layers.Default(), s).Get(ctx, layers.GasPipe)
 		if err != nil {
 			t.Fatal(err)
 		}
