@@ -23,7 +23,7 @@ func sampleSensors(b *testing.B) *live.Sensors {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return live.NewSensors(c.Features["sensor"])
+	return live.NewSensors(c.Features[layers.Sensor])
 }
 
 // BenchmarkIngest1000 posts batches of 1,000 readings of the sample city's

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/onemap/onemap/layers"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -306,8 +308,8 @@ func TestStateSize(t *testing.T) {
 
 func BenchmarkEvaluate(b *testing.B) {
 	rs := DefaultRules()
-	gas := rs.Lookup("ch4_lel", "gas_node", "valve", 0)
-	rel := rs.Lookup("pressure", "gas_pipe", "", 0)
+	gas := rs.Lookup("ch4_lel", layers.GasNode, "valve", 0)
+	rel := rs.Lookup("pressure", layers.GasPipe, "", 0)
 	attrs := map[string]float64{"pressure_mpa": 0.3}
 	b.Run("Absolute", func(b *testing.B) {
 		states := make([]State, 1000)

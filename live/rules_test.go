@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onemap/onemap/layers"
 )
 
 func TestParseRulesErrors(t *testing.T) {
@@ -113,8 +115,8 @@ func TestLookup(t *testing.T) {
 		sensor      uint64
 		want        string
 	}{
-		{"", "", 0, "base"}, {"drain_node", "manhole", 1, "base"}, {"hazard", "", 1, "layer"},
-		{"hazard", "gas_station", 1, "layer"}, {"hazard", "restaurant", 1, "kind"}, {"hazard", "restaurant", 42, "sensor"},
+		{"", "", 0, "base"}, {layers.DrainNode, "manhole", 1, "base"}, {layers.Hazard, "", 1, "layer"},
+		{layers.Hazard, "gas_station", 1, "layer"}, {layers.Hazard, "restaurant", 1, "kind"}, {layers.Hazard, "restaurant", 42, "sensor"},
 		{"", "", 42, "sensor"},
 	} {
 		if r := rs.Lookup("ch4_lel", tc.layer, tc.kind, tc.sensor); r == nil || r.Source != tc.want {
@@ -146,18 +148,18 @@ func TestDefaultRules(t *testing.T) {
 		metric, layer, kind string
 		levels              int
 	}{
-		{"ch4_lel", "gas_node", "valve", 3}, {"ch4_lel", "drain_node", "manhole", 3}, {"ch4_lel", "hazard", "restaurant", 2},
-		{"pressure", "gas_pipe", "", 3}, {"flow", "gas_pipe", "", 3}, {"vibration", "hazard", "construction_site", 3},
-		{"leak_scan", "hazard", "gas_station", 3}, {"pressure", "water_pipe", "", 3}, {"flow", "water_pipe", "", 3},
-		{"leak_noise", "water_pipe", "", 3}, {"pressure", "water_node", "hydrant", 3}, {"level", "drain_node", "manhole", 3},
-		{"water_depth", "drain_node", "waterlogging_point", 3}, {"rainfall", "drain_node", "pump_station", 3},
-		{"river_level", "water", "river", 3}, {"h2s", "drain_node", "manhole", 3}, {"pressure", "heat_pipe", "", 3},
-		{"temperature", "heat_pipe", "", 3}, {"flow", "heat_pipe", "", 3}, {"strain", "bridge", "", 3},
-		{"deflection", "bridge", "", 3}, {"displacement", "bridge", "", 3}, {"tilt", "bridge", "", 3},
-		{"cable_force", "bridge", "", 3}, {"crack_width", "bridge", "", 3}, {"frequency", "bridge", "", 3},
-		{"vehicle_weight", "bridge", "", 3}, {"wind_speed", "bridge", "", 3}, {"acceleration", "bridge", "", 3},
-		{"ch4_vol", "utility_tunnel", "", 3}, {"o2", "utility_tunnel", "", 3}, {"h2s", "utility_tunnel", "", 3},
-		{"temperature", "utility_tunnel", "", 3}, {"humidity", "utility_tunnel", "", 2}, {"level", "utility_tunnel", "", 3},
+		{"ch4_lel", layers.GasNode, "valve", 3}, {"ch4_lel", layers.DrainNode, "manhole", 3}, {"ch4_lel", layers.Hazard, "restaurant", 2},
+		{"pressure", layers.GasPipe, "", 3}, {"flow", layers.GasPipe, "", 3}, {"vibration", layers.Hazard, "construction_site", 3},
+		{"leak_scan", layers.Hazard, "gas_station", 3}, {"pressure", layers.WaterPipe, "", 3}, {"flow", layers.WaterPipe, "", 3},
+		{"leak_noise", layers.WaterPipe, "", 3}, {"pressure", layers.WaterNode, "hydrant", 3}, {"level", layers.DrainNode, "manhole", 3},
+		{"water_depth", layers.DrainNode, "waterlogging_point", 3}, {"rainfall", layers.DrainNode, "pump_station", 3},
+		{"river_level", layers.Water, "river", 3}, {"h2s", layers.DrainNode, "manhole", 3}, {"pressure", layers.HeatPipe, "", 3},
+		{"temperature", layers.HeatPipe, "", 3}, {"flow", layers.HeatPipe, "", 3}, {"strain", layers.Bridge, "", 3},
+		{"deflection", layers.Bridge, "", 3}, {"displacement", layers.Bridge, "", 3}, {"tilt", layers.Bridge, "", 3},
+		{"cable_force", layers.Bridge, "", 3}, {"crack_width", layers.Bridge, "", 3}, {"frequency", layers.Bridge, "", 3},
+		{"vehicle_weight", layers.Bridge, "", 3}, {"wind_speed", layers.Bridge, "", 3}, {"acceleration", layers.Bridge, "", 3},
+		{"ch4_vol", layers.UtilityTunnel, "", 3}, {"o2", layers.UtilityTunnel, "", 3}, {"h2s", layers.UtilityTunnel, "", 3},
+		{"temperature", layers.UtilityTunnel, "", 3}, {"humidity", layers.UtilityTunnel, "", 2}, {"level", layers.UtilityTunnel, "", 3},
 	}
 	for _, g := range graded {
 		r := rs.Lookup(g.metric, g.layer, g.kind, 0)
@@ -180,9 +182,9 @@ func TestDefaultRules(t *testing.T) {
 		t.Errorf("%s %s/%s has no level %d", metric, layer, kind, l)
 	}
 	check("ch4_lel", "", "", 2, 25, 0)
-	check("ch4_lel", "hazard", "restaurant", 1, 25, 0)
-	check("pressure", "water_pipe", "", 3, 0, 0.14)
-	check("pressure", "water_node", "hydrant", 3, 0, 0.15)
+	check("ch4_lel", layers.Hazard, "restaurant", 1, 25, 0)
+	check("pressure", layers.WaterPipe, "", 3, 0, 0.14)
+	check("pressure", layers.WaterNode, "hydrant", 3, 0, 0.15)
 	check("o2", "", "", 3, 23.5, 19.5)
 	check("ch4_vol", "", "", 2, 1.0, 0)
 	check("water_depth", "", "", 2, 25, 0)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/sim"
@@ -36,8 +37,8 @@ func TestScenariosRaiseTheirAlarms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sensors := live.NewSensors(c.Features["sensor"])
-			sensors.Describe(context.Background(), st, c.Features["district"])
+			sensors := live.NewSensors(c.Features[layers.Sensor])
+			sensors.Describe(context.Background(), st, c.Features[layers.District])
 			now := end
 			curves := series.New(series.Options{Now: func() time.Time { return now }})
 			svc, err := live.NewService(live.Options{Sensors: sensors, Attrs: live.AssetAttrs(st), Series: curves, History: curves, Now: func() time.Time { return now }})

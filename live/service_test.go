@@ -21,13 +21,13 @@ var s0 = time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 // manhole, and a water pressure sensor.
 func testSensors() *Sensors {
 	f := func(id uint64, code, domain, metrics string, asset uint64, layer string) *layers.Feature {
-		return &layers.Feature{ID: id, Layer: "sensor", Geometry: orb.Point{117.26, 31.84}, Props: map[string]any{
+		return &layers.Feature{ID: id, Layer: layers.Sensor, Geometry: orb.Point{117.26, 31.84}, Props: map[string]any{
 			"code": code, "domain": domain, "kind": "x", "metrics": metrics, "asset": float64(asset), "asset_layer": layer, "interval_s": 60.0}}
 	}
 	r := NewSensors([]*layers.Feature{
-		f(1, "GAS-1", "gas", "ch4_lel,battery", 100, "drain_node"),
-		f(2, "GAS-2", "gas", "ch4_lel", 100, "drain_node"),
-		f(3, "WAT-1", "water", "pressure", 200, "water_node"),
+		f(1, "GAS-1", "gas", "ch4_lel,battery", 100, layers.DrainNode),
+		f(2, "GAS-2", "gas", "ch4_lel", 100, layers.DrainNode),
+		f(3, "WAT-1", "water", "pressure", 200, layers.WaterNode),
 	})
 	for _, s := range r.All() {
 		s.AssetKind = "manhole"

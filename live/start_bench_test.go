@@ -148,7 +148,7 @@ func repeatSensors(s *live.Sensors, n int) *live.Sensors {
 	fs := make([]*layers.Feature, 0, n)
 	for i := range n {
 		o := all[i%len(all)]
-		fs = append(fs, &layers.Feature{ID: uint64(1<<40 + i), Layer: "sensor", Geometry: o.Location, Props: map[string]any{
+		fs = append(fs, &layers.Feature{ID: uint64(1<<40 + i), Layer: layers.Sensor, Geometry: o.Location, Props: map[string]any{
 			"code": fmt.Sprintf("S-%07d", i), "domain": string(o.Domain), "kind": o.Kind, "metrics": strings.Join(o.Metrics, ","),
 			"asset": float64(o.Asset), "asset_layer": o.AssetLayer, "interval_s": o.Interval.Seconds()}})
 	}
