@@ -12,7 +12,7 @@ func TestSampleCity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Meta.Name == "" || len(c.Features["gas_pipe"]) == 0 {
-		t.Errorf("sample city %q has %d gas pipes", c.Meta.Name, len(c.Features["gas_pipe"]))
+	if c.Meta.Name == "" || len(c.Features[layers.GasPipe]) == 0 {
+		t.Errorf("sample city %q has %d gas pipes", c.Meta.Name, len(c.Features[layers.GasPipe]))
 	}
 }

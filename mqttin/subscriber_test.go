@@ -55,10 +55,10 @@ func stopBroker(b *mqtt.Server) {
 func service(t *testing.T) (*live.Service, *live.Sensors) {
 	t.Helper()
 	sensors := live.NewSensors([]*layers.Feature{
-		{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
-			Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel", "asset": 1.0, "asset_layer": "drain_node"}},
-		{ID: 8, Layer: "sensor", Geometry: orb.Point{117.27, 31.85},
-			Props: map[string]any{"code": "WP-2", "domain": "water", "kind": "pressure", "metrics": "pressure", "asset": 2.0, "asset_layer": "water_pipe"}},
+		{ID: 7, Layer: layers.Sensor, Geometry: orb.Point{117.26, 31.84},
+			Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel", "asset": 1.0, "asset_layer": layers.DrainNode}},
+		{ID: 8, Layer: layers.Sensor, Geometry: orb.Point{117.27, 31.85},
+			Props: map[string]any{"code": "WP-2", "domain": "water", "kind": "pressure", "metrics": "pressure", "asset": 2.0, "asset_layer": layers.WaterPipe}},
 	})
 	svc, err := live.NewService(live.Options{Sensors: sensors, Now: func() time.Time { return now }})
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // pipeLayers are the layers of the composite tile the benchmarks encode.
-var pipeLayers = []string{"gas_pipe", "water_pipe", "drain_pipe", "heat_pipe", "power_duct", "telecom_duct"}
+var pipeLayers = []string{layers.GasPipe, layers.WaterPipe, layers.DrainPipe, layers.HeatPipe, layers.PowerDuct, layers.TelecomDuct}
 
 var sample struct {
 	once sync.Once

@@ -57,22 +57,22 @@ func decode(t *testing.T, data []byte) map[string]*mvt.Layer {
 
 func TestEncode(t *testing.T) {
 	cat := layers.Default()
-	pipe := &layers.Feature{ID: layers.MakeID(10, 1), Layer: "gas_pipe", MinZoom: 10,
+	pipe := &layers.Feature{ID: layers.MakeID(10, 1), Layer: layers.GasPipe, MinZoom: 10,
 		Geometry: orb.LineString{at(0.5, 0.5), at(1.5, 0.5)}, // runs off the east edge
 		Props:    map[string]any{"pressure_class": "medium_a", "diameter_mm": 200.0, "material": "steel"}}
-	service := &layers.Feature{ID: layers.MakeID(10, 2), Layer: "gas_pipe", MinZoom: 15,
+	service := &layers.Feature{ID: layers.MakeID(10, 2), Layer: layers.GasPipe, MinZoom: 15,
 		Geometry: orb.LineString{at(0.2, 0.2), at(0.3, 0.2)}, Props: map[string]any{}}
-	valve := &layers.Feature{ID: layers.MakeID(11, 7), Layer: "gas_node", MinZoom: 14,
+	valve := &layers.Feature{ID: layers.MakeID(11, 7), Layer: layers.GasNode, MinZoom: 14,
 		Geometry: at(0.25, 0.75), Props: map[string]any{"kind": "valve"}}
-	outside := &layers.Feature{ID: layers.MakeID(11, 8), Layer: "gas_node", MinZoom: 14,
+	outside := &layers.Feature{ID: layers.MakeID(11, 8), Layer: layers.GasNode, MinZoom: 14,
 		Geometry: at(1.001, 0.75), Props: map[string]any{"kind": "valve"}}
 	// A building drawn clockwise in lon/lat, which MVT wants the other way.
-	building := &layers.Feature{ID: layers.MakeID(4, 3), Layer: "building", MinZoom: 13,
+	building := &layers.Feature{ID: layers.MakeID(4, 3), Layer: layers.Building, MinZoom: 13,
 		Geometry: orb.Polygon{{at(0.1, 0.1), at(0.2, 0.1), at(0.2, 0.2), at(0.1, 0.2), at(0.1, 0.1)}},
 		Props:    map[string]any{"use": "school", "height_m": 18.0}}
 	enc := NewEncoder(cat, sliceSource{pipe, service, valve, outside, building})
 
-	data, err := enc.Encode(context.Background(), []string{"gas_pipe", "gas_node", "building"}, testTile)
+	data, err := enc.Encode(context.Background(), []string{layers.GasPipe, layers.GasNode, layers.Building}, testTile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,12 +82,12 @@ func TestEncode(t *testing.T) {
 	}
 
 	t.Run("MinZoom", func(t *testing.T) {
-		if n := len(got["gas_pipe"].Features); n != 1 {
+		if n := len(got[layers.GasPipe].Features); n != 1 {
 			t.Fatalf("gas_pipe features = %d, want 1 (the service pipe waits for z15)", n)
 		}
 	})
 	t.Run("IDAndAttributes", func(t *testing.T) {
-		f := got["gas_pipe"].Features[0]
+		f := got[layers.GasPipe].Features[0]
 		if id := fid(f.ID); id != pipe.ID {
 			t.Errorf("id = %v, want %d", f.ID, pipe.ID)
 		}
@@ -99,14 +99,14 @@ func TestEncode(t *testing.T) {
 		}
 	})
 	t.Run("ClippedToBuffer", func(t *testing.T) {
-		ls := got["gas_pipe"].Features[0].Geometry.(orb.LineString)
+		ls := got[layers.GasPipe].Features[0].Geometry.(orb.LineString)
 		b := ls.Bound()
 		if b.Min[0] != 2048 || b.Max[0] != Extent+Buffer {
 			t.Errorf("line spans x %v–%v, want 2048–%d", b.Min[0], b.Max[0], Extent+Buffer)
 		}
 	})
 	t.Run("PointsOnlyInTile", func(t *testing.T) {
-		fs := got["gas_node"].Features
+		fs := got[layers.GasNode].Features
 		if len(fs) != 1 || fid(fs[0].ID) != valve.ID {
 			t.Fatalf("gas_node features = %v, want the valve alone", fs)
 		}
@@ -116,7 +116,7 @@ func TestEncode(t *testing.T) {
 		}
 	})
 	t.Run("PolygonWinding", func(t *testing.T) {
-		poly := got["building"].Features[0].Geometry.(orb.Polygon)
+		poly := got[layers.Building].Features[0].Geometry.(orb.Polygon)
 		if a := ringArea(poly[0]); a <= 0 {
 			t.Errorf("outer ring area %v; MVT wants it positive", a)
 		}
@@ -129,17 +129,17 @@ func TestEncode(t *testing.T) {
 func TestEncodeEmptyAndErrors(t *testing.T) {
 	cat := layers.Default()
 	enc := NewEncoder(cat, sliceSource{})
-	data, err := enc.Encode(context.Background(), []string{"gas_pipe"}, testTile)
+	data, err := enc.Encode(context.Background(), []string{layers.GasPipe}, testTile)
 	if err != nil || data != nil {
 		t.Errorf("empty tile = %d bytes, %v; want nil, nil", len(data), err)
 	}
-	if _, err := enc.Encode(context.Background(), []string{"gas_pipe", "nope"}, testTile); !errors.Is(err, layers.ErrUnknownLayer) {
+	if _, err := enc.Encode(context.Background(), []string{layers.GasPipe, "nope"}, testTile); !errors.Is(err, layers.ErrUnknownLayer) {
 		t.Errorf("unknown layer: err = %v", err)
 	}
 	// Below a layer's minimum zoom the layer is left out, not an error.
-	f := &layers.Feature{ID: 1 << layers.IDBits * 4, Layer: "building", MinZoom: 13, Geometry: orb.Polygon{{at(0.1, 0.1), at(0.2, 0.1), at(0.2, 0.2), at(0.1, 0.1)}}}
+	f := &layers.Feature{ID: 1 << layers.IDBits * 4, Layer: layers.Building, MinZoom: 13, Geometry: orb.Polygon{{at(0.1, 0.1), at(0.2, 0.1), at(0.2, 0.2), at(0.1, 0.1)}}}
 	enc = NewEncoder(cat, sliceSource{f})
-	if data, err := enc.Encode(context.Background(), []string{"building"}, Tile{Z: 10, X: testTile.X >> 4, Y: testTile.Y >> 4}); data != nil || err != nil {
+	if data, err := enc.Encode(context.Background(), []string{layers.Building}, Tile{Z: 10, X: testTile.X >> 4, Y: testTile.Y >> 4}); data != nil || err != nil {
 		t.Errorf("building at z10 = %d bytes, %v; want nothing", len(data), err)
 	}
 }
@@ -148,7 +148,7 @@ func TestEncodeCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	enc := NewEncoder(layers.Default(), sliceSource{})
-	if _, err := enc.Encode(ctx, []string{"road"}, testTile); !errors.Is(err, context.Canceled) {
+	if _, err := enc.Encode(ctx, []string{layers.Road}, testTile); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
@@ -156,12 +156,12 @@ func TestEncodeCancelled(t *testing.T) {
 func TestSimplifyKeepsSegmentEnds(t *testing.T) {
 	// A pipe of two vertices keeps both ends at every zoom: the nodes it joins
 	// must stay on it.
-	pipe := &layers.Feature{ID: layers.MakeID(10, 1), Layer: "gas_pipe", MinZoom: 10,
+	pipe := &layers.Feature{ID: layers.MakeID(10, 1), Layer: layers.GasPipe, MinZoom: 10,
 		Geometry: orb.LineString{at(0.3, 0.3), at(0.31, 0.3)}}
 	enc := NewEncoder(layers.Default(), sliceSource{pipe})
 	for z := 10; z <= 16; z++ {
 		tl := Covering(pipe.Geometry.Bound(), z)[0]
-		data, err := enc.Encode(context.Background(), []string{"gas_pipe"}, tl)
+		data, err := enc.Encode(context.Background(), []string{layers.GasPipe}, tl)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func TestSimplifyKeepsSegmentEnds(t *testing.T) {
 			t.Errorf("z%d: the pipe vanished", z)
 			continue
 		}
-		ls := decode(t, data)["gas_pipe"].Features[0].Geometry
+		ls := decode(t, data)[layers.GasPipe].Features[0].Geometry
 		if l, ok := ls.(orb.LineString); !ok || len(l) != 2 {
 			t.Errorf("z%d: geometry %v, want a two-point line", z, ls)
 		}
