@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/onemap/onemap/layers"
 )
 
 // panelSettled resolves with the analysis panel's state ("done" or
@@ -266,7 +267,7 @@ func TestBrowserAnalysis(t *testing.T) {
 			t.Errorf("spaces not riskiest first: %v", risks)
 		}
 		eval[bool](t, ctx, clickRowAndSettle)
-		if n := eval[int](t, ctx, renderedCount("gas_adjacent_space")); n == 0 {
+		if n := eval[int](t, ctx, renderedCount(layers.GasAdjacentSpace)); n == 0 {
 			t.Error("no gas adjacent space drawn where the first row flew")
 		}
 		screenshot(t, ctx, "gas.png")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/onemap/onemap/layers"
 )
 
 // browser starts Debian's Chromium headless with a fresh profile and returns
@@ -147,7 +148,7 @@ func TestBrowserMap(t *testing.T) {
 		t.Fatalf("load the map: %v", err)
 	}
 	eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
-	for _, layer := range []string{"gas_pipe", "water_pipe", "drain_pipe", "district"} {
+	for _, layer := range []string{layers.GasPipe, layers.WaterPipe, layers.DrainPipe, layers.District} {
 		if n := eval[int](t, ctx, renderedCount(layer)); n == 0 {
 			t.Errorf("whole city: no %s features rendered", layer)
 		}
@@ -155,7 +156,7 @@ func TestBrowserMap(t *testing.T) {
 	screenshot(t, ctx, "city.png")
 	// Zoom to the city centre, where the networks are dense, and wait for it.
 	eval[bool](t, ctx, idle(`m.jumpTo({zoom: 15})`))
-	for _, layer := range []string{"gas_pipe", "water_pipe", "drain_pipe", "road", "building"} {
+	for _, layer := range []string{layers.GasPipe, layers.WaterPipe, layers.DrainPipe, layers.Road, layers.Building} {
 		if n := eval[int](t, ctx, renderedCount(layer)); n == 0 {
 			t.Errorf("no %s features rendered", layer)
 		}
@@ -167,7 +168,7 @@ func TestBrowserMap(t *testing.T) {
 			t.Fatal(err)
 		}
 		eval[bool](t, ctx, idle(""))
-		n := eval[int](t, ctx, renderedCount("gas_pipe"))
+		n := eval[int](t, ctx, renderedCount(layers.GasPipe))
 		vis := eval[string](t, ctx, `(() => { const m = window.onemap.map; return m.getLayoutProperty(m.getStyle().layers.find(l => l.metadata && l.metadata["onemap:layer"] === "gas_pipe").id, "visibility"); })()`)
 		if n != 0 || vis != "none" {
 			t.Errorf("after the toggle: %d gas pipes drawn, visibility %q", n, vis)
@@ -176,7 +177,7 @@ func TestBrowserMap(t *testing.T) {
 			t.Fatal(err)
 		}
 		eval[bool](t, ctx, idle(""))
-		if n := eval[int](t, ctx, renderedCount("gas_pipe")); n == 0 {
+		if n := eval[int](t, ctx, renderedCount(layers.GasPipe)); n == 0 {
 			t.Error("gas pipes did not come back")
 		}
 	})

@@ -25,10 +25,10 @@ func loadSensors(ctx context.Context, st store.Store) (*live.Sensors, error) {
 	collect := func(dst *[]*layers.Feature) func(*layers.Feature) error {
 		return func(f *layers.Feature) error { *dst = append(*dst, f); return nil }
 	}
-	if err := st.Features(ctx, "sensor", world, layers.MaxZoom, collect(&fs)); err != nil {
+	if err := st.Features(ctx, layers.Sensor, world, layers.MaxZoom, collect(&fs)); err != nil {
 		return nil, fmt.Errorf("read sensors: %w", err)
 	}
-	if err := st.Features(ctx, "district", world, layers.MaxZoom, collect(&districts)); err != nil {
+	if err := st.Features(ctx, layers.District, world, layers.MaxZoom, collect(&districts)); err != nil {
 		return nil, fmt.Errorf("read districts: %w", err)
 	}
 	reg := live.NewSensors(fs)
