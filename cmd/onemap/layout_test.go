@@ -100,3 +100,32 @@ func TestLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestLayoutTable checks that the README's layout table names every package
+// of the module, so a new package says what it holds where a reader looks.
+func TestLayoutTable(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(readme), "\n## Layout\n")
+	if !ok {
+		t.Fatal("README has no ## Layout section")
+	}
+	table, _, _ = strings.Cut(table, "\n## ")
+	named := map[string]bool{}
+	for _, line := range strings.Split(table, "\n") {
+		parts := strings.Split(line, "`")
+		for i := 1; i < len(parts); i += 2 {
+			named[parts[i]] = true
+		}
+	}
+	for pkg := range packageImports(t) {
+		if pkg == "." || strings.HasPrefix(pkg, "scripts/") {
+			continue
+		}
+		if !named[pkg] {
+			t.Errorf("README's layout table does not name package %s", pkg)
+		}
+	}
+}
