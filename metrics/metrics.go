@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/wal"
 )
 
@@ -28,9 +29,9 @@ const MaxZoom = 24
 
 // Options configure Metrics.
 type Options struct {
-	// Layers are the layer ids tiles are counted by (the catalog's); a
-	// tile of any other layer counts as "other".
-	Layers []string
+	// Catalog's layer ids are those tiles are counted by; a tile of any
+	// other layer counts as "other". Nil counts every tile as "other".
+	Catalog *layers.Catalog
 }
 
 // Metrics is the server's registry and its instruments. Its methods are
@@ -58,8 +59,10 @@ var diskBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01
 // onemap's instruments.
 func New(o Options) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), layers: map[string]bool{}}
-	for _, id := range o.Layers {
-		m.layers[id] = true
+	if o.Catalog != nil {
+		for _, l := range o.Catalog.Layers() {
+			m.layers[l.ID] = true
+		}
 	}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "http_requests_total",
@@ -119,14 +122,14 @@ func (m *Metrics) Request(route, method string, status int, took time.Duration) 
 	m.requestTime.WithLabelValues(route).Observe(took.Seconds())
 }
 
-// Tile counts a tile request: layers is the path's list of layer ids
+// Tile counts a tile request: ids is the path's list of layer ids
 // (comma-separated), zoom its zoom as sent, cached whether the tile cache
 // answered it.
-func (m *Metrics) Tile(layers, zoom string, status int, cached bool, took time.Duration) {
+func (m *Metrics) Tile(ids, zoom string, status int, cached bool, took time.Duration) {
 	if m == nil {
 		return
 	}
-	layer := m.layerLabel(layers)
+	layer := m.layerLabel(ids)
 	cache := "miss"
 	if cached {
 		cache = "hit"
@@ -148,12 +151,12 @@ func (m *Metrics) JournalCommit(c wal.Commit) {
 
 // layerLabel is a tile path's layer label: a layer of the list, composite
 // for several, other for anything else.
-func (m *Metrics) layerLabel(layers string) string {
-	if strings.Contains(layers, ",") {
+func (m *Metrics) layerLabel(ids string) string {
+	if strings.Contains(ids, ",") {
 		return Composite
 	}
-	if m.layers[layers] {
-		return layers
+	if m.layers[ids] {
+		return ids
 	}
 	return Other
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/onemap/onemap/hub"
+	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/mqttin"
 	"github.com/onemap/onemap/tiles"
@@ -19,7 +20,7 @@ import (
 // A thousand layers no catalog has, and zooms past the last, make one
 // series each, not a thousand.
 func TestTileLabelsBounded(t *testing.T) {
-	m := New(Options{Layers: []string{"gas_pipe", "water_pipe"}})
+	m := New(Options{Catalog: layers.Default()})
 	for i := range 1000 {
 		m.Tile(fmt.Sprintf("bogus%d", i), "14", 200, false, time.Millisecond)
 		m.Tile("gas_pipe", fmt.Sprint(25+i), 404, false, time.Millisecond)
