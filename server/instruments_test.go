@@ -90,7 +90,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("got %+v, want a snapshot", msg)
 	}
 
-	scrape(t, ts.URL) // counted by the next
+	scrape(t, ts.URL)                                 // counted by the next
 	tileStatus := fmt.Sprint(get(t, tile).StatusCode) // as the two above
 	mfs := scrape(t, ts.URL)
 	for _, w := range []struct {
