@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,7 +78,8 @@ func scraped(text, name string, labels ...string) (float64, bool) {
 }
 
 // After a tile and a reading, /metrics counts them, the journal's fsyncs
-// and the Go runtime; the profiler answers on --debug-addr alone.
+// and the Go runtime; the profiler answers on --debug-addr alone; and the
+// curl examples of README's "Watching the server" answer as it says.
 func TestServeInstruments(t *testing.T) {
 	debug := freeAddr(t)
 	url := startServer(t, "--debug-addr", debug)
@@ -132,6 +134,25 @@ func TestServeInstruments(t *testing.T) {
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1"} {
 		if code, _ := get(t, url+p); code != 404 {
 			t.Errorf("public %s: %d, want 404", p, code)
+		}
+	}
+
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("README's examples need curl:", err)
+	}
+	cmds := readmeShell(t, "Watching the server", map[string]string{"localhost:8080": strings.TrimPrefix(url, "http://"), "127.0.0.1:6060": debug}, "curl")
+	wants := []string{`{"status":"ready"}`, "onemap_ingest_accepted_total 1", "goroutine profile:"}
+	if len(cmds) != len(wants) {
+		t.Fatalf("README's curl examples: %q, want readyz, metrics and the profiler", cmds)
+	}
+	for i, words := range cmds {
+		line := strings.Join(words, " ")
+		out, err := exec.Command("sh", "-c", line).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), wants[i]) {
+			t.Errorf("%s: %v\n%s\nwant %q in it", line, err, out, wants[i])
+		}
+		if i == 1 && !strings.Contains(string(out), `onemap_tiles_total{layer="building"`) {
+			t.Errorf("%s:\n%s\nwant the building tile counted", line, out)
 		}
 	}
 }
