@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -172,5 +173,52 @@ func TestReadyzWithoutBroker(t *testing.T) {
 	}
 	if code, b := get(t, url+"/healthz"); code != 200 {
 		t.Errorf("/healthz: %d %s", code, b)
+	}
+}
+
+// The access log writes a line for each request but the tiles the cache
+// answered, by default; with ONEMAP_ACCESS_LOG=all, for those too.
+func TestAccessLog(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		env   string // ONEMAP_ACCESS_LOG, "" for unset
+		tiles int    // lines for the same tile asked for twice
+	}{
+		{"Default", "", 1},
+		{"All", "all", 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("ONEMAP_ACCESS_LOG", tt.env) // the child's, restored after
+			if tt.env == "" {
+				os.Unsetenv("ONEMAP_ACCESS_LOG")
+			}
+			var log syncBuffer
+			_, url := startLogged(t, &log, "--data-dir", t.TempDir())
+			var cat struct{ City struct{ Center orb.Point } }
+			getJSON(t, url+"/catalog", &cat)
+			tile := url + "/tiles/building/" + tiles.Covering(orb.Bound{Min: cat.City.Center, Max: cat.City.Center}, 15)[0].String() + ".mvt"
+			for range 2 {
+				if code, _ := get(t, tile); code != 200 && code != 204 {
+					t.Fatalf("tile: %d", code)
+				}
+			}
+			// Requests are answered in turn: the line of /healthz comes
+			// after any of the tiles'.
+			get(t, url+"/healthz")
+			healthz := func() int { return log.count("INFO", "msg=request", "route=/healthz") }
+			for deadline := time.Now().Add(10 * time.Second); healthz() == 0 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if healthz() != 1 {
+				t.Fatalf("no access log line for /healthz:\n%s", log.String())
+			}
+			line := []string{"msg=request", "method=GET", "route=/tiles/:layers/:z/:x/:y", "bytes=", "ms=", "remote=127.0.0.1:"}
+			if n := log.count("INFO", line...); n != tt.tiles {
+				t.Errorf("%d access log lines for the tile asked for twice, want %d:\n%s", n, tt.tiles, log.String())
+			}
+			if strings.Contains(log.String(), "/tiles/building/") {
+				t.Errorf("the access log holds a path, which may hold a token:\n%s", log.String())
+			}
+		})
 	}
 }
