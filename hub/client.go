@@ -154,6 +154,7 @@ func (c *Client) enqueueLocked(ev *Event) {
 	c.queue = append(c.queue, ev)
 	c.live++
 	if c.live > c.h.opt.MaxPending {
+		c.h.counts.dropped.Add(uint64(c.live))
 		c.clear()
 		c.state, c.reason = needResync, ReasonSlow
 	} else if len(c.queue) > 2*c.live+64 {
@@ -186,6 +187,7 @@ func (c *Client) resync(reason string) {
 	if c.closed || !c.subscribed {
 		return
 	}
+	c.h.counts.dropped.Add(uint64(c.live))
 	c.clear()
 	c.state, c.reason = needResync, reason
 	c.signal()
@@ -298,6 +300,7 @@ func (c *Client) Take() ([]Message, error) {
 		c.resumed = false
 		c.clear()
 	}
+	c.h.counts.taken(out)
 	return out, nil
 }
 

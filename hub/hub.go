@@ -70,6 +70,8 @@ type Hub struct {
 	tree   rtree.RTreeG[*Client]
 	cursor atomic.Uint64 // every event up to here has been dispatched
 	closed bool
+
+	counts counters
 }
 
 // New returns a hub listening to its bus.
@@ -237,6 +239,7 @@ func (h *Hub) Connect() (*Client, error) {
 		return nil, ErrClosed
 	}
 	if len(h.clients) >= h.opt.MaxClients {
+		h.counts.refused.Add(1)
 		return nil, ErrFull
 	}
 	c := &Client{h: h, wake: make(chan struct{}, 1), done: make(chan struct{}), index: map[key]int{}}

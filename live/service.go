@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -138,6 +139,8 @@ type Stats struct {
 	Accepted   uint64 `json:"accepted"`
 	Refused    uint64 `json:"refused"`
 	Duplicates uint64 `json:"duplicates"`
+	// RefusedByCode splits Refused by refusal code.
+	RefusedByCode map[string]uint64 `json:"refused_by_code,omitempty"`
 }
 
 // NewService returns the live state of the sensors, rebuilt from the
@@ -370,6 +373,12 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 		}
 		s.stats.Accepted += uint64(len(good))
 		s.stats.Refused += uint64(res.RefusedTotal)
+		for code, n := range res.RefusedByCode {
+			if s.stats.RefusedByCode == nil {
+				s.stats.RefusedByCode = map[string]uint64{}
+			}
+			s.stats.RefusedByCode[code] += uint64(n)
+		}
 	}
 	if err := s.journalThenApply(ctx, rs, seen, apply); err != nil {
 		return nil, err
@@ -877,7 +886,9 @@ func (s *Service) Version() uint64 {
 func (s *Service) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.RefusedByCode = maps.Clone(st.RefusedByCode)
+	return st
 }
 
 // ErrNoVersion is returned for a rules version that does not exist.

@@ -106,8 +106,8 @@ func TestIngestRefusalsCapped(t *testing.T) {
 	if r := res.Refused[MaxRefusals-1]; r.Index != MaxRefusals-1 || len([]rune(r.Message)) > 100 {
 		t.Errorf("last listed refusal %+v: want index %d and the sensor clipped", r, MaxRefusals-1)
 	}
-	if got := s.Stats().Refused; got != MaxBatch-1 {
-		t.Errorf("stats count %d refused, want %d", got, MaxBatch-1)
+	if st := s.Stats(); st.Refused != MaxBatch-1 || st.RefusedByCode[CodeUnknownSensor] != MaxBatch-1 || len(st.RefusedByCode) != 1 {
+		t.Errorf("stats count %d refused, by code %v; want %d, all %s", st.Refused, st.RefusedByCode, MaxBatch-1, CodeUnknownSensor)
 	}
 }
 

@@ -43,6 +43,7 @@ func (s *Server) handleTile(c echo.Context) error {
 	key.WriteString(t.String())
 
 	entry, ok := s.cache.Get(key.String())
+	c.Set(keyTileCached, ok)
 	if !ok {
 		// Many clients ask for the same new tile at once (a big screen
 		// and its neighbours after a restart): encode it once.

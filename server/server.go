@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/metrics"
 	"github.com/onemap/onemap/mqttin"
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/spatial"
@@ -74,6 +75,10 @@ type Options struct {
 	// IngestTimeout bounds a batch of readings, body and storing; 0 is
 	// DefaultIngestTimeout.
 	IngestTimeout time.Duration
+	// Metrics, if set, counts the requests and is served at /metrics;
+	// AccessLog says which requests get a line in Log.
+	Metrics   *metrics.Metrics
+	AccessLog AccessLog
 }
 
 // Journal is what the health check reads of the write-ahead log;
@@ -161,6 +166,7 @@ func New(o Options) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(o.Log)
+	e.Use(s.observe())
 	e.Use(middleware.Recover())
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"*"}, AllowMethods: []string{http.MethodGet, http.MethodHead}}))
 
@@ -170,6 +176,7 @@ func New(o Options) *Server {
 	timeout := s.withTimeout(o.RequestTimeout)
 
 	e.GET("/healthz", s.handleHealth)
+	s.routeInstruments(e)
 	e.GET("/catalog", s.handleCatalog, gz)
 	e.GET("/tiles/:layers/:z/:x/:y", s.handleTile, timeout)
 	e.GET("/tiles/:file", s.handleTileJSON, gz)

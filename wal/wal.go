@@ -42,6 +42,9 @@ type Options struct {
 	// quarantined, a torn write cut (WARN), appends refused and taken again
 	// (WARN, INFO), once per change. Nil is slog.Default().
 	Log *slog.Logger
+	// OnCommit, if set, is told of every group of appends made durable,
+	// from the commit goroutine: it must be quick and must not block.
+	OnCommit func(Commit)
 
 	// faults, in tests, fails file operations ("write", "sync", "truncate")
 	// on demand.
@@ -71,6 +74,13 @@ type Stats struct {
 	Writes  uint64 // writes to segment files, each holding one or more Appends
 	Syncs   uint64 // fsyncs of segment files
 	Bytes   uint64 // bytes written to segment files
+}
+
+// Commit is one group of appends written and fsynced together.
+type Commit struct {
+	Appends, Records, Bytes int
+	// Write is the time the write took, Sync the fsync's (0 with NoSync).
+	Write, Sync time.Duration
 }
 
 // Log is a write-ahead log in a directory. Its methods are safe for concurrent use.
@@ -350,11 +360,20 @@ func (l *Log) write(group []*request) error {
 	}
 	// Past size until the fsync succeeds: a failure cuts back to size.
 	l.dirty = true
+	began := time.Now()
 	if err := l.writeAt(buf, l.size); err != nil {
 		return fmt.Errorf("wal: %w", err)
 	}
+	written := time.Now()
 	if err := l.sync(); err != nil {
 		return fmt.Errorf("wal: fsync %s: %w", l.name, err)
+	}
+	if l.opts.OnCommit != nil {
+		var synced time.Duration
+		if !l.opts.NoSync {
+			synced = time.Since(written)
+		}
+		l.opts.OnCommit(Commit{Appends: len(group), Records: n, Bytes: len(buf), Write: written.Sub(began), Sync: synced})
 	}
 	l.dirty = false
 	l.size += int64(len(buf))

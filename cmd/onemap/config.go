@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/onemap/onemap/mqttin"
+	"github.com/onemap/onemap/server"
 	"math"
 	"os"
 	"strconv"
@@ -45,6 +46,10 @@ type Config struct {
 	CheckpointEvery time.Duration
 	// MaxConns bounds the HTTP connections open at once, /ws among them.
 	MaxConns int
+	// AccessLog is which requests get a log line: all, uncached or off.
+	AccessLog string
+	// DebugAddr is where the profiler listens; empty for nowhere.
+	DebugAddr string
 }
 
 // DefaultMaxConns is --max-conns by default: the 20,000 clients /ws takes
@@ -63,6 +68,7 @@ func defaultConfig() Config {
 		// Ten minutes of journal is what a start reads past the checkpoint.
 		CheckpointEvery: 10 * time.Minute,
 		MaxConns:        DefaultMaxConns,
+		AccessLog:       "uncached",
 	}
 	env := func(name string, dst *string) {
 		if v, ok := os.LookupEnv(name); ok {
@@ -82,6 +88,8 @@ func defaultConfig() Config {
 	env("ONEMAP_VIEW_TOKEN", &c.ViewToken)
 	env("ONEMAP_ALLOWED_ORIGINS", &c.AllowedOrigins)
 	env("ONEMAP_LOG_LEVEL", &c.LogLevel)
+	env("ONEMAP_ACCESS_LOG", &c.AccessLog)
+	env("ONEMAP_DEBUG_ADDR", &c.DebugAddr)
 	if v, ok := os.LookupEnv("ONEMAP_RETENTION"); ok {
 		if d, err := parseDays(v); err == nil {
 			c.Retention = d
@@ -131,6 +139,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 		c.Retention = d
 		return nil
 	})
+	fs.StringVar(&c.AccessLog, "access-log", c.AccessLog, "which requests get an access log line (at INFO): all, uncached (all but the tiles the tile cache answered) or off (ONEMAP_ACCESS_LOG)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address of a separate listener for the profiler, net/http/pprof, e.g. 127.0.0.1:6060; empty is off (ONEMAP_DEBUG_ADDR)")
 	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "time between checkpoints of the live state (default 10m)")
 }
 
@@ -177,6 +187,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DB != "" && c.City != "" {
 		errs = append(errs, errors.New("--city and --db exclude each other: load the city into the database with onemap load"))
+	}
+	if _, err := server.ParseAccessLog(c.AccessLog); err != nil {
+		errs = append(errs, fmt.Errorf("--access-log (ONEMAP_ACCESS_LOG) %w", err))
+	}
+	if c.DebugAddr != "" && c.DebugAddr == c.Addr {
+		errs = append(errs, errors.New("--debug-addr must differ from --addr: the profiler is never on the public listener"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

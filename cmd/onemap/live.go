@@ -39,8 +39,9 @@ func loadSensors(ctx context.Context, st store.Store) (*live.Sensors, error) {
 // openLive opens the journal (the store's own when it offers one, as
 // PostGIS does, or a write-ahead log in the data directory) and rebuilds
 // the live state from it. The write-ahead log is returned for the health
-// check; it is nil when the store keeps the journal.
-func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event)) (*live.Service, *wal.Log, func() error, error) {
+// check; it is nil when the store keeps the journal. onCommit, if set, is
+// told of each group the write-ahead log makes durable.
+func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event), onCommit func(wal.Commit)) (*live.Service, *wal.Log, func() error, error) {
 	o := live.Options{Sensors: sensors, Attrs: live.AssetAttrs(st), Series: curves, History: curves, Log: log, OnEvent: onEvent, Retention: cfg.Retention}
 	if cfg.Rules != "" {
 		b, err := os.ReadFile(cfg.Rules)
@@ -62,7 +63,7 @@ func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sen
 		}
 		o.Journal = j
 	} else {
-		j, err := wal.Open(journalDir(cfg.DataDir), wal.Options{Log: log})
+		j, err := wal.Open(journalDir(cfg.DataDir), wal.Options{Log: log, OnCommit: onCommit})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("journal: %w", err)
 		}

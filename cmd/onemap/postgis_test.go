@@ -34,6 +34,10 @@ func TestLoadAndServePostGIS(t *testing.T) {
 	}
 	pg := startServer(t, "--db", db)
 	mem := startServer(t)
+	// Ready: the database answers /readyz's ping.
+	if code, b := get(t, pg+"/readyz"); code != 200 {
+		t.Errorf("/readyz on PostGIS: %d %s", code, b)
+	}
 
 	// The same composite tile over the city centre from both stores holds the
 	// same ids per layer.

@@ -116,6 +116,9 @@ func TestRunErrors(t *testing.T) {
 		{"BadScale", []string{"gen", "--scale", "0", "--out", t.TempDir()}, "--scale"},
 		{"BadMQTT", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "localhost:1883"}, "tcp://host:1883"},
 		{"BadMQTTTopic", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "tcp://localhost:1883", "--mqtt-topic", "a/#/b"}, "# may only be the last level"},
+		{"BadAccessLog", []string{"serve", "--access-log", "loud"}, `--access-log (ONEMAP_ACCESS_LOG) "loud": want all, uncached or off`},
+		{"DebugOnPublicAddr", []string{"serve", "--addr", "127.0.0.1:8080", "--debug-addr", "127.0.0.1:8080"}, "--debug-addr must differ from --addr"},
+		{"BadDebugAddr", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--debug-addr", "256.0.0.1:1"}, "listen --debug-addr"},
 		{"StrayArgument", []string{"serve", "extra"}, "unexpected argument"},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,7 @@ import (
 	"github.com/onemap/onemap/frontend"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/metrics"
 	"github.com/onemap/onemap/mqttin"
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/server"
@@ -50,6 +51,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("data dir: %w", err)
 	}
 	cat := layers.Default()
+	accessLog, _ := server.ParseAccessLog(cfg.AccessLog) // checked by Validate
+	m := metrics.New(metrics.Options{Catalog: cat})
 	st, err := openStore(ctx, cfg, cat, log)
 	if err != nil {
 		return err
@@ -63,7 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	curves := series.New(series.Options{Retention: cfg.Retention})
 	feed := &server.Feed{}
-	svc, journal, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, feed.OnEvent)
+	svc, journal, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, feed.OnEvent, m.JournalCommit)
 	if err != nil {
 		return err
 	}
@@ -146,6 +149,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		AllowedOrigins: origins,
 		MaxWSClients:   cfg.WSMaxClients,
 		Warm:           true,
+		Metrics:        m,
+		AccessLog:      accessLog,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -154,11 +159,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Past the cap, new connections wait in the kernel's backlog instead of
 	// taking file descriptors the open ones need.
 	ln = netutil.LimitListener(ln, cfg.MaxConns)
+	errc := make(chan error, 2)
+	debug, err := serveDebug(cfg.DebugAddr, log, errc)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	hs := srv.HTTPServer()
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
 	fmt.Fprintf(stdout, "onemap serving %s at http://%s\n", st.Meta().Name, displayAddr(ln.Addr()))
 
-	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	if cfg.Simulate {
 		go simulateAlongside(ctx, "http://"+ln.Addr().String(), cfg.IngestToken, log)
@@ -172,10 +182,36 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv.Close() // the live channel's clients are told to come back
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownIn)
 	defer cancel()
+	if debug != nil {
+		// The profiler holds nothing worth waiting for: a profile being
+		// taken is cut.
+		debug.Close()
+	}
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveDebug starts the profiler on addr, a listener of its own, and
+// returns its server; nil when addr is empty. A failure to serve is sent
+// on errc.
+func serveDebug(addr string, log *slog.Logger, errc chan<- error) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen --debug-addr: %w", err)
+	}
+	hs := &http.Server{Handler: server.DebugHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("profiler listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr())+"/debug/pprof/")
+	go func() {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("debug: %w", err)
+		}
+	}()
+	return hs, nil
 }
 
 // openStore opens PostGIS when the configuration names a database, and
