@@ -80,12 +80,12 @@ func TestLockoutBounded(t *testing.T) {
 
 func TestAddrKey(t *testing.T) {
 	cases := map[string]string{
-		"10.0.0.1:80":                 "addr:10.0.0.1",
-		"10.0.0.1":                    "addr:10.0.0.1",
-		"[::ffff:10.0.0.1]:80":        "addr:10.0.0.1",
-		"[2001:db8:1:2:3:4:5:6]:443":  "addr:2001:db8:1:2::/64",
-		"2001:db8:1:2:ffff::1":        "addr:2001:db8:1:2::/64",
-		"not an address":              "addr:not an address",
+		"10.0.0.1:80":                "addr:10.0.0.1",
+		"10.0.0.1":                   "addr:10.0.0.1",
+		"[::ffff:10.0.0.1]:80":       "addr:10.0.0.1",
+		"[2001:db8:1:2:3:4:5:6]:443": "addr:2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1":       "addr:2001:db8:1:2::/64",
+		"not an address":             "addr:not an address",
 	}
 	for in, want := range cases {
 		if got := AddrKey(in); got != want {
