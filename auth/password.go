@@ -29,7 +29,7 @@ type HashParams struct {
 }
 
 // DefaultHashParams are 19 MiB, 2 passes, 1 thread, the first of OWASP's
-// argon2id settings: about 30 ms of one core per login on the reference
+// argon2id settings: about 24 ms of one core per login on the reference
 // machine (BenchmarkLogin in docs/auth.md), and little enough memory that
 // the hashing semaphore's few concurrent logins fit on a small server.
 var DefaultHashParams = HashParams{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
