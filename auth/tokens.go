@@ -151,6 +151,10 @@ func (nt NewToken) check() (NewToken, error) {
 type TokenStore interface {
 	// Tokens returns every token, revoked ones too, by creation time.
 	Tokens(ctx context.Context) ([]Token, error)
+	// TokenByHash returns the token whose secret has the SHA-256 hash, or
+	// an error matching ErrBadToken. It compares hash with every stored
+	// hash in constant time, whichever matches.
+	TokenByHash(ctx context.Context, hash [32]byte) (Token, error)
 	// CreateToken stores a new token.
 	CreateToken(ctx context.Context, t Token) error
 	// UpdateToken changes the token of id by fn, atomically, and returns
@@ -250,23 +254,10 @@ func (ts *Tokens) Authenticate(ctx context.Context, secret string) (Token, error
 	if len(secret) != tokenSecretLen || !strings.HasPrefix(secret, TokenPrefix) {
 		return Token{}, fmt.Errorf("%w: not a token", ErrBadToken)
 	}
-	list, err := ts.store.Tokens(ctx)
+	t, err := ts.store.TokenByHash(ctx, HashSecret(secret))
 	if err != nil {
 		return Token{}, err
 	}
-	sum := HashSecret(secret)
-	want := []byte(hex.EncodeToString(sum[:]))
-	found := -1
-	for i := range list {
-		// Every hash is compared; the match is picked without a branch on
-		// the comparison's result.
-		eq := subtle.ConstantTimeCompare([]byte(list[i].Hash), want)
-		found = subtle.ConstantTimeSelect(eq, i, found)
-	}
-	if found < 0 {
-		return Token{}, fmt.Errorf("%w: unknown", ErrBadToken)
-	}
-	t := list[found]
 	if !t.Active() {
 		return Token{}, fmt.Errorf("%w: %w: %s", ErrBadToken, ErrTokenRevoked, t.ID)
 	}
@@ -324,6 +315,7 @@ func (a *Authorizer) ForToken(t *Token) Principal {
 type MemoryTokens struct {
 	mu     sync.Mutex
 	tokens []Token
+	hashes [][32]byte // of tokens, by index
 }
 
 var _ TokenStore = (*MemoryTokens)(nil)
@@ -349,10 +341,50 @@ func (m *MemoryTokens) CreateToken(ctx context.Context, t Token) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	next, err := addToken(m.tokens, t)
-	if err == nil {
-		m.tokens = next
+	if err != nil {
+		return err
 	}
-	return err
+	hashes, err := hashesOf(next)
+	if err != nil {
+		return err
+	}
+	m.tokens, m.hashes = next, hashes
+	return nil
+}
+
+// TokenByHash returns the token of hash.
+func (m *MemoryTokens) TokenByHash(ctx context.Context, hash [32]byte) (Token, error) {
+	if err := ctx.Err(); err != nil {
+		return Token{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return byHash(m.tokens, m.hashes, hash)
+}
+
+// hashesOf decodes the tokens' hashes, for byHash.
+func hashesOf(list []Token) ([][32]byte, error) {
+	out := make([][32]byte, len(list))
+	for i, t := range list {
+		if n, err := hex.Decode(out[i][:], []byte(t.Hash)); err != nil || n != 32 || len(t.Hash) != 64 {
+			return nil, fmt.Errorf("%w: token %s: the hash is not 64 hex digits", ErrBadTokenSpec, t.ID)
+		}
+	}
+	return out, nil
+}
+
+// byHash finds the token of hash, comparing it with every one of hashes in
+// constant time and picking the match without a branch on the comparisons.
+func byHash(list []Token, hashes [][32]byte, hash [32]byte) (Token, error) {
+	found := -1
+	for i := range hashes {
+		eq := subtle.ConstantTimeCompare(hashes[i][:], hash[:])
+		found = subtle.ConstantTimeSelect(eq, i, found)
+	}
+	if found < 0 {
+		return Token{}, fmt.Errorf("%w: unknown", ErrBadToken)
+	}
+	return list[found].clone(), nil
 }
 
 // UpdateToken changes the token of id by fn.
@@ -416,6 +448,7 @@ type FileTokens struct {
 
 	mu     sync.Mutex
 	tokens []Token // by creation time
+	hashes [][32]byte
 	seen   os.FileInfo
 }
 
@@ -450,7 +483,7 @@ func (s *FileTokens) refresh(ctx context.Context) error {
 	}
 	fi, err := os.Stat(s.path())
 	if errors.Is(err, fs.ErrNotExist) {
-		s.tokens, s.seen = nil, nil
+		s.tokens, s.hashes, s.seen = nil, nil, nil
 		return nil
 	}
 	if err != nil {
@@ -488,7 +521,11 @@ func (s *FileTokens) refresh(ctx context.Context) error {
 		}
 		ids[t.ID], hashes[t.Hash] = true, true
 	}
-	s.tokens, s.seen = f.Tokens, fi
+	sums, err := hashesOf(f.Tokens)
+	if err != nil {
+		return fmt.Errorf("auth: tokens: %s: %w", s.path(), err)
+	}
+	s.tokens, s.hashes, s.seen = f.Tokens, sums, fi
 	return nil
 }
 
@@ -507,6 +544,10 @@ func (s *FileTokens) change(ctx context.Context, fn func(list []Token) ([]Token,
 		return err
 	}
 	sortTokens(next)
+	sums, err := hashesOf(next)
+	if err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(tokensFileJSON{Version: 1, Tokens: next}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("auth: tokens: %w", err)
@@ -518,7 +559,7 @@ func (s *FileTokens) change(ctx context.Context, fn func(list []Token) ([]Token,
 	if err != nil {
 		return fmt.Errorf("auth: tokens: %w", err)
 	}
-	s.tokens, s.seen = next, fi
+	s.tokens, s.hashes, s.seen = next, sums, fi
 	return nil
 }
 
@@ -530,6 +571,16 @@ func (s *FileTokens) Tokens(ctx context.Context) ([]Token, error) {
 		return nil, err
 	}
 	return cloneTokens(s.tokens), nil
+}
+
+// TokenByHash returns the token of hash.
+func (s *FileTokens) TokenByHash(ctx context.Context, hash [32]byte) (Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(ctx); err != nil {
+		return Token{}, err
+	}
+	return byHash(s.tokens, s.hashes, hash)
 }
 
 // CreateToken stores t.
