@@ -149,6 +149,7 @@ func (a *Accounts) change(ctx context.Context, by *Principal, id, action string,
 			return err
 		}
 		u.Updated = a.Now().UTC()
+		u.SessionsAfter = u.Updated
 		return u.Validate(a.Roles)
 	})
 	target := "user:" + login
@@ -271,14 +272,14 @@ var errRehashRaced = errors.New("auth: password changed meanwhile")
 
 // Authenticate returns the user of a session's secret id, or an error
 // matching ErrNoSession or ErrSessionExpired. A session of a user now gone
-// or disabled is ended.
+// or disabled, or opened before the user's SessionsAfter, is ended.
 func (a *Accounts) Authenticate(ctx context.Context, secret string) (User, Session, error) {
 	sess, err := a.Sessions.Validate(ctx, secret)
 	if err != nil {
 		return User{}, Session{}, err
 	}
 	u, err := a.Users.UserByID(ctx, sess.UserID)
-	if errors.Is(err, ErrNoUser) || (err == nil && u.Disabled) {
+	if errors.Is(err, ErrNoUser) || (err == nil && (u.Disabled || sess.Created.Before(u.SessionsAfter))) {
 		a.Sessions.Logout(ctx, secret)
 		return User{}, Session{}, ErrNoSession
 	}

@@ -307,3 +307,43 @@ func TestEnsureAdmin(t *testing.T) {
 		t.Errorf("%d users", len(all))
 	}
 }
+
+// TestChangeByAnotherProcessEndsSessions: a password or roles changed by
+// another process on the same users file (onemap users) ends the sessions
+// this one holds in memory, and a session opened after the change lives.
+func TestChangeByAnotherProcessEndsSessions(t *testing.T) {
+	f := newFixture(t)
+	ann := f.add(t, "ann", "a long password", "operator")
+	users, err := OpenUsers(f.ctx, f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := NewAccounts(AccountsOptions{Users: users, Hasher: NewHasher(testParams, 1), Now: f.clock.Now})
+
+	res, err := f.acc.Login(f.ctx, "ann", "a long password", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Minute)
+	if _, err := other.SetRoles(f.ctx, f.admin, ann.ID, []string{"viewer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.acc.Authenticate(f.ctx, res.Secret); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("session after roles changed elsewhere: %v, want ErrNoSession", err)
+	}
+	f.clock.Add(time.Minute)
+	res, err = f.acc.Login(f.ctx, "ann", "a long password", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _, err := f.acc.Authenticate(f.ctx, res.Secret); err != nil || u.Roles[0] != "viewer" {
+		t.Fatalf("a session opened after the change: %v, %v", u.Roles, err)
+	}
+	f.clock.Add(time.Minute)
+	if _, err := other.SetPassword(f.ctx, f.admin, ann.ID, "another long password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.acc.Authenticate(f.ctx, res.Secret); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("session after the password changed elsewhere: %v, want ErrNoSession", err)
+	}
+}

@@ -27,6 +27,11 @@ type User struct {
 	PasswordHash string    `json:"password_hash"`
 	Created      time.Time `json:"created"`
 	Updated      time.Time `json:"updated"`
+	// SessionsAfter ends every session opened before it: it is set when
+	// the password, roles or scopes change or the user is disabled, so that
+	// a change made by another process (onemap users) ends the sessions a
+	// running server holds in memory.
+	SessionsAfter time.Time `json:"sessions_after,omitzero"`
 }
 
 // UserStore keeps users. Implementations are safe for concurrent use and
