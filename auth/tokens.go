@@ -366,8 +366,9 @@ func (m *MemoryTokens) TokenByHash(ctx context.Context, hash [32]byte) (Token, e
 func hashesOf(list []Token) ([][32]byte, error) {
 	out := make([][32]byte, len(list))
 	for i, t := range list {
-		if n, err := hex.Decode(out[i][:], []byte(t.Hash)); err != nil || n != 32 || len(t.Hash) != 64 {
-			return nil, fmt.Errorf("%w: token %s: the hash is not 64 hex digits", ErrBadTokenSpec, t.ID)
+		// Lower case only, so that one hash cannot be written two ways.
+		if n, err := hex.Decode(out[i][:], []byte(t.Hash)); err != nil || n != 32 || hex.EncodeToString(out[i][:]) != t.Hash {
+			return nil, fmt.Errorf("%w: token %s: the hash is not 64 lower-case hex digits", ErrBadTokenSpec, t.ID)
 		}
 	}
 	return out, nil

@@ -307,3 +307,46 @@ func BenchmarkTokenAuthenticate(b *testing.B) {
 		}
 	}
 }
+
+// FuzzTokensFile reads arbitrary bytes as tokens.json: opening must not
+// panic, and every token it accepts can be looked up by its hash.
+func FuzzTokensFile(f *testing.F) {
+	ctx := context.Background()
+	seedDir := f.TempDir()
+	store, err := OpenTokens(ctx, seedDir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	ts := NewTokens(TokensOptions{Store: store, Now: newClock().Now})
+	ts.Issue(ctx, nil, NewToken{Name: "a", Scopes: []string{ScopeIngest}, Sensors: []uint64{3, 1}})
+	ts.Issue(ctx, nil, NewToken{Name: "b", Scopes: []string{ScopeRead}})
+	data, _ := os.ReadFile(filepath.Join(seedDir, TokensFile))
+	f.Add(data)
+	f.Add([]byte(`{"version":1,"tokens":[]}`))
+	f.Add([]byte(`{"version":1,"tokens":[{"id":"x","hash":"zz"}]}`))
+	f.Add([]byte(`{"version":1,"tokens":[{"id":"x","hash":"abababababababababababababababababababababababababababababababab"},{"id":"y","hash":"ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"}]}`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, TokensFile), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenTokens(ctx, dir)
+		if err != nil {
+			return
+		}
+		list, err := s.Tokens(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range list {
+			var h [32]byte
+			if n, err := hex.Decode(h[:], []byte(tok.Hash)); err != nil || n != 32 {
+				t.Fatalf("accepted token %s with hash %q", tok.ID, tok.Hash)
+			}
+			got, err := s.TokenByHash(ctx, h)
+			if err != nil || got.ID != tok.ID {
+				t.Fatalf("token %s not found by its hash: %v", tok.ID, err)
+			}
+		}
+	})
+}
