@@ -21,6 +21,9 @@ Usage:
                              check the journal; move damaged segments aside
   onemap backup --out FILE   copy the data directory, while a server runs
   onemap restore FILE --data-dir DIR   bring a backup back into a new directory
+  onemap users add|passwd|roles|list|disable   manage the users of --data-dir
+  onemap tokens add|list|revoke                manage device and integration tokens
+  onemap audit verify        check the audit log's hash chain
   onemap help                this text
 
 Run "onemap COMMAND -h" for a command's flags.
@@ -49,6 +52,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBackup(args, stdout, stderr)
 	case "restore":
 		return runRestore(args, stdout, stderr)
+	case "users":
+		return runUsers(ctx, args, stdout, stderr)
+	case "tokens":
+		return runTokens(ctx, args, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

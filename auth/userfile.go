@@ -1,0 +1,231 @@
+package auth
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// UsersFile is the name of the users file in the data directory.
+const UsersFile = "users.json"
+
+const maxUsersFile = 32 << 20
+
+// FileUsers is a UserStore kept in one JSON file, users.json in the data
+// directory, replaced atomically (mode 0600) on every change. Changes are
+// made under a lock file, and the file is read again whenever another
+// process (onemap users) has replaced it, so the server and the command
+// share it safely.
+type FileUsers struct {
+	dir string
+
+	mu    sync.Mutex
+	users []User // by login
+	seen  os.FileInfo
+}
+
+var _ UserStore = (*FileUsers)(nil)
+
+type usersFileJSON struct {
+	Version int    `json:"version"`
+	Users   []User `json:"users"`
+}
+
+// OpenUsers opens the users file of the data directory dir, creating dir
+// (0700) if need be; a missing file holds no users.
+func OpenUsers(ctx context.Context, dir string) (*FileUsers, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("auth: users: %w", err)
+	}
+	s := &FileUsers{dir: dir}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *FileUsers) path() string { return filepath.Join(s.dir, UsersFile) }
+
+// refresh reads the file again if it is not the version last read.
+func (s *FileUsers) refresh(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fi, err := os.Stat(s.path())
+	if errors.Is(err, fs.ErrNotExist) {
+		s.users, s.seen = nil, nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("auth: users: %w", err)
+	}
+	if s.seen != nil && sameFile(fi, s.seen) {
+		return nil
+	}
+	data, fi, err := readFileBounded(s.path(), maxUsersFile)
+	if err != nil {
+		return fmt.Errorf("auth: users: %w", err)
+	}
+	var f usersFileJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return fmt.Errorf("auth: users: %s: %w", s.path(), err)
+	}
+	if f.Version != 1 {
+		return fmt.Errorf("auth: users: %s: version %d, not 1", s.path(), f.Version)
+	}
+	if len(f.Users) > MaxUsers {
+		return fmt.Errorf("auth: users: %s: %d users, over %d", s.path(), len(f.Users), MaxUsers)
+	}
+	ids, logins := map[string]bool{}, map[string]bool{}
+	for i, u := range f.Users {
+		if u.ID == "" || ids[u.ID] || !ValidLogin(u.Login) || logins[u.Login] {
+			return fmt.Errorf("auth: users: %s: user %d: a missing or repeated id or login", s.path(), i+1)
+		}
+		ids[u.ID], logins[u.Login] = true, true
+	}
+	slices.SortFunc(f.Users, func(a, b User) int { return cmp.Compare(a.Login, b.Login) })
+	s.users, s.seen = f.Users, fi
+	return nil
+}
+
+// change applies fn to the users under the lock file and writes them back.
+func (s *FileUsers) change(ctx context.Context, fn func(users []User) ([]User, error)) error {
+	unlock, err := lockFile(s.path() + ".lock")
+	if err != nil {
+		return fmt.Errorf("auth: users: lock: %w", err)
+	}
+	defer unlock()
+	if err := s.refresh(ctx); err != nil {
+		return err
+	}
+	next := make([]User, len(s.users))
+	for i, u := range s.users {
+		next[i] = u.clone()
+	}
+	next, err = fn(next)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(next, func(a, b User) int { return cmp.Compare(a.Login, b.Login) })
+	data, err := json.MarshalIndent(usersFileJSON{Version: 1, Users: next}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("auth: users: %w", err)
+	}
+	if err := writeFileAtomic(ctx, s.dir, UsersFile, append(data, '\n')); err != nil {
+		return fmt.Errorf("auth: users: write %s: %w", s.path(), err)
+	}
+	fi, err := os.Stat(s.path())
+	if err != nil {
+		return fmt.Errorf("auth: users: %w", err)
+	}
+	s.users, s.seen = next, fi
+	return nil
+}
+
+// Users returns every user, by login.
+func (s *FileUsers) Users(ctx context.Context) ([]User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]User, len(s.users))
+	for i, u := range s.users {
+		out[i] = u.clone()
+	}
+	return out, nil
+}
+
+// UserByID returns the user of id.
+func (s *FileUsers) UserByID(ctx context.Context, id string) (User, error) {
+	return s.find(ctx, func(u *User) bool { return u.ID == id }, "id "+id)
+}
+
+// UserByLogin returns the user of login.
+func (s *FileUsers) UserByLogin(ctx context.Context, login string) (User, error) {
+	return s.find(ctx, func(u *User) bool { return u.Login == login }, "login "+login)
+}
+
+func (s *FileUsers) find(ctx context.Context, match func(*User) bool, what string) (User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(ctx); err != nil {
+		return User{}, err
+	}
+	for i := range s.users {
+		if match(&s.users[i]) {
+			return s.users[i].clone(), nil
+		}
+	}
+	return User{}, fmt.Errorf("%w: %.80s", ErrNoUser, what)
+}
+
+// CreateUser stores u, refusing a login or id in use.
+func (s *FileUsers) CreateUser(ctx context.Context, u User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.change(ctx, func(users []User) ([]User, error) {
+		if len(users) >= MaxUsers {
+			return nil, fmt.Errorf("%w: already %d users", ErrBadUser, MaxUsers)
+		}
+		for _, o := range users {
+			if o.Login == u.Login {
+				return nil, fmt.Errorf("%w: %s", ErrLoginTaken, u.Login)
+			}
+			if o.ID == u.ID {
+				return nil, fmt.Errorf("%w: id %s in use", ErrBadUser, u.ID)
+			}
+		}
+		return append(users, u.clone()), nil
+	})
+}
+
+// UpdateUser changes the user of id by fn; its id may not change, and its
+// login may change only to one not in use.
+func (s *FileUsers) UpdateUser(ctx context.Context, id string, fn func(*User) error) (User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out User
+	err := s.change(ctx, func(users []User) ([]User, error) {
+		i := slices.IndexFunc(users, func(u User) bool { return u.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: id %.80s", ErrNoUser, id)
+		}
+		u := users[i].clone()
+		if err := fn(&u); err != nil {
+			return nil, err
+		}
+		if u.ID != id {
+			return nil, fmt.Errorf("%w: a user's id cannot change", ErrBadUser)
+		}
+		for j, o := range users {
+			if j != i && o.Login == u.Login {
+				return nil, fmt.Errorf("%w: %s", ErrLoginTaken, u.Login)
+			}
+		}
+		users[i] = u
+		out = u.clone()
+		return users, nil
+	})
+	return out, err
+}
+
+// clone returns a deep copy of u.
+func (u User) clone() User {
+	u.Roles = slices.Clone(u.Roles)
+	u.Scopes.Units = slices.Clone(u.Scopes.Units)
+	u.Scopes.Districts = slices.Clone(u.Scopes.Districts)
+	return u
+}
