@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/onemap/onemap/auth"
 )
 
 // The parts of a data directory a backup holds.
@@ -22,11 +24,18 @@ const (
 	checkpointsDir = "checkpoints"
 )
 
+// accountFiles are the files of people, device tokens and the audit log a
+// data directory may hold beside the journal. Each is replaced whole by a
+// rename or only appended to, so a copy of what is there when it is opened
+// is consistent; an audit line cut short is cut at the next open.
+var accountFiles = []string{auth.UsersFile, auth.TokensFile, auth.AuditFile}
+
 // manifest describes a backup.
 type manifest struct {
 	Taken      time.Time `json:"taken"`
 	Checkpoint string    `json:"checkpoint,omitempty"`
 	Segments   []string  `json:"segments"`
+	Accounts   []string  `json:"accounts,omitempty"`
 	Bytes      int64     `json:"bytes"`
 }
 
@@ -100,6 +109,18 @@ func backup(dataDir, out string) (*manifest, error) {
 		m.Segments = append(m.Segments, name)
 		names = append(names, name)
 	}
+	for _, name := range accountFiles {
+		f, err := os.Open(filepath.Join(dataDir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+		m.Accounts = append(m.Accounts, name)
+		names = append(names, name)
+	}
 
 	tmp := out + ".tmp"
 	w, err := os.Create(tmp)
@@ -116,7 +137,11 @@ func backup(dataDir, out string) (*manifest, error) {
 			return nil, err
 		}
 		size := fi.Size()
-		if err := tw.WriteHeader(&tar.Header{Name: names[i], Mode: 0o644, Size: size, ModTime: fi.ModTime(), Typeflag: tar.TypeReg}); err != nil {
+		mode := int64(0o644)
+		if slices.Contains(accountFiles, names[i]) {
+			mode = 0o600
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: names[i], Mode: mode, Size: size, ModTime: fi.ModTime(), Typeflag: tar.TypeReg}); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -175,6 +200,9 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 		// The directory was empty: leave it so.
 		os.RemoveAll(journalDir(dataDir))
 		os.RemoveAll(filepath.Join(dataDir, checkpointsDir))
+		for _, name := range accountFiles {
+			os.Remove(filepath.Join(dataDir, name))
+		}
 		return fmt.Errorf("restore: %w", err)
 	}
 	fmt.Fprintf(stdout, "restored %s into %s: the backup of %s, %d segment(s), checkpoint %q\n", file, dataDir, m.Taken.Format(time.RFC3339), len(m.Segments), m.Checkpoint)
@@ -215,7 +243,8 @@ func restore(file, dataDir string) (*manifest, error) {
 		}
 		dir, base := path.Split(h.Name)
 		ok := h.Typeflag == tar.TypeReg && base != "" && !strings.ContainsAny(base, `/\`) && !strings.HasPrefix(base, ".") &&
-			(dir == "journal/" && strings.HasSuffix(base, ".wal") || dir == checkpointsDir+"/" && strings.HasSuffix(base, ".checkpoint"))
+			(dir == "journal/" && strings.HasSuffix(base, ".wal") || dir == checkpointsDir+"/" && strings.HasSuffix(base, ".checkpoint") ||
+				dir == "" && slices.Contains(accountFiles, base))
 		if !ok {
 			return nil, fmt.Errorf("%s: %q is not a part of a data directory", file, h.Name)
 		}
@@ -223,7 +252,11 @@ func restore(file, dataDir string) (*manifest, error) {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return nil, err
 		}
-		w, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		mode := os.FileMode(0o644)
+		if dir == "" {
+			mode = 0o600 // people's password hashes, token hashes, the audit log
+		}
+		w, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 		if err != nil {
 			return nil, err
 		}
