@@ -82,3 +82,26 @@ func TestNearbyBadRadius(t *testing.T) {
 }
 
 func geoDist(a, b orb.Point) float64 { return geo.Distance(a, b) }
+
+func TestNearbyAny(t *testing.T) {
+	src := sliceSource{pt(1, "hazard", 0, 50), pt(2, "hazard", 100, 20), pt(3, "hazard", 300, 0), pt(4, "road", 0, 10)}
+	// Two points 100 m apart: hazard 2 is 20 m from the second and 102 m
+	// from the first, and is counted once, at 20 m.
+	hits, err := NearbyAny(context.Background(), src, []orb.Geometry{at(0, 0), at(100, 0)}, 60, []string{"hazard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint64
+	for _, h := range hits {
+		ids = append(ids, h.Feature.ID)
+	}
+	if !slices.Equal(ids, []uint64{2, 1}) || !near(hits[0].Distance, 20, 0.01) || !near(hits[1].Distance, 50, 0.01) {
+		t.Errorf("hits %v at %v, %v m; want [2 1] at 20, 50 m", ids, hits[0].Distance, hits[1].Distance)
+	}
+	if geoDist(hits[0].Closest, at(100, 20)) > 0.01 {
+		t.Errorf("closest point of 2: %v", hits[0].Closest)
+	}
+	if _, err := NearbyAny(context.Background(), src, []orb.Geometry{at(0, 0)}, MaxRadius+1, []string{"hazard"}); !errors.Is(err, ErrRadius) {
+		t.Errorf("radius too large: err = %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/onemap/onemap/layers"
+	"github.com/paulmach/orb"
 )
 
 // ValveNetworks are the pressurised networks that valves close; drainage
@@ -119,25 +120,16 @@ func NewValveReport(ctx context.Context, src Source, net *Network, c *Closure) (
 }
 
 // buildingsAlong finds the buildings within ServiceDistance of the pipes,
-// each once.
+// each once, in one search.
 func buildingsAlong(ctx context.Context, src Source, net *Network, pipes []uint64) ([]Hit, error) {
-	seen := map[uint64]bool{}
-	var out []Hit
+	if len(pipes) == 0 {
+		return nil, nil
+	}
+	geoms := make([]orb.Geometry, 0, len(pipes))
 	for _, id := range pipes {
-		p, ok := net.Pipe(id)
-		if !ok {
-			continue
-		}
-		hits, err := Nearby(ctx, src, p.Geometry, ServiceDistance, []string{layers.Building})
-		if err != nil {
-			return nil, err
-		}
-		for _, h := range hits {
-			if !seen[h.Feature.ID] {
-				seen[h.Feature.ID] = true
-				out = append(out, h)
-			}
+		if p, ok := net.Pipe(id); ok {
+			geoms = append(geoms, p.Geometry)
 		}
 	}
-	return out, nil
+	return NearbyAny(ctx, src, geoms, ServiceDistance, []string{layers.Building})
 }
