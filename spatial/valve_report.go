@@ -39,11 +39,17 @@ func (e *NoValvesError) Error() string {
 	return "feature is a " + e.Layer + "; valve closure takes a gas, water or heating pipe"
 }
 
-// FeatureStore is a VersionedSource that also finds a feature by id: what
-// a store offers.
-type FeatureStore interface {
-	VersionedSource
+// FeatureSource is a Source that also finds a feature by id.
+type FeatureSource interface {
+	Source
 	Feature(ctx context.Context, id uint64) (*layers.Feature, error)
+}
+
+// FeatureStore is a FeatureSource that says when a layer's data changed:
+// what a store offers.
+type FeatureStore interface {
+	FeatureSource
+	Version(layer string) uint64
 }
 
 // ValveReport is a valve closure and whom it leaves without supply.
