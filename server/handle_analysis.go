@@ -50,7 +50,7 @@ func (s *Server) handleValveClosure(c echo.Context) error {
 	if req.Pipe == 0 {
 		return errorf(CodeBadID, "pipe must be a feature id")
 	}
-	r, err := spatial.ValveClosureReport(c.Request().Context(), s.store, s.networks, req.Pipe, req.FailedValves)
+	r, err := s.analyses.ValveClosure(c.Request().Context(), req.Pipe, req.FailedValves)
 	var nv *spatial.NoValvesError
 	switch {
 	case errors.As(err, &nv):

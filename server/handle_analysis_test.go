@@ -18,7 +18,7 @@ import (
 // building 20 m from the main.
 func networkServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewServer(New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City())}).Handler())
+	ts := httptest.NewServer(newTestServer(Options{Catalog: layers.Default(), Store: memory.New(storetest.City())}).Handler())
 	t.Cleanup(ts.Close)
 	return ts
 }

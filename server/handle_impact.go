@@ -1,15 +1,11 @@
 package server
 
 import (
-	"context"
 	"math"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/spatial"
-	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
 
@@ -37,23 +33,6 @@ func impactHits(hs []spatial.Hit) []impactHit {
 	return out
 }
 
-// alarmSite is what the impact analysis reads of an alarm.
-func alarmSite(a *live.Alarm) spatial.AlarmSite {
-	return spatial.AlarmSite{ID: a.ID, Level: int(a.Level), Domain: string(a.Domain), Metric: a.Metric, Asset: a.Asset, Location: orb.Point(a.Location)}
-}
-
-// alarmZones are the impact areas of the active alarms, for the risk
-// zone layer.
-func (s *Server) alarmZones() []spatial.AlarmZone {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var sites []spatial.AlarmSite
-	for _, a := range s.opt.Live.Alarms(live.AlarmFilter{State: live.Active}) {
-		sites = append(sites, alarmSite(&a))
-	}
-	return spatial.AlarmZones(ctx, s.store, sites)
-}
-
 // handleImpact answers GET /api/v1/alarms/{id}/impact: the scenario the
 // alarm may announce, its area (GeoJSON), the protective targets, hazards
 // and buildings inside it by distance, the people likely present now and
@@ -63,7 +42,7 @@ func (s *Server) handleImpact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	im, err := spatial.AssessAlarm(c.Request().Context(), s.store, alarmSite(a), s.now())
+	im, err := s.analyses.AlarmImpact(c.Request().Context(), SiteOf(a))
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ var liveNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // liveServer serves a gas detector GAS-1 (id 7) with an ingest token.
 func liveServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewServer(New(liveOptions(t, Options{})).Handler())
+	ts := httptest.NewServer(newTestServer(liveOptions(t, Options{})).Handler())
 	t.Cleanup(ts.Close)
 	return ts
 }

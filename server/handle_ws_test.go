@@ -22,7 +22,7 @@ import (
 // with the live channel; view tokens and origins as given.
 func wsServer(t *testing.T, o Options) (*httptest.Server, *Server) {
 	t.Helper()
-	s := New(wsOptions(t, o))
+	s := newTestServer(wsOptions(t, o))
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { s.Close(); ts.Close() })
 	return ts, s

@@ -70,7 +70,7 @@ func TestStorageFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Live: svc, Sensors: sensors, Series: curves,
+	s := newTestServer(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Live: svc, Sensors: sensors, Series: curves,
 		Journal: j, Log: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return liveNow }})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

@@ -40,7 +40,7 @@ func testServer(t *testing.T) *httptest.Server {
 				Props: map[string]any{"name": "第一小学", "kind": "school"}}},
 		},
 	}
-	s := New(Options{
+	s := newTestServer(Options{
 		Catalog:    layers.Default(),
 		Store:      memory.New(c),
 		Frontend:   fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>onemap</title>")}},
