@@ -212,7 +212,7 @@ func (s *Server) Handler() http.Handler { return s.echo }
 func (s *Server) startHub(riskVersion func() uint64) {
 	o := s.opt
 	minZoom := 0.0
-	if l, err := s.cat.Layer("sensor"); err == nil {
+	if l, err := s.cat.Layer(layers.Sensor); err == nil {
 		minZoom = float64(l.MinZoom)
 	}
 	s.hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot, MaxClients: o.MaxWSClients, Log: s.log})

@@ -42,7 +42,7 @@ func benchCity(b *testing.B) (*httptest.Server, *Server, []*live.Sensor, *city.C
 	if err != nil {
 		b.Fatal(err)
 	}
-	sensors := live.NewSensors(c.Features["sensor"])
+	sensors := live.NewSensors(c.Features[layers.Sensor])
 	j, err := wal.Open(b.TempDir(), wal.Options{})
 	if err != nil {
 		b.Fatal(err)
