@@ -5,20 +5,12 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"slices"
 
 	"github.com/labstack/echo/v4"
+	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/spatial"
 	"github.com/paulmach/orb"
 )
-
-// valveNetworks are the pressurised networks that valves close; drainage
-// flows by gravity and has none.
-var valveNetworks = []string{"gas_pipe", "water_pipe", "heat_pipe"}
-
-// serviceDistance is how far from a pipe a building is taken to hang on it:
-// service connections run from the street main to the facade.
-const serviceDistance = 40.0
 
 type valveClosureRequest struct {
 	Pipe         uint64   `json:"pipe"`
@@ -30,6 +22,13 @@ type nodeJSON struct {
 	Kind  string     `json:"kind"`
 	Name  string     `json:"name,omitempty"`
 	Point [2]float64 `json:"point"`
+}
+
+func nodeOf(n *layers.Feature) nodeJSON {
+	kind, _ := n.Props["kind"].(string)
+	name, _ := n.Props["name"].(string)
+	p, _ := n.Geometry.(orb.Point)
+	return nodeJSON{ID: n.ID, Kind: kind, Name: name, Point: [2]float64{round7(p[0]), round7(p[1])}}
 }
 
 type buildingJSON struct {
@@ -51,49 +50,40 @@ func (s *Server) handleValveClosure(c echo.Context) error {
 	if req.Pipe == 0 {
 		return errorf(CodeBadID, "pipe must be a feature id")
 	}
-	ctx := c.Request().Context()
-	f, err := s.store.Feature(ctx, req.Pipe)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(valveNetworks, f.Layer) {
-		return errorf(CodeNotAPipe, "feature is a "+f.Layer+"; valve closure takes a gas, water or heating pipe")
-	}
-	net, err := s.networks.Get(ctx, f.Layer)
-	if err != nil {
-		return err
-	}
-	cl, err := net.ValveClosure(req.Pipe, req.FailedValves)
-	if errors.Is(err, spatial.ErrNotValve) {
+	r, err := s.analyses.ValveClosure(c.Request().Context(), req.Pipe, req.FailedValves)
+	var nv *spatial.NoValvesError
+	switch {
+	case errors.As(err, &nv):
+		return errorf(CodeNotAPipe, nv.Error())
+	case errors.Is(err, spatial.ErrNotValve):
 		return errorf(CodeNotAValve, err.Error())
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
-	node := func(id uint64) nodeJSON {
-		n, _ := net.Node(id)
-		kind, _ := n.Props["kind"].(string)
-		name, _ := n.Props["name"].(string)
-		p, _ := n.Geometry.(orb.Point)
-		return nodeJSON{ID: id, Kind: kind, Name: name, Point: [2]float64{round7(p[0]), round7(p[1])}}
+	return c.JSON(http.StatusOK, valveReportJSON(r))
+}
+
+// valveReportJSON is the answer of the valve-closure route.
+func valveReportJSON(r *spatial.ValveReport) map[string]any {
+	cl := r.Closure
+	valves := make([]nodeJSON, len(r.Valves))
+	for i, v := range r.Valves {
+		valves[i] = nodeOf(v)
 	}
-	valves := make([]nodeJSON, len(cl.Valves))
-	for i, v := range cl.Valves {
-		valves[i] = node(v)
-	}
-	// Large users and buildings that lose supply.
 	var large []nodeJSON
-	for _, id := range append(slices.Clone(cl.IsolatedNodes), cl.CutOffNodes...) {
-		if n := node(id); n.Kind == "large_user" || n.Kind == "substation" || n.Kind == "regulator" {
-			large = append(large, n)
-		}
+	for _, n := range r.LargeUsers {
+		large = append(large, nodeOf(n))
 	}
-	buildings, people, err := s.buildingsAlong(c, net, append(slices.Clone(cl.IsolatedPipes), cl.CutOffPipes...))
-	if err != nil {
-		return err
+	buildings := make([]buildingJSON, 0, len(r.Buildings))
+	for _, f := range r.Buildings {
+		b := buildingJSON{ID: f.ID}
+		b.Use, _ = f.Props["use"].(string)
+		b.Name, _ = f.Props["name"].(string)
+		b.Population, _ = f.Props["population"].(float64)
+		buildings = append(buildings, b)
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"network":                 f.Layer,
+	return map[string]any{
+		"network":                 r.Network,
 		"pipe":                    cl.Pipe,
 		"valves":                  valves,
 		"failed_valves":           cl.FailedValves,
@@ -104,39 +94,6 @@ func (s *Server) handleValveClosure(c echo.Context) error {
 		"length_out_of_service_m": math.Round(cl.LengthOutOfService*10) / 10,
 		"large_users":             large,
 		"buildings":               buildings,
-		"people":                  people,
-	})
-}
-
-// buildingsAlong lists the buildings within serviceDistance of the pipes.
-func (s *Server) buildingsAlong(c echo.Context, net *spatial.Network, pipes []uint64) ([]buildingJSON, float64, error) {
-	seen := map[uint64]bool{}
-	out := []buildingJSON{}
-	people := 0.0
-	for _, id := range pipes {
-		p, _ := net.Pipe(id)
-		hits, err := spatial.Nearby(c.Request().Context(), s.store, p.Geometry, serviceDistance, []string{"building"})
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, h := range hits {
-			if seen[h.Feature.ID] {
-				continue
-			}
-			seen[h.Feature.ID] = true
-			b := buildingJSON{ID: h.Feature.ID}
-			b.Use, _ = h.Feature.Props["use"].(string)
-			b.Name, _ = h.Feature.Props["name"].(string)
-			b.Population, _ = h.Feature.Props["population"].(float64)
-			people += b.Population
-			out = append(out, b)
-		}
+		"people":                  r.People,
 	}
-	slices.SortFunc(out, func(a, b buildingJSON) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		return 1
-	})
-	return out, people, nil
 }

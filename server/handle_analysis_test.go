@@ -18,7 +18,7 @@ import (
 // building 20 m from the main.
 func networkServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewServer(New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City())}).Handler())
+	ts := httptest.NewServer(newTestServer(Options{Catalog: layers.Default(), Store: memory.New(storetest.City())}).Handler())
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -51,7 +51,7 @@ func TestValveClosure(t *testing.T) {
 		t.Fatal(err)
 	}
 	main, service := layers.MakeID(10, 1), layers.MakeID(10, 2)
-	if a.Network != "gas_pipe" || len(a.Valves) != 1 || a.Valves[0].ID != layers.MakeID(11, 1) {
+	if a.Network != layers.GasPipe || len(a.Valves) != 1 || a.Valves[0].ID != layers.MakeID(11, 1) {
 		t.Errorf("network %q valves %+v, want the valve at the main's start", a.Network, a.Valves)
 	}
 	if !slices.Equal(a.IsolatedPipes, []uint64{main, service}) || !slices.Equal(a.IsolatedNodes, []uint64{layers.MakeID(11, 2), layers.MakeID(11, 3)}) {
@@ -113,7 +113,7 @@ func TestGasNeighbourhood(t *testing.T) {
 	if a.Total != 1 || len(a.Spaces) != 1 {
 		t.Fatalf("within 25 m: %+v", a)
 	}
-	if s := a.Spaces[0]; s.ID != layers.MakeID(4, 1) || s.Layer != "building" || s.Pipe != layers.MakeID(10, 1) || s.Monitored || s.Risk <= 0 || s.DistanceM < 19.99 || s.DistanceM > 20.01 {
+	if s := a.Spaces[0]; s.ID != layers.MakeID(4, 1) || s.Layer != layers.Building || s.Pipe != layers.MakeID(10, 1) || s.Monitored || s.Risk <= 0 || s.DistanceM < 19.99 || s.DistanceM > 20.01 {
 		t.Errorf("space %+v", s)
 	}
 	for _, q := range []string{"distance=0", "distance=abc", "distance=501", "bbox=1,2,3", "bbox=10,10,5,5", "sensor_distance=-1", "limit=0"} {

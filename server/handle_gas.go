@@ -37,7 +37,7 @@ func (s *Server) handleGasNeighbourhood(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sensorDistance, err := parseMetres(c.QueryParam("sensor_distance"), "sensor_distance", 15, true, 500)
+	sensorDistance, err := parseMetres(c.QueryParam("sensor_distance"), "sensor_distance", spatial.DefaultSensorDistance, true, 500)
 	if err != nil {
 		return err
 	}
@@ -54,13 +54,7 @@ func (s *Server) handleGasNeighbourhood(c echo.Context) error {
 	if limit, err = parseLimit(c.QueryParam("limit"), limit, 100000); err != nil {
 		return err
 	}
-	var spaces []spatial.Space
-	if bbox == "" && distance == spatial.GasDistance && s.adjacent != nil && sensorDistance == s.adjacent.SensorDistance() {
-		// The whole city as the gas_adjacent_space layer keeps it.
-		spaces, err = s.adjacent.Spaces(c.Request().Context())
-	} else {
-		spaces, err = spatial.AdjacentSpaces(c.Request().Context(), s.store, b, distance, sensorDistance, s.now().Year())
-	}
+	spaces, err := s.analyses.GasSpaces(c.Request().Context(), spatial.GasQuery{Bound: b, City: bbox == "", Distance: distance, SensorDistance: sensorDistance})
 	if errors.Is(err, spatial.ErrRadius) {
 		return errorf(CodeBadRadius, err.Error())
 	}

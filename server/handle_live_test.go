@@ -23,7 +23,7 @@ var liveNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // liveServer serves a gas detector GAS-1 (id 7) with an ingest token.
 func liveServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewServer(New(liveOptions(t, Options{})).Handler())
+	ts := httptest.NewServer(newTestServer(liveOptions(t, Options{})).Handler())
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -31,8 +31,8 @@ func liveServer(t *testing.T) *httptest.Server {
 // liveOptions are o with the live state of liveServer.
 func liveOptions(t *testing.T, o Options) Options {
 	t.Helper()
-	sensors := live.NewSensors([]*layers.Feature{{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
-		Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": "drain_node"}}})
+	sensors := live.NewSensors([]*layers.Feature{{ID: 7, Layer: layers.Sensor, Geometry: orb.Point{117.26, 31.84},
+		Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": layers.DrainNode}}})
 	curves := series.New(series.Options{Now: func() time.Time { return liveNow }})
 	svc, err := live.NewService(live.Options{Sensors: sensors, Series: curves, Now: func() time.Time { return liveNow }})
 	if err != nil {

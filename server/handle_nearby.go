@@ -14,7 +14,7 @@ import (
 
 // defaultNearbyLayers are searched when a request names none: who must be
 // protected and what could make it worse.
-var defaultNearbyLayers = []string{"protective_target", "hazard"}
+var defaultNearbyLayers = []string{layers.ProtectiveTarget, layers.Hazard}
 
 // nearbyFeature is one answer of a radius search.
 type nearbyFeature struct {

@@ -41,7 +41,7 @@ func TestNearby(t *testing.T) {
 
 	a = nearbyAnswer{}
 	json.Unmarshal(body(t, get(t, url+"&radius=100&layers=gas_pipe,protective_target,water_pipe")), &a)
-	if len(a.Features) != 3 || a.Features[0].DistanceM != 0 || a.Features[2].Layer != "protective_target" {
+	if len(a.Features) != 3 || a.Features[0].DistanceM != 0 || a.Features[2].Layer != layers.ProtectiveTarget {
 		t.Errorf("features = %+v, want both pipes at 0 m and then the school", a.Features)
 	}
 	a = nearbyAnswer{}
@@ -60,7 +60,7 @@ func TestFeatureNearby(t *testing.T) {
 	if resp.StatusCode != 200 || len(a.Features) != 2 {
 		t.Fatalf("%d: %+v, want the valve and the school, not the pipe itself", resp.StatusCode, a.Features)
 	}
-	if a.Features[0].Layer != "gas_node" || a.Features[0].DistanceM != 0 || a.Features[1].Layer != "protective_target" {
+	if a.Features[0].Layer != layers.GasNode || a.Features[0].DistanceM != 0 || a.Features[1].Layer != layers.ProtectiveTarget {
 		t.Errorf("features = %+v", a.Features)
 	}
 	// The school is measured from the pipe's line, not its middle.
@@ -75,7 +75,7 @@ func TestFeatureNearby(t *testing.T) {
 		Layer    string
 	}
 	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/features/"+pipe)), &f)
-	if f.Type != "Feature" || f.ID != layers.MakeID(10, 1) || f.Geometry.Type != "LineString" || f.Layer != "gas_pipe" {
+	if f.Type != "Feature" || f.ID != layers.MakeID(10, 1) || f.Geometry.Type != "LineString" || f.Layer != layers.GasPipe {
 		t.Errorf("feature = %+v", f)
 	}
 }
@@ -97,8 +97,8 @@ func TestNearbyBadRequests(t *testing.T) {
 		{"LatOutOfRange", "/api/v1/nearby?lon=117&lat=95&radius=10", 400, CodeBadPoint},
 		{"UnknownLayer", "/api/v1/nearby?" + pt + "&radius=10&layers=school", 404, CodeUnknownLayer},
 		{"EmptyLayer", "/api/v1/nearby?" + pt + "&radius=10&layers=hazard,", 404, CodeUnknownLayer},
-		{"TooManyLayers", "/api/v1/nearby?" + pt + "&radius=10&layers=" + strings.Repeat("building,", 3000) + "building", 400, CodeTooManyLayers},
-		{"FeatureTooManyLayers", "/api/v1/features/" + strconv.FormatUint(layers.MakeID(10, 1), 10) + "/nearby?radius=10&layers=" + strings.Repeat("hazard,", 100) + "hazard", 400, CodeTooManyLayers},
+		{"TooManyLayers", "/api/v1/nearby?" + pt + "&radius=10&layers=" + strings.Repeat("building,", 3000) + layers.Building, 400, CodeTooManyLayers},
+		{"FeatureTooManyLayers", "/api/v1/features/" + strconv.FormatUint(layers.MakeID(10, 1), 10) + "/nearby?radius=10&layers=" + strings.Repeat("hazard,", 100) + layers.Hazard, 400, CodeTooManyLayers},
 		{"LonNaN", "/api/v1/nearby?lon=NaN&lat=31.8&radius=10", 400, CodeBadPoint},
 		{"LatNaN", "/api/v1/nearby?lon=117.2&lat=nan&radius=10", 400, CodeBadPoint},
 		{"LonInf", "/api/v1/nearby?lon=Inf&lat=31.8&radius=10", 400, CodeBadPoint},
@@ -163,11 +163,11 @@ func TestParseLayers(t *testing.T) {
 		want    []string
 		code    string
 	}{
-		{"One", "hazard", []string{"hazard"}, ""},
-		{"Repeated", "hazard,building,hazard,hazard", []string{"hazard", "building"}, ""},
+		{"One", layers.Hazard, []string{layers.Hazard}, ""},
+		{"Repeated", "hazard,building,hazard,hazard", []string{layers.Hazard, layers.Building}, ""},
 		{"Every", strings.Join(all, ","), all, ""},
-		{"CatalogCountRepeats", strings.Repeat("building,", n-1) + "building", []string{"building"}, ""},
-		{"OverCatalogCount", strings.Repeat("building,", n) + "building", nil, CodeTooManyLayers},
+		{"CatalogCountRepeats", strings.Repeat("building,", n-1) + layers.Building, []string{layers.Building}, ""},
+		{"OverCatalogCount", strings.Repeat("building,", n) + layers.Building, nil, CodeTooManyLayers},
 		{"Unknown", "hazard,school", nil, CodeUnknownLayer},
 		{"Empty", "", nil, CodeUnknownLayer},
 		{"EmptyItem", "hazard,,building", nil, CodeUnknownLayer},

@@ -22,7 +22,7 @@ import (
 // with the live channel; view tokens and origins as given.
 func wsServer(t *testing.T, o Options) (*httptest.Server, *Server) {
 	t.Helper()
-	s := New(wsOptions(t, o))
+	s := newTestServer(wsOptions(t, o))
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { s.Close(); ts.Close() })
 	return ts, s
@@ -32,10 +32,10 @@ func wsServer(t *testing.T, o Options) (*httptest.Server, *Server) {
 func wsOptions(t *testing.T, o Options) Options {
 	t.Helper()
 	sensors := live.NewSensors([]*layers.Feature{
-		{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
-			Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": "drain_node"}},
-		{ID: 8, Layer: "sensor", Geometry: orb.Point{117.47, 31.84},
-			Props: map[string]any{"code": "GAS-2", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 2.0, "asset_layer": "drain_node"}},
+		{ID: 7, Layer: layers.Sensor, Geometry: orb.Point{117.26, 31.84},
+			Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": layers.DrainNode}},
+		{ID: 8, Layer: layers.Sensor, Geometry: orb.Point{117.47, 31.84},
+			Props: map[string]any{"code": "GAS-2", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 2.0, "asset_layer": layers.DrainNode}},
 	})
 	feed := &Feed{}
 	curves := series.New(series.Options{Now: func() time.Time { return liveNow }})

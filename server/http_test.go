@@ -49,7 +49,7 @@ func stall(t *testing.T, addr, start string) string {
 // A client sending its body a byte at a time is cut once the ingest
 // timeout is past, and what it sent in time is kept.
 func TestSlowBodyCut(t *testing.T) {
-	s := New(liveOptions(t, Options{ReadTimeout: 200 * time.Millisecond, IngestTimeout: 300 * time.Millisecond}))
+	s := newTestServer(liveOptions(t, Options{ReadTimeout: 200 * time.Millisecond, IngestTimeout: 300 * time.Millisecond}))
 	ts := timedServer(t, s)
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	t.Run("Readings", func(t *testing.T) {
@@ -76,7 +76,7 @@ func TestSlowBodyCut(t *testing.T) {
 func TestWSOutlivesTimeouts(t *testing.T) {
 	o := wsOptions(t, Options{ReadTimeout: 50 * time.Millisecond, WriteTimeout: 50 * time.Millisecond, IdleTimeout: 50 * time.Millisecond,
 		WSHeartbeat: 100 * time.Millisecond})
-	s := New(o)
+	s := newTestServer(o)
 	t.Cleanup(s.Close)
 	ts := timedServer(t, s)
 	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", nil)
@@ -126,7 +126,7 @@ func TestWSOutlivesTimeouts(t *testing.T) {
 }
 
 func TestHTTPServerDefaults(t *testing.T) {
-	hs := New(liveOptions(t, Options{})).HTTPServer()
+	hs := newTestServer(liveOptions(t, Options{})).HTTPServer()
 	if hs.ReadTimeout != DefaultReadTimeout || hs.WriteTimeout != DefaultWriteTimeout || hs.IdleTimeout != DefaultIdleTimeout ||
 		hs.ReadHeaderTimeout != DefaultReadHeaderTimeout || hs.Handler == nil {
 		t.Errorf("read %v, write %v, idle %v, headers %v", hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout, hs.ReadHeaderTimeout)

@@ -63,14 +63,14 @@ func TestStorageFull(t *testing.T) {
 	t.Cleanup(func() { wl.Close() })
 	j := &failingJournal{Journal: live.WALJournal{Log: wl}}
 	var logs bytes.Buffer
-	sensors := live.NewSensors([]*layers.Feature{{ID: 7, Layer: "sensor", Geometry: orb.Point{117.26, 31.84},
-		Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel", "asset": 1.0, "asset_layer": "drain_node"}}})
+	sensors := live.NewSensors([]*layers.Feature{{ID: 7, Layer: layers.Sensor, Geometry: orb.Point{117.26, 31.84},
+		Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel", "asset": 1.0, "asset_layer": layers.DrainNode}}})
 	curves := series.New(series.Options{Now: func() time.Time { return liveNow }})
 	svc, err := live.NewService(live.Options{Sensors: sensors, Series: curves, Journal: j, Now: func() time.Time { return liveNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Live: svc, Sensors: sensors, Series: curves,
+	s := newTestServer(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Live: svc, Sensors: sensors, Series: curves,
 		Journal: j, Log: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return liveNow }})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

@@ -17,7 +17,6 @@ import (
 	"github.com/onemap/onemap/metrics"
 	"github.com/onemap/onemap/mqttin"
 	"github.com/onemap/onemap/series"
-	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store"
 	"github.com/onemap/onemap/tiles"
 	"github.com/onemap/onemap/wal"
@@ -28,6 +27,15 @@ import (
 type Options struct {
 	Catalog *layers.Catalog
 	Store   store.Store
+	// Analyses answer the analysis routes and alarm impacts; nil answers
+	// them not_found.
+	Analyses Analyses
+	// Tiles encodes the vector tiles, of stored and derived layers; nil
+	// encodes the stored layers alone.
+	Tiles Tiles
+	// RiskVersion, if set, grows when the risk zone layer changes: the live
+	// channel tells its clients to refetch the layer's tiles.
+	RiskVersion func() uint64
 	// Frontend is the web app's root; nil serves no web app.
 	Frontend fs.FS
 	// PublicURL is the URL clients reach the server at (no trailing slash);
@@ -61,9 +69,6 @@ type Options struct {
 	// WSHeartbeat is the time between pings on /ws; 0 is 25 s. A peer
 	// silent for 2.4 heartbeats is dropped.
 	WSHeartbeat time.Duration
-	// Warm makes what is slow to make (the whole city's gas neighbourhood)
-	// in the background at start, not when first asked for.
-	Warm bool
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Journal, if set, is the write-ahead log ingest writes to: /healthz
@@ -95,23 +100,20 @@ type Server struct {
 	opt   Options
 	cat   *layers.Catalog
 	store store.Store
-	enc   *tiles.Encoder
-	// networks are the pipe graphs, rebuilt when their layers change.
-	networks *spatial.Networks
+	enc   Tiles
+	// analyses answer the analysis routes.
+	analyses Analyses
 	cache    *tiles.Cache
 	// encoding holds the tiles being encoded, so each is encoded once.
 	encoding singleflight.Group
 	log      *slog.Logger
 	echo     *echo.Echo
-	// adjacent is the derived gas_adjacent_space layer, which keeps the
-	// whole city's gas neighbourhood.
-	adjacent *spatial.AdjacentSpaceLayer
 	// hub fans the live state out to /ws; nil without a feed.
 	hub      *hub.Hub
 	stopFeed context.CancelFunc
 }
 
-// New returns a server over the options' store.
+// New returns a server over the options' store and services.
 func New(o Options) *Server {
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -134,34 +136,23 @@ func New(o Options) *Server {
 		opt:      o,
 		cat:      o.Catalog,
 		store:    o.Store,
-		enc:      tiles.NewEncoder(o.Catalog, o.Store),
-		networks: spatial.NewNetworks(o.Catalog, o.Store),
+		enc:      o.Tiles,
+		analyses: o.Analyses,
 		cache:    tiles.NewCache(o.CacheBytes),
 		log:      o.Log,
 	}
-	if adj, err := spatial.NewAdjacentSpaceLayer(o.Catalog, o.Store, 15, s.now); err == nil {
-		s.adjacent = adj
-		if o.Warm {
-			// The whole city's gas neighbourhood takes seconds on a big city
-			// in PostGIS: make it before the first user asks.
-			go func() {
-				if _, err := adj.Spaces(context.Background()); err != nil {
-					s.log.Warn("gas neighbourhood", "err", err)
-				}
-			}()
+	if s.enc == nil {
+		s.enc = tiles.NewEncoder(o.Catalog, o.Store)
+	}
+	if s.analyses == nil {
+		s.analyses = noAnalyses{}
+	}
+	if o.Feed != nil && o.Live != nil {
+		riskVersion := o.RiskVersion
+		if riskVersion == nil {
+			riskVersion = func() uint64 { return 0 }
 		}
-		s.enc.With(adj.LayerID(), adj)
-	}
-	zones, zonesVersion := func() []spatial.AlarmZone { return nil }, func() uint64 { return 0 }
-	if o.Live != nil {
-		zones, zonesVersion = s.alarmZones, o.Live.Version
-	}
-	rz, err := spatial.NewRiskZoneLayer(o.Catalog, o.Store, zones, zonesVersion, s.now)
-	if err == nil {
-		s.enc.With(rz.LayerID(), rz)
-	}
-	if o.Feed != nil && o.Live != nil && rz != nil {
-		s.startHub(rz.Changes)
+		s.startHub(riskVersion)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -228,7 +219,7 @@ func (s *Server) Handler() http.Handler { return s.echo }
 func (s *Server) startHub(riskVersion func() uint64) {
 	o := s.opt
 	minZoom := 0.0
-	if l, err := s.cat.Layer("sensor"); err == nil {
+	if l, err := s.cat.Layer(layers.Sensor); err == nil {
 		minZoom = float64(l.MinZoom)
 	}
 	s.hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot, MaxClients: o.MaxWSClients, Log: s.log})

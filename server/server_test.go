@@ -31,16 +31,16 @@ func testServer(t *testing.T) *httptest.Server {
 	c := &city.City{
 		Meta: city.Meta{Name: "测试区", NameEn: "Test District", Bounds: [4]float64{117.2, 31.8, 117.3, 31.9}, Center: [2]float64(centre), Zoom: 13},
 		Features: map[string][]*layers.Feature{
-			"gas_pipe": {{ID: layers.MakeID(10, 1), Layer: "gas_pipe", MinZoom: 10, Geometry: orb.LineString{near(-0.001, 0), near(0.001, 0)},
+			layers.GasPipe: {{ID: layers.MakeID(10, 1), Layer: layers.GasPipe, MinZoom: 10, Geometry: orb.LineString{near(-0.001, 0), near(0.001, 0)},
 				Props: map[string]any{"pressure_class": "medium_a", "diameter_mm": 200.0}}},
-			"gas_node": {{ID: layers.MakeID(11, 1), Layer: "gas_node", MinZoom: 14, Geometry: near(-0.001, 0), Props: map[string]any{"kind": "valve"}}},
-			"water_pipe": {{ID: layers.MakeID(12, 1), Layer: "water_pipe", MinZoom: 10, Geometry: orb.LineString{near(0, -0.001), near(0, 0.001)},
+			layers.GasNode: {{ID: layers.MakeID(11, 1), Layer: layers.GasNode, MinZoom: 14, Geometry: near(-0.001, 0), Props: map[string]any{"kind": "valve"}}},
+			layers.WaterPipe: {{ID: layers.MakeID(12, 1), Layer: layers.WaterPipe, MinZoom: 10, Geometry: orb.LineString{near(0, -0.001), near(0, 0.001)},
 				Props: map[string]any{"class": "main", "diameter_mm": 600.0}}},
-			"protective_target": {{ID: layers.MakeID(22, 1), Layer: "protective_target", MinZoom: 11, Geometry: near(0.0005, 0.0005),
+			layers.ProtectiveTarget: {{ID: layers.MakeID(22, 1), Layer: layers.ProtectiveTarget, MinZoom: 11, Geometry: near(0.0005, 0.0005),
 				Props: map[string]any{"name": "第一小学", "kind": "school"}}},
 		},
 	}
-	s := New(Options{
+	s := newTestServer(Options{
 		Catalog:    layers.Default(),
 		Store:      memory.New(c),
 		Frontend:   fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>onemap</title>")}},
@@ -100,13 +100,13 @@ func TestTile(t *testing.T) {
 			got[l.Name] = uint64(f.ID.(float64))
 		}
 	}
-	want := map[string]uint64{"gas_pipe": layers.MakeID(10, 1), "gas_node": layers.MakeID(11, 1), "protective_target": layers.MakeID(22, 1)}
+	want := map[string]uint64{layers.GasPipe: layers.MakeID(10, 1), layers.GasNode: layers.MakeID(11, 1), layers.ProtectiveTarget: layers.MakeID(22, 1)}
 	for l, id := range want {
 		if got[l] != id {
 			t.Errorf("layer %s: feature %d, want %d", l, got[l], id)
 		}
 	}
-	if _, ok := got["water_pipe"]; ok {
+	if _, ok := got[layers.WaterPipe]; ok {
 		t.Error("water_pipe was not asked for but is in the tile")
 	}
 }
@@ -222,7 +222,7 @@ func TestTileJSON(t *testing.T) {
 	if tj.MinZoom != 10 || tj.MaxZoom < tj.MinZoom || tj.Bounds != [4]float64{117.2, 31.8, 117.3, 31.9} || tj.Center[2] < 10 {
 		t.Errorf("zooms %d–%d bounds %v center %v", tj.MinZoom, tj.MaxZoom, tj.Bounds, tj.Center)
 	}
-	if len(tj.VectorLayers) != 1 || tj.VectorLayers[0].ID != "gas_pipe" || tj.VectorLayers[0].Fields["diameter_mm"] != "Number" || tj.VectorLayers[0].Fields["pressure_class"] != "String" {
+	if len(tj.VectorLayers) != 1 || tj.VectorLayers[0].ID != layers.GasPipe || tj.VectorLayers[0].Fields["diameter_mm"] != "Number" || tj.VectorLayers[0].Fields["pressure_class"] != "String" {
 		t.Errorf("vector_layers = %+v", tj.VectorLayers)
 	}
 }
@@ -248,7 +248,7 @@ func TestCatalog(t *testing.T) {
 		if l.Title.Zh == "" || l.Title.En == "" || l.Geometry == "" || l.TileJSON != ts.URL+"/tiles/"+l.ID+".json" || len(l.Fields) == 0 {
 			t.Errorf("layer %+v is incomplete", l)
 		}
-		if l.ID == "gas_pipe" && l.Count != 1 {
+		if l.ID == layers.GasPipe && l.Count != 1 {
 			t.Errorf("gas_pipe count = %d, want 1", l.Count)
 		}
 	}

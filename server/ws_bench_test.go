@@ -42,7 +42,7 @@ func benchCity(b *testing.B) (*httptest.Server, *Server, []*live.Sensor, *city.C
 	if err != nil {
 		b.Fatal(err)
 	}
-	sensors := live.NewSensors(c.Features["sensor"])
+	sensors := live.NewSensors(c.Features[layers.Sensor])
 	j, err := wal.Open(b.TempDir(), wal.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -54,7 +54,7 @@ func benchCity(b *testing.B) (*httptest.Server, *Server, []*live.Sensor, *city.C
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := New(Options{Catalog: layers.Default(), Store: memory.New(c), Live: svc, Sensors: sensors, Series: curves, Feed: feed, MaxWSClients: 50_000})
+	s := newTestServer(Options{Catalog: layers.Default(), Store: memory.New(c), Live: svc, Sensors: sensors, Series: curves, Feed: feed, MaxWSClients: 50_000})
 	ts := httptest.NewServer(s.Handler())
 	b.Cleanup(func() { s.Close(); ts.Close() })
 	return ts, s, sensors.All(), c

@@ -60,7 +60,7 @@ func randomPoints(m city.Meta, n int) []orb.Point {
 func BenchmarkNearby500m(b *testing.B) {
 	s := benchStore(b)
 	ps := randomPoints(bench.meta, 4096)
-	ls := []string{"protective_target", "hazard"}
+	ls := []string{layers.ProtectiveTarget, layers.Hazard}
 	hits := 0
 	var mu sync.Mutex
 	b.ResetTimer()
@@ -121,12 +121,12 @@ func BenchmarkAdjacentSpaces(b *testing.B) {
 // (built once, as the server keeps it).
 func BenchmarkValveClosure(b *testing.B) {
 	s := benchStore(b)
-	net, err := spatial.NewNetworks(layers.Default(), s).Get(context.Background(), "water_pipe")
+	net, err := spatial.NewNetworks(layers.Default(), s).Get(context.Background(), layers.WaterPipe)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var pipes []uint64
-	s.Features(context.Background(), "water_pipe", orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, layers.MaxZoom, func(f *layers.Feature) error {
+	s.Features(context.Background(), layers.WaterPipe, orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, layers.MaxZoom, func(f *layers.Feature) error {
 		pipes = append(pipes, f.ID)
 		return nil
 	})

@@ -48,7 +48,7 @@ func NewAdjacentSpaceLayer(cat *layers.Catalog, src VersionedSource, sensorDista
 // inputVersions hashes the versions of the layers the analysis reads.
 func (a *AdjacentSpaceLayer) inputVersions() uint64 {
 	h := fnv.New64a()
-	for _, l := range append([]string{"gas_pipe", "sensor"}, AdjacentLayers...) {
+	for _, l := range append([]string{layers.GasPipe, layers.Sensor}, AdjacentLayers...) {
 		h.Write(strconv.AppendUint(nil, a.src.Version(l), 10))
 		h.Write([]byte{0})
 	}

@@ -18,9 +18,9 @@ type versioned struct {
 func (s *versioned) Version(layer string) uint64 { return s.v[layer] }
 
 func TestAdjacentSpaceLayer(t *testing.T) {
-	pipe := &layers.Feature{ID: 1, Layer: "gas_pipe", Geometry: orb.LineString{at(0, 0), at(300, 0)}, Props: map[string]any{"pressure_class": "low"}}
-	manhole := &layers.Feature{ID: 2, Layer: "drain_node", Geometry: at(100, 6), Props: map[string]any{"kind": "manhole"}}
-	src := &versioned{sliceSource{pipe, manhole}, map[string]uint64{"gas_pipe": 1, "drain_node": 1}}
+	pipe := &layers.Feature{ID: 1, Layer: layers.GasPipe, Geometry: orb.LineString{at(0, 0), at(300, 0)}, Props: map[string]any{"pressure_class": "low"}}
+	manhole := &layers.Feature{ID: 2, Layer: layers.DrainNode, Geometry: at(100, 6), Props: map[string]any{"kind": "manhole"}}
+	src := &versioned{sliceSource{pipe, manhole}, map[string]uint64{layers.GasPipe: 1, layers.DrainNode: 1}}
 	a, err := NewAdjacentSpaceLayer(layers.Default(), src, 15, func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) })
 	if err != nil {
 		t.Fatal(err)
@@ -45,8 +45,8 @@ func TestAdjacentSpaceLayer(t *testing.T) {
 		t.Error("version moved with nothing changed")
 	}
 	// A gas sensor is installed on the manhole: the layer follows.
-	src.sliceSource = append(src.sliceSource, &layers.Feature{ID: 3, Layer: "sensor", Geometry: at(100, 6), Props: map[string]any{"metrics": "ch4_lel", "asset": 2.0}})
-	src.v["sensor"]++
+	src.sliceSource = append(src.sliceSource, &layers.Feature{ID: 3, Layer: layers.Sensor, Geometry: at(100, 6), Props: map[string]any{"metrics": "ch4_lel", "asset": 2.0}})
+	src.v[layers.Sensor]++
 	if a.Version(AdjacentSpaceLayerID) == v1 {
 		t.Error("version did not move after the sensor layer changed")
 	}

@@ -18,7 +18,7 @@ const GasDistance = 12.5
 // AdjacentLayers are the layers of underground spaces that can neighbour a
 // gas pipe: drains and manholes, power and telecom ducts, utility tunnel
 // compartments and buildings with a basement.
-var AdjacentLayers = []string{"drain_pipe", "drain_node", "power_duct", "telecom_duct", "utility_tunnel", "building"}
+var AdjacentLayers = []string{layers.DrainPipe, layers.DrainNode, layers.PowerDuct, layers.TelecomDuct, layers.UtilityTunnel, layers.Building}
 
 // Adjacency is an underground space within reach of a gas pipe.
 type Adjacency struct {
@@ -33,7 +33,7 @@ type Adjacency struct {
 // buildings with a basement. A compartment of gas itself is the pipe's own
 // space and is counted too: that is where tunnel gas detectors belong.
 func IsUndergroundSpace(f *layers.Feature) bool {
-	if f.Layer == "building" {
+	if f.Layer == layers.Building {
 		b, _ := f.Props["basement"].(bool)
 		return b
 	}
@@ -69,7 +69,7 @@ func GasNeighbourhood(ctx context.Context, src Source, b orb.Bound, distance flo
 		return nil, fmt.Errorf("%w: %v m is not in (0, 500]", ErrRadius, distance)
 	}
 	var pipes []*layers.Feature
-	err := src.Features(ctx, "gas_pipe", b, layers.MaxZoom, func(f *layers.Feature) error {
+	err := src.Features(ctx, layers.GasPipe, b, layers.MaxZoom, func(f *layers.Feature) error {
 		pipes = append(pipes, f)
 		return nil
 	})

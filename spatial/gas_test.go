@@ -13,19 +13,19 @@ func TestGasNeighbourhood(t *testing.T) {
 		return &layers.Feature{ID: id, Layer: layer, Geometry: orb.LineString{at(x0, y0), at(x1, y1)}, Props: map[string]any{}}
 	}
 	box := func(id uint64, basement bool, x0, y0, x1, y1 float64) *layers.Feature {
-		return &layers.Feature{ID: id, Layer: "building", Props: map[string]any{"basement": basement},
+		return &layers.Feature{ID: id, Layer: layers.Building, Props: map[string]any{"basement": basement},
 			Geometry: orb.Polygon{{at(x0, y0), at(x1, y0), at(x1, y1), at(x0, y1), at(x0, y0)}}}
 	}
 	src := sliceSource{
-		line(1, "gas_pipe", 0, 0, 300, 0),
-		line(10, "power_duct", 0, 12.4, 300, 12.4),     // inside
-		line(11, "telecom_duct", 0, -12.6, 300, -12.6), // outside
-		line(12, "drain_pipe", 150, -50, 150, 50),      // crosses: 0 m
-		pt(13, "drain_node", 310, 5),                   // manhole past the end: √(10²+5²)
-		box(14, true, 50, 5, 80, 40),                   // basement 5 m off
-		box(15, false, 100, 3, 130, 40),                // no basement: not a space
-		line(16, "water_pipe", 0, 1, 300, 1),           // not an underground space layer
-		line(17, "utility_tunnel", -100, 8, -1, 8),     // 8 m from the pipe's start, diagonally √(1+64)
+		line(1, layers.GasPipe, 0, 0, 300, 0),
+		line(10, layers.PowerDuct, 0, 12.4, 300, 12.4),     // inside
+		line(11, layers.TelecomDuct, 0, -12.6, 300, -12.6), // outside
+		line(12, layers.DrainPipe, 150, -50, 150, 50),      // crosses: 0 m
+		pt(13, layers.DrainNode, 310, 5),                   // manhole past the end: √(10²+5²)
+		box(14, true, 50, 5, 80, 40),                       // basement 5 m off
+		box(15, false, 100, 3, 130, 40),                    // no basement: not a space
+		line(16, layers.WaterPipe, 0, 1, 300, 1),           // not an underground space layer
+		line(17, layers.UtilityTunnel, -100, 8, -1, 8),     // 8 m from the pipe's start, diagonally √(1+64)
 	}
 	src[4].Props = map[string]any{"kind": "manhole"}
 	got, err := GasNeighbourhood(context.Background(), src, orb.Bound{Min: at(-500, -500), Max: at(500, 500)}, GasDistance)

@@ -59,11 +59,11 @@ func ExplosionRadius(volumeM3 float64) float64 {
 // spaceVolume is a typical volume of the closed space a sensor watches.
 func spaceVolume(assetLayer, kind string) float64 {
 	switch {
-	case assetLayer == "utility_tunnel":
+	case assetLayer == layers.UtilityTunnel:
 		return 200 * 2.5 * 3 // one fire zone of a compartment
-	case assetLayer == "power_duct" || assetLayer == "telecom_duct":
+	case assetLayer == layers.PowerDuct || assetLayer == layers.TelecomDuct:
 		return 50 * 1.2 // a duct section between wells
-	case assetLayer == "building":
+	case assetLayer == layers.Building:
 		return 500 // a basement
 	case kind == "restaurant":
 		return 150 // a kitchen
@@ -181,13 +181,13 @@ func Circle(c orb.Point, radius float64) orb.Polygon {
 func AssessImpact(ctx context.Context, src Source, sc Scenario, place orb.Geometry, at time.Time) (*Impact, error) {
 	im := &Impact{Scenario: sc, Area: Circle(place.Bound().Center(), sc.Radius+boundRadius(place))}
 	var err error
-	if im.Targets, err = Nearby(ctx, src, place, sc.Radius, []string{"protective_target"}); err != nil {
+	if im.Targets, err = Nearby(ctx, src, place, sc.Radius, []string{layers.ProtectiveTarget}); err != nil {
 		return nil, err
 	}
-	if im.Hazards, err = Nearby(ctx, src, place, sc.Radius, []string{"hazard"}); err != nil {
+	if im.Hazards, err = Nearby(ctx, src, place, sc.Radius, []string{layers.Hazard}); err != nil {
 		return nil, err
 	}
-	if im.Buildings, err = Nearby(ctx, src, place, sc.Radius, []string{"building"}); err != nil {
+	if im.Buildings, err = Nearby(ctx, src, place, sc.Radius, []string{layers.Building}); err != nil {
 		return nil, err
 	}
 	hour := at.In(chinaTime).Hour()
@@ -196,7 +196,7 @@ func AssessImpact(ctx context.Context, src Source, sc Scenario, place orb.Geomet
 		use, _ := b.Feature.Props["use"].(string)
 		im.People += math.Round(pop * Occupancy(use, hour))
 	}
-	roads, err := Nearby(ctx, src, place, sc.Radius, []string{"road"})
+	roads, err := Nearby(ctx, src, place, sc.Radius, []string{layers.Road})
 	if err != nil {
 		return nil, err
 	}

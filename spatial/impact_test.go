@@ -35,15 +35,15 @@ func TestExplosionRadius(t *testing.T) {
 }
 
 func TestImpactScenario(t *testing.T) {
-	main := &layers.Feature{Layer: "gas_pipe", Props: map[string]any{"diameter_mm": 500.0, "pressure_mpa": 1.6}}
-	manhole := &layers.Feature{Layer: "drain_node", Props: map[string]any{"kind": "manhole"}}
+	main := &layers.Feature{Layer: layers.GasPipe, Props: map[string]any{"diameter_mm": 500.0, "pressure_mpa": 1.6}}
+	manhole := &layers.Feature{Layer: layers.DrainNode, Props: map[string]any{"kind": "manhole"}}
 	if sc := ImpactScenario("gas", "ch4_lel", manhole, main); sc.ID != "gas_explosion_confined" || math.Abs(sc.Radius-63.09) > 0.1 {
 		t.Errorf("gas in a manhole beside a sub-high main: %+v", sc)
 	}
 	if sc := ImpactScenario("gas", "ch4_lel", manhole, nil); sc.Radius != minRadius {
 		t.Errorf("gas in a manhole, no pipe: %+v", sc)
 	}
-	water := &layers.Feature{Layer: "water_pipe", Props: map[string]any{"diameter_mm": 800.0}}
+	water := &layers.Feature{Layer: layers.WaterPipe, Props: map[string]any{"diameter_mm": 800.0}}
 	if sc := ImpactScenario("water", "pressure", water, water); sc.ID != "water_main_burst" || sc.Radius != 110 {
 		t.Errorf("water main: %+v", sc)
 	}
@@ -55,14 +55,14 @@ func TestImpactScenario(t *testing.T) {
 }
 
 func TestAssessImpact(t *testing.T) {
-	school := &layers.Feature{ID: 1, Layer: "protective_target", Geometry: at(40, 0), Props: map[string]any{"name": "第一小学", "kind": "school"}}
-	far := &layers.Feature{ID: 2, Layer: "protective_target", Geometry: at(400, 0), Props: map[string]any{"kind": "hospital"}}
-	station := &layers.Feature{ID: 3, Layer: "hazard", Geometry: at(0, 50), Props: map[string]any{"kind": "gas_station"}}
-	homes := &layers.Feature{ID: 4, Layer: "building", Props: map[string]any{"use": "residential", "population": 200.0},
+	school := &layers.Feature{ID: 1, Layer: layers.ProtectiveTarget, Geometry: at(40, 0), Props: map[string]any{"name": "第一小学", "kind": "school"}}
+	far := &layers.Feature{ID: 2, Layer: layers.ProtectiveTarget, Geometry: at(400, 0), Props: map[string]any{"kind": "hospital"}}
+	station := &layers.Feature{ID: 3, Layer: layers.Hazard, Geometry: at(0, 50), Props: map[string]any{"kind": "gas_station"}}
+	homes := &layers.Feature{ID: 4, Layer: layers.Building, Props: map[string]any{"use": "residential", "population": 200.0},
 		Geometry: orb.Polygon{{at(-30, -30), at(-10, -30), at(-10, -10), at(-30, -10), at(-30, -30)}}}
-	office := &layers.Feature{ID: 5, Layer: "building", Props: map[string]any{"use": "office", "population": 100.0},
+	office := &layers.Feature{ID: 5, Layer: layers.Building, Props: map[string]any{"use": "office", "population": 100.0},
 		Geometry: orb.Polygon{{at(10, 10), at(30, 10), at(30, 30), at(10, 30), at(10, 10)}}}
-	road := &layers.Feature{ID: 6, Layer: "road", Geometry: orb.LineString{at(-200, 5), at(200, 5)}, Props: map[string]any{"name": "长江路"}}
+	road := &layers.Feature{ID: 6, Layer: layers.Road, Geometry: orb.LineString{at(-200, 5), at(200, 5)}, Props: map[string]any{"name": "长江路"}}
 	src := sliceSource{school, far, station, homes, office, road}
 	sc := Scenario{ID: "x", Radius: 60}
 	night := time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC) // 23:00 in China

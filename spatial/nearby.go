@@ -32,11 +32,13 @@ type Hit struct {
 	Closest  orb.Point // longitude, latitude
 }
 
-// Searcher finds the features of some layers within a radius of a geometry.
-// A store that can do it faster than Nearby (PostGIS, with its indexes)
-// implements it.
+// Searcher finds the features of some layers within a radius of a geometry,
+// or of any of several. A store that can do it faster than Nearby and
+// NearbyAny (PostGIS, with its indexes) implements it; it must answer as
+// they do.
 type Searcher interface {
 	Nearby(ctx context.Context, from orb.Geometry, radius float64, layerIDs []string) ([]Hit, error)
+	NearbyAny(ctx context.Context, from []orb.Geometry, radius float64, layerIDs []string) ([]Hit, error)
 }
 
 // Nearby returns the features of the layers within radius metres of from,
@@ -46,27 +48,72 @@ func Nearby(ctx context.Context, src Source, from orb.Geometry, radius float64, 
 	if s, ok := src.(Searcher); ok {
 		return s.Nearby(ctx, from, radius, layerIDs)
 	}
-	if !(radius > 0 && radius <= MaxRadius) {
-		return nil, fmt.Errorf("%w: %v m is not in (0, %d]", ErrRadius, radius, MaxRadius)
+	if err := CheckRadius(radius); err != nil {
+		return nil, err
 	}
-	b := from.Bound()
-	pl := NewPlane(b.Center())
-	q := pl.Bound(b, radius)
 	var hits []Hit
 	for _, l := range layerIDs {
-		err := src.Features(ctx, l, q, layers.MaxZoom, func(f *layers.Feature) error {
-			c, d := pl.Distance(from, f.Geometry)
-			if d <= radius {
-				hits = append(hits, Hit{Feature: f, Distance: d, Closest: c})
-			}
-			return nil
-		})
+		err := scan(ctx, src, from, radius, l, func(h Hit) { hits = append(hits, h) })
 		if err != nil {
 			return nil, err
 		}
 	}
 	SortHits(hits)
 	return hits, nil
+}
+
+// NearbyAny returns the features of the layers within radius metres of any
+// of the geometries in from, each once with its distance to the nearest of
+// them and its point closest to that one, nearest first (ties by id): the
+// buildings along a set of pipes, in one search rather than one per pipe.
+func NearbyAny(ctx context.Context, src Source, from []orb.Geometry, radius float64, layerIDs []string) ([]Hit, error) {
+	if s, ok := src.(Searcher); ok {
+		return s.NearbyAny(ctx, from, radius, layerIDs)
+	}
+	if err := CheckRadius(radius); err != nil {
+		return nil, err
+	}
+	best := map[uint64]Hit{}
+	for _, l := range layerIDs {
+		for _, g := range from {
+			err := scan(ctx, src, g, radius, l, func(h Hit) {
+				if b, ok := best[h.Feature.ID]; !ok || h.Distance < b.Distance {
+					best[h.Feature.ID] = h
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	hits := make([]Hit, 0, len(best))
+	for _, h := range best {
+		hits = append(hits, h)
+	}
+	SortHits(hits)
+	return hits, nil
+}
+
+// CheckRadius returns ErrRadius, wrapped, for a radius not in
+// (0, MaxRadius].
+func CheckRadius(radius float64) error {
+	if !(radius > 0 && radius <= MaxRadius) {
+		return fmt.Errorf("%w: %v m is not in (0, %d]", ErrRadius, radius, MaxRadius)
+	}
+	return nil
+}
+
+// scan calls hit for each feature of a layer within radius metres of from:
+// it reads candidates by bound and measures each exactly.
+func scan(ctx context.Context, src Source, from orb.Geometry, radius float64, layer string, hit func(Hit)) error {
+	b := from.Bound()
+	pl := NewPlane(b.Center())
+	return src.Features(ctx, layer, pl.Bound(b, radius), layers.MaxZoom, func(f *layers.Feature) error {
+		if c, d := pl.Distance(from, f.Geometry); d <= radius {
+			hit(Hit{Feature: f, Distance: d, Closest: c})
+		}
+		return nil
+	})
 }
 
 // SortHits orders hits nearest first, ties by feature id.

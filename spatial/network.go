@@ -56,8 +56,8 @@ func NewNetwork(layer, nodeLayer string, pipes, nodes []*layers.Feature, isSourc
 		}
 	}
 	for i, p := range pipes {
-		from, _ := p.Props["from_node"].(float64)
-		to, _ := p.Props["to_node"].(float64)
+		from, _ := p.Props[layers.FromNode].(float64)
+		to, _ := p.Props[layers.ToNode].(float64)
 		a, okA := n.nodeIdx[uint64(from)]
 		b, okB := n.nodeIdx[uint64(to)]
 		if !okA || !okB {

@@ -16,14 +16,14 @@ func testNetwork(t *testing.T, kinds map[uint64]string, pipes map[uint64][2]uint
 	t.Helper()
 	var ns, ps []*layers.Feature
 	for id, kind := range kinds {
-		ns = append(ns, &layers.Feature{ID: id, Layer: "water_node", Geometry: at(float64(id)*100, 0), Props: map[string]any{"kind": kind}})
+		ns = append(ns, &layers.Feature{ID: id, Layer: layers.WaterNode, Geometry: at(float64(id)*100, 0), Props: map[string]any{"kind": kind}})
 	}
 	for id, e := range pipes {
-		ps = append(ps, &layers.Feature{ID: id, Layer: "water_pipe",
+		ps = append(ps, &layers.Feature{ID: id, Layer: layers.WaterPipe,
 			Geometry: orb.LineString{at(float64(e[0])*100, 0), at(float64(e[1])*100, 0)},
-			Props:    map[string]any{"from_node": float64(e[0]), "to_node": float64(e[1])}})
+			Props:    map[string]any{layers.FromNode: float64(e[0]), layers.ToNode: float64(e[1])}})
 	}
-	n, err := NewNetwork("water_pipe", "water_node", ps, ns, func(f *layers.Feature) bool { return f.Props["kind"] == "plant" })
+	n, err := NewNetwork(layers.WaterPipe, layers.WaterNode, ps, ns, func(f *layers.Feature) bool { return f.Props["kind"] == "plant" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestValveClosure(t *testing.T) {
 			want := 0.0
 			for _, p := range append(slices.Clone(tt.isoPipes), tt.cutPipes...) {
 				f, _ := net.Pipe(p)
-				want += 100 * math.Abs(f.Props["to_node"].(float64)-f.Props["from_node"].(float64))
+				want += 100 * math.Abs(f.Props[layers.ToNode].(float64)-f.Props[layers.FromNode].(float64))
 			}
 			if !near(c.LengthOutOfService, want, want*0.002) {
 				t.Errorf("length out of service %.1f m, want %v", c.LengthOutOfService, want)
@@ -104,8 +104,8 @@ func TestValveClosureErrors(t *testing.T) {
 	if _, err := n.ValveClosure(13, []uint64{3}); !errors.Is(err, ErrNotValve) {
 		t.Errorf("a tee as a failed valve: err = %v", err)
 	}
-	_, err := NewNetwork("water_pipe", "water_node",
-		[]*layers.Feature{{ID: 1, Geometry: orb.LineString{at(0, 0), at(1, 0)}, Props: map[string]any{"from_node": 7.0, "to_node": 8.0}}},
+	_, err := NewNetwork(layers.WaterPipe, layers.WaterNode,
+		[]*layers.Feature{{ID: 1, Geometry: orb.LineString{at(0, 0), at(1, 0)}, Props: map[string]any{layers.FromNode: 7.0, layers.ToNode: 8.0}}},
 		nil, IsValve)
 	if !errors.Is(err, ErrDisconnected) {
 		t.Errorf("pipe to missing nodes: err = %v", err)

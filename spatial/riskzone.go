@@ -83,7 +83,7 @@ func (r *RiskZoneLayer) Changes() uint64 {
 }
 
 func (r *RiskZoneLayer) inputVersions() [3]uint64 {
-	return [3]uint64{r.src.Version("gas_pipe"), r.src.Version("building"), r.alarmsV()}
+	return [3]uint64{r.src.Version(layers.GasPipe), r.src.Version(layers.Building), r.alarmsV()}
 }
 
 func (r *RiskZoneLayer) refresh(ctx context.Context) error {
@@ -121,7 +121,7 @@ func (r *RiskZoneLayer) refresh(ctx context.Context) error {
 // makeStatic grades every gas pipe and draws the corridors of grades I–III.
 func (r *RiskZoneLayer) makeStatic(ctx context.Context) error {
 	var pipes []*layers.Feature
-	if err := r.src.Features(ctx, "gas_pipe", world, layers.MaxZoom, func(f *layers.Feature) error {
+	if err := r.src.Features(ctx, layers.GasPipe, world, layers.MaxZoom, func(f *layers.Feature) error {
 		pipes = append(pipes, f)
 		return nil
 	}); err != nil {
@@ -137,7 +137,7 @@ func (r *RiskZoneLayer) makeStatic(ctx context.Context) error {
 		d, _ := p.Props["diameter_mm"].(float64)
 		mpa, _ := p.Props["pressure_mpa"].(float64)
 		radius := max(GasPIR(d, mpa), 10)
-		hits, err := Nearby(ctx, r.src, ls, PeopleRadius, []string{"building"})
+		hits, err := Nearby(ctx, r.src, ls, PeopleRadius, []string{layers.Building})
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (r *RiskZoneLayer) makeStatic(ctx context.Context) error {
 		}
 		r.static = append(r.static, &layers.Feature{
 			ID: layers.MakeID(r.layer.Code, p.ID&(1<<32-1)), Layer: r.layer.ID, Geometry: Corridor(ls, radius), MinZoom: uint8(r.layer.MinZoom),
-			Props: map[string]any{"source": "gas_pipe", "grade": g, "pipe": float64(p.ID), "score": score, "radius_m": math.Round(radius*10) / 10},
+			Props: map[string]any{"source": layers.GasPipe, "grade": g, "pipe": float64(p.ID), "score": score, "radius_m": math.Round(radius*10) / 10},
 		})
 	}
 	return nil

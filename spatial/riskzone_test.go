@@ -10,13 +10,13 @@ import (
 )
 
 func TestRiskZoneLayer(t *testing.T) {
-	old := &layers.Feature{ID: 1, Layer: "gas_pipe", Geometry: orb.LineString{at(0, 0), at(200, 0)},
+	old := &layers.Feature{ID: 1, Layer: layers.GasPipe, Geometry: orb.LineString{at(0, 0), at(200, 0)},
 		Props: map[string]any{"pressure_class": "high_a", "pressure_mpa": 3.0, "diameter_mm": 500.0, "install_year": 1980.0}}
-	young := &layers.Feature{ID: 2, Layer: "gas_pipe", Geometry: orb.LineString{at(0, 500), at(200, 500)},
+	young := &layers.Feature{ID: 2, Layer: layers.GasPipe, Geometry: orb.LineString{at(0, 500), at(200, 500)},
 		Props: map[string]any{"pressure_class": "low", "pressure_mpa": 0.003, "diameter_mm": 100.0, "install_year": 2024.0}}
-	crowd := &layers.Feature{ID: 3, Layer: "building", Props: map[string]any{"population": 3000.0},
+	crowd := &layers.Feature{ID: 3, Layer: layers.Building, Props: map[string]any{"population": 3000.0},
 		Geometry: orb.Polygon{{at(50, 10), at(80, 10), at(80, 40), at(50, 40), at(50, 10)}}}
-	src := &versioned{sliceSource{old, young, crowd}, map[string]uint64{"gas_pipe": 1, "building": 1}}
+	src := &versioned{sliceSource{old, young, crowd}, map[string]uint64{layers.GasPipe: 1, layers.Building: 1}}
 	var zones []AlarmZone
 	alarmsV := uint64(0)
 	r, err := NewRiskZoneLayer(layers.Default(), src, func() []AlarmZone { return zones }, func() uint64 { return alarmsV },

@@ -91,7 +91,7 @@ func AdjacentSpaces(ctx context.Context, src Source, b orb.Bound, distance, sens
 			around = around.Union(a.Space.Geometry.Bound())
 		}
 		pad := NewPlane(around.Center()).Bound(around, max(sensorDistance, PeopleRadius)*1.1)
-		if src, err = readLayers(ctx, src, pad, "sensor", "building"); err != nil {
+		if src, err = readLayers(ctx, src, pad, layers.Sensor, layers.Building); err != nil {
 			return nil, err
 		}
 	}
@@ -115,7 +115,7 @@ func AdjacentSpaces(ctx context.Context, src Source, b orb.Bound, distance, sens
 		sb := s.Space.Geometry.Bound()
 		pl := NewPlane(sb.Center())
 		q := pl.Bound(sb, sensorDistance)
-		err := src.Features(ctx, "sensor", q, layers.MaxZoom, func(f *layers.Feature) error {
+		err := src.Features(ctx, layers.Sensor, q, layers.MaxZoom, func(f *layers.Feature) error {
 			if !IsGasSensor(f) {
 				return nil
 			}
@@ -133,7 +133,7 @@ func AdjacentSpaces(ctx context.Context, src Source, b orb.Bound, distance, sens
 		if err != nil {
 			return nil, err
 		}
-		hits, err := Nearby(ctx, src, s.Space.Geometry, PeopleRadius, []string{"building"})
+		hits, err := Nearby(ctx, src, s.Space.Geometry, PeopleRadius, []string{layers.Building})
 		if err != nil {
 			return nil, err
 		}

@@ -9,15 +9,15 @@ import (
 )
 
 func TestAdjacentSpaces(t *testing.T) {
-	pipe := &layers.Feature{ID: 1, Layer: "gas_pipe", Geometry: orb.LineString{at(0, 0), at(300, 0)},
+	pipe := &layers.Feature{ID: 1, Layer: layers.GasPipe, Geometry: orb.LineString{at(0, 0), at(300, 0)},
 		Props: map[string]any{"pressure_class": "medium_a", "install_year": 1995.0}}
-	watched := &layers.Feature{ID: 2, Layer: "drain_node", Geometry: at(50, 5), Props: map[string]any{"kind": "manhole"}}
-	unwatched := &layers.Feature{ID: 3, Layer: "drain_node", Geometry: at(250, 3), Props: map[string]any{"kind": "manhole"}}
-	nearSensor := &layers.Feature{ID: 4, Layer: "power_duct", Geometry: orb.LineString{at(100, 10), at(200, 10)}, Props: map[string]any{}}
-	sensorOn := &layers.Feature{ID: 10, Layer: "sensor", Geometry: at(50, 5), Props: map[string]any{"metrics": "ch4_lel,battery", "asset": 2.0}}
-	sensorBy := &layers.Feature{ID: 11, Layer: "sensor", Geometry: at(150, 20), Props: map[string]any{"metrics": "ch4_lel", "asset": 99.0}}
-	pressure := &layers.Feature{ID: 12, Layer: "sensor", Geometry: at(250, 3), Props: map[string]any{"metrics": "pressure", "asset": 3.0}}
-	crowd := &layers.Feature{ID: 20, Layer: "building", Props: map[string]any{"population": 1500.0, "basement": false},
+	watched := &layers.Feature{ID: 2, Layer: layers.DrainNode, Geometry: at(50, 5), Props: map[string]any{"kind": "manhole"}}
+	unwatched := &layers.Feature{ID: 3, Layer: layers.DrainNode, Geometry: at(250, 3), Props: map[string]any{"kind": "manhole"}}
+	nearSensor := &layers.Feature{ID: 4, Layer: layers.PowerDuct, Geometry: orb.LineString{at(100, 10), at(200, 10)}, Props: map[string]any{}}
+	sensorOn := &layers.Feature{ID: 10, Layer: layers.Sensor, Geometry: at(50, 5), Props: map[string]any{"metrics": "ch4_lel,battery", "asset": 2.0}}
+	sensorBy := &layers.Feature{ID: 11, Layer: layers.Sensor, Geometry: at(150, 20), Props: map[string]any{"metrics": "ch4_lel", "asset": 99.0}}
+	pressure := &layers.Feature{ID: 12, Layer: layers.Sensor, Geometry: at(250, 3), Props: map[string]any{"metrics": "pressure", "asset": 3.0}}
+	crowd := &layers.Feature{ID: 20, Layer: layers.Building, Props: map[string]any{"population": 1500.0, "basement": false},
 		Geometry: orb.Polygon{{at(240, 20), at(260, 20), at(260, 40), at(240, 40), at(240, 20)}}}
 	src := sliceSource{pipe, watched, unwatched, nearSensor, sensorOn, sensorBy, pressure, crowd}
 

@@ -130,7 +130,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if journal != nil {
 		journalHealth = journal
 	}
+	sv := wire(ctx, cat, st, svc, nil, true, log)
 	srv := server.New(server.Options{
+		Analyses:       sv.analyses,
+		Tiles:          sv.tiles,
+		RiskVersion:    sv.riskVersion,
 		Journal:        journalHealth,
 		Live:           svc,
 		Sensors:        sensors,
@@ -148,7 +152,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ViewTokens:     viewTokens,
 		AllowedOrigins: origins,
 		MaxWSClients:   cfg.WSMaxClients,
-		Warm:           true,
 		Metrics:        m,
 		AccessLog:      accessLog,
 	})

@@ -233,6 +233,50 @@ func Run(t *testing.T, open Open) {
 			t.Errorf("radius 0: err = %v", err)
 		}
 	})
+	t.Run("NearbyAny", func(t *testing.T) {
+		// From the main and a point 10 m north of the building: the main's
+		// end nodes lie on it, the building is 10 m from the point
+		// and 20 m from the main, the school 30 m from the point and 40 m
+		// from the main; each comes once, at its nearest.
+		main, err := s.Feature(ctx, layers.MakeID(10, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		from := []orb.Geometry{main.Geometry, at(250, 70)}
+		hits, err := spatial.NearbyAny(ctx, s, from, 45, []string{layers.Building, layers.ProtectiveTarget, layers.GasNode, layers.Bridge})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []struct {
+			id   uint64
+			dist float64
+		}{{layers.MakeID(11, 1), 0}, {layers.MakeID(11, 2), 0}, {layers.MakeID(4, 1), 10}, {layers.MakeID(22, 1), 30}}
+		if len(hits) != len(want) {
+			t.Fatalf("%d hits, want %d: %+v", len(hits), len(want), hits)
+		}
+		for i, w := range want {
+			if h := hits[i]; h.Feature.ID != w.id || math.Abs(h.Distance-w.dist) > 0.01 {
+				t.Errorf("#%d: %d at %.3f m, want %d at %v m", i, h.Feature.ID, h.Distance, w.id, w.dist)
+			}
+		}
+		if d := geo.Distance(hits[3].Closest, at(250, 40)); d > 0.05 {
+			t.Errorf("closest point of the school %v is %.3f m from it", hits[3].Closest, d)
+		}
+		if hits[3].Feature.Props["name"] != "滨河小学" {
+			t.Errorf("school's attributes %v", hits[3].Feature.Props)
+		}
+		// More geometries than a store may send at once answer the same.
+		many := slices.Repeat(from, 3000)
+		if again, err := spatial.NearbyAny(ctx, s, many, 45, []string{layers.Building, layers.ProtectiveTarget, layers.GasNode}); err != nil || len(again) != len(want) {
+			t.Errorf("from %d geometries: %d hits, %v; want %d", len(many), len(again), err, len(want))
+		}
+		if hits, err := spatial.NearbyAny(ctx, s, nil, 45, []string{layers.Building}); err != nil || len(hits) != 0 {
+			t.Errorf("from nothing: %v, %v; want no hits", hits, err)
+		}
+		if _, err := spatial.NearbyAny(ctx, s, from, 0, []string{layers.Building}); !errors.Is(err, spatial.ErrRadius) {
+			t.Errorf("radius 0: err = %v", err)
+		}
+	})
 	t.Run("GasNeighbourhood", func(t *testing.T) {
 		// The school's basement is 20 m north of the main.
 		pairs, err := spatial.GasNeighbourhood(ctx, s, all, 25)

@@ -1,0 +1,45 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/spatial"
+	"github.com/onemap/onemap/tiles"
+)
+
+// newTestServer is New with the services built over the options' store and
+// live state, as cmd/onemap builds them, for those the options lack.
+func newTestServer(o Options) *Server {
+	an := spatial.NewAnalyses(o.Catalog, o.Store, o.Now)
+	if o.Analyses == nil {
+		o.Analyses = an
+	}
+	if o.Tiles == nil {
+		enc := tiles.NewEncoder(o.Catalog, o.Store)
+		if adj := an.AdjacentLayer(); adj != nil {
+			enc.With(adj.LayerID(), adj)
+		}
+		zones, zonesVersion := func() []spatial.AlarmZone { return nil }, func() uint64 { return 0 }
+		if o.Live != nil {
+			zones, zonesVersion = func() []spatial.AlarmZone {
+				var sites []spatial.AlarmSite
+				for _, a := range o.Live.Alarms(live.AlarmFilter{State: live.Active}) {
+					sites = append(sites, SiteOf(&a))
+				}
+				return spatial.AlarmZones(context.Background(), o.Store, sites)
+			}, o.Live.Version
+		}
+		now := o.Now
+		if now == nil {
+			now = time.Now
+		}
+		if rz, err := spatial.NewRiskZoneLayer(o.Catalog, o.Store, zones, zonesVersion, now); err == nil {
+			enc.With(rz.LayerID(), rz)
+			o.RiskVersion = rz.Changes
+		}
+		o.Tiles = enc
+	}
+	return New(o)
+}
