@@ -60,6 +60,8 @@ type Options struct {
 	// WSHeartbeat is the time between pings on /ws; 0 is 25 s. A peer
 	// silent for 2.4 heartbeats is dropped.
 	WSHeartbeat time.Duration
+	// RiskZoneCheck is how often /ws looks for a new risk zone version; 0 is 1 s.
+	RiskZoneCheck time.Duration
 	// Warm makes what is slow to make (the whole city's gas neighbourhood)
 	// in the background at start, not when first asked for.
 	Warm bool
@@ -228,7 +230,7 @@ func (s *Server) startHub(riskVersion func() uint64) {
 	o.Feed.to.Store(&feedTarget{hub: s.hub, live: o.Live, sensors: o.Sensors, riskVersion: riskVersion, sensorMinZoom: minZoom})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopFeed = cancel
-	go s.hub.WatchVersion(ctx, hub.RiskZones, riskVersion, time.Second)
+	go s.hub.WatchVersion(ctx, hub.RiskZones, riskVersion, s.riskZoneCheck())
 }
 
 // Close ends the live channel: its clients are told the server is going
