@@ -179,7 +179,7 @@ func TestSubscriberRetriesFailedIngest(t *testing.T) {
 	svc, sensors := service(t)
 	var fails atomic.Int32
 	fails.Store(2)
-	s := run(t, Options{Broker: url, Ingest: func(ctx context.Context, body io.Reader) (*live.IngestResult, error) {
+	s := run(t, Options{Broker: url, RetryWait: time.Millisecond, Ingest: func(ctx context.Context, body io.Reader) (*live.IngestResult, error) {
 		if fails.Add(-1) >= 0 {
 			return nil, errors.New("disk full")
 		}
