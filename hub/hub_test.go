@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,12 +59,15 @@ func (c *city) snapshot(sub Subscription) []Event {
 // flush waits until the hub has dispatched every event published.
 func flush(t *testing.T, h *Hub) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(5 * time.Second)
 	for h.cursor.Load() != h.Seq() {
-		if time.Now().After(deadline) {
+		select {
+		case <-tick.C:
+		case <-deadline:
 			t.Fatal("the hub did not dispatch its events")
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -481,15 +485,15 @@ func TestRiskZoneVersion(t *testing.T) {
 	c := newCity(t, Options{})
 	cl, _ := c.hub.Subscribe(bbox(hefei, RiskZones))
 	next(t, cl)
-	var mu sync.Mutex
-	version := uint64(1)
+	var version atomic.Uint64
+	version.Store(1)
+	read := make(chan struct{})
+	var once sync.Once
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go c.hub.WatchVersion(ctx, RiskZones, func() uint64 { mu.Lock(); defer mu.Unlock(); return version }, time.Millisecond)
-	time.Sleep(5 * time.Millisecond)
-	mu.Lock()
-	version = 7
-	mu.Unlock()
+	go c.hub.WatchVersion(ctx, RiskZones, func() uint64 { defer once.Do(func() { close(read) }); return version.Load() }, time.Millisecond)
+	<-read // the version the watch starts from
+	version.Store(7)
 	ms := next(t, cl)
 	if len(ms[0].Events) != 1 || ms[0].Events[0].Data != (LayerVersion{7}) {
 		t.Errorf("risk zones: %+v, want version 7", ms)

@@ -43,6 +43,9 @@ type Options struct {
 	Log      *slog.Logger
 	// ConnectTimeout bounds a connection attempt; 0 is 10 s.
 	ConnectTimeout time.Duration
+	// RetryWait is the wait before a batch ingest could not store is tried
+	// again; it doubles with each failure, up to 30 s. 0 is 1 s.
+	RetryWait time.Duration
 }
 
 // Stats counts what the subscriber has done.
@@ -103,6 +106,9 @@ func New(o Options) (*Subscriber, error) {
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.RetryWait <= 0 {
+		o.RetryWait = time.Second
 	}
 	return &Subscriber{opt: o, url: u, in: make(chan message, MaxBatch)}, nil
 }
@@ -271,7 +277,7 @@ func (s *Subscriber) ingest(ctx context.Context, batch []message, log *slog.Logg
 			return true
 		}
 		s.stats.failed.Add(1)
-		wait := min(time.Duration(1<<min(try, 5))*time.Second, 30*time.Second)
+		wait := min(time.Duration(1<<min(try, 5))*s.opt.RetryWait, 30*time.Second)
 		log.Error("mqtt ingest failed; the batch stays unacknowledged and is tried again", "readings", n, "retry_in", wait, "err", err)
 		select {
 		case <-ctx.Done():

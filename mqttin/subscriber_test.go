@@ -91,15 +91,27 @@ func run(t *testing.T, o Options) *Subscriber {
 	return s
 }
 
+// waitFor waits for ok to hold, checking it every few milliseconds, and
+// fails the test if it does not within 10 s.
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
 	for !ok() {
-		if time.Now().After(deadline) {
+		select {
+		case <-tick.C:
+		case <-deadline:
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// subscribed waits until the broker holds a subscription that a message
+// published to topic reaches: the subscriber subscribes once connected.
+func subscribed(t *testing.T, b *mqtt.Server, topic string) {
+	t.Helper()
+	waitFor(t, "the subscription to "+topic, func() bool { return len(b.Topics.Subscribers(topic).Subscriptions) > 0 })
 }
 
 func ts(minutesAgo int) string {
@@ -125,7 +137,7 @@ func TestSubscriberIngests(t *testing.T) {
 	b, url := broker(t, "127.0.0.1:0")
 	svc, sensors := service(t)
 	s := run(t, Options{Broker: url, Ingest: ingestInto(svc)})
-	time.Sleep(200 * time.Millisecond) // the subscription follows the connection
+	subscribed(t, b, "onemap/readings/GAS-1")
 
 	pub := func(topic, payload string) {
 		t.Helper()
@@ -167,13 +179,13 @@ func TestSubscriberRetriesFailedIngest(t *testing.T) {
 	svc, sensors := service(t)
 	var fails atomic.Int32
 	fails.Store(2)
-	s := run(t, Options{Broker: url, Ingest: func(ctx context.Context, body io.Reader) (*live.IngestResult, error) {
+	s := run(t, Options{Broker: url, RetryWait: time.Millisecond, Ingest: func(ctx context.Context, body io.Reader) (*live.IngestResult, error) {
 		if fails.Add(-1) >= 0 {
 			return nil, errors.New("disk full")
 		}
 		return svc.Ingest(ctx, body, nil)
 	}})
-	time.Sleep(200 * time.Millisecond)
+	subscribed(t, b, "onemap/readings/GAS-1")
 	if err := b.Publish("onemap/readings/GAS-1", fmt.Appendf(nil, `{"metric":"ch4_lel","value":9,"ts":%q}`, ts(1)), false, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +208,7 @@ func TestSubscriberReconnects(t *testing.T) {
 
 	b2, _ := broker(t, url[len("tcp://"):])
 	waitFor(t, "reconnected", func() bool { return s.Stats().Connected })
-	time.Sleep(200 * time.Millisecond)
+	subscribed(t, b2, "onemap/readings/WP-2")
 	if err := b2.Publish("onemap/readings/WP-2", fmt.Appendf(nil, `{"metric":"pressure","value":0.28,"ts":%q}`, ts(1)), false, 1); err != nil {
 		t.Fatal(err)
 	}

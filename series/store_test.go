@@ -242,9 +242,9 @@ func TestConcurrent(t *testing.T) {
 	now := t0
 	s := newTestStore(10*time.Minute, &now)
 	const writers, sensors, readings = 4, 50, 400
-	var wg sync.WaitGroup
+	var wg, writing sync.WaitGroup
 	for w := range writers {
-		wg.Go(func() {
+		writing.Go(func() {
 			for i := range readings {
 				for sn := range sensors {
 					k := Key{uint64(sn), fmt.Sprintf("m%d", w%2)}
@@ -279,7 +279,8 @@ func TestConcurrent(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The readers read for as long as the writers write.
+	writing.Wait()
 	close(done)
 	wg.Wait()
 	if s.Len() != 2*sensors {

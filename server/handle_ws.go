@@ -163,9 +163,19 @@ func (s *Server) serveWS(conn *websocket.Conn, client *hub.Client) {
 // and then some (60 s by default).
 func (s *Server) deadPeer() time.Duration { return s.opt.WSHeartbeat * 12 / 5 }
 
-// readLoop takes the client's messages until the connection ends.
+// riskZoneCheck is how often the hub looks for a new version of the risk
+// zone layer.
+func (s *Server) riskZoneCheck() time.Duration {
+	if s.opt.RiskZoneCheck > 0 {
+		return s.opt.RiskZoneCheck
+	}
+	return time.Second
+}
+
+// readLoop takes the client's messages until the connection ends. The
+// rate of messages is counted in seconds of the server's clock.
 func (s *Server) readLoop(conn *websocket.Conn, w *wsConn, client *hub.Client) {
-	window, n := time.Now(), 0
+	window, n := s.now(), 0
 	for {
 		_, p, err := conn.ReadMessage()
 		if err != nil {
@@ -175,7 +185,7 @@ func (s *Server) readLoop(conn *websocket.Conn, w *wsConn, client *hub.Client) {
 			return
 		}
 		conn.SetReadDeadline(time.Now().Add(s.deadPeer()))
-		if now := time.Now(); now.Sub(window) >= time.Second {
+		if now := s.now(); now.Sub(window) >= time.Second {
 			window, n = now, 0
 		}
 		if n++; n > WSRate {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,8 +45,38 @@ func wsOptions(t *testing.T, o Options) Options {
 		t.Fatal(err)
 	}
 	o.Catalog, o.Store, o.Live, o.Sensors, o.Series, o.Feed = layers.Default(), memory.New(storetest.City()), svc, sensors, curves, feed
-	o.Now = func() time.Time { return liveNow }
+	if o.Now == nil {
+		o.Now = func() time.Time { return liveNow }
+	}
 	return o
+}
+
+// clock is a server clock a test moves on.
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock {
+	c := &clock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
+// eventually waits for cond to hold, checking it every few milliseconds,
+// and fails the test if it does not within timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("not within %v: %s", timeout, what)
+		}
+	}
 }
 
 // wsMsg is any message of the live channel.
@@ -276,7 +307,8 @@ func TestWSResume(t *testing.T) {
 }
 
 func TestWSBadMessages(t *testing.T) {
-	ts, _ := wsServer(t, Options{})
+	clock := newClock(liveNow)
+	ts, _ := wsServer(t, Options{Now: clock.Now})
 	c := dial(t, ts, "", nil)
 	for _, tt := range []struct{ msg, code string }{
 		{`not json`, CodeBadMessage},
@@ -304,24 +336,31 @@ func TestWSBadMessages(t *testing.T) {
 	if m := read(t, c); m.Type != "pong" {
 		t.Errorf("ping: %+v", m)
 	}
-	// Too many messages in a second: refused.
-	time.Sleep(time.Second) // a new second
+	// Too many messages in a second of the server's clock: the first
+	// WSRate are answered, the rest refused.
+	clock.Add(time.Second)
 	for range 3 * WSRate {
 		write(t, c, `{"type":"ping"}`)
 	}
-	// Each gets a pong or a refusal; at most WSRate a second get pongs (the
-	// burst may straddle two seconds on a slow machine).
-	limited, pongs := 0, 0
-	for range 3 * WSRate {
-		switch m := read(t, c); {
-		case m.Code == CodeRateLimited:
-			limited++
-		case m.Type == "pong":
-			pongs++
+	for i := range 3 * WSRate {
+		m := read(t, c)
+		if answered := i < WSRate; answered && m.Type != "pong" || !answered && m.Code != CodeRateLimited {
+			t.Fatalf("ping %d of %d in one second: %+v, want the first %d answered and the rest refused", i+1, 3*WSRate, m, WSRate)
 		}
 	}
-	if limited+pongs != 3*WSRate || limited == 0 || pongs > 2*WSRate {
-		t.Errorf("%d pongs and %d refusals for %d pings at once, want at most %d a second answered and the rest refused", pongs, limited, 3*WSRate, WSRate)
+	// The next second takes messages again.
+	clock.Add(time.Second)
+	write(t, c, `{"type":"ping"}`)
+	if m := read(t, c); m.Type != "pong" {
+		t.Fatalf("ping in the next second: %+v, want a pong", m)
+	}
+	// Five times the rate in one second closes the connection with 1008.
+	clock.Add(time.Second)
+	for range 5*WSRate + 1 {
+		write(t, c, `{"type":"ping"}`)
+	}
+	if err := closed(t, c); !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+		t.Errorf("%d messages in a second: %v, want close 1008", 5*WSRate+1, err)
 	}
 	// A message over the limit closes the connection with 1009.
 	c2 := dial(t, ts, "", nil)
@@ -380,7 +419,7 @@ func TestWSShutdown(t *testing.T) {
 // An alarm changes the risk zone layer; its subscribers hear the new
 // version, to refetch its tiles.
 func TestWSRiskZoneVersion(t *testing.T) {
-	ts, _ := wsServer(t, Options{})
+	ts, _ := wsServer(t, Options{RiskZoneCheck: 10 * time.Millisecond})
 	c := dial(t, ts, "", nil)
 	write(t, c, `{"type":"subscribe","topics":["risk_zones"],"bbox":[117,31,118,32],"zoom":12}`)
 	snap := read(t, c)
@@ -406,16 +445,10 @@ func TestWSDeadPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dead.Close()
-	for deadline := time.Now().Add(5 * time.Second); s.hub.Len() != 2; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d clients, want 2", s.hub.Len())
-		}
-	}
-	for deadline := time.Now().Add(5 * time.Second); s.hub.Len() != 1; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d clients after the silent one should have been dropped, want 1", s.hub.Len())
-		}
-	}
+	eventually(t, 5*time.Second, "both clients connected", func() bool { return s.hub.Len() == 2 })
+	// The silent one goes after 2.4 heartbeats (600 ms) of the real clock:
+	// the connection's read deadline.
+	eventually(t, 5*time.Second, "the silent client dropped", func() bool { return s.hub.Len() == 1 })
 	write(t, alive, `{"type":"ping"}`)
 	if m := read(t, alive); m.Type != "pong" {
 		t.Errorf("the live peer: %+v", m)

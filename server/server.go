@@ -69,6 +69,8 @@ type Options struct {
 	// WSHeartbeat is the time between pings on /ws; 0 is 25 s. A peer
 	// silent for 2.4 heartbeats is dropped.
 	WSHeartbeat time.Duration
+	// RiskZoneCheck is how often /ws looks for a new risk zone version; 0 is 1 s.
+	RiskZoneCheck time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Journal, if set, is the write-ahead log ingest writes to: /healthz
@@ -226,7 +228,7 @@ func (s *Server) startHub(riskVersion func() uint64) {
 	o.Feed.to.Store(&feedTarget{hub: s.hub, live: o.Live, sensors: o.Sensors, riskVersion: riskVersion, sensorMinZoom: minZoom})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopFeed = cancel
-	go s.hub.WatchVersion(ctx, hub.RiskZones, riskVersion, time.Second)
+	go s.hub.WatchVersion(ctx, hub.RiskZones, riskVersion, s.riskZoneCheck())
 }
 
 // Close ends the live channel: its clients are told the server is going

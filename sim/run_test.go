@@ -215,7 +215,12 @@ func TestRunRefusedToken(t *testing.T) {
 // TestRunCancel cancels while the server hangs: Run returns promptly.
 func TestRunCancel(t *testing.T) {
 	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -226,7 +231,11 @@ func TestRunCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, Options{URL: srv.URL, City: sampleCity(t), Rate: 1000, Log: quiet()}) }()
-	time.Sleep(500 * time.Millisecond)
+	select { // Run is waiting for the server
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run sent nothing within 10 s")
+	}
 	cancel()
 	select {
 	case err := <-done:

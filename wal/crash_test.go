@@ -72,6 +72,8 @@ func TestCrash(t *testing.T) {
 			}
 			acks = append(acks, a)
 			if n++; n == killAt && !killed {
+				// The sleep is the test: a kill a few milliseconds later
+				// each round lands at another point of a write or fsync.
 				time.Sleep(time.Duration(round) * 3 * time.Millisecond)
 				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 					t.Fatal(err)

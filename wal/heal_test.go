@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -41,12 +40,15 @@ func (f *faultSet) fail(op string) error {
 // waitHealthy waits, up to a deadline, for the log to write again.
 func waitHealthy(t *testing.T, l *Log) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
 	for l.Health() != nil {
-		if time.Now().After(deadline) {
+		select {
+		case <-tick.C:
+		case <-deadline:
 			t.Fatalf("still unhealthy after 10 s: %v", l.Health())
 		}
-		runtime.Gosched()
 	}
 }
 

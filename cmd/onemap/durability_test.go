@@ -91,6 +91,8 @@ func killAndCount(t *testing.T, args ...string) {
 	defer cancel()
 	killed := make(chan struct{})
 	go func() {
+		// The sleep is the test: the kill comes at a moment of the
+		// server's choosing, in the middle of batches being written.
 		time.Sleep(400 * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		close(killed)

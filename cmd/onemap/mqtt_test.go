@@ -52,7 +52,12 @@ func TestServeMQTT(t *testing.T) {
 		}
 		get("/healthz", &h)
 	}
-	time.Sleep(200 * time.Millisecond) // the subscription follows the connection
+	// The subscription follows the connection.
+	for deadline := time.Now().Add(10 * time.Second); len(b.Topics.Subscribers("city/GAS-000001/telemetry").Subscriptions) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("onemap did not subscribe")
+		}
+	}
 
 	ts := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 	b.Publish("city/GAS-000001/telemetry", fmt.Appendf(nil, `{"metric":"ch4_lel","value":31,"ts":%q}`, ts), false, 1)
