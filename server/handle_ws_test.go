@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/paulmach/orb"
 
+	"github.com/onemap/onemap/hub"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/series"
@@ -371,7 +372,11 @@ func TestWSBadMessages(t *testing.T) {
 }
 
 func TestWSAdmission(t *testing.T) {
-	ts, _ := wsServer(t, Options{ViewTokens: []string{"screen"}, AllowedOrigins: []string{"https://ops.example"}, MaxWSClients: 2})
+	o := wsOptions(t, Options{ViewTokens: []string{"screen"}, AllowedOrigins: []string{"https://ops.example"}})
+	o.Hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot, MaxClients: 2})
+	s := newTestServer(o)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { s.Close(); ts.Close() })
 	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
 	for _, tt := range []struct {
 		name, query, origin string

@@ -56,16 +56,18 @@ type Options struct {
 	// MQTT, if set, is the subscriber taking readings from a broker; the
 	// health check shows its counts.
 	MQTT *mqttin.Subscriber
-	// Feed, if set with Live, carries the live state to the clients of the
-	// live channel, /ws.
+	// Feed, if set with Live and Hub, carries the live state to the clients
+	// of the live channel, /ws.
 	Feed *Feed
+	// Hub is the live channel's fan-out, made by the caller with the Feed's
+	// Snapshot (and its bound on clients); the server attaches the Feed to
+	// it, serves /ws from it and closes it in Close.
+	Hub *hub.Hub
 	// ViewTokens are the tokens /ws accepts; none admits all.
 	ViewTokens []string
 	// AllowedOrigins are the web origins, besides the server's own, whose
 	// pages may open /ws; "*" admits every origin.
 	AllowedOrigins []string
-	// MaxWSClients bounds the connections to /ws; 0 is 20,000.
-	MaxWSClients int
 	// WSHeartbeat is the time between pings on /ws; 0 is 25 s. A peer
 	// silent for 2.4 heartbeats is dropped.
 	WSHeartbeat time.Duration
@@ -149,12 +151,12 @@ func New(o Options) *Server {
 	if s.analyses == nil {
 		s.analyses = noAnalyses{}
 	}
-	if o.Feed != nil && o.Live != nil {
+	if o.Feed != nil && o.Live != nil && o.Hub != nil {
 		riskVersion := o.RiskVersion
 		if riskVersion == nil {
 			riskVersion = func() uint64 { return 0 }
 		}
-		s.startHub(riskVersion)
+		s.attachHub(riskVersion)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -217,14 +219,15 @@ func (s *Server) now() time.Time {
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// startHub starts the live channel's hub, fed by the options' feed.
-func (s *Server) startHub(riskVersion func() uint64) {
+// attachHub feeds the options' hub from the live state and watches the
+// risk zone layer's version for it.
+func (s *Server) attachHub(riskVersion func() uint64) {
 	o := s.opt
 	minZoom := 0.0
 	if l, err := s.cat.Layer(layers.Sensor); err == nil {
 		minZoom = float64(l.MinZoom)
 	}
-	s.hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot, MaxClients: o.MaxWSClients, Log: s.log})
+	s.hub = o.Hub
 	o.Feed.to.Store(&feedTarget{hub: s.hub, live: o.Live, sensors: o.Sensors, riskVersion: riskVersion, sensorMinZoom: minZoom})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopFeed = cancel

@@ -4,13 +4,15 @@ import (
 	"context"
 	"time"
 
+	"github.com/onemap/onemap/hub"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/tiles"
 )
 
 // newTestServer is New with the services built over the options' store and
-// live state, as cmd/onemap builds them, for those the options lack.
+// live state, as cmd/onemap builds them, for those the options lack, and the
+// live channel's hub when the options have a feed.
 func newTestServer(o Options) *Server {
 	an := spatial.NewAnalyses(o.Catalog, o.Store, o.Now)
 	if o.Analyses == nil {
@@ -40,6 +42,9 @@ func newTestServer(o Options) *Server {
 			o.RiskVersion = rz.Changes
 		}
 		o.Tiles = enc
+	}
+	if o.Hub == nil && o.Feed != nil && o.Live != nil {
+		o.Hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot})
 	}
 	return New(o)
 }

@@ -54,7 +54,8 @@ func benchCity(b *testing.B) (*httptest.Server, *Server, []*live.Sensor, *city.C
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := newTestServer(Options{Catalog: layers.Default(), Store: memory.New(c), Live: svc, Sensors: sensors, Series: curves, Feed: feed, MaxWSClients: 50_000})
+	s := newTestServer(Options{Catalog: layers.Default(), Store: memory.New(c), Live: svc, Sensors: sensors, Series: curves, Feed: feed,
+		Hub: hub.New(hub.Options{Snapshot: feed.Snapshot, MaxClients: 50_000})})
 	ts := httptest.NewServer(s.Handler())
 	b.Cleanup(func() { s.Close(); ts.Close() })
 	return ts, s, sensors.All(), c

@@ -16,6 +16,7 @@ import (
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/frontend"
+	"github.com/onemap/onemap/hub"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/metrics"
@@ -151,7 +152,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Feed:           feed,
 		ViewTokens:     viewTokens,
 		AllowedOrigins: origins,
-		MaxWSClients:   cfg.WSMaxClients,
+		Hub:            hub.New(hub.Options{Snapshot: feed.Snapshot, MaxClients: cfg.WSMaxClients, Log: log}),
 		Metrics:        m,
 		AccessLog:      accessLog,
 	})
