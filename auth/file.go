@@ -1,12 +1,88 @@
 package auth
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
+
+// jsonFile is a JSON file of the data directory that a server and the
+// command share: replaced whole under its lock file, and read again
+// whenever another process has replaced it since it was last read.
+type jsonFile struct {
+	dir, name string
+	what      string // what it holds, for errors: "users"
+	limit     int64  // the most bytes it may hold
+	seen      os.FileInfo
+}
+
+func (f *jsonFile) path() string { return filepath.Join(f.dir, f.name) }
+
+// errorf is an error about the file's contents.
+func (f *jsonFile) errorf(format string, args ...any) error {
+	return fmt.Errorf("auth: %s: %s: %s", f.what, f.path(), fmt.Sprintf(format, args...))
+}
+
+// read decodes the file into v, unknown fields refused, unless it is the
+// version last read (same). A missing file is version nil with v
+// untouched. Once the caller has checked v, it marks the version read by
+// setting f.seen to it.
+func (f *jsonFile) read(ctx context.Context, v any) (fi os.FileInfo, same bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	fi, err = os.Stat(f.path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("auth: %s: %w", f.what, err)
+	}
+	if f.seen != nil && sameFile(fi, f.seen) {
+		return fi, true, nil
+	}
+	data, fi, err := readFileBounded(f.path(), f.limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("auth: %s: %w", f.what, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nil, false, fmt.Errorf("auth: %s: %s: %w", f.what, f.path(), err)
+	}
+	return fi, false, nil
+}
+
+// lock takes the file's lock file, for a read, a change and a write.
+func (f *jsonFile) lock() (unlock func(), err error) {
+	unlock, err = lockFile(f.path() + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("auth: %s: lock: %w", f.what, err)
+	}
+	return unlock, nil
+}
+
+// write replaces the file by v, indented, and returns its new version.
+func (f *jsonFile) write(ctx context.Context, v any) (os.FileInfo, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("auth: %s: %w", f.what, err)
+	}
+	if err := writeFileAtomic(ctx, f.dir, f.name, append(data, '\n')); err != nil {
+		return nil, fmt.Errorf("auth: %s: write %s: %w", f.what, f.path(), err)
+	}
+	fi, err := os.Stat(f.path())
+	if err != nil {
+		return nil, fmt.Errorf("auth: %s: %w", f.what, err)
+	}
+	return fi, nil
+}
 
 // writeFileAtomic replaces dir/name by data, mode 0600: a temporary file in
 // dir, written and fsynced, renamed over the old one, and dir fsynced, so a

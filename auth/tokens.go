@@ -1,18 +1,14 @@
 package auth
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -445,12 +441,10 @@ const TokensFile = "tokens.json"
 // directory; mode 0600) on every change, under a lock file, and read again
 // whenever another process has replaced it, as FileUsers does.
 type FileTokens struct {
-	dir string
-
 	mu     sync.Mutex
+	file   jsonFile
 	tokens []Token // by creation time
 	hashes [][32]byte
-	seen   os.FileInfo
 }
 
 var _ TokenStore = (*FileTokens)(nil)
@@ -466,7 +460,7 @@ func OpenTokens(ctx context.Context, dir string) (*FileTokens, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("auth: tokens: %w", err)
 	}
-	s := &FileTokens{dir: dir}
+	s := &FileTokens{file: jsonFile{dir: dir, name: TokensFile, what: "tokens", limit: maxTokensFile}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.refresh(ctx); err != nil {
@@ -475,66 +469,49 @@ func OpenTokens(ctx context.Context, dir string) (*FileTokens, error) {
 	return s, nil
 }
 
-func (s *FileTokens) path() string { return filepath.Join(s.dir, TokensFile) }
-
 // refresh reads the file again if it is not the version last read.
 func (s *FileTokens) refresh(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
+	var f tokensFileJSON
+	fi, same, err := s.file.read(ctx, &f)
+	if err != nil || same {
 		return err
 	}
-	fi, err := os.Stat(s.path())
-	if errors.Is(err, fs.ErrNotExist) {
-		s.tokens, s.hashes, s.seen = nil, nil, nil
+	if fi == nil {
+		s.tokens, s.hashes, s.file.seen = nil, nil, nil
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("auth: tokens: %w", err)
-	}
-	if s.seen != nil && sameFile(fi, s.seen) {
-		return nil
-	}
-	data, fi, err := readFileBounded(s.path(), maxTokensFile)
-	if err != nil {
-		return fmt.Errorf("auth: tokens: %w", err)
-	}
-	var f tokensFileJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return fmt.Errorf("auth: tokens: %s: %w", s.path(), err)
 	}
 	if f.Version != 1 {
-		return fmt.Errorf("auth: tokens: %s: version %d, not 1", s.path(), f.Version)
+		return s.file.errorf("version %d, not 1", f.Version)
 	}
 	if len(f.Tokens) > MaxTokens {
-		return fmt.Errorf("auth: tokens: %s: %d tokens, over %d", s.path(), len(f.Tokens), MaxTokens)
+		return s.file.errorf("%d tokens, over %d", len(f.Tokens), MaxTokens)
 	}
 	ids, hashes := map[string]bool{}, map[string]bool{}
 	for i, t := range f.Tokens {
 		if t.ID == "" || ids[t.ID] || len(t.Hash) != 64 || hashes[t.Hash] {
-			return fmt.Errorf("auth: tokens: %s: token %d: a missing or repeated id or hash", s.path(), i+1)
+			return s.file.errorf("token %d: a missing or repeated id or hash", i+1)
 		}
 		if len(t.Sensors) > MaxTokenSensors {
-			return fmt.Errorf("auth: tokens: %s: token %d: over %d sensors", s.path(), i+1, MaxTokenSensors)
+			return s.file.errorf("token %d: over %d sensors", i+1, MaxTokenSensors)
 		}
 		if !slices.IsSorted(t.Sensors) {
-			return fmt.Errorf("auth: tokens: %s: token %d: sensors not sorted", s.path(), i+1)
+			return s.file.errorf("token %d: sensors not sorted", i+1)
 		}
 		ids[t.ID], hashes[t.Hash] = true, true
 	}
 	sums, err := hashesOf(f.Tokens)
 	if err != nil {
-		return fmt.Errorf("auth: tokens: %s: %w", s.path(), err)
+		return s.file.errorf("%v", err)
 	}
-	s.tokens, s.hashes, s.seen = f.Tokens, sums, fi
+	s.tokens, s.hashes, s.file.seen = f.Tokens, sums, fi
 	return nil
 }
 
 // change applies fn to the tokens under the lock file and writes them back.
 func (s *FileTokens) change(ctx context.Context, fn func(list []Token) ([]Token, error)) error {
-	unlock, err := lockFile(s.path() + ".lock")
+	unlock, err := s.file.lock()
 	if err != nil {
-		return fmt.Errorf("auth: tokens: lock: %w", err)
+		return err
 	}
 	defer unlock()
 	if err := s.refresh(ctx); err != nil {
@@ -549,18 +526,11 @@ func (s *FileTokens) change(ctx context.Context, fn func(list []Token) ([]Token,
 	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(tokensFileJSON{Version: 1, Tokens: next}, "", "  ")
+	fi, err := s.file.write(ctx, tokensFileJSON{Version: 1, Tokens: next})
 	if err != nil {
-		return fmt.Errorf("auth: tokens: %w", err)
+		return err
 	}
-	if err := writeFileAtomic(ctx, s.dir, TokensFile, append(data, '\n')); err != nil {
-		return fmt.Errorf("auth: tokens: write %s: %w", s.path(), err)
-	}
-	fi, err := os.Stat(s.path())
-	if err != nil {
-		return fmt.Errorf("auth: tokens: %w", err)
-	}
-	s.tokens, s.hashes, s.seen = next, sums, fi
+	s.tokens, s.hashes, s.file.seen = next, sums, fi
 	return nil
 }
 

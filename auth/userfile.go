@@ -1,15 +1,10 @@
 package auth
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 )
@@ -25,11 +20,9 @@ const maxUsersFile = 32 << 20
 // process (onemap users) has replaced it, so the server and the command
 // share it safely.
 type FileUsers struct {
-	dir string
-
 	mu    sync.Mutex
+	file  jsonFile
 	users []User // by login
-	seen  os.FileInfo
 }
 
 var _ UserStore = (*FileUsers)(nil)
@@ -45,7 +38,7 @@ func OpenUsers(ctx context.Context, dir string) (*FileUsers, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("auth: users: %w", err)
 	}
-	s := &FileUsers{dir: dir}
+	s := &FileUsers{file: jsonFile{dir: dir, name: UsersFile, what: "users", limit: maxUsersFile}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.refresh(ctx); err != nil {
@@ -54,57 +47,40 @@ func OpenUsers(ctx context.Context, dir string) (*FileUsers, error) {
 	return s, nil
 }
 
-func (s *FileUsers) path() string { return filepath.Join(s.dir, UsersFile) }
-
 // refresh reads the file again if it is not the version last read.
 func (s *FileUsers) refresh(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
+	var f usersFileJSON
+	fi, same, err := s.file.read(ctx, &f)
+	if err != nil || same {
 		return err
 	}
-	fi, err := os.Stat(s.path())
-	if errors.Is(err, fs.ErrNotExist) {
-		s.users, s.seen = nil, nil
+	if fi == nil {
+		s.users, s.file.seen = nil, nil
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("auth: users: %w", err)
-	}
-	if s.seen != nil && sameFile(fi, s.seen) {
-		return nil
-	}
-	data, fi, err := readFileBounded(s.path(), maxUsersFile)
-	if err != nil {
-		return fmt.Errorf("auth: users: %w", err)
-	}
-	var f usersFileJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return fmt.Errorf("auth: users: %s: %w", s.path(), err)
 	}
 	if f.Version != 1 {
-		return fmt.Errorf("auth: users: %s: version %d, not 1", s.path(), f.Version)
+		return s.file.errorf("version %d, not 1", f.Version)
 	}
 	if len(f.Users) > MaxUsers {
-		return fmt.Errorf("auth: users: %s: %d users, over %d", s.path(), len(f.Users), MaxUsers)
+		return s.file.errorf("%d users, over %d", len(f.Users), MaxUsers)
 	}
 	ids, logins := map[string]bool{}, map[string]bool{}
 	for i, u := range f.Users {
 		if u.ID == "" || ids[u.ID] || !ValidLogin(u.Login) || logins[u.Login] {
-			return fmt.Errorf("auth: users: %s: user %d: a missing or repeated id or login", s.path(), i+1)
+			return s.file.errorf("user %d: a missing or repeated id or login", i+1)
 		}
 		ids[u.ID], logins[u.Login] = true, true
 	}
 	slices.SortFunc(f.Users, func(a, b User) int { return cmp.Compare(a.Login, b.Login) })
-	s.users, s.seen = f.Users, fi
+	s.users, s.file.seen = f.Users, fi
 	return nil
 }
 
 // change applies fn to the users under the lock file and writes them back.
 func (s *FileUsers) change(ctx context.Context, fn func(users []User) ([]User, error)) error {
-	unlock, err := lockFile(s.path() + ".lock")
+	unlock, err := s.file.lock()
 	if err != nil {
-		return fmt.Errorf("auth: users: lock: %w", err)
+		return err
 	}
 	defer unlock()
 	if err := s.refresh(ctx); err != nil {
@@ -119,18 +95,11 @@ func (s *FileUsers) change(ctx context.Context, fn func(users []User) ([]User, e
 		return err
 	}
 	slices.SortFunc(next, func(a, b User) int { return cmp.Compare(a.Login, b.Login) })
-	data, err := json.MarshalIndent(usersFileJSON{Version: 1, Users: next}, "", "  ")
+	fi, err := s.file.write(ctx, usersFileJSON{Version: 1, Users: next})
 	if err != nil {
-		return fmt.Errorf("auth: users: %w", err)
+		return err
 	}
-	if err := writeFileAtomic(ctx, s.dir, UsersFile, append(data, '\n')); err != nil {
-		return fmt.Errorf("auth: users: write %s: %w", s.path(), err)
-	}
-	fi, err := os.Stat(s.path())
-	if err != nil {
-		return fmt.Errorf("auth: users: %w", err)
-	}
-	s.users, s.seen = next, fi
+	s.users, s.file.seen = next, fi
 	return nil
 }
 
