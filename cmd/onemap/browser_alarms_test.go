@@ -168,14 +168,17 @@ func TestBrowserAlarms(t *testing.T) {
 		Want   int     `json:"want"`
 		Paint  string  `json:"paint"`
 	}
-	ss := eval[sensorState](t, ctx, `(() => {
+	// The live channel's snapshot of the view the details moved the map to
+	// may still be on its way: wait for the state to settle.
+	ss := waitJS[sensorState](t, ctx, `(() => {
 		const m = window.onemap.map, al = window.onemap.alarms;
 		const a = al.openAlarm;
 		const levels = al.alarms.filter(x => x.sensor === a.sensor).map(x => x.level);
 		const fs = m.getFeatureState({source: "onemap", sourceLayer: "sensor", id: a.sensor});
-		return {sensor: a.sensor, level: fs.level || 0, want: levels.length ? Math.min(...levels) : 0,
+		const s = {sensor: a.sensor, level: fs.level || 0, want: levels.length ? Math.min(...levels) : 0,
 			paint: JSON.stringify(m.getPaintProperty("sensor", "circle-color"))};
-	})()`)
+		return s.level >= 1 && s.level === s.want && s;
+	})()`, 10*time.Second, "the alarming sensor's feature-state level")
 	if ss.Level < 1 || ss.Level != ss.Want {
 		t.Errorf("sensor %.0f: feature-state level %d, want %d", ss.Sensor, ss.Level, ss.Want)
 	}
