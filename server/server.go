@@ -66,7 +66,8 @@ type Options struct {
 	// ViewTokens are the tokens /ws accepts; none admits all.
 	ViewTokens []string
 	// AllowedOrigins are the web origins, besides the server's own, whose
-	// pages may open /ws; "*" admits every origin.
+	// pages may read the map and the API (CORS), frame the web app and open
+	// /ws; "*" admits every origin.
 	AllowedOrigins []string
 	// WSHeartbeat is the time between pings on /ws; 0 is 25 s. A peer
 	// silent for 2.4 heartbeats is dropped.
@@ -163,7 +164,8 @@ func New(o Options) *Server {
 	e.HTTPErrorHandler = errorHandler(o.Log)
 	e.Use(s.observe())
 	e.Use(middleware.Recover())
-	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"*"}, AllowMethods: []string{http.MethodGet, http.MethodHead}}))
+	e.Use(s.securityHeaders())
+	e.Use(cors(o.AllowedOrigins))
 
 	// Tiles compress themselves once in the cache; the rest uses the
 	// middleware at a fast level.
