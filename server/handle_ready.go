@@ -19,16 +19,20 @@ type Pinger interface {
 
 // readyReason is one reason /readyz gives for not being ready.
 type readyReason struct {
-	Check   string `json:"check"` // store, journal or mqtt
+	Check   string `json:"check"` // store, journal, mqtt or shutdown
 	Message string `json:"message"`
 }
 
 // handleReady answers /readyz: 200 while the server can do its work, 503
 // with the reasons when it cannot — the database does not answer, the
-// journal takes no writes, or the MQTT broker given is not connected. It
+// journal takes no writes, the MQTT broker given is not connected, or the
+// server is shutting down. It
 // comes back to 200 by itself once they do.
 func (s *Server) handleReady(c echo.Context) error {
 	var reasons []readyReason
+	if s.closing.Load() {
+		reasons = append(reasons, readyReason{"shutdown", "the server is shutting down"})
+	}
 	if p, ok := s.store.(Pinger); ok {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), ReadyPingTimeout)
 		err := p.Ping(ctx)

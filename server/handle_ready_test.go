@@ -83,6 +83,12 @@ func TestReadyMemory(t *testing.T) {
 	if code, why := ready(t, ms.URL); code != 503 || len(why) != 1 || why[0] != "mqtt" {
 		t.Errorf("mqtt down: %d %v, want 503 for mqtt", code, why)
 	}
+
+	// Shutting down: not ready while the connections drain.
+	s.Close()
+	if code, why := ready(t, ts.URL); code != 503 || len(why) != 1 || why[0] != "shutdown" {
+		t.Errorf("after Close: %d %v, want 503 for shutdown", code, why)
+	}
 }
 
 // proxy forwards TCP connections to a target while up; while down it cuts

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -116,6 +117,9 @@ type Server struct {
 	// hub fans the live state out to /ws; nil without a feed.
 	hub      *hub.Hub
 	stopFeed context.CancelFunc
+	// closing is set by Close: /readyz answers 503 from then on, so a
+	// load balancer stops sending while the connections drain.
+	closing atomic.Bool
 }
 
 // New returns a server over the options' store and services.
@@ -237,8 +241,10 @@ func (s *Server) attachHub(riskVersion func() uint64) {
 }
 
 // Close ends the live channel: its clients are told the server is going
-// away. Call it before shutting the HTTP server down.
+// away, and /readyz answers 503. Call it before shutting the HTTP server
+// down.
 func (s *Server) Close() {
+	s.closing.Store(true)
 	if s.hub != nil {
 		s.stopFeed()
 		s.hub.Close()
