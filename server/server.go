@@ -223,7 +223,18 @@ func (s *Server) now() time.Time {
 }
 
 // Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.echo }
+// A HEAD request is answered as the GET of the same resource, as monitors
+// and caches expect: the router sees a GET, and the HTTP server, which
+// still holds the HEAD, sends the headers without the body.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.WithContext(r.Context())
+			r.Method = http.MethodGet
+		}
+		s.echo.ServeHTTP(w, r)
+	})
+}
 
 // attachHub feeds the options' hub from the live state and watches the
 // risk zone layer's version for it.

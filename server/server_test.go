@@ -263,6 +263,19 @@ func TestHealthAndFrontend(t *testing.T) {
 	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(string(b), "<title>onemap</title>") {
 		t.Errorf("/ = %d %q", r.StatusCode, b)
 	}
+	// HEAD answers as GET does, without the body.
+	for _, path := range []string{"/", "/healthz", "/catalog", "/tiles/gas_pipe/14/13700/6700"} {
+		req, _ := http.NewRequest(http.MethodHead, ts.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != get(t, ts.URL+path).StatusCode || len(b) != 0 {
+			t.Errorf("HEAD %s = %d with %d bytes, want GET's status and no body", path, resp.StatusCode, len(b))
+		}
+	}
 }
 
 func TestStyleGlyphsSprite(t *testing.T) {
