@@ -284,7 +284,7 @@ func (ts *Tokens) record(ctx context.Context, by *Principal, action, target stri
 	}
 	e := Entry{Action: action, Target: target, Result: result(err)}
 	if by != nil {
-		e.Who, e.Roles = by.Name, by.Roles
+		e.Who, e.Roles, e.Remote = by.Name, by.Roles, by.Remote
 	}
 	if err := ts.audit.Append(ctx, e); err != nil {
 		ts.log.Error("auth: audit", "action", action, "err", err)
