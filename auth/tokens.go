@@ -336,10 +336,13 @@ func (m *MemoryTokens) CreateToken(ctx context.Context, t Token) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	next, err := addToken(m.tokens, t)
+	// Clipped, so that the append and the sort leave m.tokens alone if a
+	// check fails.
+	next, err := addToken(slices.Clip(m.tokens), t)
 	if err != nil {
 		return err
 	}
+	sortTokens(next)
 	hashes, err := hashesOf(next)
 	if err != nil {
 		return err
