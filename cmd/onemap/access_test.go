@@ -63,6 +63,12 @@ func logIn(t testing.TB, url, dataDir, db, login string, roles ...string) *webSe
 	if _, err := accounts.AddUser(ctx, nil, auth.NewUser{Login: login, Password: password, Roles: roles}); err != nil && !errors.Is(err, auth.ErrLoginTaken) {
 		t.Fatal(err)
 	}
+	return logInAs(t, url, login, password)
+}
+
+// logInAs logs in to the server at url.
+func logInAs(t testing.TB, url, login, password string) *webSession {
+	t.Helper()
 	b, _ := json.Marshal(map[string]string{"login": login, "password": password})
 	resp, err := http.Post(url+"/api/v1/session", "application/json", bytes.NewReader(b))
 	if err != nil {
