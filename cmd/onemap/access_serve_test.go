@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,11 +10,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +148,44 @@ func selfSigned(t *testing.T, dir string) (cert, key string) {
 	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
 	return cert, key
+}
+
+// README's examples of the analyses and of readings and alarms answer as
+// it says, with the tokens it says to use.
+func TestReadmeAPIExamples(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("README's examples need curl:", err)
+	}
+	dir := t.TempDir()
+	url := startServer(t, "--data-dir", dir)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"tokens", "add", "--data-dir", dir, "--name", "gis", "--scopes", "read"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^token: (om_\S+)$`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("tokens add printed %q", out.String())
+	}
+	names := map[string]string{"localhost:8080": strings.TrimPrefix(url, "http://"), "onemap-data": dir}
+	for _, tt := range []struct {
+		section string
+		wants   []string
+	}{
+		// The section runs on through "Readings and alarms".
+		{"Analysis", []string{`"features":[{`, `"valves":[{`, `"accepted":1`, `"state":"active"`}},
+	} {
+		cmds := readmeShell(t, tt.section, names, "curl")
+		if len(cmds) != len(tt.wants) {
+			t.Fatalf("README's %s examples: %q", tt.section, cmds)
+		}
+		for i, words := range cmds {
+			line := strings.Join(words, " ")
+			sh := exec.Command("sh", "-c", line)
+			sh.Env = append(os.Environ(), "READ_TOKEN="+m[1])
+			got, err := sh.Output()
+			if err != nil || !strings.Contains(string(got), tt.wants[i]) {
+				t.Errorf("%s: %v\n%.300s\nwant %q in it", line, err, got, tt.wants[i])
+			}
+		}
+	}
 }
