@@ -122,7 +122,7 @@ form.addEventListener('submit', async (e) => {
     } else if (err.code === 'network' || err.status >= 500) {
       say('loginNetwork');
     } else {
-      say('loginFailed', { message: err.message });
+      say('loginFailed', { code: err.code || `HTTP ${err.status}` });
     }
   }
 });
