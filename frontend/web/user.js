@@ -4,7 +4,7 @@
 // of this device or of every device (DELETE /api/v1/session,
 // DELETE /api/v1/sessions).
 
-import { can, current, errorText, loginURL, logout, roleTitle } from '/session.js';
+import { can, current, errorText, loginURL, logout, refresh, roleTitle } from '/session.js';
 
 // createUserMenu fills #user-box. deps: t (the page's text helper),
 // onAudit() to open the audit log, or null where there is none (the big
@@ -76,8 +76,10 @@ export function createUserMenu({ t, onAudit = null }) {
     try {
       await logout({ everywhere });
     } catch (err) {
-      // Already logged out: the login page is where the user goes anyway.
-      if (err.status === 401) {
+      // Already logged out (the session ended elsewhere): the login page
+      // is where the user goes anyway.
+      const s = err.status === 401 ? null : await refresh();
+      if (!s || !s.user) {
         location.assign(loginURL());
         return;
       }
