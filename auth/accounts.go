@@ -314,6 +314,9 @@ func (a *Accounts) recordAt(ctx context.Context, by *Principal, remote, action, 
 	e := Entry{Remote: remote, Action: action, Target: target, Result: res}
 	if by != nil {
 		e.Who, e.Roles = by.Name, by.Roles
+		if e.Remote == "" {
+			e.Remote = by.Remote
+		}
 	}
 	if err := a.Audit.Append(ctx, e); err != nil {
 		a.Log.Error("auth: audit", "action", action, "err", err)

@@ -25,6 +25,9 @@ type Principal struct {
 	// Sensors, when not nil, are the only sensors (sorted) whose readings the
 	// principal may send.
 	Sensors []uint64
+	// Remote is the address the principal asks from, for the audit log;
+	// empty for a command run on the server.
+	Remote string
 
 	g     grants
 	from  *Roles // the table g was resolved against; nil with fixed

@@ -22,6 +22,7 @@ const (
 	PermTokensAdmin                     // tokens.admin: issue and revoke device and integration tokens
 	PermLayersWrite                     // layers.write: change the layer catalog and its features
 	PermAuditRead                       // audit.read: read the audit log
+	PermMetricsRead                     // metrics.read: the server's instruments, /metrics
 	PermIngestWrite                     // ingest.write: send sensor readings
 
 	numPerms
@@ -44,6 +45,7 @@ var permNames = [numPerms]string{
 	PermTokensAdmin:   "tokens.admin",
 	PermLayersWrite:   "layers.write",
 	PermAuditRead:     "audit.read",
+	PermMetricsRead:   "metrics.read",
 	PermIngestWrite:   "ingest.write",
 }
 

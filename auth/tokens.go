@@ -24,12 +24,16 @@ const (
 	// ScopeRead reads the API: the map, alarms and sensors (map.view,
 	// alarms.read), nothing else.
 	ScopeRead = "read"
+	// ScopeMetrics reads the server's instruments, /metrics (metrics.read),
+	// for a monitoring system's scraper.
+	ScopeMetrics = "metrics"
 )
 
 // tokenScopes maps each scope to the permissions it grants.
 var tokenScopes = map[string][]Permission{
-	ScopeIngest: {PermIngestWrite},
-	ScopeRead:   {PermMapView, PermAlarmsRead},
+	ScopeIngest:  {PermIngestWrite},
+	ScopeRead:    {PermMapView, PermAlarmsRead},
+	ScopeMetrics: {PermMetricsRead},
 }
 
 // TokenPrefix begins every token's secret, so that a leaked one is easy to
@@ -57,7 +61,7 @@ type Token struct {
 	// Name says what the token is for, such as "gas station 12"; 1–64
 	// printable characters.
 	Name string `json:"name"`
-	// Scopes are ScopeIngest and/or ScopeRead.
+	// Scopes are some of ScopeIngest, ScopeRead and ScopeMetrics.
 	Scopes []string `json:"scopes"`
 	// Sensors, when not nil, are the only sensors (sorted) whose readings an
 	// ingest token may send.
@@ -280,7 +284,7 @@ func (ts *Tokens) record(ctx context.Context, by *Principal, action, target stri
 	}
 	e := Entry{Action: action, Target: target, Result: result(err)}
 	if by != nil {
-		e.Who, e.Roles = by.Name, by.Roles
+		e.Who, e.Roles, e.Remote = by.Name, by.Roles, by.Remote
 	}
 	if err := ts.audit.Append(ctx, e); err != nil {
 		ts.log.Error("auth: audit", "action", action, "err", err)

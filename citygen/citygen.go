@@ -107,6 +107,7 @@ func Generate(o Options) (*city.City, error) {
 	g.ducts()
 	g.places()
 	g.sensors()
+	g.contacts()
 
 	c := &city.City{Features: g.feats, Meta: g.meta()}
 	for _, fs := range g.feats {

@@ -46,6 +46,13 @@ type Field struct {
 	Required bool      `json:"required,omitempty"`
 	// Values lists the allowed values of a String field that is an enumeration.
 	Values []string `json:"values,omitempty"`
+	// Personal fields hold personal data (contact names, phone numbers):
+	// tiles never carry them, and roles that do not need them see them
+	// masked (see MaskProps).
+	Personal bool `json:"personal,omitempty"`
+	// Mask says how a Personal String field's values are masked; empty
+	// masks the whole value.
+	Mask MaskKind `json:"mask,omitempty"`
 }
 
 // Group is a legend group; its layers are switched together or one by one.
@@ -114,6 +121,22 @@ func (l *Layer) Field(name string) (Field, bool) {
 	return Field{}, false
 }
 
+// HasPersonal reports whether any of the layer's fields is Personal.
+func (l *Layer) HasPersonal() bool {
+	return slices.ContainsFunc(l.Fields, func(f Field) bool { return f.Personal })
+}
+
+// PersonalFields returns the names of the layer's Personal fields, or nil.
+func (l *Layer) PersonalFields() []string {
+	var out []string
+	for _, f := range l.Fields {
+		if f.Personal {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
 // Catalog is an ordered set of layers, drawn bottom to top in that order.
 type Catalog struct {
 	groups []Group
@@ -140,6 +163,11 @@ func NewCatalog(groups []Group, ls []*Layer) (*Catalog, error) {
 		}
 		if l.MinZoom < 0 || l.MaxZoom > MaxZoom || l.MinZoom > l.MaxZoom {
 			return nil, fmt.Errorf("layers: layer %q: bad zoom range %d–%d", l.ID, l.MinZoom, l.MaxZoom)
+		}
+		for _, fd := range l.Fields {
+			if err := checkMask(fd); err != nil {
+				return nil, fmt.Errorf("layers: layer %q: %w", l.ID, err)
+			}
 		}
 		c.byID[l.ID] = l
 		c.byCode[l.Code] = l

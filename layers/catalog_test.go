@@ -102,6 +102,9 @@ func TestNewCatalogErrors(t *testing.T) {
 		{"UnknownGroup", []*Layer{{ID: "a", Code: 1, Group: "x", MaxZoom: 1}}, "unknown group"},
 		{"BadZoom", []*Layer{{ID: "a", Code: 1, Group: "base", MinZoom: 10, MaxZoom: 5}}, "bad zoom range"},
 		{"NodesNotPoints", []*Layer{{ID: "p", Code: 1, Group: "base", Geometry: LineString, MaxZoom: 1, Nodes: "q"}, {ID: "q", Code: 2, Group: "base", Geometry: Polygon, MaxZoom: 1}}, "not a point layer"},
+		{"MaskNotPersonal", []*Layer{{ID: "a", Code: 1, Group: "base", MaxZoom: 1, Fields: []Field{{Name: "contact", Type: String, Mask: MaskName}}}}, "not personal"},
+		{"MaskOnNumber", []*Layer{{ID: "a", Code: 1, Group: "base", MaxZoom: 1, Fields: []Field{{Name: "phone", Type: Number, Personal: true, Mask: MaskPhone}}}}, "on a Number field"},
+		{"UnknownMask", []*Layer{{ID: "a", Code: 1, Group: "base", MaxZoom: 1, Fields: []Field{{Name: "id_card", Type: String, Personal: true, Mask: "id"}}}}, "unknown mask"},
 		{"NodesNoFields", []*Layer{{ID: "p", Code: 1, Group: "base", Geometry: LineString, MaxZoom: 1, Nodes: "q"}, pt("q", 2)}, "no from_node"},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,9 @@ func f(name string, t FieldType, zh, en string) Field {
 
 func req(fl Field) Field { fl.Required = true; return fl }
 
+// personal marks a field as holding personal data, masked as kind.
+func personal(fl Field, kind MaskKind) Field { fl.Personal, fl.Mask = true, kind; return fl }
+
 func enum(fl Field, values ...string) Field { fl.Values = values; return fl }
 
 var (
@@ -27,6 +30,9 @@ var (
 	fTo     = req(f(ToNode, Number, "终点节点", "To node"))
 	fOwner  = f("owner", String, "权属单位", "Owning unit")
 	fRoad   = f("road", String, "所在道路", "Road")
+	// The duty contact of the unit that runs a target, hazard or structure.
+	fContact = personal(f("contact", String, "联系人", "Contact"), MaskName)
+	fPhone   = personal(f("contact_phone", String, "联系电话", "Contact phone"), MaskPhone)
 )
 
 // Default returns the catalog of the one map's layers, bottom to top.
@@ -110,7 +116,8 @@ func Default() *Catalog {
 				f("build_year", Number, "建成年份", "Built"), enum(f("condition", String, "技术状况等级", "Condition grade"), "A", "B", "C", "D", "E"), f("rated_load_t", Number, "设计荷载(t)", "Rated load (t)"), fRoad,
 				f("design_strain_ue", Number, "设计应变限值(με)", "Design strain (με)"), f("design_deflection_mm", Number, "设计挠度限值(mm)", "Design deflection (mm)"),
 				f("design_displacement_mm", Number, "设计位移限值(mm)", "Design displacement (mm)"), f("design_tilt_deg", Number, "设计倾角限值(°)", "Design tilt (°)"),
-				f("design_cable_force_kn", Number, "设计索力(kN)", "Design cable force (kN)"), f("baseline_frequency_hz", Number, "基准一阶频率(Hz)", "Baseline frequency (Hz)")},
+				f("design_cable_force_kn", Number, "设计索力(kN)", "Design cable force (kN)"), f("baseline_frequency_hz", Number, "基准一阶频率(Hz)", "Baseline frequency (Hz)"),
+				fContact, fPhone},
 			Style: Style{Color: "#6b7280", Width: 1.5, Opacity: 0.85, Label: "name"}},
 		{ID: UtilityTunnel, Code: 21, Group: "structures", Title: Text{"综合管廊", "Utility tunnel"}, Geometry: LineString, MinZoom: 10, MaxZoom: 16, Static: true,
 			Fields: []Field{req(fName), fNameEn, enum(req(f("compartment", String, "舱室", "Compartment")), "gas", "power_telecom", "water_heat", "drainage"),
@@ -118,11 +125,11 @@ func Default() *Catalog {
 			Style: Style{Color: "#7c3aed", ColorBy: "compartment", Colors: map[string]string{"gas": "#e8388a", "power_telecom": "#7c3aed", "water_heat": "#2563eb", "drainage": "#92400e"}, Width: 3}},
 		{ID: ProtectiveTarget, Code: 22, Group: "targets", Title: Text{"防护目标", "Protective targets"}, Geometry: Point, MinZoom: 11, MaxZoom: 16, Static: true,
 			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "school", "kindergarten", "hospital", "nursing_home", "market", "mall", "metro_station", "station", "stadium", "residential"),
-				f("people_day", Number, "白天人数", "People by day"), f("people_night", Number, "夜间人数", "People at night"), f("building", Number, "所在建筑", "Building")},
+				f("people_day", Number, "白天人数", "People by day"), f("people_night", Number, "夜间人数", "People at night"), f("building", Number, "所在建筑", "Building"), fContact, fPhone},
 			Style: Style{Color: "#2563eb", IconBy: "kind", Label: "name"}},
 		{ID: Hazard, Code: 23, Group: "targets", Title: Text{"危险源", "Hazards"}, Geometry: Point, MinZoom: 11, MaxZoom: 16, Static: true,
 			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "gas_station", "lpg_station", "regulator_station", "chemical_store", "restaurant", "construction_site"),
-				f("substance", String, "危险物质", "Substance"), f("quantity_t", Number, "存量(t)", "Quantity (t)")},
+				f("substance", String, "危险物质", "Substance"), f("quantity_t", Number, "存量(t)", "Quantity (t)"), fContact, fPhone},
 			Style: Style{Color: "#dc2626", IconBy: "kind", Label: "name"}},
 		{ID: RiskZone, Code: 31, Group: "risk", Derived: true, Live: true, Title: Text{"风险区域", "Risk zones"}, Geometry: Polygon, MinZoom: 11, MaxZoom: 16,
 			Fields: []Field{enum(req(f("source", String, "来源", "Source")), "alarm", "gas_pipe"), enum(req(f("grade", String, "风险等级", "Grade")), "I", "II", "III", "IV"),

@@ -19,6 +19,11 @@ const (
 	CodeUnauthorized     = "unauthorized"
 	CodeForbidden        = "forbidden"
 	CodeBadOrigin        = "bad_origin"
+	CodeCSRF             = "csrf"
+	CodeBadCredentials   = "bad_credentials"
+	CodeLocked           = "locked"
+	CodeTooManyRequests  = "too_many_requests"
+	CodeLoginTaken       = "login_taken"
 	CodeUnknownLayer     = "unknown_layer"
 	CodeUnknownFont      = "unknown_font"
 	CodeNotFound         = "not_found"
@@ -63,9 +68,14 @@ var codeList = []codeInfo{
 	{CodeBadID, http.StatusBadRequest, "an id that is not a positive whole number"},
 	{CodeTooManyLayers, http.StatusBadRequest, "a layer list longer than the catalog"},
 	{CodeBadBody, http.StatusBadRequest, "a body that is not readings (or breaks off); what came before is accepted"},
-	{CodeUnauthorized, http.StatusUnauthorized, "a token is required and none was sent"},
-	{CodeForbidden, http.StatusForbidden, "the token is not valid"},
-	{CodeBadOrigin, http.StatusForbidden, "a page of another origin opening /ws (see --allowed-origins)"},
+	{CodeUnauthorized, http.StatusUnauthorized, "no credentials, or ones not valid (a wrong or revoked token), where the route needs them: log in or send a token"},
+	{CodeForbidden, http.StatusForbidden, "credentials without the permission the route needs"},
+	{CodeBadOrigin, http.StatusForbidden, "a page of another origin writing, logging in or opening /ws (see --allowed-origins)"},
+	{CodeCSRF, http.StatusForbidden, "a write with the session cookie but without the session's X-CSRF-Token"},
+	{CodeBadCredentials, http.StatusUnauthorized, "a login with a wrong login or password"},
+	{CodeLocked, http.StatusTooManyRequests, "a login while its name or address waits after failed ones; Retry-After says how long"},
+	{CodeTooManyRequests, http.StatusTooManyRequests, "logins from one address or batches of one token over their rate; Retry-After says how long"},
+	{CodeLoginTaken, http.StatusConflict, "a new user with a login in use"},
 	{CodeUnknownLayer, http.StatusNotFound, "a layer the catalog does not have"},
 	{CodeUnknownFont, http.StatusNotFound, "a font stack the server does not have"},
 	{CodeNotFound, http.StatusNotFound, "no such resource"},

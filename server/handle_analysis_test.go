@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/onemap/onemap/layers"
@@ -23,14 +22,10 @@ func networkServer(t *testing.T) *httptest.Server {
 	return ts
 }
 
+// post sends payload as an analyst would.
 func post(t *testing.T, url, payload string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp, body(t, resp)
+	return send(t, "POST", url, "role:analyst", "application/json", payload)
 }
 
 func TestValveClosure(t *testing.T) {
@@ -105,11 +100,11 @@ func TestGasNeighbourhood(t *testing.T) {
 		}
 	}
 	// The school's basement is 20 m from the main: outside 12.5 m, inside 25 m.
-	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood")), &a)
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood", as("analyst")...)), &a)
 	if a.Total != 0 {
 		t.Errorf("within 12.5 m: %d spaces, want 0", a.Total)
 	}
-	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood?distance=25&unmonitored=true")), &a)
+	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood?distance=25&unmonitored=true", as("analyst")...)), &a)
 	if a.Total != 1 || len(a.Spaces) != 1 {
 		t.Fatalf("within 25 m: %+v", a)
 	}
@@ -117,7 +112,7 @@ func TestGasNeighbourhood(t *testing.T) {
 		t.Errorf("space %+v", s)
 	}
 	for _, q := range []string{"distance=0", "distance=abc", "distance=501", "bbox=1,2,3", "bbox=10,10,5,5", "sensor_distance=-1", "limit=0"} {
-		resp := get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood?"+q)
+		resp := get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood?"+q, as("analyst")...)
 		if resp.StatusCode != 400 {
 			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)
 		}

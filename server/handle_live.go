@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,8 +26,19 @@ const MaxReadingsBody = 16 << 20
 // handleReadings answers POST /api/v1/readings: a JSON array or NDJSON of
 // readings, each accepted or refused on its own.
 func (s *Server) handleReadings(c echo.Context) error {
-	if err := s.checkToken(c); err != nil {
-		return err
+	p := &callerOf(c).p
+	key := p.TokenID
+	if key == "" {
+		key = "user:" + p.UserID
+	}
+	if ok, wait := s.ingestRate.allow(key, s.now()); !ok {
+		e := errorf(CodeTooManyRequests, "this token sends batches faster than its rate; send fewer, larger batches")
+		e.RetryAfter = wait
+		return e
+	}
+	var allowed func(*live.Sensor) bool
+	if p.Sensors != nil {
+		allowed = func(sn *live.Sensor) bool { return p.SensorAllowed(sn.ID) }
 	}
 	r := c.Request()
 	// The body may take as long as the batch may; the answer a while more
@@ -38,7 +48,7 @@ func (s *Server) handleReadings(c echo.Context) error {
 		return errorf(CodeTooLarge, "a batch is at most 16 MiB")
 	}
 	body := http.MaxBytesReader(c.Response(), r.Body, MaxReadingsBody)
-	res, err := s.opt.Live.Ingest(r.Context(), body, nil)
+	res, err := s.opt.Live.Ingest(r.Context(), body, allowed)
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -66,23 +76,6 @@ func (s *Server) partialBatch(c echo.Context, res *live.IngestResult, e *apiErro
 		"accepted": res.Accepted, "refused": res.Refused, "refused_total": res.RefusedTotal, "refused_by_code": res.RefusedByCode,
 		"error": e,
 	})
-}
-
-// checkToken admits a request with a device token the server knows, when
-// tokens are set: 401 without one, 403 with a wrong one.
-func (s *Server) checkToken(c echo.Context) error {
-	if len(s.opt.IngestTokens) == 0 {
-		return nil
-	}
-	h := c.Request().Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || tok == "" {
-		return errorf(CodeUnauthorized, "send the device token as Authorization: Bearer <token>")
-	}
-	if tokenIn(tok, s.opt.IngestTokens) {
-		return nil
-	}
-	return errorf(CodeForbidden, "the device token is not valid")
 }
 
 // tokenIn reports whether tok is one of tokens, in constant time.
@@ -239,22 +232,22 @@ func (s *Server) handleAlarm(c echo.Context) error {
 	return c.JSON(http.StatusOK, a)
 }
 
-// handleAck answers POST /api/v1/alarms/{id}/ack {"by", "note"}.
+// handleAck answers POST /api/v1/alarms/{id}/ack {"note"}: the alarm,
+// acknowledged by the user logged in.
 func (s *Server) handleAck(c echo.Context) error {
 	id, err := alarmID(c)
 	if err != nil {
 		return err
 	}
 	var req struct {
-		By   string `json:"by"`
 		Note string `json:"note"`
 	}
 	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 64<<10))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || strings.TrimSpace(req.By) == "" || len(req.By) > 200 {
-		return errorf(CodeBadRequest, `body is {"by": "who", "note": "optional"}`)
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) || len(req.Note) > 2000 {
+		return errorf(CodeBadRequest, `body is {"note": "optional, at most 2,000 bytes"}; the user logged in is who acknowledges`)
 	}
-	a, err := s.opt.Live.Acknowledge(c.Request().Context(), id, req.By, req.Note)
+	a, err := s.opt.Live.Acknowledge(c.Request().Context(), id, callerOf(c).p.Name, req.Note)
 	if err != nil {
 		return err
 	}
@@ -308,7 +301,7 @@ func (s *Server) handlePutRules(c echo.Context) error {
 	if err != nil {
 		return errorf(CodeBadRules, err.Error())
 	}
-	v, err := s.opt.Live.PutRules(c.Request().Context(), rs, b, "")
+	v, err := s.opt.Live.PutRules(c.Request().Context(), rs, b, callerOf(c).p.Name)
 	if err != nil {
 		s.log.Error("rules", "err", err)
 		return errorf(CodeUnavailable, "the rules could not be stored; the rules in force stay")

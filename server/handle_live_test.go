@@ -46,9 +46,7 @@ func liveOptions(t *testing.T, o Options) Options {
 func send(t *testing.T, method, url, token, contentType, payload string) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(payload))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	authorize(req, token)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -124,8 +122,8 @@ func TestReadingsAndAlarms(t *testing.T) {
 	if r := get(t, ts.URL+"/api/v1/alarms/999/impact"); r.StatusCode != 404 {
 		t.Errorf("impact of no alarm: %d", r.StatusCode)
 	}
-	resp, b = send(t, "POST", ts.URL+"/api/v1/alarms/"+id+"/ack", "", "application/json", `{"by":"李工","note":"去现场"}`)
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "李工") {
+	resp, b = send(t, "POST", ts.URL+"/api/v1/alarms/"+id+"/ack", "role:operator", "application/json", `{"note":"去现场"}`)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"by":"operator"`) {
 		t.Errorf("ack: %d %s", resp.StatusCode, b)
 	}
 	var a struct {
@@ -133,7 +131,7 @@ func TestReadingsAndAlarms(t *testing.T) {
 		Ack     struct{ By string }
 	}
 	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/alarms/"+id)), &a)
-	if len(a.Changes) < 2 || a.Ack.By != "李工" {
+	if len(a.Changes) < 2 || a.Ack.By != "operator" {
 		t.Errorf("alarm %+v", a)
 	}
 	var sn struct {
@@ -227,7 +225,8 @@ func TestLiveBadRequests(t *testing.T) {
 		code                               string
 	}{
 		{"NoToken", "POST", "/api/v1/readings", "", "[]", 401, CodeUnauthorized},
-		{"WrongToken", "POST", "/api/v1/readings", "guess", "[]", 403, CodeForbidden},
+		{"WrongToken", "POST", "/api/v1/readings", "guess", "[]", 401, CodeUnauthorized},
+		{"ViewerIngests", "POST", "/api/v1/readings", "role:viewer", "[]", 403, CodeForbidden},
 		{"TooLarge", "POST", "/api/v1/readings", "secret", "[" + strings.Repeat(" ", MaxReadingsBody) + "]", 413, CodeTooLarge},
 		{"BrokenBody", "POST", "/api/v1/readings", "secret", "[" + lel(1, 1) + ", {", 400, CodeBadBody},
 		{"EmptyObjectBody", "POST", "/api/v1/readings", "secret", `{}`, 400, CodeBadBody},
@@ -242,16 +241,19 @@ func TestLiveBadRequests(t *testing.T) {
 		{"BadFrom", "GET", "/api/v1/alarms?from=yesterday", "", "", 400, CodeBadRequest},
 		{"UnknownAlarm", "GET", "/api/v1/alarms/99", "", "", 404, CodeNotFound},
 		{"BadAlarmID", "GET", "/api/v1/alarms/x", "", "", 400, CodeBadID},
-		{"AckWithoutWho", "POST", "/api/v1/alarms/1/ack", "", `{"note":"x"}`, 400, CodeBadRequest},
+		{"AckWithWho", "POST", "/api/v1/alarms/1/ack", "role:operator", `{"by":"someone else"}`, 400, CodeBadRequest},
+		{"AckAnonymous", "POST", "/api/v1/alarms/1/ack", "", `{}`, 401, CodeUnauthorized},
+		{"AckByViewer", "POST", "/api/v1/alarms/1/ack", "role:viewer", `{}`, 403, CodeForbidden},
+		{"RulesByOperator", "PUT", "/api/v1/rules", "role:operator", `{"rules": []}`, 403, CodeForbidden},
 		{"UnknownSensor", "GET", "/api/v1/sensors/GAS-404", "", "", 404, CodeNotFound},
 		{"SeriesOtherMetric", "GET", "/api/v1/sensors/7/series?metric=pressure", "", "", 400, CodeBadRequest},
 		{"SeriesTinyStep", "GET", "/api/v1/sensors/7/series?metric=ch4_lel&step=1ms", "", "", 400, CodeBadRequest},
 		{"SeriesTooMany", "GET", "/api/v1/sensors/7/series?metric=ch4_lel&step=1s&from=2026-01-01T00:00:00Z", "", "", 400, CodeBadRequest},
 		{"SeriesBackwards", "GET", "/api/v1/sensors/7/series?metric=ch4_lel&from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z", "", "", 400, CodeBadRequest},
-		{"BadRules", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "nope"}]}`, 422, CodeBadRules},
-		{"RulesHighHuge", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "ch4_lel", "levels": [{"level": 1, "high": 1e308}]}]}`, 422, CodeBadRules},
-		{"RulesHighMinusHuge", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "ch4_lel", "levels": [{"level": 1, "high": -1e308}]}]}`, 422, CodeBadRules},
-		{"RulesDurationHuge", "PUT", "/api/v1/rules", "", `{"rules": [{"metric": "ch4_lel", "duration_s": 1e18, "levels": [{"level": 1, "high": 50}]}]}`, 422, CodeBadRules},
+		{"BadRules", "PUT", "/api/v1/rules", "role:admin", `{"rules": [{"metric": "nope"}]}`, 422, CodeBadRules},
+		{"RulesHighHuge", "PUT", "/api/v1/rules", "role:admin", `{"rules": [{"metric": "ch4_lel", "levels": [{"level": 1, "high": 1e308}]}]}`, 422, CodeBadRules},
+		{"RulesHighMinusHuge", "PUT", "/api/v1/rules", "role:admin", `{"rules": [{"metric": "ch4_lel", "levels": [{"level": 1, "high": -1e308}]}]}`, 422, CodeBadRules},
+		{"RulesDurationHuge", "PUT", "/api/v1/rules", "role:admin", `{"rules": [{"metric": "ch4_lel", "duration_s": 1e18, "levels": [{"level": 1, "high": 50}]}]}`, 422, CodeBadRules},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,7 +275,7 @@ func TestLiveBadRequests(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "ch4_lel") {
 		t.Errorf("rules after a bad PUT: %d %.100s", resp.StatusCode, b)
 	}
-	resp, b = send(t, "PUT", ts.URL+"/api/v1/rules", "", "application/json", string(b))
+	resp, b = send(t, "PUT", ts.URL+"/api/v1/rules", "role:admin", "application/json", string(b))
 	if resp.StatusCode != 200 {
 		t.Errorf("PUT the rules back: %d %s", resp.StatusCode, b)
 	}
@@ -328,6 +330,7 @@ func TestRulesVersionsAndAcks(t *testing.T) {
 	ts := liveServer(t)
 	var vs struct {
 		Versions []struct {
+			By      string
 			Version uint64
 			Default bool
 		}
@@ -337,7 +340,7 @@ func TestRulesVersionsAndAcks(t *testing.T) {
 		t.Fatalf("versions at start: %+v", vs)
 	}
 	rules := `{"rules": [{"metric": "ch4_lel", "unit": "%LEL", "levels": [{"level": 1, "high": 5}]}]}`
-	resp, b := send(t, "PUT", ts.URL+"/api/v1/rules", "", "application/json", rules)
+	resp, b := send(t, "PUT", ts.URL+"/api/v1/rules", "role:admin", "application/json", rules)
 	var put struct{ Version uint64 }
 	json.Unmarshal(b, &put)
 	if resp.StatusCode != 200 || put.Version != 2 {
@@ -345,7 +348,7 @@ func TestRulesVersionsAndAcks(t *testing.T) {
 	}
 	vs.Versions = nil
 	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/rules/versions")), &vs)
-	if len(vs.Versions) != 2 || vs.Versions[0].Version != 2 || vs.Versions[0].Default {
+	if len(vs.Versions) != 2 || vs.Versions[0].Version != 2 || vs.Versions[0].Default || vs.Versions[0].By != "admin" {
 		t.Errorf("versions after a PUT, newest first: %+v", vs)
 	}
 	if _, b := send(t, "GET", ts.URL+"/api/v1/rules?version=2", "", "", ""); string(b) != rules {
@@ -374,8 +377,8 @@ func TestRulesVersionsAndAcks(t *testing.T) {
 		t.Fatalf("alarms: %+v", list)
 	}
 	id := fmt.Sprint(list.Alarms[0].ID)
-	for _, who := range []string{"值班员", "李工"} {
-		if resp, b := send(t, "POST", ts.URL+"/api/v1/alarms/"+id+"/ack", "", "application/json", `{"by":"`+who+`"}`); resp.StatusCode != 200 {
+	for _, who := range []string{"operator", "duty"} {
+		if resp, b := send(t, "POST", ts.URL+"/api/v1/alarms/"+id+"/ack", "role:"+who, "application/json", `{}`); resp.StatusCode != 200 {
 			t.Fatalf("ack: %d %s", resp.StatusCode, b)
 		}
 	}
@@ -384,7 +387,7 @@ func TestRulesVersionsAndAcks(t *testing.T) {
 		Acks []struct{ By string }
 	}
 	json.Unmarshal(body(t, get(t, ts.URL+"/api/v1/alarms/"+id)), &a)
-	if len(a.Acks) != 2 || a.Acks[0].By != "值班员" || a.Acks[1].By != "李工" || a.Ack.By != "李工" {
+	if len(a.Acks) != 2 || a.Acks[0].By != "operator" || a.Acks[1].By != "duty" || a.Ack.By != "duty" {
 		t.Errorf("acknowledgements: %+v", a)
 	}
 }

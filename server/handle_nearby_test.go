@@ -120,7 +120,7 @@ func TestNearbyBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := get(t, ts.URL+tt.path)
+			resp := get(t, ts.URL+tt.path, as("analyst")...)
 			var e struct {
 				Error struct{ Code, Message string }
 			}

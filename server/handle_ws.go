@@ -68,9 +68,6 @@ var wsUpgrader = websocket.Upgrader{
 // handleWS answers GET /ws: the live channel.
 func (s *Server) handleWS(c echo.Context) error {
 	r := c.Request()
-	if err := s.checkViewToken(r); err != nil {
-		return err
-	}
 	if !s.originAllowed(r) {
 		return errorf(CodeBadOrigin, "the page's origin may not open the live channel; see --allowed-origins")
 	}
@@ -322,25 +319,6 @@ func writeData(buf *bytes.Buffer, d any) {
 		return
 	}
 	buf.Write(p)
-}
-
-// checkViewToken admits a viewer with a token the server knows, when view
-// tokens are set: in the query (browsers) or as a bearer token.
-func (s *Server) checkViewToken(r *http.Request) error {
-	if len(s.opt.ViewTokens) == 0 {
-		return nil
-	}
-	tok := r.URL.Query().Get("token")
-	if tok == "" {
-		tok, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	}
-	if tok == "" {
-		return errorf(CodeUnauthorized, "the live channel needs a token: /ws?token=T")
-	}
-	if !tokenIn(tok, s.opt.ViewTokens) {
-		return errorf(CodeForbidden, "the token is not valid")
-	}
-	return nil
 }
 
 // originAllowed admits requests without an Origin (programs), from this

@@ -46,6 +46,7 @@ func wsOptions(t *testing.T, o Options) Options {
 		t.Fatal(err)
 	}
 	o.Catalog, o.Store, o.Live, o.Sensors, o.Series, o.Feed = layers.Default(), memory.New(storetest.City()), svc, sensors, curves, feed
+	o.IngestTokens = append(o.IngestTokens, "secret")
 	if o.Now == nil {
 		o.Now = func() time.Time { return liveNow }
 	}
@@ -186,7 +187,7 @@ func silent(t *testing.T, c *wsClient) {
 
 func postReadings(t *testing.T, ts *httptest.Server, readings ...string) {
 	t.Helper()
-	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "", "application/json", "["+strings.Join(readings, ",")+"]")
+	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/json", "["+strings.Join(readings, ",")+"]")
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"refused":[]`) {
 		t.Fatalf("POST readings: %d %s", resp.StatusCode, b)
 	}
@@ -372,7 +373,8 @@ func TestWSBadMessages(t *testing.T) {
 }
 
 func TestWSAdmission(t *testing.T) {
-	o := wsOptions(t, Options{ViewTokens: []string{"screen"}, AllowedOrigins: []string{"https://ops.example"}})
+	// No anonymous viewer: the live channel needs the view token.
+	o := wsOptions(t, Options{ViewTokens: []string{"screen"}, AllowedOrigins: []string{"https://ops.example"}, Access: Access{Anonymous: []string{}}})
 	o.Hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot, MaxClients: 2})
 	s := newTestServer(o)
 	ts := httptest.NewServer(s.Handler())
@@ -383,7 +385,7 @@ func TestWSAdmission(t *testing.T) {
 		status              int
 	}{
 		{"NoToken", "", "", 401},
-		{"WrongToken", "?token=guess", "", 403},
+		{"WrongToken", "?token=guess", "", 401},
 		{"OtherOrigin", "?token=screen", "https://evil.example", 403},
 	} {
 		h := http.Header{}

@@ -59,7 +59,8 @@ func TestSlowBodyCut(t *testing.T) {
 		}
 	})
 	t.Run("Rules", func(t *testing.T) {
-		got := stall(t, addr, "PUT /api/v1/rules HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"rules\": [")
+		admin := testAuth().sessions["admin"]
+		got := stall(t, addr, "PUT /api/v1/rules HTTP/1.1\r\nHost: x\r\nCookie: "+sessionCookie+"="+admin.secret+"\r\nX-CSRF-Token: "+admin.csrf+"\r\nContent-Length: 100000\r\n\r\n{\"rules\": [")
 		if !strings.HasPrefix(got, "HTTP/1.1 408") || !strings.Contains(got, CodeBodyTimeout) {
 			t.Errorf("answer %q; want 408 body_timeout", got)
 		}

@@ -23,7 +23,7 @@ import (
 // scrape reads /metrics as Prometheus does.
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp := get(t, url+"/metrics")
+	resp := get(t, url+"/metrics", as("admin")...)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -72,7 +72,7 @@ func TestMetrics(t *testing.T) {
 	ts, _ := wsServer(t, Options{Metrics: m, CacheBytes: 1 << 20})
 
 	// Three readings, one of them again, one of a sensor that is not.
-	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "", "application/json", "["+reading(7, 2, 10)+","+reading(7, 60, 9)+`,{"sensor":"GAS-9","metric":"ch4_lel","value":1,"ts":"2026-06-01T11:59:00Z"}]`)
+	resp, b := send(t, "POST", ts.URL+"/api/v1/readings", "secret", "application/json", "["+reading(7, 2, 10)+","+reading(7, 60, 9)+`,{"sensor":"GAS-9","metric":"ch4_lel","value":1,"ts":"2026-06-01T11:59:00Z"}]`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("readings: %d %s", resp.StatusCode, b)
 	}
@@ -132,7 +132,7 @@ func TestMetrics(t *testing.T) {
 // thousand.
 func TestMetricsCardinality(t *testing.T) {
 	m := metrics.New(metrics.Options{Catalog: layers.Default()})
-	s := New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Metrics: m, CacheBytes: 1 << 20})
+	s := New(withTestAccess(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Metrics: m, CacheBytes: 1 << 20}))
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	var ids []string
@@ -197,8 +197,8 @@ func TestAccessLog(t *testing.T) {
 		{AccessLogOff, nil},
 	} {
 		var logs logBuffer
-		s := New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), CacheBytes: 1 << 20, AccessLog: tc.mode,
-			Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+		s := New(withTestAccess(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), CacheBytes: 1 << 20, AccessLog: tc.mode,
+			Log: slog.New(slog.NewJSONHandler(&logs, nil))}))
 		ts := httptest.NewServer(s.Handler())
 		get(t, ts.URL+tile)                    // encoded: logged
 		get(t, ts.URL+tile)                    // from the cache: not logged when uncached

@@ -71,7 +71,7 @@ func TestStorageFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newTestServer(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Live: svc, Sensors: sensors, Series: curves,
-		Journal: j, Log: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return liveNow }})
+		Journal: j, IngestTokens: []string{"secret"}, Log: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return liveNow }})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 
@@ -103,7 +103,7 @@ func TestStorageFull(t *testing.T) {
 			j.fail(tt.err)
 			defer j.fail(nil)
 			for range 3 {
-				resp, b := send(t, http.MethodPost, ts.URL+"/api/v1/readings", "", "", "["+lel(5, 1)+"]")
+				resp, b := send(t, http.MethodPost, ts.URL+"/api/v1/readings", "secret", "", "["+lel(5, 1)+"]")
 				var e struct{ Error apiError }
 				json.Unmarshal(b, &e)
 				if resp.StatusCode != tt.status || e.Error.Code != tt.code || resp.Header.Get("Retry-After") != "5" {
@@ -129,7 +129,7 @@ func TestStorageFull(t *testing.T) {
 			}
 		})
 	}
-	if resp, b := send(t, http.MethodPost, ts.URL+"/api/v1/readings", "", "", "["+lel(5, 1)+"]"); resp.StatusCode != 200 {
+	if resp, b := send(t, http.MethodPost, ts.URL+"/api/v1/readings", "secret", "", "["+lel(5, 1)+"]"); resp.StatusCode != 200 {
 		t.Fatalf("ingest once the journal writes again: %d %s", resp.StatusCode, b)
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"github.com/onemap/onemap/hub"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/hub"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/metrics"
@@ -52,7 +53,8 @@ type Options struct {
 	Live    *live.Service
 	Sensors *live.Sensors
 	Series  *series.Store
-	// IngestTokens are the device tokens ingest accepts; none admits all.
+	// IngestTokens are static device tokens, each sending readings of
+	// every sensor, beside the tokens of Access.
 	IngestTokens []string
 	// MQTT, if set, is the subscriber taking readings from a broker; the
 	// health check shows its counts.
@@ -64,7 +66,8 @@ type Options struct {
 	// Snapshot (and its bound on clients); the server attaches the Feed to
 	// it, serves /ws from it and closes it in Close.
 	Hub *hub.Hub
-	// ViewTokens are the tokens /ws accepts; none admits all.
+	// ViewTokens are static tokens of a viewer (map.view and alarms.read),
+	// sent as a bearer token or, to /ws, as ?token=.
 	ViewTokens []string
 	// AllowedOrigins are the web origins, besides the server's own, whose
 	// pages may read the map and the API (CORS), frame the web app and open
@@ -90,6 +93,9 @@ type Options struct {
 	// AccessLog says which requests get a line in Log.
 	Metrics   *metrics.Metrics
 	AccessLog AccessLog
+	// Access says who may do what: users, tokens, the anonymous viewer
+	// and the audit log.
+	Access Access
 }
 
 // Journal is what the health check reads of the write-ahead log;
@@ -120,6 +126,15 @@ type Server struct {
 	// closing is set by Close: /readyz answers 503 from then on, so a
 	// load balancer stops sending while the connections drain.
 	closing atomic.Bool
+
+	access Access
+	authz  *auth.Authorizer
+	// anonymous is the principal of a caller without credentials;
+	// staticIngest and staticView those of the options' static tokens.
+	anonymous, staticIngest, staticView auth.Principal
+	// loginRate limits logins per address, ingestRate batches per token,
+	// deniedRate the audit entries of refused writes per address.
+	loginRate, ingestRate, deniedRate *keyedLimiter
 }
 
 // New returns a server over the options' store and services.
@@ -156,6 +171,7 @@ func New(o Options) *Server {
 	if s.analyses == nil {
 		s.analyses = noAnalyses{}
 	}
+	s.setAccess(o.Access)
 	if o.Feed != nil && o.Live != nil && o.Hub != nil {
 		riskVersion := o.RiskVersion
 		if riskVersion == nil {
@@ -170,6 +186,7 @@ func New(o Options) *Server {
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders())
 	e.Use(cors(o.AllowedOrigins))
+	e.Use(s.checkAccess())
 
 	// Tiles compress themselves once in the cache; the rest uses the
 	// middleware at a fast level.
@@ -207,6 +224,8 @@ func New(o Options) *Server {
 			e.GET("/ws", s.handleWS)
 		}
 	}
+	s.routeSessions(e)
+	s.routeAdmin(e)
 	e.Any("/api/*", func(c echo.Context) error { return echo.ErrNotFound })
 	if o.Frontend != nil {
 		e.GET("/*", echo.StaticDirectoryHandler(o.Frontend, false), gz)

@@ -46,8 +46,8 @@ func (f *fakeAnalyses) GasSpaces(_ context.Context, q spatial.GasQuery) ([]spati
 
 func fakeServer(t *testing.T, an *fakeAnalyses) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewServer(New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Analyses: an,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	ts := httptest.NewServer(New(withTestAccess(Options{Catalog: layers.Default(), Store: memory.New(storetest.City()), Analyses: an,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})).Handler())
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -130,7 +130,7 @@ func TestAnalysisErrorCodes(t *testing.T) {
 	// The gas neighbourhood: an out-of-range distance is bad_radius.
 	an := &fakeAnalyses{err: spatial.ErrRadius}
 	ts := fakeServer(t, an)
-	resp, b := send(t, "GET", ts.URL+"/api/v1/analysis/gas-neighbourhood?distance=30", "", "", "")
+	resp, b := send(t, "GET", ts.URL+"/api/v1/analysis/gas-neighbourhood?distance=30", "role:analyst", "", "")
 	var e struct{ Error struct{ Code string } }
 	json.Unmarshal(b, &e)
 	if resp.StatusCode != 400 || e.Error.Code != CodeBadRadius {
@@ -143,7 +143,7 @@ func TestAnalysisErrorCodes(t *testing.T) {
 
 // A server given no analyses answers their routes not_found.
 func TestNoAnalyses(t *testing.T) {
-	ts := httptest.NewServer(New(Options{Catalog: layers.Default(), Store: memory.New(storetest.City())}).Handler())
+	ts := httptest.NewServer(New(withTestAccess(Options{Catalog: layers.Default(), Store: memory.New(storetest.City())})).Handler())
 	t.Cleanup(ts.Close)
 	resp, b := post(t, ts.URL+"/api/v1/analysis/valve-closure", `{"pipe": 7}`)
 	var e struct{ Error struct{ Code string } }

@@ -14,6 +14,7 @@ import (
 // live state, as cmd/onemap builds them, for those the options lack, and the
 // live channel's hub when the options have a feed.
 func newTestServer(o Options) *Server {
+	o = withTestAccess(o)
 	an := spatial.NewAnalyses(o.Catalog, o.Store, o.Now)
 	if o.Analyses == nil {
 		o.Analyses = an

@@ -324,7 +324,11 @@ func TestMain(m *testing.M) {
 	if addr := os.Getenv("ONEMAP_WS_IDLE_CLIENTS"); addr != "" {
 		os.Exit(holdIdleClients(addr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if testAuthDir != "" {
+		os.RemoveAll(testAuthDir)
+	}
+	os.Exit(code)
 }
 
 // holdIdleClients reads the number of clients and their subscribe messages

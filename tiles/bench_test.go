@@ -22,7 +22,7 @@ var sample struct {
 	err  error
 }
 
-func sampleCity(b *testing.B) *city.City {
+func sampleCity(b testing.TB) *city.City {
 	b.Helper()
 	sample.once.Do(func() { sample.c, sample.err = city.Read(data.SampleCity(), layers.Default()) })
 	if sample.err != nil {

@@ -125,7 +125,7 @@ func (e *Encoder) encode(ctx context.Context, out []byte, ls []*layers.Layer, t 
 		if s, ok := e.own[l.ID]; ok {
 			src = s
 		}
-		w := newLayerWriter(l.ID)
+		w := newLayerWriter(l.ID, l.PersonalFields())
 		err := src.Features(ctx, l.ID, query, t.Z, func(f *layers.Feature) error {
 			if g := p.geometry(f.Geometry, l.Geometry); g != nil {
 				w.add(f.ID, f.Props, g)

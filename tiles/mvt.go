@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -43,7 +44,10 @@ const (
 
 // layerWriter builds one MVT layer.
 type layerWriter struct {
-	name     string
+	name string
+	// hide names attributes left out of every feature: the layer's
+	// personal fields, which tiles never carry.
+	hide     []string
 	keys     []string
 	keyIndex map[string]uint32
 	values   []byte // the encoded Value messages, one after another
@@ -66,14 +70,15 @@ var writers = sync.Pool{New: func() any {
 	return &layerWriter{keyIndex: map[string]uint32{}, strIndex: map[string]uint32{}, numIndex: map[float64]uint32{}}
 }}
 
-func newLayerWriter(name string) *layerWriter {
+func newLayerWriter(name string, hide []string) *layerWriter {
 	w := writers.Get().(*layerWriter)
-	w.name = name
+	w.name, w.hide = name, hide
 	return w
 }
 
 // release empties the writer and gives it back to the pool.
 func (w *layerWriter) release() {
+	w.hide = nil
 	w.keys = w.keys[:0]
 	clear(w.keyIndex)
 	clear(w.strIndex)
@@ -150,6 +155,9 @@ func (w *layerWriter) endValue() uint32 {
 func (w *layerWriter) add(id uint64, props map[string]any, g orb.Geometry) {
 	w.tags = w.tags[:0]
 	for k, v := range props {
+		if len(w.hide) > 0 && slices.Contains(w.hide, k) {
+			continue
+		}
 		vi, ok := w.value(v)
 		if !ok {
 			continue

@@ -31,7 +31,9 @@ type VectorLayer struct {
 func NewTileJSON(l *layers.Layer, baseURL, version string, bounds [4]float64, center [2]float64, zoom float64) TileJSON {
 	fields := make(map[string]string, len(l.Fields))
 	for _, f := range l.Fields {
-		fields[f.Name] = string(f.Type)
+		if !f.Personal { // tiles never carry personal fields
+			fields[f.Name] = string(f.Type)
+		}
 	}
 	return TileJSON{
 		TileJSON:    "3.0.0",

@@ -34,7 +34,7 @@ random password is made and printed once. The roles are: %s.
 `
 
 const tokensUsage = `Usage:
-  onemap tokens add --name N --scopes ingest|read[,…] [--sensors ID,…]
+  onemap tokens add --name N --scopes ingest|read|metrics[,…] [--sensors ID,…]
   onemap tokens list
   onemap tokens revoke --id ID
 

@@ -49,9 +49,30 @@ func geomTypes(l *layers.Layer) []string {
 // qi quotes an identifier; identifiers come only from the catalog.
 func qi(s string) string { return pgx.Identifier{s}.Sanitize() }
 
+// laterFields are the catalog attributes that came after the first
+// migration, by layer, with the migration that adds their columns. The
+// first migration leaves them out; that one adds them and moves the values
+// that extra held for them into them.
+var laterFields = map[string]map[string]uint{
+	layers.Bridge:           {"contact": 4, "contact_phone": 4},
+	layers.ProtectiveTarget: {"contact": 4, "contact_phone": 4},
+	layers.Hazard:           {"contact": 4, "contact_phone": 4},
+}
+
+// fieldsSince returns the layer's attributes that migration v adds.
+func fieldsSince(l *layers.Layer, v uint) []layers.Field {
+	var out []layers.Field
+	for _, f := range l.Fields {
+		if laterFields[l.ID][f.Name] == v {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // tableDDL is the CREATE TABLE of a layer: the id, the minimum zoom, the
-// geometry, a typed column per catalog attribute and extra, a jsonb of the
-// attributes the catalog does not name.
+// geometry, a typed column per catalog attribute of the first migration and
+// extra, a jsonb of the attributes the catalog does not name.
 func tableDDL(l *layers.Layer) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE %s (\n", qi(l.ID))
@@ -59,7 +80,7 @@ func tableDDL(l *layers.Layer) string {
 	fmt.Fprintf(&b, "    minzoom smallint NOT NULL DEFAULT %d CHECK (minzoom BETWEEN 0 AND 24),\n", l.MinZoom)
 	fmt.Fprintf(&b, "    geom geometry(Geometry, 4326) NOT NULL CHECK (GeometryType(geom) IN ('%s') AND NOT ST_IsEmpty(geom)),\n", strings.Join(geomTypes(l), "', '"))
 	nodes := l.Nodes
-	for _, f := range l.Fields {
+	for _, f := range fieldsSince(l, 0) {
 		fmt.Fprintf(&b, "    %s %s", qi(f.Name), columnType(f))
 		if f.Required {
 			b.WriteString(" NOT NULL")
@@ -150,5 +171,52 @@ func dropSQL(cat *layers.Catalog) string {
 		fmt.Fprintf(&b, "DROP TABLE IF EXISTS %s;\n", qi(ls[i].ID))
 	}
 	b.WriteString("DROP TABLE IF EXISTS city;\nDROP FUNCTION IF EXISTS onemap_layer_changed();\nDROP TABLE IF EXISTS layer_version;\n")
+	return b.String()
+}
+
+// fieldsSQL is migration v (after the first), made from the catalog: a
+// column for each attribute that laterFields gives it, filled from the
+// values extra held under the attribute's name.
+func fieldsSQL(cat *layers.Catalog, v uint, title string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "-- %s. Made from the layer catalog\n-- (store/postgis/schema.go); TestMigrationMatchesCatalog keeps it so.\n", title)
+	for _, l := range loadOrder(cat) {
+		fs := fieldsSince(l, v)
+		if len(fs) == 0 {
+			continue
+		}
+		var add, set, names []string
+		for _, f := range fs {
+			add = append(add, fmt.Sprintf("ADD COLUMN %s %s", qi(f.Name), columnType(f)))
+			set = append(set, fmt.Sprintf("%s = (extra->>'%s')::%s", qi(f.Name), f.Name, columnType(f)))
+			names = append(names, "'"+f.Name+"'")
+		}
+		fmt.Fprintf(&b, "\nALTER TABLE %s %s;\n", qi(l.ID), strings.Join(add, ", "))
+		fmt.Fprintf(&b, "UPDATE %s SET %s,\n    extra = NULLIF(extra - ARRAY[%s], '{}'::jsonb)\n    WHERE extra ?| ARRAY[%s];\n",
+			qi(l.ID), strings.Join(set, ", "), strings.Join(names, ", "), strings.Join(names, ", "))
+	}
+	return b.String()
+}
+
+// dropFieldsSQL undoes fieldsSQL: the values go back into extra.
+func dropFieldsSQL(cat *layers.Catalog, v uint) string {
+	var b strings.Builder
+	ls := loadOrder(cat)
+	for i := len(ls) - 1; i >= 0; i-- {
+		l := ls[i]
+		fs := fieldsSince(l, v)
+		if len(fs) == 0 {
+			continue
+		}
+		var obj, some, drop []string
+		for _, f := range fs {
+			obj = append(obj, fmt.Sprintf("'%s', %s", f.Name, qi(f.Name)))
+			some = append(some, qi(f.Name)+" IS NOT NULL")
+			drop = append(drop, "DROP COLUMN "+qi(f.Name))
+		}
+		fmt.Fprintf(&b, "UPDATE %s SET extra = COALESCE(extra, '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object(%s))\n    WHERE %s;\n",
+			qi(l.ID), strings.Join(obj, ", "), strings.Join(some, " OR "))
+		fmt.Fprintf(&b, "ALTER TABLE %s %s;\n", qi(l.ID), strings.Join(drop, ", "))
+	}
 	return b.String()
 }

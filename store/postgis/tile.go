@@ -19,9 +19,10 @@ var tileSQL sync.Map
 
 // RenderTile makes tile t of the layers in one SQL statement: per layer an
 // ST_AsMVT over ST_AsMVTGeom, concatenated. The rules are the encoder's: the
-// feature id as the MVT id, the catalog's attributes, lines and polygons
-// clipped to the tile and its buffer, points to the tile alone, features
-// below their minimum zoom left out, simplified by tiles.Tolerance.
+// feature id as the MVT id, the catalog's attributes but the personal ones,
+// lines and polygons clipped to the tile and its buffer, points to the tile
+// alone, features below their minimum zoom left out, simplified by
+// tiles.Tolerance.
 func (s *Store) RenderTile(ctx context.Context, ls []*layers.Layer, t tiles.Tile) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
@@ -55,9 +56,19 @@ func buildTileSQL(ls []*layers.Layer) string {
 		if i > 0 {
 			b.WriteString("\n || ")
 		}
-		cols := ""
+		// Tiles never carry personal fields, not even ones that extra
+		// might hold under the same names.
+		cols, extra := "", "extra"
+		var personal []string
 		for _, f := range l.Fields {
+			if f.Personal {
+				personal = append(personal, "'"+f.Name+"'")
+				continue
+			}
 			cols += ", " + qi(f.Name)
+		}
+		if len(personal) > 0 {
+			extra = "extra - ARRAY[" + strings.Join(personal, ", ") + "] AS extra"
 		}
 		g := "ST_Transform(geom, 3857)"
 		buffer, filter := tiles.Buffer, "geom && e.query"
@@ -67,9 +78,9 @@ func buildTileSQL(ls []*layers.Layer) string {
 			g = "CASE WHEN $4 > 0 THEN ST_Simplify(" + g + ", $4, true) ELSE " + g + " END"
 		}
 		fmt.Fprintf(&b, "COALESCE((SELECT ST_AsMVT(t, '%s', %d, 'geom', 'id') FROM (\n"+
-			"   SELECT id, ST_AsMVTGeom(%s, e.env, %d, %d, true) AS geom%s, extra\n"+
+			"   SELECT id, ST_AsMVTGeom(%s, e.env, %d, %d, true) AS geom%s, %s\n"+
 			"   FROM %s, e WHERE %s AND minzoom <= $1) t WHERE geom IS NOT NULL), ''::bytea)",
-			l.ID, tiles.Extent, g, tiles.Extent, buffer, cols, qi(l.ID), filter)
+			l.ID, tiles.Extent, g, tiles.Extent, buffer, cols, extra, qi(l.ID), filter)
 	}
 	return b.String()
 }

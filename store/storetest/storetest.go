@@ -30,7 +30,8 @@ var origin = orb.Point{117.26, 31.84}
 func at(dx, dy float64) orb.Point { return spatial.NewPlane(origin).Unproject(orb.Point{dx, dy}) }
 
 // City returns the suite's small city: two gas pipes (a main and a service
-// pipe that shows from zoom 15), their three nodes, a school and a building.
+// pipe that shows from zoom 15), their three nodes, a school with its
+// contact and a building.
 func City() *city.City {
 	gasProps := func(class string, d float64, from, to uint64) map[string]any {
 		return map[string]any{"pressure_class": class, "pressure_mpa": 0.3, "diameter_mm": d, "material": "steel",
@@ -50,7 +51,8 @@ func City() *city.City {
 				{ID: n3, Layer: layers.GasNode, MinZoom: 14, Geometry: at(500, 80), Props: map[string]any{"kind": "end"}},
 			},
 			layers.ProtectiveTarget: {
-				{ID: layers.MakeID(22, 1), Layer: layers.ProtectiveTarget, MinZoom: 11, Geometry: at(250, 40), Props: map[string]any{"name": "滨河小学", "name_en": "Binhe Primary School", "kind": "school", "people_day": 1200.0}},
+				{ID: layers.MakeID(22, 1), Layer: layers.ProtectiveTarget, MinZoom: 11, Geometry: at(250, 40), Props: map[string]any{"name": "滨河小学", "name_en": "Binhe Primary School", "kind": "school", "people_day": 1200.0,
+					"contact": "王建伟", "contact_phone": "13812345678"}},
 			},
 			layers.Building: {
 				{ID: layers.MakeID(4, 1), Layer: layers.Building, MinZoom: 13, Geometry: orb.Polygon{{at(230, 20), at(270, 20), at(270, 60), at(230, 60), at(230, 20)}},
@@ -121,6 +123,10 @@ func Run(t *testing.T, open Open) {
 		if f.Layer != layers.ProtectiveTarget || f.Props["name"] != "滨河小学" || f.Props["people_day"] != 1200.0 {
 			t.Errorf("school = %+v", f)
 		}
+		// The store keeps personal fields whole; masking is the reader's.
+		if f.Props["contact"] != "王建伟" || f.Props["contact_phone"] != "13812345678" {
+			t.Errorf("school contact = %v %v", f.Props["contact"], f.Props["contact_phone"])
+		}
 		if p, ok := f.Geometry.(orb.Point); !ok || planar.Distance(p, at(250, 40)) > 1e-7 {
 			t.Errorf("school at %v, want %v", f.Geometry, at(250, 40))
 		}
@@ -180,6 +186,17 @@ func Run(t *testing.T, open Open) {
 						}
 						if id == main && (f.Properties["pressure_class"] != "medium_a" || f.Properties["diameter_mm"] != 300.0) {
 							t.Errorf("z%d: main pipe attributes %v", z, f.Properties)
+						}
+						// Tiles go to anonymous screens: never a personal field.
+						if id == school {
+							if f.Properties["name"] != "滨河小学" {
+								t.Errorf("z%d: school attributes %v", z, f.Properties)
+							}
+							for _, k := range []string{"contact", "contact_phone"} {
+								if v, ok := f.Properties[k]; ok {
+									t.Errorf("z%d: school tile carries %s %v", z, k, v)
+								}
+							}
 						}
 					}
 				}
