@@ -1,8 +1,9 @@
 // The login page (/login.html): a login and a password posted as JSON to
 // POST /api/v1/session; then back to the page the user came from (?next=,
 // a path of this server only). It says why a login failed in the page's
-// language: wrong credentials, an account locked for a while (the wait of
-// the Retry-After header, in words), or a server out of reach. When the
+// language: wrong credentials, an account locked for a while or too many
+// logins from the address (the wait of the Retry-After header, in words),
+// or a server out of reach. When the
 // server lets anonymous viewers in, a link leads to the map without
 // logging in.
 
@@ -116,9 +117,9 @@ form.addEventListener('submit', async (e) => {
     if (err.code === 'bad_credentials') {
       say('loginBadCredentials');
       password.focus();
-    } else if (err.code === 'locked') {
+    } else if (err.code === 'locked' || err.code === 'too_many_requests') {
       const wait = err.retryAfter;
-      say('loginLocked', { wait: () => waitText(wait, t) });
+      say(err.code === 'locked' ? 'loginLocked' : 'loginTooMany', { wait: () => waitText(wait, t) });
     } else if (err.code === 'network' || err.status >= 500) {
       say('loginNetwork');
     } else {
