@@ -1014,7 +1014,8 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     const note = document.createElement('input');
     note.id = 'alarm-ack-note';
     note.name = 'note';
-    note.maxLength = 1000;
+    // The server takes 2,000 bytes: 600 characters of Chinese.
+    note.maxLength = 600;
     note.placeholder = t('alarmAckNote');
     note.setAttribute('aria-label', t('alarmAckNote'));
     const submit = document.createElement('button');

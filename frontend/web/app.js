@@ -29,7 +29,7 @@ document.body.dataset.view = VIEW;
 
 // The big screen is watched, not handled: it never leaves for the login
 // page and keeps trying while the server is away.
-session.configure({ quiet: VIEW === 'screen' });
+session.configure({ quiet: VIEW === 'screen', keepAlive: VIEW === 'screen' });
 session.refresh();
 
 // Metadata keys every style layer carries (see mapstyle.Style).

@@ -143,7 +143,7 @@ export function createAudit({ t, lang }) {
     return { text, input };
   };
   const who = field('audit-who', 'text');
-  who.input.maxLength = 200;
+  who.input.maxLength = 64;
   who.input.autocomplete = 'off';
   const what = field('audit-what', 'text');
   what.input.maxLength = 64;

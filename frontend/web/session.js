@@ -11,6 +11,9 @@
 //     retrying.
 //   - A write refused with code csrf gets the session again and is sent
 //     once more with its new token.
+//   - The big screen, which makes few requests while its socket is open,
+//     asks for its session every third of the session's idle timeout, so
+//     that the session it was logged in with stays while it is shown.
 //
 // The login page (login.html, login.js) shares the text, the wait words
 // and the check of where to go back to.
@@ -125,12 +128,17 @@ const st = {
   checking: null, // the pending GET of the session
   retryTimer: 0,
   retryWait: 500,
+  keepAlive: false, // ask for the session before it idles out
+  idle: 0, // the session's idle timeout, in seconds
+  aliveTimer: 0,
 };
 
 // configure sets how a 401 is taken: quiet (the big screen) checks the
-// session again and retries instead of going to the login page.
-export function configure({ quiet = false } = {}) {
+// session again and retries instead of going to the login page; with
+// keepAlive the session is asked for before it would idle out.
+export function configure({ quiet = false, keepAlive = false } = {}) {
   st.quiet = quiet;
+  st.keepAlive = keepAlive;
 }
 
 // pageToken is the view token in the page's URL (?token=), if any.
@@ -266,8 +274,13 @@ function apply(body) {
   st.permissions = new Set(body?.permissions ?? []);
   st.csrf = body?.csrf ?? '';
   st.expires = body?.expires ?? '';
+  st.idle = Number(body?.idle_timeout_s) || 0;
   st.needLogin = false;
   st.retryWait = 500;
+  clearTimeout(st.aliveTimer);
+  if (st.keepAlive && st.user && st.idle > 0) {
+    st.aliveTimer = setTimeout(() => refresh(), Math.max(30, st.idle / 3) * 1000);
+  }
   for (const fn of st.listeners) fn(current());
 }
 
