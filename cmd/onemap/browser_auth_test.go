@@ -202,7 +202,7 @@ func TestBrowserAuth(t *testing.T) {
 
 	t.Run("Acknowledge", func(t *testing.T) {
 		logIn(t, ctx, url, "/", "duty")
-		waitJS[bool](t, ctx, `window.onemap.map.loaded()`, 30*time.Second, "the map")
+		eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
 		label := waitJS[string](t, ctx, `!document.getElementById("user-button").hidden && document.getElementById("user-button").textContent`, 10*time.Second, "the user button")
 		if label != "王芳" {
 			t.Errorf("the user button says %q, want the user's name", label)

@@ -372,11 +372,12 @@ export async function login(loginName, password) {
 }
 
 // retryAfter is a Retry-After header's wait in seconds (RFC 9110: seconds
-// or an HTTP date), 0 when there is none.
+// or an HTTP date), 0 when there is none. A wait of 0 seconds on a refusal
+// is one of less than a second: 1.
 function retryAfter(h) {
   if (!h) return 0;
   const n = Number(h);
-  if (Number.isFinite(n)) return Math.max(0, n);
+  if (Number.isFinite(n)) return Math.max(1, n);
   const at = Date.parse(h);
   return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : 0;
 }
