@@ -643,6 +643,7 @@ session.onChange((s) => {
   userMenu.render();
   analysis.permissionsChanged();
   alarms.permissionsChanged();
+  phone?.renderText();
   if (audit?.isOpen && !session.can('audit.read')) audit.close();
   renderScreenLogin();
 });
