@@ -632,7 +632,10 @@ screenLogin.setAttribute('role', 'status');
 screenLogin.hidden = true;
 document.body.append(screenLogin);
 function renderScreenLogin() {
-  screenLogin.textContent = t('screenNeedLogin');
+  const link = document.createElement('a');
+  link.href = session.loginURL();
+  link.textContent = t('logIn');
+  screenLogin.replaceChildren(t('screenNeedLogin'), link);
   screenLogin.hidden = !(screen && session.current().needLogin);
 }
 

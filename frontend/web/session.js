@@ -59,7 +59,7 @@ export const TEXT = {
     errCsrf: '登录状态已变化，请刷新页面后重试',
     errUnauthorized: '请先登录',
     errNetwork: '无法连接服务器',
-    screenNeedLogin: '大屏登录已失效，正在重试…',
+    screenNeedLogin: '大屏未登录或登录已失效：请登录，或使用带令牌的大屏地址。正在重试…',
   },
   en: {
     loginTitle: 'Log in',
@@ -103,7 +103,7 @@ export const TEXT = {
     errCsrf: 'Your login changed; reload the page and try again',
     errUnauthorized: 'Log in first',
     errNetwork: 'The server cannot be reached',
-    screenNeedLogin: 'The screen is no longer logged in; retrying…',
+    screenNeedLogin: 'The screen is not logged in: log in, or open the screen\'s address with its token. Retrying…',
   },
 };
 
@@ -236,7 +236,7 @@ export function loginURL() {
   const next = location.pathname + location.search + location.hash;
   const u = new URL(LOGIN_PAGE, location.href);
   if (next !== '/') u.searchParams.set('next', next);
-  const lang = localStorage.getItem('onemap.lang');
+  const lang = new URLSearchParams(location.search).get('lang') ?? localStorage.getItem('onemap.lang');
   if (lang === 'en') u.searchParams.set('lang', 'en');
   return u.pathname + u.search;
 }
