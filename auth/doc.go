@@ -15,7 +15,9 @@
 // routes onto it. Users and tokens are kept behind the UserStore and
 // TokenStore interfaces, with implementations in one file each in the data
 // directory (written atomically, mode 0600, locked against a second writer
-// such as the onemap users command); sessions behind SessionStore, in memory.
+// such as the onemap users command); sessions behind SessionStore, in memory
+// or in a file of the data directory that outlives a restart. The package
+// authtest holds the tests every store passes.
 // Every clock is injected (a Now func), so timeouts and back-off are tested
 // without waiting.
 package auth

@@ -29,14 +29,18 @@ type Session struct {
 	Remote string
 }
 
-// SessionStore keeps sessions. MemorySessions is the one in memory; a
-// durable store implements the same.
+// SessionStore keeps sessions. MemorySessions is the one in memory,
+// FileSessions one in the data directory; a database store implements the
+// same.
 type SessionStore interface {
 	// PutSession stores s, replacing a session of the same IDHash.
 	PutSession(ctx context.Context, s Session) error
 	// Session returns the session of idHash or an error matching ErrNoSession.
 	Session(ctx context.Context, idHash [32]byte) (Session, error)
-	// TouchSession sets the session's LastSeen.
+	// TouchSession sets the session's LastSeen, or returns an error
+	// matching ErrNoSession. A durable store may keep the LastSeen it
+	// writes up to a TouchInterval stale, so that a request does not
+	// cost a write.
 	TouchSession(ctx context.Context, idHash [32]byte, at time.Time) error
 	// DeleteSession removes a session; removing one that is gone is no error.
 	DeleteSession(ctx context.Context, idHash [32]byte) error
@@ -216,6 +220,11 @@ func (m *MemorySessions) PutSession(ctx context.Context, s Session) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.putLocked(s)
+	return nil
+}
+
+func (m *MemorySessions) putLocked(s Session) {
 	m.deleteLocked(s.IDHash)
 	m.byID[s.IDHash] = &s
 	set := m.byUser[s.UserID]
@@ -224,7 +233,38 @@ func (m *MemorySessions) PutSession(ctx context.Context, s Session) error {
 		m.byUser[s.UserID] = set
 	}
 	set[s.IDHash] = struct{}{}
-	return nil
+}
+
+// putBounded stores s; when that would make more than max sessions, it
+// first removes the one least recently seen. It returns the session s
+// replaced, if any.
+func (m *MemorySessions) putBounded(s Session, max int) (old Session, had bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if o := m.byID[s.IDHash]; o != nil {
+		old, had = *o, true
+	} else if len(m.byID) >= max {
+		var least *Session
+		for _, x := range m.byID {
+			if least == nil || x.LastSeen.Before(least.LastSeen) {
+				least = x
+			}
+		}
+		m.deleteLocked(least.IDHash)
+	}
+	m.putLocked(s)
+	return old, had
+}
+
+// all returns a copy of every session.
+func (m *MemorySessions) all() []Session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Session, 0, len(m.byID))
+	for _, s := range m.byID {
+		out = append(out, *s)
+	}
+	return out
 }
 
 // Session returns the session of idHash.

@@ -153,7 +153,9 @@ type TokenStore interface {
 	Tokens(ctx context.Context) ([]Token, error)
 	// TokenByHash returns the token whose secret has the SHA-256 hash, or
 	// an error matching ErrBadToken. It compares hash with every stored
-	// hash in constant time, whichever matches.
+	// hash in constant time, whichever matches, or looks it up by an index
+	// of the hashes: the hash is of 256 random bits, so how long a lookup
+	// takes tells nothing of any secret.
 	TokenByHash(ctx context.Context, hash [32]byte) (Token, error)
 	// CreateToken stores a new token.
 	CreateToken(ctx context.Context, t Token) error
@@ -340,10 +342,13 @@ func (m *MemoryTokens) CreateToken(ctx context.Context, t Token) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	next, err := addToken(m.tokens, t)
+	// Clipped, so that the append and the sort leave m.tokens alone if a
+	// check fails.
+	next, err := addToken(slices.Clip(m.tokens), t)
 	if err != nil {
 		return err
 	}
+	sortTokens(next)
 	hashes, err := hashesOf(next)
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/onemap/onemap/store/postgis/pgtest"
 )
 
 // shellWords splits a line of a shell example into words: a comment is cut,
@@ -39,7 +41,8 @@ loop:
 }
 
 // TestAuthDocCommands runs the commands docs/auth.md shows, in its order,
-// on a fresh data directory, and checks what they leave there.
+// on a fresh data directory, and again with the users and tokens in a
+// database (--db), and checks what they leave there.
 func TestAuthDocCommands(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/auth.md")
 	if err != nil {
@@ -50,7 +53,17 @@ func TestAuthDocCommands(t *testing.T) {
 		t.Fatal("docs/auth.md has no shell example")
 	}
 	block, _, _ = strings.Cut(block, "```")
-	dir := t.TempDir()
+	t.Run("DataDir", func(t *testing.T) { runAuthDoc(t, block, t.TempDir(), "") })
+	t.Run("PostGIS", func(t *testing.T) { runAuthDoc(t, block, t.TempDir(), pgtest.URL(t)) })
+}
+
+// runAuthDoc runs the onemap commands of block with --data-dir dir and,
+// when db is set, --db db.
+func runAuthDoc(t *testing.T, block, dir, db string) {
+	flags := []string{"--data-dir=" + dir}
+	if db != "" {
+		flags = append(flags, "--db="+db)
+	}
 	t.Cleanup(func() { stdin = os.Stdin })
 	tokenID := ""
 	ran := 0
@@ -77,7 +90,11 @@ func TestAuthDocCommands(t *testing.T) {
 				args[i] = tokenID
 			}
 		}
-		out := onemap(t, false, append(args, "--data-dir="+dir)...)
+		with := flags
+		if args[0] == "audit" {
+			with = flags[:1] // the audit log is the data directory's either way
+		}
+		out := onemap(t, false, append(args, with...)...)
 		ran++
 		if m := regexp.MustCompile(`issued (tok-\w+)`).FindStringSubmatch(out); m != nil {
 			tokenID = m[1]

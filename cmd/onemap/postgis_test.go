@@ -204,3 +204,15 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUsersCommandPostGIS runs onemap users with --db: the users are in the
+// database, where a server started with the same --db finds them, and the
+// audit log stays in the data directory.
+func TestUsersCommandPostGIS(t *testing.T) {
+	testUsersCommand(t, accountsUnder{dir: t.TempDir(), db: pgtest.URL(t)})
+}
+
+// TestTokensCommandPostGIS runs onemap tokens with --db.
+func TestTokensCommandPostGIS(t *testing.T) {
+	testTokensCommand(t, accountsUnder{dir: t.TempDir(), db: pgtest.URL(t)})
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/store/postgis"
 )
 
 const usersUsage = `Usage:
@@ -29,7 +30,9 @@ const usersUsage = `Usage:
   onemap users disable --login L [--enable]
 
 Every command also takes --data-dir DIR (ONEMAP_DATA_DIR) and works on
-DIR/users.json, which a running server shares. Without --password-stdin a
+DIR/users.json, which a running server shares, or with --db URL
+(DATABASE_URL) on the users of that database, as onemap serve --db does;
+the audit log is DIR/audit.log either way. Without --password-stdin a
 random password is made and printed once. The roles are: %s.
 `
 
@@ -39,7 +42,9 @@ const tokensUsage = `Usage:
   onemap tokens revoke --id ID
 
 Every command also takes --data-dir DIR (ONEMAP_DATA_DIR) and works on
-DIR/tokens.json. The token's secret is printed once by add and kept nowhere.
+DIR/tokens.json, or with --db URL (DATABASE_URL) on the tokens of that
+database; the audit log is DIR/audit.log either way. The token's secret is
+printed once by add and kept nowhere.
 `
 
 const auditUsage = `Usage:
@@ -91,7 +96,41 @@ func openAuditLog(ctx context.Context, dataDir string) (*auth.AuditLog, error) {
 	return auth.OpenAudit(ctx, filepath.Join(dataDir, auth.AuditFile), auth.AuditOptions{})
 }
 
-// runUsers adds, changes and lists the users of a data directory.
+// accountStores are the users, tokens and sessions a command works on: of
+// the database at db, or of the data directory when db is empty. Sessions
+// are nil for a data directory, where the server keeps them itself.
+type accountStores struct {
+	users    auth.UserStore
+	tokens   auth.TokenStore
+	sessions auth.SessionStore
+	close    func()
+}
+
+// openAccountStores opens the stores of db, or of dataDir when db is
+// empty: there the users file, or the tokens file when tokens is set.
+func openAccountStores(ctx context.Context, db, dataDir string, tokens bool) (*accountStores, error) {
+	if db != "" {
+		a, err := postgis.OpenAuth(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		return &accountStores{users: a.Users, tokens: a.Tokens, sessions: a.Sessions, close: a.Close}, nil
+	}
+	s := &accountStores{close: func() {}}
+	var err error
+	if tokens {
+		s.tokens, err = auth.OpenTokens(ctx, dataDir)
+	} else {
+		s.users, err = auth.OpenUsers(ctx, dataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// runUsers adds, changes and lists the users of a data directory or a
+// database.
 func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := fmt.Sprintf(usersUsage, strings.Join(auth.DefaultRoles().Names(), ", "))
 	sub, args, help, err := subcommand("users", usage, args, stderr, "add", "passwd", "roles", "list", "disable")
@@ -104,6 +143,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("onemap users "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&dataDir, "data-dir", dataDir, "the server's data directory (ONEMAP_DATA_DIR)")
+	db := dbFlag(fs)
 	if sub != "list" {
 		fs.StringVar(&login, "login", "", "the user's login")
 	}
@@ -132,16 +172,24 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("users %s: --roles is required (%s)", sub, strings.Join(auth.DefaultRoles().Names(), ", "))
 	}
 
-	store, err := auth.OpenUsers(ctx, dataDir)
+	stores, err := openAccountStores(ctx, *db, dataDir, false)
 	if err != nil {
 		return err
 	}
+	defer stores.close()
+	store := stores.users
 	audit, err := openAuditLog(ctx, dataDir)
 	if err != nil {
 		return err
 	}
 	defer audit.Close()
-	acc := auth.NewAccounts(auth.AccountsOptions{Users: store, Audit: audit})
+	opt := auth.AccountsOptions{Users: store, Audit: audit}
+	if stores.sessions != nil {
+		// In a database the sessions are there too: a change that ends
+		// them ends them now, not at the user's next request.
+		opt.Sessions = auth.NewSessions(stores.sessions, auth.SessionOptions{})
+	}
+	acc := auth.NewAccounts(opt)
 	by := cliPrincipal()
 
 	if sub == "list" {
@@ -251,7 +299,7 @@ func dash(s string) string {
 }
 
 // runTokens issues, lists and revokes the device and integration tokens of
-// a data directory.
+// a data directory or a database.
 func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sub, args, help, err := subcommand("tokens", tokensUsage, args, stderr, "add", "list", "revoke")
 	if help || err != nil {
@@ -262,6 +310,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("onemap tokens "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&dataDir, "data-dir", dataDir, "the server's data directory (ONEMAP_DATA_DIR)")
+	db := dbFlag(fs)
 	switch sub {
 	case "add":
 		fs.StringVar(&name, "name", "", "what the token is for")
@@ -296,16 +345,17 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
-	store, err := auth.OpenTokens(ctx, dataDir)
+	stores, err := openAccountStores(ctx, *db, dataDir, true)
 	if err != nil {
 		return err
 	}
+	defer stores.close()
 	audit, err := openAuditLog(ctx, dataDir)
 	if err != nil {
 		return err
 	}
 	defer audit.Close()
-	ts := auth.NewTokens(auth.TokensOptions{Store: store, Audit: audit})
+	ts := auth.NewTokens(auth.TokensOptions{Store: stores.tokens, Audit: audit})
 	by := cliPrincipal()
 
 	switch sub {

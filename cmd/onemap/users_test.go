@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/store/postgis"
 )
 
 // onemap runs the command line and returns its output, failing the test on
@@ -27,22 +29,65 @@ func onemap(t *testing.T, wantErr bool, args ...string) string {
 	return out.String()
 }
 
-func TestUsersCommand(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	dd := "--data-dir=" + dir
+// accountsUnder is where a test's commands keep users and tokens: a data
+// directory, and a database when db is set. flags are the flags that say so.
+type accountsUnder struct {
+	dir, db string
+}
 
-	out := onemap(t, false, "users", "add", dd, "--login", "li.wei", "--name", "Li Wei", "--roles", "operator,viewer")
+func (a accountsUnder) flags() []string {
+	f := []string{"--data-dir=" + a.dir}
+	if a.db != "" {
+		f = append(f, "--db="+a.db)
+	}
+	return f
+}
+
+// stores opens the users, tokens and sessions the commands work on, as a
+// server on the same data directory or database would.
+func (a accountsUnder) stores(t *testing.T) (auth.UserStore, auth.TokenStore, auth.SessionStore) {
+	t.Helper()
+	ctx := context.Background()
+	if a.db != "" {
+		pg, err := postgis.OpenAuth(ctx, a.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pg.Close)
+		return pg.Users, pg.Tokens, pg.Sessions
+	}
+	users, err := auth.OpenUsers(ctx, a.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.OpenTokens(ctx, a.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return users, tokens, auth.NewMemorySessions()
+}
+
+func TestUsersCommand(t *testing.T) { testUsersCommand(t, accountsUnder{dir: t.TempDir()}) }
+
+func TestTokensCommand(t *testing.T) { testTokensCommand(t, accountsUnder{dir: t.TempDir()}) }
+
+// testUsersCommand adds, changes and lists a user with onemap users, and
+// logs the user in on the same store after each change.
+func testUsersCommand(t *testing.T, under accountsUnder) {
+	ctx := context.Background()
+	cmd := func(wantErr bool, args ...string) string {
+		t.Helper()
+		return onemap(t, wantErr, append(args, under.flags()...)...)
+	}
+
+	out := cmd(false, "users", "add", "--login", "li.wei", "--name", "Li Wei", "--roles", "operator,viewer")
 	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("users add printed no password:\n%s", out)
 	}
 	acc := func() *auth.Accounts {
-		store, err := auth.OpenUsers(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auth.NewAccounts(auth.AccountsOptions{Users: store})
+		users, _, sessions := under.stores(t)
+		return auth.NewAccounts(auth.AccountsOptions{Users: users, Sessions: auth.NewSessions(sessions, auth.SessionOptions{})})
 	}
 	// The server, on the same store, logs the user in with that password.
 	if _, err := acc().Login(ctx, "li.wei", m[1], "10.0.0.1:5000"); err != nil {
@@ -51,7 +96,7 @@ func TestUsersCommand(t *testing.T) {
 
 	stdin = strings.NewReader("a new long password\n")
 	t.Cleanup(func() { stdin = os.Stdin })
-	onemap(t, false, "users", "passwd", dd, "--login", "li.wei", "--password-stdin")
+	cmd(false, "users", "passwd", "--login", "li.wei", "--password-stdin")
 	if _, err := acc().Login(ctx, "li.wei", "a new long password", "10.0.0.1:5000"); err != nil {
 		t.Fatalf("login after passwd: %v", err)
 	}
@@ -59,38 +104,53 @@ func TestUsersCommand(t *testing.T) {
 		t.Fatal("the old password still logs in")
 	}
 
-	onemap(t, false, "users", "roles", dd, "--login", "li.wei", "--roles", "commander")
-	if out := onemap(t, true, "users", "roles", dd, "--login", "li.wei", "--roles", "king"); !strings.Contains(out, "unknown role") {
+	cmd(false, "users", "roles", "--login", "li.wei", "--roles", "commander")
+	if out := cmd(true, "users", "roles", "--login", "li.wei", "--roles", "king"); !strings.Contains(out, "unknown role") {
 		t.Errorf("unknown role: %s", out)
 	}
-	onemap(t, false, "users", "disable", dd, "--login", "li.wei")
+	server := acc()
+	login, err := server.Login(ctx, "li.wei", "a new long password", "10.0.0.2:5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd(false, "users", "disable", "--login", "li.wei")
+	if under.db != "" {
+		// In a database the command ends the sessions itself.
+		_, _, sessions := under.stores(t)
+		if _, err := sessions.Session(ctx, login.Session.IDHash); !errors.Is(err, auth.ErrNoSession) {
+			t.Errorf("the session of the disabled user is still in the database: %v", err)
+		}
+	}
 	if _, err := acc().Login(ctx, "li.wei", "a new long password", "10.0.0.2:5000"); err == nil {
 		t.Fatal("a disabled user logs in")
 	}
-	list := onemap(t, false, "users", "list", dd)
+	if _, _, err := server.Authenticate(ctx, login.Secret); err == nil {
+		t.Fatal("the session of a user disabled since goes on")
+	}
+	list := cmd(false, "users", "list")
 	if !regexp.MustCompile(`(?m)^li\.wei\s+Li Wei\s+commander\s+-\s+disabled`).MatchString(list) {
 		t.Errorf("users list:\n%s", list)
 	}
-	onemap(t, false, "users", "disable", dd, "--login", "li.wei", "--enable")
+	cmd(false, "users", "disable", "--login", "li.wei", "--enable")
 	if _, err := acc().Login(ctx, "li.wei", "a new long password", "10.0.0.3:5000"); err != nil {
 		t.Fatalf("login after enable: %v", err)
 	}
 
 	for _, bad := range [][]string{
 		{"users"},
-		{"users", "add", dd, "--login", "x"},
-		{"users", "add", dd, "--login", "li.wei", "--roles", "viewer"}, // taken
-		{"users", "passwd", dd, "--login", "nobody"},
+		{"users", "add", "--login", "x"},
+		{"users", "add", "--login", "li.wei", "--roles", "viewer"}, // taken
+		{"users", "passwd", "--login", "nobody"},
 	} {
-		onemap(t, true, bad...)
+		cmd(true, bad...)
 	}
 
-	// Every change is in the audit log, which verifies.
-	out = onemap(t, false, "audit", "verify", dd)
+	// Every change is in the audit log of the data directory, which verifies.
+	out = onemap(t, false, "audit", "verify", "--data-dir="+under.dir)
 	if !strings.Contains(out, "chain intact") {
 		t.Errorf("audit verify: %s", out)
 	}
-	data, _ := os.ReadFile(filepath.Join(dir, auth.AuditFile))
+	data, _ := os.ReadFile(filepath.Join(under.dir, auth.AuditFile))
 	for _, action := range []string{"users.add", "users.passwd", "users.roles", "users.disable"} {
 		if !bytes.Contains(data, []byte(`"action":"`+action)) {
 			t.Errorf("audit log lacks %s", action)
@@ -99,24 +159,29 @@ func TestUsersCommand(t *testing.T) {
 	if bytes.Contains(data, []byte("a new long password")) || bytes.Contains(data, []byte(m[1])) {
 		t.Error("audit log holds a password")
 	}
+	_, err = os.Stat(filepath.Join(under.dir, auth.UsersFile))
+	if under.db != "" && err == nil {
+		t.Errorf("with --db the users went to %s too", auth.UsersFile)
+	}
 }
 
-func TestTokensCommand(t *testing.T) {
+// testTokensCommand issues, lists and revokes tokens with onemap tokens,
+// and authenticates them on the same store.
+func testTokensCommand(t *testing.T, under accountsUnder) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	dd := "--data-dir=" + dir
-	out := onemap(t, false, "tokens", "add", dd, "--name", "station 7", "--scopes", "ingest", "--sensors", "30,10,20")
+	cmd := func(wantErr bool, args ...string) string {
+		t.Helper()
+		return onemap(t, wantErr, append(args, under.flags()...)...)
+	}
+	out := cmd(false, "tokens", "add", "--name", "station 7", "--scopes", "ingest", "--sensors", "30,10,20")
 	m := regexp.MustCompile(`(?m)^issued (tok-\w+) .*\ntoken: (om_\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("tokens add:\n%s", out)
 	}
 	id, secret := m[1], m[2]
 	ts := func() *auth.Tokens {
-		store, err := auth.OpenTokens(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auth.NewTokens(auth.TokensOptions{Store: store})
+		_, tokens, _ := under.stores(t)
+		return auth.NewTokens(auth.TokensOptions{Store: tokens})
 	}
 	tok, err := ts().Authenticate(ctx, secret)
 	if err != nil {
@@ -127,26 +192,36 @@ func TestTokensCommand(t *testing.T) {
 	if !az.AllowedOn(&p, auth.PermIngestWrite, auth.Target{Sensor: 20}) || az.AllowedOn(&p, auth.PermIngestWrite, auth.Target{Sensor: 21}) {
 		t.Error("the token is not limited to sensors 10, 20, 30")
 	}
-	onemap(t, false, "tokens", "add", dd, "--name", "dashboard", "--scopes", "read")
-	list := onemap(t, false, "tokens", "list", dd)
+	cmd(false, "tokens", "add", "--name", "dashboard", "--scopes", "read")
+	list := cmd(false, "tokens", "list")
 	if strings.Contains(list, secret) || !regexp.MustCompile(`(?m)^`+id+`\s+station 7\s+ingest\s+3\s+\S+\s+\S+\s+active`).MatchString(list) ||
 		!strings.Contains(list, "dashboard") {
 		t.Errorf("tokens list:\n%s", list)
 	}
-	onemap(t, false, "tokens", "revoke", dd, "--id", id)
+	cmd(false, "tokens", "revoke", "--id", id)
 	if _, err := ts().Authenticate(ctx, secret); err == nil {
 		t.Error("a revoked token authenticates")
 	}
-	if list := onemap(t, false, "tokens", "list", dd); !strings.Contains(list, "revoked") {
+	if list := cmd(false, "tokens", "list"); !strings.Contains(list, "revoked") {
 		t.Errorf("tokens list after revoke:\n%s", list)
 	}
 	for _, bad := range [][]string{
-		{"tokens", "add", dd, "--name", "x", "--scopes", "admin"},
-		{"tokens", "add", dd, "--name", "x", "--scopes", "read", "--sensors", "1"},
-		{"tokens", "add", dd, "--name", "x", "--scopes", "ingest", "--sensors", "GAS-1"},
-		{"tokens", "revoke", dd, "--id", "tok-none"},
+		{"tokens", "add", "--name", "x", "--scopes", "admin"},
+		{"tokens", "add", "--name", "x", "--scopes", "read", "--sensors", "1"},
+		{"tokens", "add", "--name", "x", "--scopes", "ingest", "--sensors", "GAS-1"},
+		{"tokens", "revoke", "--id", "tok-none"},
 	} {
-		onemap(t, true, bad...)
+		cmd(true, bad...)
+	}
+	data, _ := os.ReadFile(filepath.Join(under.dir, auth.AuditFile))
+	for _, action := range []string{"tokens.issue", "tokens.revoke"} {
+		if !bytes.Contains(data, []byte(`"action":"`+action)) {
+			t.Errorf("audit log lacks %s", action)
+		}
+	}
+	_, err = os.Stat(filepath.Join(under.dir, auth.TokensFile))
+	if under.db != "" && err == nil {
+		t.Errorf("with --db the tokens went to %s too", auth.TokensFile)
 	}
 }
 

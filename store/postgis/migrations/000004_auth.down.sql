@@ -1,0 +1,3 @@
+DROP TABLE auth_session;
+DROP TABLE auth_token;
+DROP TABLE auth_user;
