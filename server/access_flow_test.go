@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/layers"
 )
 
 // accessWorld is a live server with its own users, tokens and audit log,
@@ -81,7 +83,9 @@ func (w *accessWorld) login(t *testing.T, login, password string) (*browserSessi
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		json.NewDecoder(resp.Body).Decode(&e)
 		return nil, resp.StatusCode, e.Error.Code + ": " + e.Error.Message + " retry-after=" + resp.Header.Get("Retry-After")
 	}
@@ -431,6 +435,35 @@ func TestIngestTokens(t *testing.T) {
 	for _, bad := range []string{`{"name":"","scopes":["ingest"]}`, `{"name":"x","scopes":["root"]}`, `{"name":"x","scopes":["read"],"sensors":[1]}`} {
 		if st, b, _ := w.do(t, root, true, "POST", "/api/v1/tokens", bad); st != 400 {
 			t.Errorf("issue %s: %d %s, want 400", bad, st, b)
+		}
+	}
+}
+
+// Contact names and phone numbers are masked for callers without
+// contacts.read, in a feature and in the features near a point, and whole
+// for those who hold it.
+func TestContactsMasked(t *testing.T) {
+	ts := liveServer(t)
+	school := fmt.Sprint(layers.MakeID(22, 1))
+	for _, tt := range []struct {
+		who, contact, phone string
+	}{
+		{"", "王**", "138****5678"},
+		{"role:viewer", "王**", "138****5678"},
+		{"role:analyst", "王**", "138****5678"},
+		{"role:operator", "王建伟", "13812345678"},
+		{"role:commander", "王建伟", "13812345678"},
+	} {
+		_, b := send(t, "GET", ts.URL+"/api/v1/features/"+school, tt.who, "", "")
+		var f struct{ Properties map[string]any }
+		json.Unmarshal(b, &f)
+		if f.Properties["contact"] != tt.contact || f.Properties["contact_phone"] != tt.phone || f.Properties["name"] != "滨河小学" {
+			t.Errorf("feature as %q: %v, want contact %s %s", tt.who, f.Properties, tt.contact, tt.phone)
+		}
+		_, b = send(t, "GET", ts.URL+"/api/v1/features/"+school+"/nearby?radius=500&layers=protective_target", tt.who, "", "")
+		_, b2 := send(t, "GET", ts.URL+"/api/v1/nearby?lon=117.25&lat=31.85&radius=5000&layers=protective_target", tt.who, "", "")
+		if strings.Contains(string(b)+string(b2), "13812345678") != (tt.phone == "13812345678") {
+			t.Errorf("nearby as %q: %s %s", tt.who, b, b2)
 		}
 	}
 }

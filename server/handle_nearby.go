@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/spatial"
 	"github.com/paulmach/orb"
@@ -54,7 +55,7 @@ func (s *Server) handleFeature(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"type": "Feature", "id": f.ID, "geometry": geometryJSON(f.Geometry),
-		"properties": f.Props, "layer": f.Layer,
+		"properties": s.propsFor(c, f), "layer": f.Layer,
 	})
 }
 
@@ -102,10 +103,23 @@ func (s *Server) nearby(c echo.Context, from orb.Geometry, self uint64) error {
 			ID: h.Feature.ID, Layer: h.Feature.Layer, Name: name, Kind: kind,
 			DistanceM:  math.Round(h.Distance*100) / 100,
 			Closest:    [2]float64{round7(h.Closest[0]), round7(h.Closest[1])},
-			Properties: h.Feature.Props,
+			Properties: s.propsFor(c, h.Feature),
 		})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"features": out, "radius_m": radius, "total": len(hits)})
+}
+
+// propsFor returns f's attributes as the caller may see them: personal
+// ones (contact names, phone numbers) masked unless it holds contacts.read.
+func (s *Server) propsFor(c echo.Context, f *layers.Feature) map[string]any {
+	if s.authz.Allowed(&callerOf(c).p, auth.PermContactsRead) {
+		return f.Props
+	}
+	l, err := s.cat.Layer(f.Layer)
+	if err != nil || !l.HasPersonal() {
+		return f.Props
+	}
+	return layers.MaskProps(l, f.Props)
 }
 
 func round7(v float64) float64 { return math.Round(v*1e7) / 1e7 }

@@ -91,7 +91,7 @@ func TestContactsMigration(t *testing.T) {
 		t.Errorf("after migration 4: extra %v, want the motto alone", extra)
 	}
 
-	if err := m.Steps(-1); err != nil {
+	if err := m.Migrate(3); err != nil {
 		t.Fatal(err)
 	}
 	var n int
