@@ -51,3 +51,34 @@ func (a *Accounts) EnsureAdmin(ctx context.Context, dir string) (string, error) 
 	}
 	return password, nil
 }
+
+// DeviceTokenFile is where EnsureDeviceToken writes the first device
+// token, in the data directory, mode 0600.
+const DeviceTokenFile = "device-token"
+
+// EnsureDeviceToken gives a city its first device token: when ts holds no
+// token at all, it issues "first device" (scope ingest), writes its secret
+// to dir/device-token (0600) and returns it, for the caller to log once.
+// With tokens already there it returns "".
+func EnsureDeviceToken(ctx context.Context, ts *Tokens, dir string) (string, error) {
+	unlock, err := lockFile(filepath.Join(dir, DeviceTokenFile+".lock"))
+	if err != nil {
+		return "", fmt.Errorf("auth: lock: %w", err)
+	}
+	defer unlock()
+	all, err := ts.store.Tokens(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(all) > 0 {
+		return "", nil
+	}
+	secret, _, err := ts.Issue(ctx, &Principal{Name: "onemap"}, NewToken{Name: "first device", Scopes: []string{ScopeIngest}})
+	if err != nil {
+		return "", err
+	}
+	if err := writeFileAtomic(ctx, dir, DeviceTokenFile, []byte(secret+"\n")); err != nil {
+		return "", fmt.Errorf("auth: write %s: %w", filepath.Join(dir, DeviceTokenFile), err)
+	}
+	return secret, nil
+}

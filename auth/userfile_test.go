@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,35 @@ func TestFileUsersBadFile(t *testing.T) {
 				t.Error("opened")
 			}
 		})
+	}
+}
+
+// The first start issues one device token, written 0600 beside the
+// password; the next start issues none.
+func TestEnsureDeviceToken(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	store, err := OpenTokens(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := NewTokens(TokensOptions{Store: store})
+	secret, err := EnsureDeviceToken(ctx, ts, dir)
+	if err != nil || !strings.HasPrefix(secret, TokenPrefix) {
+		t.Fatalf("first: %q %v", secret, err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, DeviceTokenFile))
+	if err != nil || strings.TrimSpace(string(b)) != secret {
+		t.Errorf("file %q %v", b, err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, DeviceTokenFile)); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	tok, err := ts.Authenticate(ctx, secret)
+	if err != nil || !slices.Equal(tok.Scopes, []string{ScopeIngest}) {
+		t.Errorf("the token: %+v %v", tok, err)
+	}
+	if again, err := EnsureDeviceToken(ctx, ts, dir); again != "" || err != nil {
+		t.Errorf("second start: %q %v, want none", again, err)
 	}
 }

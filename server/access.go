@@ -33,9 +33,10 @@ type Access struct {
 	// such a caller the public routes only (the web app's files, the
 	// health checks and the login).
 	Anonymous []string
-	// SecureCookies marks the session cookie Secure; it is also Secure on
-	// every request that came over TLS.
-	SecureCookies bool
+	// HTTPS says clients reach the server over HTTPS, at it or at a proxy
+	// before it: the session cookie is Secure and HSTS is sent. Both are
+	// also so on every request that came over TLS.
+	HTTPS bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client: the address a login is limited and audited by.
 	TrustedProxies []netip.Prefix
@@ -407,11 +408,11 @@ func (s *Server) appendAudit(ctx context.Context, e auth.Entry) {
 // setCookie gives the client the cookie of a new session.
 func (s *Server) setCookie(c echo.Context, secret string, expires time.Time) {
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: expires,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.access.SecureCookies || c.IsTLS()})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.access.HTTPS || c.IsTLS()})
 }
 
 // clearCookie tells the client to forget its session cookie.
 func (s *Server) clearCookie(c echo.Context) {
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.access.SecureCookies || c.IsTLS()})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.access.HTTPS || c.IsTLS()})
 }

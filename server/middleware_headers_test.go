@@ -72,3 +72,22 @@ func TestCORSOnlyForAllowedOrigins(t *testing.T) {
 		}
 	}
 }
+
+// Behind HTTPS the answers carry HSTS and the session cookie is Secure;
+// over plain HTTP neither.
+func TestHTTPSHeaders(t *testing.T) {
+	for _, https := range []bool{false, true} {
+		w := newAccessWorld(t, nil, func(o *Options) { o.Access.HTTPS = https })
+		r := get(t, w.ts.URL+"/healthz")
+		if got := r.Header.Get("Strict-Transport-Security") != ""; got != https {
+			t.Errorf("HTTPS %v: HSTS %q", https, r.Header.Get("Strict-Transport-Security"))
+		}
+		bs, st, msg := w.login(t, "li", "li"+testPassword)
+		if st != 200 {
+			t.Fatalf("login: %d %s", st, msg)
+		}
+		if bs.cookie.Secure != https {
+			t.Errorf("HTTPS %v: cookie Secure %v", https, bs.cookie.Secure)
+		}
+	}
+}

@@ -103,9 +103,10 @@ func TestBackupRestorePostGIS(t *testing.T) {
 	if len(before) != 2 {
 		t.Fatalf("%d alarms, want 2", len(before))
 	}
+	duty := []*webSession{logIn(t, url, "", dbA, "duty", "operator"), logIn(t, url, "", dbA, "li", "operator")}
 	for id := range before {
-		for _, who := range []string{"值班员", "李工"} {
-			if code, b, err := postJSON(fmt.Sprintf("%s/api/v1/alarms/%d/ack", url, id), `{"by":"`+who+`","note":"到场"}`); err != nil || code != 200 {
+		for _, who := range duty {
+			if code, b, err := who.do("POST", fmt.Sprintf("/api/v1/alarms/%d/ack", id), `{"note":"到场"}`); err != nil || code != 200 {
 				t.Fatalf("ack: %d %s %v", code, b, err)
 			}
 		}

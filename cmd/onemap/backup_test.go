@@ -50,7 +50,7 @@ func getJSON(t *testing.T, url string, v any) {
 }
 
 func postJSON(url, body string) (int, string, error) {
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	resp, err := postIngest(url, "application/json", strings.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
@@ -144,9 +144,10 @@ func TestBackupRestore(t *testing.T) {
 	if len(before) != 2 {
 		t.Fatalf("%d alarms, want 2", len(before))
 	}
+	duty := []*webSession{logIn(t, url, dataA, "", "duty", "operator"), logIn(t, url, dataA, "", "li", "operator")}
 	for id := range before {
-		for _, who := range []string{"值班员", "李工"} {
-			if code, b, err := postJSON(fmt.Sprintf("%s/api/v1/alarms/%d/ack", url, id), `{"by":"`+who+`","note":"到场"}`); err != nil || code != 200 {
+		for _, who := range duty {
+			if code, b, err := who.do("POST", fmt.Sprintf("/api/v1/alarms/%d/ack", id), `{"note":"到场"}`); err != nil || code != 200 {
 				t.Fatalf("ack: %d %s %v", code, b, err)
 			}
 		}

@@ -64,7 +64,7 @@ func TestBrowserAlarms(t *testing.T) {
 			fmt.Fprintf(&body, "{\"sensor\":%q,\"metric\":\"ch4_lel\",\"value\":%.1f,\"ts\":%q}\n", code, v, ts)
 		}
 	}
-	resp, err := http.Post(url+"/api/v1/readings", "application/x-ndjson", strings.NewReader(body.String()))
+	resp, err := postIngest(url+"/api/v1/readings", "application/x-ndjson", strings.NewReader(body.String()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,7 +129,7 @@ func postReading(t *testing.T, url, code, metric string, value float64) {
 	}
 	lastReading = ts
 	body := fmt.Sprintf(`[{"sensor":%q,"metric":%q,"value":%g,"ts":%q}]`, code, metric, value, ts.Format(time.RFC3339))
-	res, err := http.Post(url+"/api/v1/readings", "application/json", strings.NewReader(body))
+	res, err := postIngest(url+"/api/v1/readings", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/onemap/onemap/mqttin"
 	"github.com/onemap/onemap/server"
 	"math"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ type Config struct {
 	City    string // a city directory; empty for the embedded sample city
 	DB      string // a PostgreSQL URL; empty for the embedded default
 	Rules   string // a rules file; empty for the embedded defaults
-	// IngestToken is the device token ingest requires; empty admits all.
+	// IngestToken is a static device token, beside the stored ones.
 	IngestToken string
 	// Simulate runs the sensor simulator with the sample scenarios against
 	// the server itself.
@@ -30,8 +31,23 @@ type Config struct {
 	MQTT      string
 	MQTTTopic string
 	PublicURL string
-	// ViewToken is the token the live channel requires; empty admits all.
+	// ViewToken is a static viewer's token, beside the stored ones.
 	ViewToken string
+	// Anonymous lets a caller without credentials view the map and the
+	// alarms.
+	Anonymous bool
+	// RolesFile is a roles table; empty takes the shipped one.
+	RolesFile string
+	// TLSCert and TLSKey are the certificate and key to serve HTTPS with;
+	// RedirectAddr, if set, is a plain HTTP listener sending every request
+	// to HTTPS.
+	TLSCert, TLSKey, RedirectAddr string
+	// HTTPS says clients reach the server over HTTPS, here or at a proxy:
+	// cookies are Secure and HSTS is sent.
+	HTTPS bool
+	// TrustedProxies are CIDRs of reverse proxies whose X-Forwarded-For
+	// names the client.
+	TrustedProxies string
 	// AllowedOrigins are other web origins whose pages may open the live
 	// channel, comma-separated.
 	AllowedOrigins string
@@ -69,6 +85,7 @@ func defaultConfig() Config {
 		CheckpointEvery: 10 * time.Minute,
 		MaxConns:        DefaultMaxConns,
 		AccessLog:       "uncached",
+		Anonymous:       true,
 	}
 	env := func(name string, dst *string) {
 		if v, ok := os.LookupEnv(name); ok {
@@ -90,6 +107,15 @@ func defaultConfig() Config {
 	env("ONEMAP_LOG_LEVEL", &c.LogLevel)
 	env("ONEMAP_ACCESS_LOG", &c.AccessLog)
 	env("ONEMAP_DEBUG_ADDR", &c.DebugAddr)
+	env("ONEMAP_ROLES", &c.RolesFile)
+	env("ONEMAP_TLS_CERT", &c.TLSCert)
+	env("ONEMAP_TLS_KEY", &c.TLSKey)
+	env("ONEMAP_REDIRECT_ADDR", &c.RedirectAddr)
+	env("ONEMAP_TRUSTED_PROXIES", &c.TrustedProxies)
+	if v, ok := os.LookupEnv("ONEMAP_ANONYMOUS"); ok {
+		c.Anonymous = v != "0" && v != "false"
+	}
+	c.HTTPS = os.Getenv("ONEMAP_HTTPS") == "1"
 	if v, ok := os.LookupEnv("ONEMAP_RETENTION"); ok {
 		if d, err := parseDays(v); err == nil {
 			c.Retention = d
@@ -120,11 +146,18 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.City, "city", c.City, "city directory to serve; empty serves the embedded sample city (ONEMAP_CITY)")
 	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL of a PostGIS database to serve from, postgres://user@host:port/db; empty serves from memory (DATABASE_URL)")
 	fs.StringVar(&c.Rules, "rules", c.Rules, "alarm rules file (JSON, docs/rules.md); empty uses the embedded defaults (ONEMAP_RULES)")
-	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "device token that POST /api/v1/readings requires; empty admits every sender (ONEMAP_INGEST_TOKEN)")
+	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "a static device token POST /api/v1/readings takes, beside those of onemap tokens (ONEMAP_INGEST_TOKEN)")
 	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
 	fs.StringVar(&c.MQTT, "mqtt", c.MQTT, "MQTT broker to take readings from, tcp://[user:password@]host:1883 (or tls://, ws://, wss://); empty takes none (ONEMAP_MQTT)")
 	fs.StringVar(&c.MQTTTopic, "mqtt-topic", c.MQTTTopic, "topic filter of the readings; a wildcard's last level names the sensor when a reading has none; empty is "+mqttin.DefaultTopic+" (ONEMAP_MQTT_TOPIC)")
-	fs.StringVar(&c.ViewToken, "view-token", c.ViewToken, "token the live channel /ws requires (?token=T); empty admits every viewer (ONEMAP_VIEW_TOKEN)")
+	fs.StringVar(&c.ViewToken, "view-token", c.ViewToken, "a static viewer's token, for the map, the alarms and /ws (?token=T) (ONEMAP_VIEW_TOKEN)")
+	fs.BoolVar(&c.Anonymous, "anonymous", c.Anonymous, "let callers without credentials view the map and the alarms; turn off on a city's network (ONEMAP_ANONYMOUS=0)")
+	fs.StringVar(&c.RolesFile, "roles", c.RolesFile, "roles file (JSON, docs/auth.md); empty uses the shipped roles (ONEMAP_ROLES)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "certificate file (PEM) to serve HTTPS with, with --tls-key (ONEMAP_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "private key file (PEM) of --tls-cert (ONEMAP_TLS_KEY)")
+	fs.StringVar(&c.RedirectAddr, "redirect-addr", c.RedirectAddr, "with --tls-cert, a plain HTTP address such as :80 that redirects every request to HTTPS (ONEMAP_REDIRECT_ADDR)")
+	fs.BoolVar(&c.HTTPS, "https", c.HTTPS, "clients reach the server over HTTPS at a proxy: Secure cookies and HSTS without --tls-cert (ONEMAP_HTTPS=1)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (ONEMAP_TRUSTED_PROXIES)")
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", c.AllowedOrigins, "comma-separated web origins, besides this server's own, whose pages may open /ws; * admits all (ONEMAP_ALLOWED_ORIGINS)")
 	fs.IntVar(&c.WSMaxClients, "ws-max-clients", c.WSMaxClients, "most connections to /ws at once; 0 is 20,000")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most HTTP connections open at once, /ws among them; more wait to be accepted (ONEMAP_MAX_CONNS)")
@@ -194,10 +227,36 @@ func (c *Config) Validate() error {
 	if c.DebugAddr != "" && c.DebugAddr == c.Addr {
 		errs = append(errs, errors.New("--debug-addr must differ from --addr: the profiler is never on the public listener"))
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.RedirectAddr != "" && c.TLSCert == "" {
+		errs = append(errs, errors.New("--redirect-addr needs --tls-cert: it redirects to HTTPS"))
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
 	}
 	return errors.Join(errs...)
+}
+
+// parseProxies reads --trusted-proxies: CIDRs or single addresses.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range splitList(v) {
+		if pr, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pr.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not an address or a CIDR such as 10.0.0.0/8", p)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

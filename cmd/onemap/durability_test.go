@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	os.Setenv("ONEMAP_INGEST_TOKEN", testIngestToken)
 	os.Exit(m.Run())
 }
 
@@ -104,6 +105,7 @@ func killAndCount(t *testing.T, args ...string) {
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/api/v1/readings", strings.NewReader(b.String()))
 		req.Header.Set("Content-Type", "application/x-ndjson")
+		req.Header.Set("Authorization", "Bearer "+testIngestToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			break // killed

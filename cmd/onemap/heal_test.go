@@ -170,7 +170,7 @@ func readingsBody(sensor uint64, start time.Time, first, n int) string {
 // if any and its Retry-After header.
 func postReadings(t *testing.T, url, body string) (status int, code, retryAfter string) {
 	t.Helper()
-	resp, err := http.Post(url+"/api/v1/readings", "application/x-ndjson", strings.NewReader(body))
+	resp, err := postIngest(url+"/api/v1/readings", "application/x-ndjson", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,7 +34,17 @@ func freeAddr(t *testing.T) string {
 // get returns a GET's status and body.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	return getAs(t, url, "")
+}
+
+// getAs is get with a bearer token, if not empty.
+func getAs(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +95,18 @@ func scraped(text, name string, labels ...string) (float64, bool) {
 // curl examples of README's "Watching the server" answer as it says.
 func TestServeInstruments(t *testing.T) {
 	debug := freeAddr(t)
-	url := startServer(t, "--debug-addr", debug)
+	dir := t.TempDir()
+	url := startServer(t, "--debug-addr", debug, "--data-dir", dir)
+	// The scraper's token, issued as README says.
+	var out strings.Builder
+	if err := run(context.Background(), []string{"tokens", "add", "--data-dir", dir, "--name", "prometheus", "--scopes", "metrics"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^token: (om_\S+)$`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("tokens add printed %q", out.String())
+	}
+	metricsToken := m[1]
 
 	var cat struct{ City struct{ Center orb.Point } }
 	getJSON(t, url+"/catalog", &cat)
@@ -96,7 +119,10 @@ func TestServeInstruments(t *testing.T) {
 		t.Fatalf("reading: %d %s", status, code)
 	}
 
-	code, text := get(t, url+"/metrics")
+	if code, _ := get(t, url+"/metrics"); code != 401 {
+		t.Errorf("/metrics without a token: %d, want 401", code)
+	}
+	code, text := getAs(t, url+"/metrics", metricsToken)
 	if code != 200 {
 		t.Fatalf("/metrics: %d %s", code, text)
 	}
@@ -148,7 +174,9 @@ func TestServeInstruments(t *testing.T) {
 	}
 	for i, words := range cmds {
 		line := strings.Join(words, " ")
-		out, err := exec.Command("sh", "-c", line).CombinedOutput()
+		sh := exec.Command("sh", "-c", line)
+		sh.Env = append(os.Environ(), "METRICS_TOKEN="+metricsToken)
+		out, err := sh.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), wants[i]) {
 			t.Errorf("%s: %v\n%s\nwant %q in it", line, err, out, wants[i])
 		}

@@ -155,15 +155,11 @@ func TestGasNeighbourhoodAgrees(t *testing.T) {
 		Sensor    uint64
 		People    float64
 	}
-	spaces := func(url string) map[uint64]space {
-		resp, err := http.Get(url + "/api/v1/analysis/gas-neighbourhood?limit=100000")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+	spaces := func(analyst *webSession) map[uint64]space {
+		code, b, err := analyst.do("GET", "/api/v1/analysis/gas-neighbourhood?limit=100000", "")
 		var a struct{ Spaces []space }
-		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != 200 {
-			t.Fatalf("%s: %d %v", url, resp.StatusCode, err)
+		if err != nil || code != 200 || json.Unmarshal([]byte(b), &a) != nil {
+			t.Fatalf("%s: %d %v", analyst.url, code, err)
 		}
 		out := map[uint64]space{}
 		for _, s := range a.Spaces {
@@ -171,7 +167,9 @@ func TestGasNeighbourhoodAgrees(t *testing.T) {
 		}
 		return out
 	}
-	mem, pg := spaces(startServer(t)), spaces(startServer(t, "--db", db))
+	dir := t.TempDir()
+	memURL, pgURL := startServer(t, "--data-dir", dir), startServer(t, "--db", db)
+	mem, pg := spaces(logIn(t, memURL, dir, "", "zhao", "analyst")), spaces(logIn(t, pgURL, "", db, "zhao", "analyst"))
 	if len(mem) < 1000 || len(mem) != len(pg) {
 		t.Fatalf("%d spaces from memory, %d from PostGIS", len(mem), len(pg))
 	}

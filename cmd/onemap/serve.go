@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/frontend"
@@ -86,8 +88,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}()
-	if cfg.IngestToken == "" {
-		log.Warn("ingest admits every sender: set --ingest-token for a city on a network")
+	access, closeAccess, err := openAccess(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer closeAccess()
+	if cfg.Anonymous {
+		log.Warn("anyone who reaches the server may view the map and the alarms: start with --anonymous=false on a city's network")
 	}
 	go func() {
 		// Sensors silent for 3 × their interval go offline.
@@ -117,6 +124,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var tokens, viewTokens, origins []string
 	if cfg.IngestToken != "" {
 		tokens = []string{cfg.IngestToken}
+	}
+	// The simulator alongside sends with a token of its own, known to
+	// this process alone.
+	simToken := ""
+	if cfg.Simulate {
+		simToken = auth.TokenPrefix + "sim-" + rand.Text()
+		tokens = append(tokens, simToken)
 	}
 	if cfg.ViewToken != "" {
 		viewTokens = []string{cfg.ViewToken}
@@ -155,6 +169,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Hub:            hub.New(hub.Options{Snapshot: feed.Snapshot, MaxClients: cfg.WSMaxClients, Log: log}),
 		Metrics:        m,
 		AccessLog:      accessLog,
+		Access:         access,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -170,12 +185,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	hs := srv.HTTPServer()
-	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
-	fmt.Fprintf(stdout, "onemap serving %s at http://%s\n", st.Meta().Name, displayAddr(ln.Addr()))
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", scheme+"://"+displayAddr(ln.Addr()))
+	fmt.Fprintf(stdout, "onemap serving %s at %s://%s\n", st.Meta().Name, scheme, displayAddr(ln.Addr()))
 
-	go func() { errc <- hs.Serve(ln) }()
+	if cfg.TLSCert != "" {
+		go func() { errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey) }()
+	} else {
+		go func() { errc <- hs.Serve(ln) }()
+	}
+	redirect, err := serveRedirect(cfg.RedirectAddr, ln.Addr(), log, errc)
+	if err != nil {
+		return err
+	}
+	if redirect != nil {
+		defer redirect.Close()
+	}
 	if cfg.Simulate {
-		go simulateAlongside(ctx, "http://"+ln.Addr().String(), cfg.IngestToken, log)
+		go simulateAlongside(ctx, scheme+"://"+ln.Addr().String(), simToken, log)
 	}
 	select {
 	case err := <-errc:
@@ -195,6 +225,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveRedirect starts, on addr, a plain HTTP listener that sends every
+// request to the same path over HTTPS at the port of to; nil when addr is
+// empty.
+func serveRedirect(addr string, to net.Addr, log *slog.Logger, errc chan<- error) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen --redirect-addr: %w", err)
+	}
+	_, port, _ := net.SplitHostPort(to.String())
+	hs := &http.Server{ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host := r.Host
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			if port != "443" {
+				host = net.JoinHostPort(host, port)
+			}
+			http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), http.StatusPermanentRedirect)
+		})}
+	log.Info("redirecting to HTTPS", "addr", ln.Addr().String())
+	go func() {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("redirect: %w", err)
+		}
+	}()
+	return hs, nil
 }
 
 // serveDebug starts the profiler on addr, a listener of its own, and
