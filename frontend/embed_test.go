@@ -2,13 +2,14 @@ package frontend
 
 import (
 	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 )
 
 func TestFS(t *testing.T) {
 	for _, name := range []string{
-		"index.html", "app.js", "app.css",
+		"index.html", "app.js", "app.css", "login.html", "login.js", "session.js", "user.js", "audit.js",
 		"vendor/README.md",
 		"vendor/maplibre-gl/maplibre-gl.mjs",
 		"vendor/maplibre-gl/maplibre-gl-worker.mjs",
@@ -26,8 +27,34 @@ func TestFS(t *testing.T) {
 			t.Errorf("index.html does not load %s", ref)
 		}
 	}
+	login, _ := fs.ReadFile(FS, "login.html")
+	for _, ref := range []string{`src="/login.js"`, `href="/app.css"`, `id="login-form"`} {
+		if !strings.Contains(string(login), ref) {
+			t.Errorf("login.html lacks %s", ref)
+		}
+	}
 	app, _ := fs.ReadFile(FS, "app.js")
 	if !strings.Contains(string(app), `from '/vendor/maplibre-gl/maplibre-gl.mjs'`) {
 		t.Error("app.js does not import the vendored MapLibre")
+	}
+}
+
+// The pages keep to the content security policy the server sends: scripts
+// only from files, and no style attributes or inline handlers in the HTML.
+func TestPagesWithoutInlineCode(t *testing.T) {
+	inline := regexp.MustCompile(`(?i)<script(\s[^>]*)?>\s*[^<\s]|\sstyle\s*=|\son[a-z]+\s*=|javascript:`)
+	for _, name := range []string{"index.html", "login.html"} {
+		b, err := fs.ReadFile(FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := inline.Find(b); m != nil {
+			t.Errorf("%s has inline code or style: %q", name, m)
+		}
+		for _, tag := range regexp.MustCompile(`<script[^>]*>`).FindAll(b, -1) {
+			if !strings.Contains(string(tag), `src="/`) {
+				t.Errorf("%s: a script not loaded from this server: %s", name, tag)
+			}
+		}
 	}
 }

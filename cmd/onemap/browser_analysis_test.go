@@ -54,15 +54,16 @@ const isolatedIDs = `(() => {
 })()`
 
 func TestBrowserAnalysis(t *testing.T) {
-	url := startServer(t)
+	// Valve closure and the gas neighbourhood are an analyst's.
+	dir := t.TempDir()
+	addUser(t, dir, "li", "Li Na", "analyst")
+	url := startServer(t, "--data-dir", dir)
 	ctx := browser(t, 1280, 800)
 	ctx, cancel := context.WithTimeout(ctx, 150*time.Second)
 	defer cancel()
 	failed := watchRequests(t, ctx)
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/"), chromedp.WaitReady(chromedp.CSS("#map"))); err != nil {
-		t.Fatalf("load the map: %v", err)
-	}
+	logIn(t, ctx, url, "/", "li")
 	eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
 	center := eval[[]float64](t, ctx, `fetch("/catalog").then(r => r.json()).then(c => c.city.center)`)
 	if len(center) != 2 {

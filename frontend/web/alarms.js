@@ -12,7 +12,8 @@
 //   - The list (#alarm-list): most severe first, then newest; a row flies to
 //     the alarm and opens its details (#alarm-detail).
 //   - The details: the alarm's fields and changes (GET /api/v1/alarms/{id}),
-//     acknowledgement (POST /api/v1/alarms/{id}/ack), and the curve of the
+//     acknowledgement (POST /api/v1/alarms/{id}/ack, for users with the
+//     permission alarms.ack; the server names the user), and the curve of the
 //     alarm's metric over 24 h, 7 d or 30 d
 //     (GET /api/v1/sensors/{id}/series), drawn with uPlot: the min–max band,
 //     the average line and the alarm's start.
@@ -29,6 +30,7 @@
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { TEXT as IMPACT_TEXT, createImpact } from '/impact.js';
+import { apiJSON, can, current, errorText, loginURL } from '/session.js';
 
 // UI text in both languages, merged into the page's TEXT table.
 export const TEXT = {
@@ -78,13 +80,14 @@ export const TEXT = {
     'change_de-escalated': '降级',
     change_cleared: '解除',
     alarmAck: '确认报警',
-    alarmAckBy: '确认人',
     alarmAckNote: '备注',
     alarmAckSubmit: '确认',
     alarmAckSending: '正在提交…',
     alarmAckDone: '{by} 于 {at} 确认',
     alarmAckError: '确认失败：',
-    alarmAckNeedName: '请填写确认人',
+    alarmAckLogin: '登录后可确认报警',
+    alarmAckLoginLink: '登录',
+    alarmAckNoRight: '当前账号无确认报警的权限（需值班员）',
     alarmChart: '{metric}曲线（{unit}）',
     alarmChartNoUnit: '{metric}曲线',
     range_24h: '24 小时',
@@ -157,13 +160,14 @@ export const TEXT = {
     'change_de-escalated': 'De-escalated',
     change_cleared: 'Cleared',
     alarmAck: 'Acknowledge',
-    alarmAckBy: 'Name',
     alarmAckNote: 'Note',
     alarmAckSubmit: 'Acknowledge',
     alarmAckSending: 'Sending…',
     alarmAckDone: 'Acknowledged by {by} at {at}',
     alarmAckError: 'Could not acknowledge: ',
-    alarmAckNeedName: 'Enter your name',
+    alarmAckLogin: 'Log in to acknowledge the alarm',
+    alarmAckLoginLink: 'Log in',
+    alarmAckNoRight: 'Your account may not acknowledge alarms (an operator may)',
     alarmChart: '{metric} ({unit})',
     alarmChartNoUnit: '{metric}',
     range_24h: '24 h',
@@ -230,6 +234,11 @@ const SENSORS = { source: 'onemap', sourceLayer: 'sensor' };
 const SRC = 'alarms';
 const LYR = { halo: 'alarms-halo', icon: 'alarms-icon', label: 'alarms-label', selected: 'alarms-selected' };
 const META = { 'onemap:alarms': true };
+
+// ackName is who acknowledged an alarm: the user's name, else the login.
+export function ackName(ack) {
+  return ack?.name || ack?.by || '';
+}
 
 export function levelColor(level) {
   return LEVEL_COLORS[level] ?? OTHER_LEVEL;
@@ -372,16 +381,14 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     if (!polling) return;
     const seq = ++pollSeq;
     try {
-      const res = await fetch('/api/v1/alarms?state=active&limit=10000', { headers: { Accept: 'application/json' } });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const body = await res.json();
+      const body = await apiJSON('/api/v1/alarms?state=active&limit=10000');
       // An answer that comes after the live channel took over is stale.
       if (!polling || seq !== pollSeq) return;
       st.error = '';
       update(body.alarms ?? []);
     } catch (err) {
       if (!polling || seq !== pollSeq) return;
-      st.error = err.message;
+      st.error = errorText(err, t);
       renderPanel();
     }
     if (polling && seq === pollSeq) pollTimer = setTimeout(poll, POLL_INTERVAL);
@@ -757,7 +764,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     const ack = document.createElement('span');
     ack.className = `alarm-ack-state ${a.ack ? 'acked' : 'unacked'}`;
     ack.textContent = a.ack ? `✓ ${t('alarmAcked')}` : t('alarmNotAcked');
-    if (a.ack) ack.title = `${a.ack.by} · ${dateTime(a.ack.at)}`;
+    if (a.ack) ack.title = `${ackName(a.ack)} · ${dateTime(a.ack.at)}`;
     li.append(badge, what, value, meta, ack);
     const go = () => open(a.id);
     li.addEventListener('click', go);
@@ -788,9 +795,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     if (!o) return;
     const seq = ++st.detailSeq;
     try {
-      const res = await fetch(`/api/v1/alarms/${o.id}`, { headers: { Accept: 'application/json' } });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const alarm = await res.json();
+      const alarm = await apiJSON(`/api/v1/alarms/${o.id}`);
       if (seq !== st.detailSeq || st.open !== o) return;
       const first = !o.alarm || !o.alarm.changes;
       o.alarm = alarm;
@@ -798,15 +803,15 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
       if (first) renderDetail();
       else renderFields();
       if (first || !st.chart) loadChart();
-      const sres = await fetch(`/api/v1/sensors/${alarm.sensor}`, { headers: { Accept: 'application/json' } });
-      if (!sres.ok || seq !== st.detailSeq || st.open !== o) return;
-      o.sensor = await sres.json();
+      const sensor = await apiJSON(`/api/v1/sensors/${alarm.sensor}`).catch(() => null);
+      if (!sensor || seq !== st.detailSeq || st.open !== o) return;
+      o.sensor = sensor;
       const health = (o.sensor.state ?? []).find((s) => s.metric === alarm.metric)?.health;
       setHealth(alarm.sensor, health);
       renderFields();
     } catch (err) {
       if (seq !== st.detailSeq || st.open !== o) return;
-      o.error = err.message;
+      o.error = errorText(err, t);
       if (!o.alarm) renderDetail();
     }
   }
@@ -962,7 +967,9 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     if (a.ack && !ackEl.querySelector('.alarm-ack-done')) renderAck();
   }
 
-  // renderAck shows who acknowledged the alarm, or the form to do it.
+  // renderAck shows who acknowledged the alarm and when; else the form to
+  // do it for a user who may (alarms.ack), a link to the login page for an
+  // anonymous viewer, or a word that the account may not.
   function renderAck() {
     const o = st.open;
     if (!o?.alarm || !ackEl) return;
@@ -975,7 +982,8 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
       const p = document.createElement('p');
       p.className = 'alarm-ack-done';
       p.id = 'alarm-ack-done';
-      p.textContent = `✓ ${t('alarmAckDone').replace('{by}', a.ack.by).replace('{at}', dateTime(a.ack.at))}`;
+      p.textContent = `✓ ${t('alarmAckDone').replace('{by}', ackName(a.ack)).replace('{at}', dateTime(a.ack.at))}`;
+      if (a.ack.name && a.ack.by && a.ack.name !== a.ack.by) p.title = a.ack.by;
       ackEl.append(p);
       if (a.ack.note) {
         const note = document.createElement('p');
@@ -985,21 +993,29 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
       }
       return;
     }
+    if (!can('alarms.ack')) {
+      const p = document.createElement('p');
+      p.className = 'alarm-ack-hint';
+      p.id = 'alarm-ack-hint';
+      if (current().anonymous) {
+        const link = document.createElement('a');
+        link.href = loginURL();
+        link.textContent = t('alarmAckLoginLink');
+        p.append(`${t('alarmAckLogin')} · `, link);
+      } else {
+        p.textContent = t('alarmAckNoRight');
+      }
+      ackEl.append(p);
+      return;
+    }
     const form = document.createElement('form');
     form.id = 'alarm-ack-form';
     form.className = 'alarm-ack-form';
-    const by = document.createElement('input');
-    by.id = 'alarm-ack-by';
-    by.name = 'by';
-    by.required = true;
-    by.maxLength = 200;
-    by.autocomplete = 'name';
-    by.placeholder = t('alarmAckBy');
-    by.setAttribute('aria-label', t('alarmAckBy'));
-    by.value = localStorage.getItem('onemap.ackBy') ?? '';
     const note = document.createElement('input');
     note.id = 'alarm-ack-note';
     note.name = 'note';
+    // The server takes 2,000 bytes: 600 characters of Chinese.
+    note.maxLength = 600;
     note.placeholder = t('alarmAckNote');
     note.setAttribute('aria-label', t('alarmAckNote'));
     const submit = document.createElement('button');
@@ -1009,21 +1025,16 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     submit.textContent = t('alarmAckSubmit');
     const msg = document.createElement('p');
     msg.className = 'alarm-ack-message';
+    msg.id = 'alarm-ack-message';
     msg.setAttribute('aria-live', 'polite');
-    form.append(by, note, submit, msg);
+    form.append(note, submit, msg);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const name = by.value.trim();
-      if (!name) {
-        msg.textContent = t('alarmAckNeedName');
-        by.focus();
-        return;
-      }
       submit.disabled = true;
       msg.className = 'alarm-ack-message';
       msg.textContent = t('alarmAckSending');
       try {
-        const answer = await ack(a.id, name, note.value.trim());
+        const answer = await ack(a.id, note.value.trim());
         if (st.open !== o) return;
         o.alarm = { ...o.alarm, ...answer, changes: answer.changes ?? o.alarm.changes };
         renderAck();
@@ -1031,28 +1042,31 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
       } catch (err) {
         submit.disabled = false;
         msg.className = 'alarm-ack-message error';
-        msg.textContent = t('alarmAckError') + err.message;
+        msg.textContent = t('alarmAckError') + errorText(err, t);
       }
     });
     ackEl.append(form);
   }
 
-  // ack acknowledges an alarm (POST /api/v1/alarms/{id}/ack), remembers the
-  // name on the device, marks the alarm in the list and returns the
-  // server's answer; it throws the server's message on failure.
-  async function ack(id, by, note = '') {
-    const res = await fetch(`/api/v1/alarms/${id}/ack`, {
+  // ack acknowledges an alarm as the logged-in user (POST
+  // /api/v1/alarms/{id}/ack), marks the alarm in the list and returns the
+  // server's answer; it throws the server's refusal (an ApiError).
+  async function ack(id, note = '') {
+    const answer = await apiJSON(`/api/v1/alarms/${id}/ack`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ by, note }),
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ note }),
     });
-    const answer = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(answer.error?.message ?? `HTTP ${res.status}`);
-    localStorage.setItem('onemap.ackBy', by);
     const listed = st.alarms.find((x) => x.id === id);
     if (listed) listed.ack = answer.ack;
     renderPanel();
     return answer;
+  }
+
+  // permissionsChanged shows the open alarm's acknowledgement as the new
+  // session allows.
+  function permissionsChanged() {
+    if (st.view === 'detail' && st.open?.alarm && !st.open.alarm.ack) renderAck();
   }
 
   // --------------------------------------------------------------- curve
@@ -1078,9 +1092,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     const from = new Date(to.getTime() - range.ms);
     const q = new URLSearchParams({ metric: a.metric, from: rfc3339(from), to: rfc3339(to), step: range.step });
     try {
-      const res = await fetch(`/api/v1/sensors/${a.sensor}/series?${q}`, { headers: { Accept: 'application/json' } });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const series = await res.json();
+      const series = await apiJSON(`/api/v1/sensors/${a.sensor}/series?${q}`);
       if (seq !== st.chartSeq || st.open !== o) return;
       drawChart(series, a);
       chartStatus.textContent = series.buckets?.length ? '' : t('chartEmpty');
@@ -1088,7 +1100,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     } catch (err) {
       if (seq !== st.chartSeq || st.open !== o) return;
       chartStatus.className = 'alarm-chart-status error';
-      chartStatus.textContent = t('chartError') + err.message;
+      chartStatus.textContent = t('chartError') + errorText(err, t);
     }
   }
 
@@ -1279,6 +1291,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     setHealth,
     setSensorStates,
     setPanel,
+    permissionsChanged,
     // The formats of the list, for the ticker and the other views.
     format: { levelColor, domainTitle, metricTitle, withUnit, number, dateTime, relative, locale },
     get alarms() { return st.alarms; },

@@ -10,10 +10,16 @@
 //   - Gas neighbourhood: the underground spaces near gas pipes that no
 //     sensor watches, riskiest first (/api/v1/analysis/gas-neighbourhood).
 //
+// Valve closure and the gas neighbourhood need the permission analysis.run
+// (an analyst or a commander); for others their buttons are disabled and
+// say so.
+//
 // The module owns its own sources and layers (ids starting "analysis-"),
 // none of which carries "onemap:layer" metadata, so the legend and the
 // popups never see them. It draws them again when the style is replaced
 // (language switch).
+
+import { api, can, errorText } from '/session.js';
 
 // UI text in both languages, merged into the page's TEXT table.
 export const TEXT = {
@@ -58,6 +64,7 @@ export const TEXT = {
     peopleShort: '人数',
     error: '分析失败：',
     notAPipeHint: '请点击燃气、供水或供热管线。',
+    needAnalyst: '请以研判分析员身份登录后使用',
     kind_school: '学校', kind_kindergarten: '幼儿园', kind_hospital: '医院',
     kind_nursing_home: '养老院', kind_market: '市场', kind_mall: '商场',
     kind_metro_station: '地铁站', kind_station: '车站', kind_stadium: '体育场馆',
@@ -114,6 +121,7 @@ export const TEXT = {
     peopleShort: 'People',
     error: 'Analysis failed: ',
     notAPipeHint: 'Click a gas, water or heating pipe.',
+    needAnalyst: 'Log in as an analyst to use this',
     kind_school: 'School', kind_kindergarten: 'Kindergarten', kind_hospital: 'Hospital',
     kind_nursing_home: 'Nursing home', kind_market: 'Market', kind_mall: 'Mall',
     kind_metro_station: 'Metro station', kind_station: 'Station', kind_stadium: 'Stadium',
@@ -198,8 +206,8 @@ function point(coordinates, properties = {}) {
 export function createAnalysis({ map, t, title, layersById, featuresAt, showLayers, closePopup }) {
   const modes = [
     { id: 'nearby', label: 'modeNearby', tip: 'modeNearbyTitle', icon: '◎' },
-    { id: 'valves', label: 'modeValves', tip: 'modeValvesTitle', icon: '⊗' },
-    { id: 'gas', label: 'modeGas', tip: 'modeGasTitle', icon: '△' },
+    { id: 'valves', label: 'modeValves', tip: 'modeValvesTitle', icon: '⊗', permission: 'analysis.run' },
+    { id: 'gas', label: 'modeGas', tip: 'modeGasTitle', icon: '△', permission: 'analysis.run' },
   ];
   const st = {
     mode: '', // '', 'nearby', 'valves' or 'gas'
@@ -269,7 +277,9 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
       icon.setAttribute('aria-hidden', 'true');
       icon.textContent = m.icon;
       b.append(icon, t(m.label));
-      b.title = t(m.tip);
+      const allowed = !m.permission || can(m.permission);
+      b.disabled = !allowed;
+      b.title = allowed ? t(m.tip) : `${t(m.tip)} — ${t('needAnalyst')}`;
     }
     close.title = t('closePanel');
     close.setAttribute('aria-label', t('closePanel'));
@@ -278,7 +288,17 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
 
   // -------------------------------------------------------------- modes
 
+  // permissionsChanged enables the tools the new session allows and leaves
+  // a mode it does not.
+  function permissionsChanged() {
+    const m = modes.find((x) => x.id === st.mode);
+    if (m?.permission && !can(m.permission)) setMode('');
+    renderText();
+  }
+
   function setMode(mode) {
+    const m = modes.find((x) => x.id === mode);
+    if (m?.permission && !can(m.permission)) mode = '';
     if (st.abort) st.abort.abort();
     st.abort = null;
     st.seq++;
@@ -338,17 +358,22 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
     const seq = ++st.seq;
     let res;
     try {
-      res = await fetch(url, { ...options, signal: abort.signal, headers: { Accept: 'application/json', ...options.headers } });
+      res = await api(url, { ...options, signal: abort.signal });
     } catch (err) {
       if (abort.signal.aborted || seq !== st.seq) return null;
-      throw err;
+      const e = new Error(errorText({ code: 'network' }, t));
+      e.code = 'network';
+      throw e;
     }
     const data = await res.json().catch(() => ({}));
     if (seq !== st.seq) return null;
     st.abort = null;
     if (!res.ok) {
-      const err = new Error(data?.error?.message ?? `HTTP ${res.status}`);
-      err.code = data?.error?.code ?? '';
+      const code = data?.error?.code ?? '';
+      const err = new Error(['forbidden', 'csrf', 'unauthorized'].includes(code)
+        ? errorText({ code }, t)
+        : data?.error?.message ?? `HTTP ${res.status}`);
+      err.code = code;
       throw err;
     }
     return data;
@@ -826,5 +851,5 @@ export function createAnalysis({ map, t, title, layersById, featuresAt, showLaye
   });
 
   renderText();
-  return { click, renderText, setMode, get mode() { return st.mode; } };
+  return { click, renderText, setMode, permissionsChanged, get mode() { return st.mode; } };
 }

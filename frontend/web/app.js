@@ -8,7 +8,10 @@
 // phone.js).
 //
 // Everything comes from this server: the style (with its tiles, glyphs and
-// sprite), the catalog (/catalog) and MapLibre itself (/vendor/).
+// sprite), the catalog (/catalog) and MapLibre itself (/vendor/). Who the
+// user is and what they may do comes from session.js, which makes every
+// request; the legend header names the user (user.js), and the audit log
+// (audit.js) opens from there for those allowed to read it.
 
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { TEXT as ANALYSIS_TEXT, createAnalysis } from '/analysis.js';
@@ -16,10 +19,18 @@ import { TEXT as ALARM_TEXT, createAlarms } from '/alarms.js';
 import { TEXT as LIVE_TEXT, createLive, createTicker } from '/live.js';
 import { createScreen } from '/screen.js';
 import { createPhone } from '/phone.js';
+import * as session from '/session.js';
+import { createUserMenu } from '/user.js';
+import { TEXT as AUDIT_TEXT, createAudit } from '/audit.js';
 
 // The view: 'desktop', 'screen' or 'phone' (?view=).
 const VIEW = { screen: 'screen', phone: 'phone' }[new URLSearchParams(location.search).get('view')] ?? 'desktop';
 document.body.dataset.view = VIEW;
+
+// The big screen is watched, not handled: it never leaves for the login
+// page and keeps trying while the server is away.
+session.configure({ quiet: VIEW === 'screen', keepAlive: VIEW === 'screen' });
+session.refresh();
 
 // Metadata keys every style layer carries (see mapstyle.Style).
 const META_LAYER = 'onemap:layer';
@@ -41,6 +52,8 @@ const TEXT = {
     ...ANALYSIS_TEXT.zh,
     ...ALARM_TEXT.zh,
     ...LIVE_TEXT.zh,
+    ...session.TEXT.zh,
+    ...AUDIT_TEXT.zh,
   },
   en: {
     title: 'City safety risk map',
@@ -56,6 +69,8 @@ const TEXT = {
     ...ANALYSIS_TEXT.en,
     ...ALARM_TEXT.en,
     ...LIVE_TEXT.en,
+    ...session.TEXT.en,
+    ...AUDIT_TEXT.en,
   },
 };
 
@@ -106,6 +121,12 @@ const map = new maplibregl.Map({
   maxPitch: 0,
   // The big screen is watched, not handled.
   interactive: VIEW !== 'screen',
+  // A view token of the page's URL goes with the style, tiles and glyphs;
+  // the session's cookie goes by itself.
+  transformRequest: (url) => {
+    const auth = session.authHeader(url);
+    return auth ? { url, headers: { Authorization: auth } } : { url };
+  },
 });
 map.touchZoomRotate.disableRotation();
 if (VIEW !== 'screen') map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
@@ -225,6 +246,9 @@ function renderText() {
   ticker.renderText();
   screen?.renderText();
   phone?.renderText();
+  userMenu.render();
+  audit?.renderText();
+  renderScreenLogin();
 }
 
 // renderLegend builds one fieldset per catalog group, a checkbox for the
@@ -593,14 +617,47 @@ function fitCity() {
 }
 if (screen) window.addEventListener('resize', () => fitCity());
 
+// ---------------------------------------------------------------- the user
+
+// The audit log, on the desktop only; the user menu in the legend header.
+const audit = VIEW === 'desktop' ? createAudit({ t, lang: () => state.lang }) : null;
+const userMenu = createUserMenu({ t, onAudit: audit ? () => audit.open() : null });
+window.onemap.audit = audit;
+
+// The big screen's word that it is no longer logged in, while it retries.
+const screenLogin = document.createElement('p');
+screenLogin.id = 'screen-login';
+screenLogin.className = 'screen-login';
+screenLogin.setAttribute('role', 'status');
+screenLogin.hidden = true;
+document.body.append(screenLogin);
+function renderScreenLogin() {
+  const link = document.createElement('a');
+  link.href = session.loginURL();
+  link.textContent = t('logIn');
+  screenLogin.replaceChildren(t('screenNeedLogin'), link);
+  screenLogin.hidden = !(screen && session.current().needLogin);
+}
+
+// Each time the session is known anew, the controls follow its
+// permissions.
+session.onChange((s) => {
+  document.body.dataset.user = s.user?.login ?? '';
+  userMenu.render();
+  analysis.permissionsChanged();
+  alarms.permissionsChanged();
+  phone?.renderText();
+  if (audit?.isOpen && !session.can('audit.read')) audit.close();
+  renderScreenLogin();
+});
+window.onemap.session = session;
+
 // ------------------------------------------------------------------ start
 
 // loadCatalog fetches the layers and their titles, then draws the legend.
 async function loadCatalog() {
   try {
-    const res = await fetch('/catalog', { headers: { Accept: 'application/json' } });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    state.catalog = await res.json();
+    state.catalog = await session.apiJSON('/catalog');
     state.layersById = new Map(state.catalog.layers.map((l) => [l.id, l]));
     renderLegend();
     if (screen && loaded) fitCity();
@@ -608,7 +665,7 @@ async function loadCatalog() {
   } catch (err) {
     const p = document.createElement('p');
     p.className = 'legend-status error';
-    p.textContent = t('catalogError') + err.message;
+    p.textContent = t('catalogError') + session.errorText(err, t);
     legendBody.replaceChildren(p);
   }
 }

@@ -12,6 +12,8 @@
 // metadata, so the legend and the popups ignore them; they are drawn again
 // when a language switch replaces the style.
 
+import { apiJSON, errorText } from '/session.js';
+
 export const TEXT = {
   zh: {
     impactTitle: '影响分析',
@@ -107,9 +109,7 @@ export function createImpact({ map, t, lang, flyTo }) {
     st.alarm = alarm.id;
     st.shown = true;
     try {
-      const res = await fetch(`/api/v1/alarms/${alarm.id}/impact`, { headers: { Accept: 'application/json' } });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const v = await res.json();
+      const v = await apiJSON(`/api/v1/alarms/${alarm.id}/impact`);
       if (st.alarm !== alarm.id) return;
       st.data = v;
       st.area = { type: 'FeatureCollection', features: [v.area] };
@@ -126,7 +126,7 @@ export function createImpact({ map, t, lang, flyTo }) {
       draw();
     } catch (err) {
       if (st.alarm !== alarm.id) return;
-      body.replaceChildren(el('p', 'alarm-status error', t('impactError') + err.message));
+      body.replaceChildren(el('p', 'alarm-status error', t('impactError') + errorText(err, t)));
     }
   }
 

@@ -2,8 +2,11 @@
 // circle around the phone's position (navigator.geolocation, 2,000 m unless
 // changed between 500 m and 10 km), the map shows the circle and the
 // position, and a sheet lists the alarms inside, nearest first with their
-// distance; a row flies to the alarm, and its button opens alarms.js's
-// details with the acknowledgement form.
+// distance; a row flies to the alarm, and its button (确认 for a user who
+// may acknowledge, 详情 for others) opens alarms.js's details with the
+// acknowledgement form.
+
+import { can } from '/session.js';
 
 const RADIUS_KEY = 'onemap.nearRadius';
 const RADIUS_DEFAULT = 2000;
@@ -243,7 +246,8 @@ export function createPhone({ map, t, format, alarms, onRegion }) {
     const ack = document.createElement('button');
     ack.type = 'button';
     ack.className = `near-ack ${a.ack ? 'acked' : ''}`;
-    ack.textContent = a.ack ? `✓ ${t('nearAcked')}` : t('nearAck');
+    // Whoever may not acknowledge opens the details all the same.
+    ack.textContent = a.ack ? `✓ ${t('nearAcked')}` : t(can('alarms.ack') ? 'nearAck' : 'nearDetails');
     ack.addEventListener('click', (e) => {
       e.stopPropagation();
       alarms.open(a.id);

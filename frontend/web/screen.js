@@ -5,6 +5,7 @@
 // banner says so meanwhile.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { api } from '/session.js';
 
 const HOUR = 3600e3;
 const MINUTE = 60e3;
@@ -109,7 +110,7 @@ export function createScreen({ t, format }) {
   async function history() {
     const from = new Date(Date.now() - HOUR).toISOString().replace(/\.\d{3}Z$/, 'Z');
     try {
-      const res = await fetch(`/api/v1/alarms?from=${from}&overlap=true&limit=10000`, { headers: { Accept: 'application/json' } });
+      const res = await api(`/api/v1/alarms?from=${from}&overlap=true&limit=10000`);
       if (!res.ok) return;
       const body = await res.json();
       for (const a of body.alarms ?? []) {
