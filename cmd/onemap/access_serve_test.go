@@ -56,7 +56,7 @@ func TestFirstStart(t *testing.T) {
 		t.Errorf("the web app's page: %d, want 200 (it holds the login)", code)
 	}
 	// The admin logs in with the password of the file.
-	ws := logInAs(t, url, "admin", files[auth.AdminPasswordFile])
+	ws := apiLogInAs(t, url, "admin", files[auth.AdminPasswordFile])
 	if code, b, _ := ws.do("GET", "/api/v1/users", ""); code != 200 || !strings.Contains(b, `"login":"admin"`) {
 		t.Errorf("users as admin: %d %s", code, b)
 	}
