@@ -36,6 +36,9 @@ var tokenScopes = map[string][]Permission{
 	ScopeMetrics: {PermMetricsRead},
 }
 
+// scopeList names the scopes for messages.
+const scopeList = ScopeIngest + ", " + ScopeRead + " and " + ScopeMetrics
+
 // TokenPrefix begins every token's secret, so that a leaked one is easy to
 // find in logs and repositories.
 const TokenPrefix = "om_"
@@ -118,14 +121,14 @@ func (nt NewToken) check() (NewToken, error) {
 		return nt, fmt.Errorf("%w: a name is 1–%d printable characters, no space at either end", ErrBadTokenSpec, maxTokenNameLen)
 	}
 	if len(nt.Scopes) == 0 {
-		return nt, fmt.Errorf("%w: no scope (the scopes are %s and %s)", ErrBadTokenSpec, ScopeIngest, ScopeRead)
+		return nt, fmt.Errorf("%w: no scope (the scopes are %s)", ErrBadTokenSpec, scopeList)
 	}
 	scopes := slices.Clone(nt.Scopes)
 	slices.Sort(scopes)
 	scopes = slices.Compact(scopes)
 	for _, s := range scopes {
 		if _, ok := tokenScopes[s]; !ok {
-			return nt, fmt.Errorf("%w: unknown scope %.40q (the scopes are %s and %s)", ErrBadTokenSpec, s, ScopeIngest, ScopeRead)
+			return nt, fmt.Errorf("%w: unknown scope %.40q (the scopes are %s)", ErrBadTokenSpec, s, scopeList)
 		}
 	}
 	nt.Scopes = scopes
