@@ -341,7 +341,7 @@ func livePhone(t *testing.T, url string) {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
 		t.Fatal(err)
 	}
-	logIn(t, ctx, url, "/?view=phone", "lina")
+	logInPage(t, ctx, url, "/?view=phone", "lina")
 	eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
 	waitJS[bool](t, ctx, liveIsUp+` && !!window.onemap.phone.position`, 15*time.Second, "the live channel around the position")
 	if r := eval[float64](t, ctx, `window.onemap.phone.radius`); r != 2000 {
