@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // jsonFile is a JSON file of the data directory that a server and the
@@ -20,6 +21,21 @@ type jsonFile struct {
 	what      string // what it holds, for errors: "users"
 	limit     int64  // the most bytes it may hold
 	seen      os.FileInfo
+	// checked is when read last looked at the file.
+	checked time.Time
+}
+
+// recheckEvery is how long a read may go on the version of the file last
+// seen without looking at it again: a change another process makes (onemap
+// users disable) takes effect within it, and a request costs no stat.
+const recheckEvery = time.Second
+
+// fileNow is the clock of recheckEvery; tests move it.
+var fileNow = time.Now
+
+// recent reports whether the file was looked at within recheckEvery.
+func (f *jsonFile) recent() bool {
+	return f.seen != nil && fileNow().Sub(f.checked) < recheckEvery
 }
 
 func (f *jsonFile) path() string { return filepath.Join(f.dir, f.name) }
@@ -38,6 +54,7 @@ func (f *jsonFile) read(ctx context.Context, v any) (fi os.FileInfo, same bool, 
 		return nil, false, err
 	}
 	fi, err = os.Stat(f.path())
+	f.checked = fileNow()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}

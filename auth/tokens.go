@@ -21,8 +21,8 @@ const (
 	// ScopeIngest sends sensor readings (ingest.write), of every sensor or,
 	// when the token lists sensors, of those only.
 	ScopeIngest = "ingest"
-	// ScopeRead reads the API: the map, alarms and sensors (map.view,
-	// alarms.read), nothing else.
+	// ScopeRead reads the API: the map, alarms and sensors, and the
+	// analyses, which change nothing (map.view, alarms.read, analysis.run).
 	ScopeRead = "read"
 	// ScopeMetrics reads the server's instruments, /metrics (metrics.read),
 	// for a monitoring system's scraper.
@@ -32,7 +32,7 @@ const (
 // tokenScopes maps each scope to the permissions it grants.
 var tokenScopes = map[string][]Permission{
 	ScopeIngest:  {PermIngestWrite},
-	ScopeRead:    {PermMapView, PermAlarmsRead},
+	ScopeRead:    {PermMapView, PermAlarmsRead, PermAnalysisRun},
 	ScopeMetrics: {PermMetricsRead},
 }
 

@@ -119,18 +119,25 @@ func (s *FileUsers) Users(ctx context.Context) ([]User, error) {
 
 // UserByID returns the user of id.
 func (s *FileUsers) UserByID(ctx context.Context, id string) (User, error) {
-	return s.find(ctx, func(u *User) bool { return u.ID == id }, "id "+id)
+	return s.find(ctx, func(u *User) bool { return u.ID == id }, "id "+id, true)
 }
 
 // UserByLogin returns the user of login.
 func (s *FileUsers) UserByLogin(ctx context.Context, login string) (User, error) {
-	return s.find(ctx, func(u *User) bool { return u.Login == login }, "login "+login)
+	return s.find(ctx, func(u *User) bool { return u.Login == login }, "login "+login, false)
 }
 
-func (s *FileUsers) find(ctx context.Context, match func(*User) bool, what string) (User, error) {
+// find returns the user match selects. With recent, as for the user of
+// every request a server checks, the file is looked at again at most once
+// a second; without, as for a login, always.
+func (s *FileUsers) find(ctx context.Context, match func(*User) bool, what string, recent bool) (User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.refresh(ctx); err != nil {
+	if !recent || !s.file.recent() {
+		if err := s.refresh(ctx); err != nil {
+			return User{}, err
+		}
+	} else if err := ctx.Err(); err != nil {
 		return User{}, err
 	}
 	for i := range s.users {

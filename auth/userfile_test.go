@@ -81,14 +81,26 @@ func TestFileUsers(t *testing.T) {
 	if err := s2.CreateUser(ctx, testUser("u4", "cat")); err != nil {
 		t.Fatal(err)
 	}
+	// A login looks at the file at once; the user of a request, within a
+	// second.
 	if _, err := s.UserByLogin(ctx, "cat"); err != nil {
 		t.Errorf("the first store does not see the second's user: %v", err)
+	}
+	if err := s2.CreateUser(ctx, testUser("u6", "eve")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UserByID(ctx, "u6"); !errors.Is(err, ErrNoUser) {
+		t.Errorf("the first store looked at the file again within a second: %v", err)
+	}
+	passRecheck(t)
+	if _, err := s.UserByID(ctx, "u6"); err != nil {
+		t.Errorf("the first store does not see the second's user a second later: %v", err)
 	}
 	if err := s.CreateUser(ctx, testUser("u5", "dan")); err != nil {
 		t.Fatal(err)
 	}
-	if all, _ := s2.Users(ctx); len(all) != 4 {
-		t.Errorf("%d users after both wrote, want 4", len(all))
+	if all, _ := s2.Users(ctx); len(all) != 5 {
+		t.Errorf("%d users after both wrote, want 5", len(all))
 	}
 	if _, err := s.UserByLogin(ctx, "nobody"); !errors.Is(err, ErrNoUser) {
 		t.Errorf("unknown login: %v", err)
@@ -151,4 +163,13 @@ func TestEnsureDeviceToken(t *testing.T) {
 	if again, err := EnsureDeviceToken(ctx, ts, dir); again != "" || err != nil {
 		t.Errorf("second start: %q %v, want none", again, err)
 	}
+}
+
+// passRecheck moves the files' clock past recheckEvery, as a second
+// going by would.
+func passRecheck(t *testing.T) {
+	t.Helper()
+	was := fileNow
+	fileNow = func() time.Time { return was().Add(recheckEvery) }
+	t.Cleanup(func() { fileNow = was })
 }

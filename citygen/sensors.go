@@ -49,6 +49,11 @@ type sensorSet struct {
 	count map[string]int // by domain prefix; looked up, never ranged
 }
 
+// domainOwner is the unit that owns and answers for each domain's
+// monitoring points, the 权属单位 an alarm is pushed to.
+var domainOwner = map[string]string{"gas": "滨湖燃气公司", "water": "滨湖水务集团", "drainage": "滨湖排水公司",
+	"heating": "滨湖热力公司", "bridge": "滨湖市政桥梁管理处", "tunnel": "滨湖管廊公司"}
+
 var domainPrefix = map[string]string{"gas": "GAS", "water": "WAT", "drainage": "DRN", "heating": "HEAT", "bridge": "BRG", "tunnel": "TUN"}
 
 func (s *sensorSet) add(p orb.Point, domain, kind, metrics string, asset *layers.Feature, interval int) {
@@ -57,7 +62,7 @@ func (s *sensorSet) add(p orb.Point, domain, kind, metrics string, asset *layers
 	y := 2019 + s.r.IntN(6)
 	s.g.add(layers.Sensor, p, map[string]any{
 		"code": fmt.Sprintf("%s-%06d", pre, s.count[pre]), "domain": domain, "kind": kind, "metrics": metrics,
-		"asset": asset.ID, "asset_layer": asset.Layer, "interval_s": interval,
+		"asset": asset.ID, "asset_layer": asset.Layer, "interval_s": interval, "owner": domainOwner[domain],
 		"installed": fmt.Sprintf("%d-%02d-%02d", y, 1+s.r.IntN(12), 1+s.r.IntN(28)),
 	})
 }

@@ -139,7 +139,7 @@ func Default() *Catalog {
 		{ID: Sensor, Code: 24, Group: "monitoring", Title: Text{"监测点位", "Sensors"}, Geometry: Point, MinZoom: 14, MaxZoom: 16, Static: true,
 			Fields: []Field{req(f("code", String, "设备编号", "Device id")), enum(req(f("domain", String, "行业", "Domain")), "gas", "water", "drainage", "heating", "bridge", "tunnel"),
 				req(f("kind", String, "类型", "Kind")), req(f("metrics", String, "监测指标", "Metrics")), req(f("asset", Number, "监测对象", "Asset")), req(f("asset_layer", String, "对象图层", "Asset layer")),
-				f("interval_s", Number, "上报周期(s)", "Interval (s)"), f("installed", String, "安装日期", "Installed")},
+				f("interval_s", Number, "上报周期(s)", "Interval (s)"), f("installed", String, "安装日期", "Installed"), fOwner},
 			Style: Style{Color: "#10b981", ColorBy: "domain", Colors: map[string]string{"gas": "#db2777", "water": "#0284c7", "drainage": "#92400e", "heating": "#ea580c", "bridge": "#4b5563", "tunnel": "#7c3aed"}, Radius: 4}},
 	}
 	c, err := NewCatalog(groups, ls)

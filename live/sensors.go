@@ -14,18 +14,20 @@ import (
 
 // Sensor is a monitoring point: a sensor layer feature, read for ingest.
 type Sensor struct {
-	ID         uint64        `json:"id"`
-	Code       string        `json:"code"`
-	Domain     Domain        `json:"domain"`
-	Kind       string        `json:"kind"`
-	Metrics    []string      `json:"metrics"`
-	Asset      uint64        `json:"asset"`
-	AssetLayer string        `json:"asset_layer"`
-	AssetKind  string        `json:"asset_kind,omitempty"`
-	District   string        `json:"district,omitempty"`
-	Interval   time.Duration `json:"-"`
-	Location   orb.Point     `json:"location"`
-	Installed  string        `json:"installed,omitempty"`
+	ID         uint64   `json:"id"`
+	Code       string   `json:"code"`
+	Domain     Domain   `json:"domain"`
+	Kind       string   `json:"kind"`
+	Metrics    []string `json:"metrics"`
+	Asset      uint64   `json:"asset"`
+	AssetLayer string   `json:"asset_layer"`
+	AssetKind  string   `json:"asset_kind,omitempty"`
+	District   string   `json:"district,omitempty"`
+	// Owner is the unit that owns the point and answers for its alarms.
+	Owner     string        `json:"owner,omitempty"`
+	Interval  time.Duration `json:"-"`
+	Location  orb.Point     `json:"location"`
+	Installed string        `json:"installed,omitempty"`
 }
 
 // Measures reports whether the sensor reports a metric.
@@ -67,6 +69,7 @@ func NewSensors(fs []*layers.Feature) *Sensors {
 			s.Interval = time.Duration(iv * float64(time.Second))
 		}
 		s.Installed, _ = f.Props["installed"].(string)
+		s.Owner, _ = f.Props["owner"].(string)
 		r.byID[s.ID] = s
 		if s.Code != "" {
 			r.byCode[s.Code] = s

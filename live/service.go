@@ -781,6 +781,9 @@ type AlarmFilter struct {
 	// them instead: started by To and not cleared before From.
 	Overlap bool
 	Limit   int
+	// Sensor, if set, admits only the alarms of the sensors it admits (a
+	// user limited to some units or districts).
+	Sensor func(id uint64) bool
 }
 
 // Alarms returns the alarms the filter selects, newest first.
@@ -798,7 +801,8 @@ func (s *Service) Alarms(f AlarmFilter) []Alarm {
 			f.BBox != nil && !f.BBox.Contains(orb.Point(a.Location)),
 			!f.Overlap && !f.From.IsZero() && a.Started.Before(f.From),
 			f.Overlap && !f.From.IsZero() && a.Cleared != nil && a.Cleared.Before(f.From),
-			!f.To.IsZero() && a.Started.After(f.To):
+			!f.To.IsZero() && a.Started.After(f.To),
+			f.Sensor != nil && !f.Sensor(a.Sensor):
 			continue
 		}
 		out = append(out, *a.clone(false))

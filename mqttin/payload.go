@@ -95,3 +95,20 @@ func topicSensor(filter, topic string) string {
 	}
 	return sensor
 }
+
+// maxTokenLen bounds an envelope's token: onemap's are 46 bytes.
+const maxTokenLen = 256
+
+// openEnvelope splits a payload {"token": "…", "readings": […]} into its
+// token and readings; ok is false for anything else.
+func openEnvelope(payload []byte) (token string, readings []byte, ok bool) {
+	var env struct {
+		Token    string          `json:"token"`
+		Readings json.RawMessage `json:"readings"`
+	}
+	p := bytes.TrimSpace(payload)
+	if len(p) == 0 || p[0] != '{' || json.Unmarshal(p, &env) != nil || env.Token == "" || len(env.Token) > maxTokenLen || len(env.Readings) == 0 {
+		return "", nil, false
+	}
+	return env.Token, env.Readings, true
+}

@@ -25,9 +25,14 @@ const DefaultTopic = "onemap/readings/#"
 // MaxBatch bounds the readings ingested at once.
 const MaxBatch = 5000
 
-// Ingest checks and stores a body of readings: live.Service.Ingest with no
-// per-sender limits.
-type Ingest func(ctx context.Context, body io.Reader) (*live.IngestResult, error)
+// Ingest checks and stores a body of readings: live.Service.Ingest, with
+// allowed (nil: every sensor) saying whose readings the sender may send.
+type Ingest func(ctx context.Context, body io.Reader, allowed func(*live.Sensor) bool) (*live.IngestResult, error)
+
+// Authorize checks a device token from a message's envelope and says whose
+// readings its holder may send (nil: every sensor's); an error refuses the
+// message.
+type Authorize func(ctx context.Context, token string) (allowed func(*live.Sensor) bool, err error)
 
 // Options configure a Subscriber.
 type Options struct {
@@ -40,7 +45,12 @@ type Options struct {
 	// reconnections; empty is onemap-<hostname>.
 	ClientID string
 	Ingest   Ingest
-	Log      *slog.Logger
+	// Authorize, if set, makes every message an envelope
+	// {"token": "om_…", "readings": […]} whose token it checks: a message
+	// without a valid token is refused whole. Without it the broker's own
+	// authentication of its clients is trusted.
+	Authorize Authorize
+	Log       *slog.Logger
 	// ConnectTimeout bounds a connection attempt; 0 is 10 s.
 	ConnectTimeout time.Duration
 	// RetryWait is the wait before a batch ingest could not store is tried
@@ -75,6 +85,16 @@ type Subscriber struct {
 type message struct {
 	pub *paho.Publish
 	cli *paho.Client
+	// readings is the payload without its envelope, when it had one.
+	readings []byte
+}
+
+// payload is the message's readings.
+func (m *message) payload() []byte {
+	if m.readings != nil {
+		return m.readings
+	}
+	return m.pub.Payload
 }
 
 // New checks the options and returns a subscriber; Run connects it.
@@ -172,7 +192,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 			SendAcksInterval:           50 * time.Millisecond,
 			OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 				select {
-				case s.in <- message{pr.Packet, pr.Client}:
+				case s.in <- message{pub: pr.Packet, cli: pr.Client}:
 				case <-ctx.Done():
 				}
 				return true, nil
@@ -215,7 +235,7 @@ func (s *Subscriber) ingestLoop(ctx context.Context, log *slog.Logger) {
 				break fill
 			}
 		}
-		if !s.ingest(ctx, batch, log) {
+		if !s.ingestAuthorized(ctx, batch, log) {
 			return
 		}
 		for _, m := range batch {
@@ -226,9 +246,59 @@ func (s *Subscriber) ingestLoop(ctx context.Context, log *slog.Logger) {
 	}
 }
 
+// ingestAuthorized ingests a batch: whole without Authorize, else by the
+// token of each message's envelope, one ingest per token, the messages
+// without a valid token refused.
+func (s *Subscriber) ingestAuthorized(ctx context.Context, batch []message, log *slog.Logger) bool {
+	if s.opt.Authorize == nil {
+		return s.ingest(ctx, batch, nil, log)
+	}
+	type group struct {
+		allowed func(*live.Sensor) bool
+		msgs    []message
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, m := range batch {
+		token, readings, ok := openEnvelope(m.pub.Payload)
+		if !ok {
+			s.stats.messages.Add(1)
+			s.stats.refused.Add(1)
+			log.Warn("mqtt message refused", "mqtt_topic", m.pub.Topic, "code", "unauthorized", "message", `not an envelope {"token": "om_…", "readings": […]} with a token`)
+			continue
+		}
+		g, seen := groups[token]
+		if !seen {
+			allowed, err := s.opt.Authorize(ctx, token)
+			if err != nil {
+				g = nil
+				log.Warn("mqtt message refused", "mqtt_topic", m.pub.Topic, "code", "unauthorized", "message", "the token is not valid: unknown, revoked or mistyped")
+			} else {
+				g = &group{allowed: allowed}
+				order = append(order, token)
+			}
+			groups[token] = g
+		}
+		if g == nil {
+			s.stats.messages.Add(1)
+			s.stats.refused.Add(1)
+			continue
+		}
+		m.readings = readings
+		g.msgs = append(g.msgs, m)
+	}
+	for _, token := range order {
+		g := groups[token]
+		if !s.ingest(ctx, g.msgs, g.allowed, log) {
+			return false
+		}
+	}
+	return true
+}
+
 // ingest stores the readings of a batch of messages, trying again while
 // the store fails; it returns false when ctx is done first.
-func (s *Subscriber) ingest(ctx context.Context, batch []message, log *slog.Logger) bool {
+func (s *Subscriber) ingest(ctx context.Context, batch []message, allowed func(*live.Sensor) bool, log *slog.Logger) bool {
 	var body bytes.Buffer
 	body.WriteByte('[')
 	// from[i] is the index of message i's first reading in the body.
@@ -236,7 +306,7 @@ func (s *Subscriber) ingest(ctx context.Context, batch []message, log *slog.Logg
 	n := 0
 	for i, m := range batch {
 		from[i] = n
-		elems, ok := splitPayload(m.pub.Payload, topicSensor(s.opt.Topic, m.pub.Topic))
+		elems, ok := splitPayload(m.payload(), topicSensor(s.opt.Topic, m.pub.Topic))
 		if !ok {
 			s.stats.refused.Add(1)
 			log.Warn("mqtt reading refused", "mqtt_topic", m.pub.Topic, "code", live.CodeMalformed, "message", "the payload is not JSON: a reading object, an array of them, or NDJSON")
@@ -263,7 +333,7 @@ func (s *Subscriber) ingest(ctx context.Context, batch []message, log *slog.Logg
 		return true
 	}
 	for try := 0; ; try++ {
-		res, err := s.opt.Ingest(ctx, bytes.NewReader(body.Bytes()))
+		res, err := s.opt.Ingest(ctx, bytes.NewReader(body.Bytes()), allowed)
 		if err == nil || res != nil && errors.Is(err, live.ErrTooMany) {
 			// Past live.MaxBatch the rest is not read; trying again would
 			// not read it either.

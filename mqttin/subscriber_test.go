@@ -68,8 +68,8 @@ func service(t *testing.T) (*live.Service, *live.Sensors) {
 }
 
 func ingestInto(svc *live.Service) Ingest {
-	return func(ctx context.Context, body io.Reader) (*live.IngestResult, error) {
-		return svc.Ingest(ctx, body, nil)
+	return func(ctx context.Context, body io.Reader, allowed func(*live.Sensor) bool) (*live.IngestResult, error) {
+		return svc.Ingest(ctx, body, allowed)
 	}
 }
 
@@ -172,6 +172,47 @@ func TestSubscriberIngests(t *testing.T) {
 	}
 }
 
+// With Authorize, every message is an envelope with a device token: a
+// message without one, or with one not valid, is refused whole, and a
+// token for some sensors sends only theirs.
+func TestSubscriberTokens(t *testing.T) {
+	b, url := broker(t, "127.0.0.1:0")
+	svc, sensors := service(t)
+	gas1, _ := sensors.Resolve(json.RawMessage(`"GAS-1"`))
+	authorize := func(_ context.Context, token string) (func(*live.Sensor) bool, error) {
+		switch token {
+		case "om_all":
+			return nil, nil
+		case "om_gas1":
+			return func(sn *live.Sensor) bool { return sn.ID == gas1.ID }, nil
+		}
+		return nil, errors.New("not a token")
+	}
+	s := run(t, Options{Broker: url, Ingest: ingestInto(svc), Authorize: authorize})
+	subscribed(t, b, "onemap/readings/x")
+	pub := func(topic, payload string) {
+		t.Helper()
+		if err := b.Publish(topic, []byte(payload), false, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub("onemap/readings/GAS-1", fmt.Sprintf(`{"token":"om_gas1","readings":{"metric":"ch4_lel","value":12,"ts":%q}}`, ts(3)))
+	pub("onemap/readings/WP-2", fmt.Sprintf(`{"token":"om_gas1","readings":[{"metric":"pressure","value":0.4,"ts":%q}]}`, ts(3)))
+	pub("onemap/readings/WP-2", fmt.Sprintf(`{"token":"om_all","readings":[{"metric":"pressure","value":0.31,"ts":%q}]}`, ts(2)))
+	pub("onemap/readings/GAS-1", fmt.Sprintf(`{"token":"om_guess","readings":[{"metric":"ch4_lel","value":90,"ts":%q}]}`, ts(1)))
+	pub("onemap/readings/GAS-1", fmt.Sprintf(`{"metric":"ch4_lel","value":91,"ts":%q}`, ts(1)))
+	waitFor(t, "five messages", func() bool { return s.Stats().Messages == 5 })
+	if st := s.Stats(); st.Accepted != 2 || st.Refused != 3 {
+		t.Errorf("stats %+v, want 2 accepted, 3 refused (another sensor's, a wrong token, no envelope)", st)
+	}
+	if v, ok := latest(t, svc, sensors, "GAS-1", "ch4_lel"); !ok || v != 12 {
+		t.Errorf("GAS-1 ch4_lel = %v (%v), want 12: the refused messages changed it", v, ok)
+	}
+	if v, ok := latest(t, svc, sensors, "WP-2", "pressure"); !ok || v != 0.31 {
+		t.Errorf("WP-2 pressure = %v (%v), want 0.31 from the token for all", v, ok)
+	}
+}
+
 // A batch the store cannot take stays unacknowledged and is tried again
 // until it is stored, once.
 func TestSubscriberRetriesFailedIngest(t *testing.T) {
@@ -179,7 +220,7 @@ func TestSubscriberRetriesFailedIngest(t *testing.T) {
 	svc, sensors := service(t)
 	var fails atomic.Int32
 	fails.Store(2)
-	s := run(t, Options{Broker: url, RetryWait: time.Millisecond, Ingest: func(ctx context.Context, body io.Reader) (*live.IngestResult, error) {
+	s := run(t, Options{Broker: url, RetryWait: time.Millisecond, Ingest: func(ctx context.Context, body io.Reader, _ func(*live.Sensor) bool) (*live.IngestResult, error) {
 		if fails.Add(-1) >= 0 {
 			return nil, errors.New("disk full")
 		}
@@ -216,7 +257,7 @@ func TestSubscriberReconnects(t *testing.T) {
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {
-	ingest := func(context.Context, io.Reader) (*live.IngestResult, error) { return nil, nil }
+	ingest := func(context.Context, io.Reader, func(*live.Sensor) bool) (*live.IngestResult, error) { return nil, nil }
 	for _, o := range []Options{
 		{Broker: "localhost:1883", Ingest: ingest},
 		{Broker: "http://localhost:1883", Ingest: ingest},

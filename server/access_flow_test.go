@@ -14,6 +14,9 @@ import (
 
 	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/layers"
+	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/series"
+	"github.com/paulmach/orb"
 )
 
 // accessWorld is a live server with its own users, tokens and audit log,
@@ -465,5 +468,89 @@ func TestContactsMasked(t *testing.T) {
 		if strings.Contains(string(b)+string(b2), "13812345678") != (tt.phone == "13812345678") {
 			t.Errorf("nearby as %q: %s %s", tt.who, b, b2)
 		}
+	}
+}
+
+// A user limited to an owning unit or a district sees, and acts on, the
+// alarms and sensors of its own alone; the others are as if not there.
+func TestScopedUsers(t *testing.T) {
+	w := newAccessWorld(t, nil, func(o *Options) {
+		sensors := live.NewSensors([]*layers.Feature{
+			{ID: 7, Layer: layers.Sensor, Geometry: orb.Point{117.26, 31.84},
+				Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel", "asset": 1.0, "asset_layer": layers.DrainNode, "owner": "滨湖燃气公司"}},
+			{ID: 8, Layer: layers.Sensor, Geometry: orb.Point{117.27, 31.84},
+				Props: map[string]any{"code": "GAS-2", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel", "asset": 2.0, "asset_layer": layers.DrainNode, "owner": "滨湖排水公司"}},
+		})
+		s7, _ := sensors.Get(7)
+		s8, _ := sensors.Get(8)
+		s7.District, s8.District = "方兴街道", "徽园街道"
+		curves := series.New(series.Options{Now: o.Now})
+		svc, err := live.NewService(live.Options{Sensors: sensors, Series: curves, Now: o.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Live, o.Sensors, o.Series = svc, sensors, curves
+	})
+	ctx := context.Background()
+	for login, sc := range map[string]auth.Scopes{"gasco": {Units: []string{"滨湖燃气公司"}}, "huiyuan": {Districts: []string{"徽园街道"}}} {
+		roles := []string{"unit"}
+		if login == "huiyuan" {
+			roles = []string{"operator"}
+		}
+		if _, err := w.accounts.AddUser(ctx, nil, auth.NewUser{Login: login, Password: login + testPassword, Roles: roles, Scopes: sc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := liveNow.Add(-time.Minute).Format(time.RFC3339)
+	resp, b := send(t, "POST", w.ts.URL+"/api/v1/readings", "secret", "application/json",
+		`[{"sensor":7,"metric":"ch4_lel","value":30,"ts":"`+at+`"},{"sensor":8,"metric":"ch4_lel","value":30,"ts":"`+at+`"}]`)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"accepted":2`) {
+		t.Fatalf("readings: %d %s", resp.StatusCode, b)
+	}
+	alarmOf := map[uint64]string{}
+	var all struct{ Alarms []struct{ ID, Sensor uint64 } }
+	root, _, _ := w.login(t, "root", "root"+testPassword)
+	_, list, _ := w.do(t, root, false, "GET", "/api/v1/alarms", "")
+	json.Unmarshal([]byte(list), &all)
+	for _, a := range all.Alarms {
+		alarmOf[a.Sensor] = fmt.Sprint(a.ID)
+	}
+	if len(alarmOf) != 2 {
+		t.Fatalf("the admin sees %s, want two alarms", list)
+	}
+	for login, own := range map[string]uint64{"gasco": 7, "huiyuan": 8} {
+		other := uint64(15) - own
+		bs, st, msg := w.login(t, login, login+testPassword)
+		if st != 200 {
+			t.Fatalf("login %s: %d %s", login, st, msg)
+		}
+		_, list, _ := w.do(t, bs, false, "GET", "/api/v1/alarms", "")
+		var got struct{ Alarms []struct{ Sensor uint64 } }
+		json.Unmarshal([]byte(list), &got)
+		if len(got.Alarms) != 1 || got.Alarms[0].Sensor != own {
+			t.Errorf("%s sees alarms %s, want sensor %d's alone", login, list, own)
+		}
+		_, sl, _ := w.do(t, bs, false, "GET", "/api/v1/sensors", "")
+		if !strings.Contains(sl, fmt.Sprintf(`"id":%d`, own)) || strings.Contains(sl, fmt.Sprintf(`"id":%d`, other)) {
+			t.Errorf("%s sees sensors %s", login, sl)
+		}
+		for _, path := range []string{"/api/v1/alarms/" + alarmOf[other], fmt.Sprintf("/api/v1/sensors/%d", other), "/api/v1/alarms/" + alarmOf[other] + "/impact"} {
+			if st, _, _ := w.do(t, bs, false, "GET", path, ""); st != 404 {
+				t.Errorf("%s GET %s: %d, want 404", login, path, st)
+			}
+		}
+		if st, _, _ := w.do(t, bs, false, "GET", "/api/v1/alarms/"+alarmOf[own], ""); st != 200 {
+			t.Errorf("%s GET its own alarm: %d", login, st)
+		}
+		if st, _, _ := w.do(t, bs, false, "GET", "/ws", ""); st != 403 {
+			t.Errorf("%s opening the live channel: %d, want 403", login, st)
+		}
+	}
+	huiyuan, _, _ := w.login(t, "huiyuan", "huiyuan"+testPassword)
+	if st, _, _ := w.do(t, huiyuan, true, "POST", "/api/v1/alarms/"+alarmOf[7]+"/ack", `{}`); st != 404 {
+		t.Errorf("acknowledging another district's alarm: %d, want 404", st)
+	}
+	if st, b, _ := w.do(t, huiyuan, true, "POST", "/api/v1/alarms/"+alarmOf[8]+"/ack", `{}`); st != 200 || !strings.Contains(b, `"by":"huiyuan"`) {
+		t.Errorf("acknowledging its own: %d %s", st, b)
 	}
 }

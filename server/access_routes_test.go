@@ -77,7 +77,7 @@ var routeAudience = map[string]string{
 // the kinds of token.
 var audiences = map[string][]string{
 	"viewers":   {"viewer", "operator", "analyst", "commander", "responder", "unit", "admin", "read-token", "view-token"},
-	"analysts":  {"analyst", "commander"},
+	"analysts":  {"analyst", "commander", "read-token", "view-token"},
 	"operators": {"operator"},
 	"admin":     {"admin"},
 	"ingest":    {"admin", "ingest-token", "static-ingest"},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/wal"
@@ -98,9 +99,10 @@ func (s *Server) handleSensors(c echo.Context) error {
 		bbox = &b
 	}
 	domain, kind := c.QueryParam("domain"), c.QueryParam("kind")
+	p := &callerOf(c).p
 	out := []map[string]any{}
 	for _, sn := range s.opt.Sensors.All() {
-		if domain != "" && string(sn.Domain) != domain || kind != "" && sn.Kind != kind || bbox != nil && !bbox.Contains(sn.Location) {
+		if domain != "" && string(sn.Domain) != domain || kind != "" && sn.Kind != kind || bbox != nil && !bbox.Contains(sn.Location) || !inScope(p, sn) {
 			continue
 		}
 		out = append(out, sensorJSON(sn))
@@ -130,13 +132,15 @@ func sensorJSON(sn *live.Sensor) map[string]any {
 	}
 	return map[string]any{
 		"id": sn.ID, "code": sn.Code, "domain": sn.Domain, "kind": sn.Kind, "asset": sn.Asset, "asset_layer": sn.AssetLayer,
-		"location": sn.Location, "district": sn.District, "interval_s": sn.Interval.Seconds(), "metrics": ms,
+		"location": sn.Location, "district": sn.District, "owner": sn.Owner, "interval_s": sn.Interval.Seconds(), "metrics": ms,
 	}
 }
 
 func (s *Server) sensorParam(c echo.Context) (*live.Sensor, error) {
 	sn, ok := s.opt.Sensors.Resolve(json.RawMessage(strconv.Quote(c.Param("id"))))
-	if !ok {
+	// Outside the caller's units and districts a sensor is as if it
+	// were not there.
+	if !ok || !inScope(&callerOf(c).p, sn) {
 		return nil, errorf(CodeNotFound, "no sensor "+live.Clip(c.Param("id")))
 	}
 	return sn, nil
@@ -199,6 +203,7 @@ func (s *Server) handleAlarms(c echo.Context) error {
 		return err
 	}
 	f.Limit = n
+	f.Sensor = s.sensorScope(&callerOf(c).p)
 	alarms := s.opt.Live.Alarms(f)
 	if alarms == nil {
 		alarms = []live.Alarm{}
@@ -220,7 +225,38 @@ func (s *Server) alarmParam(c echo.Context) (*live.Alarm, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.opt.Live.Alarm(id)
+	a, err := s.opt.Live.Alarm(id)
+	if err != nil {
+		return nil, err
+	}
+	if p := &callerOf(c).p; scoped(p) {
+		if sn, ok := s.opt.Sensors.Get(a.Sensor); !ok || !inScope(p, sn) {
+			return nil, errorf(CodeNotFound, fmt.Sprintf("no alarm %d", id))
+		}
+	}
+	return a, nil
+}
+
+// scoped reports whether p is limited to some units or districts.
+func scoped(p *auth.Principal) bool { return len(p.Units) > 0 || len(p.Districts) > 0 }
+
+// inScope reports whether sensor sn is within p's units (its owner) and
+// districts; a principal not limited sees every sensor.
+func inScope(p *auth.Principal, sn *live.Sensor) bool {
+	return (len(p.Units) == 0 || slices.Contains(p.Units, sn.Owner)) &&
+		(len(p.Districts) == 0 || slices.Contains(p.Districts, sn.District))
+}
+
+// sensorScope is the AlarmFilter.Sensor of p: nil for a principal not
+// limited.
+func (s *Server) sensorScope(p *auth.Principal) func(uint64) bool {
+	if !scoped(p) {
+		return nil
+	}
+	return func(id uint64) bool {
+		sn, ok := s.opt.Sensors.Get(id)
+		return ok && inScope(p, sn)
+	}
 }
 
 // handleAlarm answers GET /api/v1/alarms/{id}, with its changes.
@@ -235,8 +271,7 @@ func (s *Server) handleAlarm(c echo.Context) error {
 // handleAck answers POST /api/v1/alarms/{id}/ack {"note"}: the alarm,
 // acknowledged by the user logged in.
 func (s *Server) handleAck(c echo.Context) error {
-	id, err := alarmID(c)
-	if err != nil {
+	if _, err := alarmID(c); err != nil {
 		return err
 	}
 	var req struct {
@@ -247,7 +282,11 @@ func (s *Server) handleAck(c echo.Context) error {
 	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) || len(req.Note) > 2000 {
 		return errorf(CodeBadRequest, `body is {"note": "optional, at most 2,000 bytes"}; the user logged in is who acknowledges`)
 	}
-	a, err := s.opt.Live.Acknowledge(c.Request().Context(), id, callerOf(c).p.Name, req.Note)
+	a, err := s.alarmParam(c) // within the caller's scope
+	if err != nil {
+		return err
+	}
+	a, err = s.opt.Live.Acknowledge(c.Request().Context(), a.ID, callerOf(c).p.Name, req.Note)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func TestReadyMemory(t *testing.T) {
 	}
 
 	// An MQTT broker is asked for and not connected (never run here).
-	sub, err := mqttin.New(mqttin.Options{Broker: "tcp://127.0.0.1:1", Ingest: func(context.Context, io.Reader) (*live.IngestResult, error) { return nil, nil }})
+	sub, err := mqttin.New(mqttin.Options{Broker: "tcp://127.0.0.1:1", Ingest: func(context.Context, io.Reader, func(*live.Sensor) bool) (*live.IngestResult, error) { return nil, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,11 @@ var wsUpgrader = websocket.Upgrader{
 // handleWS answers GET /ws: the live channel.
 func (s *Server) handleWS(c echo.Context) error {
 	r := c.Request()
+	if scoped(&callerOf(c).p) {
+		// The channel carries the whole city; a user limited to some units
+		// or districts reads their alarms from the API, which filters them.
+		return errorf(CodeForbidden, "the live channel carries the whole city; a user limited to units or districts reads /api/v1/alarms")
+	}
 	if !s.originAllowed(r) {
 		return errorf(CodeBadOrigin, "the page's origin may not open the live channel; see --allowed-origins")
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/layers"
@@ -37,6 +39,17 @@ func BenchmarkCachedTile(b *testing.B) {
 	}
 	centre := orb.Point(c.Meta.Center)
 	path := "/tiles/" + strings.Join(benchPipeLayers, ",") + "/" + tiles.Covering(orb.Bound{Min: centre, Max: centre}, 14)[0].String() + ".mvt"
+	tokens := auth.NewTokens(auth.TokensOptions{})
+	readToken, _, err := tokens.Issue(context.Background(), nil, auth.NewToken{Name: "bench", Scopes: []string{auth.ScopeRead}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defaults := func(o *Options) {
+		o.Metrics, o.AccessLog = metrics.New(metrics.Options{Catalog: layers.Default()}), AccessLogUncached
+	}
+	// cred is the credentials of a mode's requests: none (the anonymous
+	// viewer), a session cookie or a bearer token.
+	var cred func(*http.Request)
 	modes := []struct {
 		name string
 		opt  func(*Options)
@@ -48,6 +61,18 @@ func BenchmarkCachedTile(b *testing.B) {
 		{"metrics+all", func(o *Options) {
 			o.Metrics, o.AccessLog = metrics.New(metrics.Options{Catalog: layers.Default()}), AccessLogAll
 		}},
+		// The defaults, with a viewer's session (the user read from
+		// users.json, the session checked and touched) or a read token.
+		{"metrics+uncached+session", func(o *Options) {
+			defaults(o)
+			sess := testAuth().sessions["viewer"]
+			cred = func(r *http.Request) { r.AddCookie(&http.Cookie{Name: sessionCookie, Value: sess.secret}) }
+		}},
+		{"metrics+uncached+token", func(o *Options) {
+			defaults(o)
+			o.Access.Tokens = tokens
+			cred = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+readToken) }
+		}},
 	}
 	for _, via := range []string{"handler", "http"} {
 		for _, mode := range modes {
@@ -58,8 +83,9 @@ func BenchmarkCachedTile(b *testing.B) {
 					CacheBytes: 64 << 20,
 					Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 				}
+				cred = func(*http.Request) {}
 				mode.opt(&o)
-				s := New(o)
+				s := New(withTestAccess(o))
 				b.Cleanup(s.Close)
 				h := s.Handler()
 				var do func() (int, int)
@@ -67,6 +93,7 @@ func BenchmarkCachedTile(b *testing.B) {
 					do = func() (int, int) {
 						req := httptest.NewRequest(http.MethodGet, path, nil)
 						req.Header.Set("Accept-Encoding", "gzip")
+						cred(req)
 						rec := httptest.NewRecorder()
 						h.ServeHTTP(rec, req)
 						return rec.Code, rec.Body.Len()
@@ -78,6 +105,7 @@ func BenchmarkCachedTile(b *testing.B) {
 					do = func() (int, int) {
 						req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
 						req.Header.Set("Accept-Encoding", "gzip")
+						cred(req)
 						resp, err := client.Do(req)
 						if err != nil {
 							b.Fatal(err)

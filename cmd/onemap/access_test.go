@@ -38,9 +38,9 @@ type webSession struct {
 	csrf   string
 }
 
-// logIn adds a user with roles to the users of the server at url (of
+// apiLogIn adds a user with roles to the users of the server at url (of
 // dataDir, or of the database db when it is not empty) and logs it in.
-func logIn(t testing.TB, url, dataDir, db, login string, roles ...string) *webSession {
+func apiLogIn(t testing.TB, url, dataDir, db, login string, roles ...string) *webSession {
 	t.Helper()
 	ctx := context.Background()
 	var users auth.UserStore
@@ -63,6 +63,12 @@ func logIn(t testing.TB, url, dataDir, db, login string, roles ...string) *webSe
 	if _, err := accounts.AddUser(ctx, nil, auth.NewUser{Login: login, Password: password, Roles: roles}); err != nil && !errors.Is(err, auth.ErrLoginTaken) {
 		t.Fatal(err)
 	}
+	return apiLogInAs(t, url, login, password)
+}
+
+// apiLogInAs logs in to the server at url.
+func apiLogInAs(t testing.TB, url, login, password string) *webSession {
+	t.Helper()
 	b, _ := json.Marshal(map[string]string{"login": login, "password": password})
 	resp, err := http.Post(url+"/api/v1/session", "application/json", bytes.NewReader(b))
 	if err != nil {

@@ -103,7 +103,7 @@ func TestBackupRestorePostGIS(t *testing.T) {
 	if len(before) != 2 {
 		t.Fatalf("%d alarms, want 2", len(before))
 	}
-	duty := []*webSession{logIn(t, url, "", dbA, "duty", "operator"), logIn(t, url, "", dbA, "li", "operator")}
+	duty := []*webSession{apiLogIn(t, url, "", dbA, "duty", "operator"), apiLogIn(t, url, "", dbA, "li", "operator")}
 	for id := range before {
 		for _, who := range duty {
 			if code, b, err := who.do("POST", fmt.Sprintf("/api/v1/alarms/%d/ack", id), `{"note":"到场"}`); err != nil || code != 200 {

@@ -144,7 +144,7 @@ func TestBackupRestore(t *testing.T) {
 	if len(before) != 2 {
 		t.Fatalf("%d alarms, want 2", len(before))
 	}
-	duty := []*webSession{logIn(t, url, dataA, "", "duty", "operator"), logIn(t, url, dataA, "", "li", "operator")}
+	duty := []*webSession{apiLogIn(t, url, dataA, "", "duty", "operator"), apiLogIn(t, url, dataA, "", "li", "operator")}
 	for id := range before {
 		for _, who := range duty {
 			if code, b, err := who.do("POST", fmt.Sprintf("/api/v1/alarms/%d/ack", id), `{"note":"到场"}`); err != nil || code != 200 {

@@ -30,7 +30,9 @@ type Config struct {
 	// MQTT is a broker to take readings from; MQTTTopic its topic filter.
 	MQTT      string
 	MQTTTopic string
-	PublicURL string
+	// MQTTTokens makes every MQTT message carry a device token.
+	MQTTTokens bool
+	PublicURL  string
 	// ViewToken is a static viewer's token, beside the stored ones.
 	ViewToken string
 	// Anonymous lets a caller without credentials view the map and the
@@ -116,6 +118,7 @@ func defaultConfig() Config {
 		c.Anonymous = v != "0" && v != "false"
 	}
 	c.HTTPS = os.Getenv("ONEMAP_HTTPS") == "1"
+	c.MQTTTokens = os.Getenv("ONEMAP_MQTT_TOKENS") == "1"
 	if v, ok := os.LookupEnv("ONEMAP_RETENTION"); ok {
 		if d, err := parseDays(v); err == nil {
 			c.Retention = d
@@ -150,6 +153,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
 	fs.StringVar(&c.MQTT, "mqtt", c.MQTT, "MQTT broker to take readings from, tcp://[user:password@]host:1883 (or tls://, ws://, wss://); empty takes none (ONEMAP_MQTT)")
 	fs.StringVar(&c.MQTTTopic, "mqtt-topic", c.MQTTTopic, "topic filter of the readings; a wildcard's last level names the sensor when a reading has none; empty is "+mqttin.DefaultTopic+" (ONEMAP_MQTT_TOPIC)")
+	fs.BoolVar(&c.MQTTTokens, "mqtt-tokens", c.MQTTTokens, `every MQTT message is an envelope {"token": device token, "readings": […]}, refused without a valid token; off trusts the broker's own authentication (ONEMAP_MQTT_TOKENS=1)`)
 	fs.StringVar(&c.ViewToken, "view-token", c.ViewToken, "a static viewer's token, for the map, the alarms and /ws (?token=T) (ONEMAP_VIEW_TOKEN)")
 	fs.BoolVar(&c.Anonymous, "anonymous", c.Anonymous, "let callers without credentials view the map and the alarms; turn off on a city's network (ONEMAP_ANONYMOUS=0)")
 	fs.StringVar(&c.RolesFile, "roles", c.RolesFile, "roles file (JSON, docs/auth.md); empty uses the shipped roles (ONEMAP_ROLES)")

@@ -75,7 +75,7 @@ func startLogged(t *testing.T, stderr io.Writer, args ...string) (*exec.Cmd, str
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if u := regexp.MustCompile(`http://\S+`).FindString(sc.Text()); u != "" {
+			if u := regexp.MustCompile(`https?://\S+`).FindString(sc.Text()); u != "" {
 				urlc <- u
 			}
 		}

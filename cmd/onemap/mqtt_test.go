@@ -14,8 +14,14 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
-// A sensor publishing to a broker reaches the map: onemap serve --mqtt.
+// A sensor publishing to a broker reaches the map: onemap serve --mqtt;
+// with --mqtt-tokens only in an envelope with a device token.
 func TestServeMQTT(t *testing.T) {
+	t.Run("Broker", func(t *testing.T) { serveMQTT(t, false) })
+	t.Run("Tokens", func(t *testing.T) { serveMQTT(t, true) })
+}
+
+func serveMQTT(t *testing.T, tokens bool) {
 	b := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b.AddHook(new(auth.AllowHook), nil)
 	ln := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
@@ -25,7 +31,11 @@ func TestServeMQTT(t *testing.T) {
 	go b.Serve()
 	t.Cleanup(func() { b.Close() })
 
-	url := startServer(t, "--mqtt", "tcp://"+ln.Address(), "--mqtt-topic", "city/+/telemetry")
+	args := []string{"--mqtt", "tcp://" + ln.Address(), "--mqtt-topic", "city/+/telemetry"}
+	if tokens {
+		args = append(args, "--mqtt-tokens")
+	}
+	url := startServer(t, args...)
 	type health struct {
 		Ingest struct{ Accepted, Refused int }
 		MQTT   struct {
@@ -60,15 +70,26 @@ func TestServeMQTT(t *testing.T) {
 	}
 
 	ts := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
-	b.Publish("city/GAS-000001/telemetry", fmt.Appendf(nil, `{"metric":"ch4_lel","value":31,"ts":%q}`, ts), false, 1)
-	b.Publish("city/GAS-000001/telemetry", fmt.Appendf(nil, `{"metric":"pressure","value":0.2,"ts":%q}`, ts), false, 1)
-	for deadline := time.Now().Add(10 * time.Second); h.MQTT.Messages < 2; time.Sleep(50 * time.Millisecond) {
+	payloads := []string{fmt.Sprintf(`{"metric":"ch4_lel","value":31,"ts":%q}`, ts), fmt.Sprintf(`{"metric":"pressure","value":0.2,"ts":%q}`, ts)}
+	refused := 1
+	if tokens {
+		for i, p := range payloads {
+			payloads[i] = `{"token":"` + testIngestToken + `","readings":` + p + `}`
+		}
+		// A reading without the token, and one with a guess, are refused.
+		payloads = append(payloads, fmt.Sprintf(`{"metric":"ch4_lel","value":99,"ts":%q}`, ts), fmt.Sprintf(`{"token":"om_guess","readings":{"metric":"ch4_lel","value":99,"ts":%q}}`, ts))
+		refused = 3
+	}
+	for _, p := range payloads {
+		b.Publish("city/GAS-000001/telemetry", []byte(p), false, 1)
+	}
+	for deadline := time.Now().Add(10 * time.Second); h.MQTT.Messages < len(payloads); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the readings did not arrive: %+v", h)
 		}
 		get("/healthz", &h)
 	}
-	if h.MQTT.Accepted != 1 || h.MQTT.Refused != 1 || h.Ingest.Accepted != 1 {
+	if h.MQTT.Accepted != 1 || h.MQTT.Refused != refused || h.Ingest.Accepted != 1 {
 		t.Errorf("health %+v: want the ch4_lel reading accepted and the pressure one refused", h)
 	}
 	var sensor struct {

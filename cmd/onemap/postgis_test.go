@@ -169,7 +169,7 @@ func TestGasNeighbourhoodAgrees(t *testing.T) {
 	}
 	dir := t.TempDir()
 	memURL, pgURL := startServer(t, "--data-dir", dir), startServer(t, "--db", db)
-	mem, pg := spaces(logIn(t, memURL, dir, "", "zhao", "analyst")), spaces(logIn(t, pgURL, "", db, "zhao", "analyst"))
+	mem, pg := spaces(apiLogIn(t, memURL, dir, "", "zhao", "analyst")), spaces(apiLogIn(t, pgURL, "", db, "zhao", "analyst"))
 	if len(mem) < 1000 || len(mem) != len(pg) {
 		t.Fatalf("%d spaces from memory, %d from PostGIS", len(mem), len(pg))
 	}

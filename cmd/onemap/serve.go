@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -112,10 +113,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	var mqttSub *mqttin.Subscriber
 	if cfg.MQTT != "" {
-		mqttSub, err = mqttin.New(mqttin.Options{Broker: cfg.MQTT, Topic: cfg.MQTTTopic, Log: log,
-			Ingest: func(ctx context.Context, body io.Reader) (*live.IngestResult, error) {
-				return svc.Ingest(ctx, body, nil)
-			}})
+		o := mqttin.Options{Broker: cfg.MQTT, Topic: cfg.MQTTTopic, Log: log, Ingest: svc.Ingest}
+		if cfg.MQTTTokens {
+			o.Authorize = mqttAuthorize(access, cfg.IngestToken)
+		}
+		mqttSub, err = mqttin.New(o)
 		if err != nil {
 			return err
 		}
@@ -225,6 +227,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// mqttAuthorize checks the device token of an MQTT message's envelope as
+// ingest over HTTP checks its bearer token.
+func mqttAuthorize(access server.Access, static string) mqttin.Authorize {
+	return func(ctx context.Context, token string) (func(*live.Sensor) bool, error) {
+		if static != "" && subtle.ConstantTimeCompare([]byte(token), []byte(static)) == 1 {
+			return nil, nil
+		}
+		t, err := access.Tokens.Authenticate(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		p := access.Authorizer.ForToken(&t)
+		if !access.Authorizer.Allowed(&p, auth.PermIngestWrite) {
+			return nil, errors.New("the token may not send readings")
+		}
+		if p.Sensors == nil {
+			return nil, nil
+		}
+		return func(sn *live.Sensor) bool { return p.SensorAllowed(sn.ID) }, nil
+	}
 }
 
 // serveRedirect starts, on addr, a plain HTTP listener that sends every

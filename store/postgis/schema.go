@@ -57,6 +57,7 @@ var laterFields = map[string]map[string]uint{
 	layers.Bridge:           {"contact": 4, "contact_phone": 4},
 	layers.ProtectiveTarget: {"contact": 4, "contact_phone": 4},
 	layers.Hazard:           {"contact": 4, "contact_phone": 4},
+	layers.Sensor:           {"owner": 6},
 }
 
 // fieldsSince returns the layer's attributes that migration v adds.

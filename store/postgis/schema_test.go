@@ -16,10 +16,12 @@ var update = flag.Bool("update", false, "rewrite the migrations made from the ca
 func TestMigrationMatchesCatalog(t *testing.T) {
 	cat := layers.Default()
 	for name, want := range map[string]string{
-		"migrations/000001_layers.up.sql":     schemaSQL(cat),
-		"migrations/000001_layers.down.sql":   dropSQL(cat),
-		"migrations/000004_contacts.up.sql":   fieldsSQL(cat, 4, "The duty contacts of targets, hazards and bridges: personal data, which\n-- tiles never carry"),
-		"migrations/000004_contacts.down.sql": dropFieldsSQL(cat, 4),
+		"migrations/000001_layers.up.sql":         schemaSQL(cat),
+		"migrations/000001_layers.down.sql":       dropSQL(cat),
+		"migrations/000004_contacts.up.sql":       fieldsSQL(cat, 4, "The duty contacts of targets, hazards and bridges: personal data, which\n-- tiles never carry"),
+		"migrations/000004_contacts.down.sql":     dropFieldsSQL(cat, 4),
+		"migrations/000006_sensor_owner.up.sql":   fieldsSQL(cat, 6, "The owning unit of each monitoring point, which a unit's users are\n-- limited to"),
+		"migrations/000006_sensor_owner.down.sql": dropFieldsSQL(cat, 6),
 	} {
 		if *update {
 			if err := os.WriteFile(name, []byte(want), 0o644); err != nil {
