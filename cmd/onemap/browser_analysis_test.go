@@ -63,7 +63,7 @@ func TestBrowserAnalysis(t *testing.T) {
 	defer cancel()
 	failed := watchRequests(t, ctx)
 
-	logIn(t, ctx, url, "/", "li")
+	logInPage(t, ctx, url, "/", "li")
 	eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
 	center := eval[[]float64](t, ctx, `fetch("/catalog").then(r => r.json()).then(c => c.city.center)`)
 	if len(center) != 2 {

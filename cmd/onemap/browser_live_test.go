@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/onemap/onemap/layers"
 )
 
 // stoppableServer runs onemap serve on a fixed address and data directory,
@@ -341,7 +342,7 @@ func livePhone(t *testing.T, url string) {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
 		t.Fatal(err)
 	}
-	logIn(t, ctx, url, "/?view=phone", "lina")
+	logInPage(t, ctx, url, "/?view=phone", "lina")
 	eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
 	waitJS[bool](t, ctx, liveIsUp+` && !!window.onemap.phone.position`, 15*time.Second, "the live channel around the position")
 	if r := eval[float64](t, ctx, `window.onemap.phone.radius`); r != 2000 {
@@ -477,20 +478,41 @@ func liveScreen(t *testing.T, url string, stop, start func()) {
 	}
 }
 
-// With a view token, the page opens the live channel with the token of its
-// URL, and keeps it for the next visit.
+// With a view token and no anonymous viewing, the page shows the map and
+// opens the live channel with the token of its URL, and keeps it for the
+// next visit; a login forgets it.
 func TestBrowserLiveToken(t *testing.T) {
-	url := startServer(t, "--view-token", "ops-2026")
+	dir := t.TempDir()
+	addUser(t, dir, "duty", "王芳", "operator")
+	url := startServer(t, "--data-dir", dir, "--view-token", "ops-2026", "--anonymous=false")
 	ctx := browser(t, 1280, 800)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	watchExceptions(t, ctx)
+	failed := watchRequests(t, ctx)
 	for _, page := range []string{"/?token=ops-2026", "/"} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(url+page), chromedp.WaitReady(chromedp.CSS("#map"))); err != nil {
 			t.Fatalf("load %s: %v", page, err)
 		}
 		waitJS[bool](t, ctx, liveIsUp, 15*time.Second, "the live channel of "+page)
+		eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
+		if n := eval[int](t, ctx, renderedCount(layers.GasPipe)); n == 0 {
+			t.Errorf("%s: no gas pipes drawn with the view token", page)
+		}
+		if where := eval[string](t, ctx, `location.pathname`); where != "/" {
+			t.Errorf("%s: the page went to %s", page, where)
+		}
 	}
+	if bad := failed.list(); len(bad) > 0 {
+		t.Errorf("failed requests with the view token: %v", bad)
+	}
+	// A user logging in on the screen's browser asks as the user, not as
+	// the screen.
+	logInPage(t, ctx, url, "/", "duty")
+	if kept := eval[string](t, ctx, `localStorage.getItem("onemap.token") || ""`); kept != "" {
+		t.Errorf("the view token %q is still kept after a login", kept)
+	}
+	waitJS[bool](t, ctx, liveIsUp, 15*time.Second, "the live channel after the login")
 	// Without the token the server refuses the socket before the upgrade.
 	resp, err := http.Get(url + "/ws")
 	if err != nil {

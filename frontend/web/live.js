@@ -18,6 +18,8 @@
 // the server has been silent for heartbeat_s and reconnects after twice that.
 // window.onemap.live holds the state for tests.
 
+import { pageToken } from '/session.js';
+
 // The feature-state keys and the sensor source are alarms.js's; the style
 // gives the live layers this source (mapstyle.StyleLiveSource).
 const RISK_SOURCE = 'onemap-live';
@@ -95,22 +97,11 @@ const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 10000;
 const DEBOUNCE = 250;
 
-// token is the page's token for the socket: ?token= in the page's URL, then
-// the one kept on the device.
-function token() {
-  const q = new URLSearchParams(location.search).get('token');
-  if (q) {
-    localStorage.setItem('onemap.token', q);
-    return q;
-  }
-  return localStorage.getItem('onemap.token') ?? '';
-}
-
 // wsURL is the socket's address on this server.
 export function wsURL() {
   const u = new URL('/ws', location.href);
   u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const tk = token();
+  const tk = pageToken();
   if (tk) u.searchParams.set('token', tk);
   return u.toString();
 }

@@ -5,7 +5,8 @@
 //     viewer gets {"user": null, "anonymous": true}.
 //   - api() is the one fetch of the app: it sends the cookie, adds
 //     X-CSRF-Token to every write, a view token of the page's URL
-//     (?token=) as Authorization, and on 401 goes to the login page,
+//     (?token=, kept on the device until a login) as Authorization, and
+//     on 401 goes to the login page,
 //     keeping the view to come back to; the big screen, watched rather than
 //     handled, never leaves: it checks the session again quietly and keeps
 //     retrying.
@@ -141,9 +142,25 @@ export function configure({ quiet = false, keepAlive = false } = {}) {
   st.keepAlive = keepAlive;
 }
 
-// pageToken is the view token in the page's URL (?token=), if any.
+// TOKEN_KEY keeps a view token on the device, for the next visit.
+const TOKEN_KEY = 'onemap.token';
+
+// pageToken is the page's view token: ?token= in its URL (then kept on the
+// device), else the one kept from an earlier visit. Logging in forgets it
+// (forgetToken), so that the user's session, not the screen's token, is
+// who asks.
 export function pageToken() {
-  return new URLSearchParams(location.search).get('token') ?? '';
+  const q = new URLSearchParams(location.search).get('token');
+  if (q) {
+    localStorage.setItem(TOKEN_KEY, q);
+    return q;
+  }
+  return localStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+// forgetToken drops the view token kept on the device.
+export function forgetToken() {
+  localStorage.removeItem(TOKEN_KEY);
 }
 
 function sameOrigin(url) {
@@ -367,6 +384,7 @@ export async function login(loginName, password) {
     err.retryAfter = retryAfter(res.headers.get('Retry-After'));
     throw err;
   }
+  forgetToken();
   apply(data);
   return current();
 }
