@@ -90,7 +90,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		ae := classify(err)
 		if ae.RetryAfter > 0 {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(ae.RetryAfter.Seconds())))
+			// Whole seconds, rounded up: a wait under a second is 1, not 0.
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int((ae.RetryAfter+time.Second-1)/time.Second)))
 		}
 		// A full or failing disk is logged by the journal when it starts and
 		// ends, not once a request.
