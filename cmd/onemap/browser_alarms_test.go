@@ -241,22 +241,7 @@ func TestBrowserAlarms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.Get(fmt.Sprintf("%s/api/v1/alarms/%d", url, id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var alarm struct {
-		Ack *struct {
-			By   string `json:"by"`
-			Name string `json:"name"`
-			Note string `json:"note"`
-		} `json:"ack"`
-	}
-	err = json.NewDecoder(res.Body).Decode(&alarm)
-	res.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	alarm := ackOf(t, url, id)
 	if alarm.Ack == nil || alarm.Ack.By != "zhangwei" || alarm.Ack.Note != "on my way" {
 		t.Fatalf("GET /api/v1/alarms/%d: ack %+v, want by zhangwei", id, alarm.Ack)
 	}
@@ -317,4 +302,28 @@ func TestBrowserAlarms(t *testing.T) {
 	if bad := failed.list(); len(bad) > 0 {
 		t.Errorf("failed requests: %v", bad)
 	}
+}
+
+// ackedAlarm is what the browser tests read of an acknowledged alarm.
+type ackedAlarm struct {
+	Ack *struct {
+		By   string `json:"by"`
+		Name string `json:"name"`
+		Note string `json:"note"`
+	} `json:"ack"`
+}
+
+// ackOf reads alarm id's acknowledgement from the API.
+func ackOf(t *testing.T, url string, id int64) ackedAlarm {
+	t.Helper()
+	var alarm ackedAlarm
+	res, err := http.Get(fmt.Sprintf("%s/api/v1/alarms/%d", url, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(&alarm); err != nil {
+		t.Fatal(err)
+	}
+	return alarm
 }

@@ -253,22 +253,7 @@ func TestBrowserAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 		screenshot(t, ctx, "alarm-acknowledged.png")
-		res, err := http.Get(fmt.Sprintf("%s/api/v1/alarms/%d", url, acked))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var alarm struct {
-			Ack *struct {
-				By   string `json:"by"`
-				Name string `json:"name"`
-				Note string `json:"note"`
-			} `json:"ack"`
-		}
-		err = json.NewDecoder(res.Body).Decode(&alarm)
-		res.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		alarm := ackOf(t, url, acked)
 		if alarm.Ack == nil || alarm.Ack.By != "duty" || alarm.Ack.Note != "已通知抢修" {
 			t.Fatalf("GET /api/v1/alarms/%d: ack %+v, want by duty", acked, alarm.Ack)
 		}
