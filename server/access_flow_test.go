@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -552,5 +553,28 @@ func TestScopedUsers(t *testing.T) {
 	}
 	if st, b, _ := w.do(t, huiyuan, true, "POST", "/api/v1/alarms/"+alarmOf[8]+"/ack", `{}`); st != 200 || !strings.Contains(b, `"by":"huiyuan"`) {
 		t.Errorf("acknowledging its own: %d %s", st, b)
+	}
+}
+
+// The client's address is the peer's, or X-Forwarded-For's last hop when
+// the peer is a trusted proxy; a client cannot name itself.
+func TestRemoteAddr(t *testing.T) {
+	s := New(Options{Catalog: layers.Default(), Access: Access{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
+	for _, tt := range []struct{ peer, xff, want string }{
+		{"192.0.2.7:5000", "", "192.0.2.7"},
+		{"192.0.2.7:5000", "203.0.113.9", "192.0.2.7"},           // not a proxy: ignored
+		{"10.1.2.3:5000", "203.0.113.9", "203.0.113.9"},          // the proxy's word
+		{"10.1.2.3:5000", "6.6.6.6, 203.0.113.9", "203.0.113.9"}, // the hop the proxy added
+		{"10.1.2.3:5000", "not an address", "10.1.2.3"},
+		{"[::ffff:10.1.2.3]:5000", "203.0.113.9", "203.0.113.9"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tt.peer
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := s.remoteAddr(r); got != tt.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", tt.peer, tt.xff, got, tt.want)
+		}
 	}
 }
