@@ -39,22 +39,22 @@ func (t ApprovalTable) May(role string, act Act, level Level) bool {
 	return slices.Contains(t[act][level], role)
 }
 
-// Approvals is the default table: the more severe the level, the higher
-// the role that signs it (I and II by the city's leadership on duty, III
-// by the centre's head, IV by the shift leader); a reviewer is the centre's
-// head or, for III and IV, the shift leader. Admins may do both at any level.
+// Approvals is the default table, in the roles of auth/roles.json: a
+// commander reviews and signs at every level; a warning of level III or IV
+// may also be reviewed by an analyst (never the one who drafted it, which
+// Apply refuses whatever the table says).
 var Approvals = ApprovalTable{
 	ActReview: {
-		LevelI:   {"centre_head", "admin"},
-		LevelII:  {"centre_head", "admin"},
-		LevelIII: {"centre_head", "shift_leader", "admin"},
-		LevelIV:  {"centre_head", "shift_leader", "admin"},
+		LevelI:   {"commander"},
+		LevelII:  {"commander"},
+		LevelIII: {"commander", "analyst"},
+		LevelIV:  {"commander", "analyst"},
 	},
 	ActSign: {
-		LevelI:   {"city_leader", "admin"},
-		LevelII:  {"city_leader", "admin"},
-		LevelIII: {"centre_head", "city_leader", "admin"},
-		LevelIV:  {"shift_leader", "centre_head", "city_leader", "admin"},
+		LevelI:   {"commander"},
+		LevelII:  {"commander"},
+		LevelIII: {"commander"},
+		LevelIV:  {"commander"},
 	},
 }
 

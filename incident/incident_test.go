@@ -274,28 +274,28 @@ func TestBookJournalsThenApplies(t *testing.T) {
 	do(Event{Incident: "A", To: Confirmed, Who: "wang", Role: "operator"})
 	do(Event{Incident: "A", To: WarningDraft, Who: "wang", Role: "operator", Warning: warning(LevelII)})
 	do(Event{Incident: "A", To: InReview, Who: "wang", Role: "operator"})
-	// a shift leader may not review level II
-	if _, err := b.Do(ctx, Event{Incident: "A", To: InReview, Who: "li", Role: "shift_leader"}); !errors.Is(err, ErrForbidden) {
-		t.Fatalf("review by shift leader: %v", err)
+	// an analyst may not review level II
+	if _, err := b.Do(ctx, Event{Incident: "A", To: InReview, Who: "li", Role: "analyst"}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("review by an analyst: %v", err)
 	}
-	do(Event{Incident: "A", To: InReview, Who: "li", Role: "centre_head"})
-	if _, err := b.Do(ctx, Event{Incident: "A", To: Signed, Who: "zhao", Role: "centre_head"}); !errors.Is(err, ErrForbidden) {
-		t.Fatalf("sign II by centre head: %v", err)
+	do(Event{Incident: "A", To: InReview, Who: "li", Role: "commander"})
+	if _, err := b.Do(ctx, Event{Incident: "A", To: Signed, Who: "zhao", Role: "analyst"}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("sign by an analyst: %v", err)
 	}
 	// a journal that fails leaves the incident as it was
 	j.fail = errors.New("disk full")
-	if _, err := b.Do(ctx, Event{Incident: "A", To: Signed, Who: "zhao", Role: "city_leader"}); err == nil {
+	if _, err := b.Do(ctx, Event{Incident: "A", To: Signed, Who: "zhao", Role: "commander"}); err == nil {
 		t.Fatal("journal failure not reported")
 	}
 	if in, _ := b.Get("A"); in.State != InReview {
 		t.Fatalf("state %s after a failed journal", in.State)
 	}
 	j.fail = nil
-	in := do(Event{Incident: "A", To: Signed, Who: "zhao", Role: "city_leader"})
+	in := do(Event{Incident: "A", To: Signed, Who: "zhao", Role: "commander"})
 	if in.LastSeq != 6 || !in.Updated.Equal(t0.Add(9*time.Minute)) {
 		t.Fatalf("seq %d at %v", in.LastSeq, in.Updated)
 	}
-	do(Event{Incident: "A", To: Published, Who: "zhao", Role: "city_leader"})
+	do(Event{Incident: "A", To: Published, Who: "zhao", Role: "commander"})
 	if _, err := b.Do(ctx, Event{Incident: "nope", To: Confirmed, Who: "x"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown incident: %v", err)
 	}
@@ -377,4 +377,18 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("apply: %v", err)
 		}
 	})
+}
+
+func TestApprovalTable(t *testing.T) {
+	for _, l := range []Level{LevelI, LevelII, LevelIII, LevelIV} {
+		if !Approvals.May("commander", ActSign, l) || !Approvals.May("commander", ActReview, l) {
+			t.Errorf("a commander may not act on level %s", l)
+		}
+		if Approvals.May("analyst", ActSign, l) || Approvals.May("operator", ActReview, l) {
+			t.Errorf("level %s: an analyst signs or an operator reviews", l)
+		}
+		if got, want := Approvals.May("analyst", ActReview, l), l >= LevelIII; got != want {
+			t.Errorf("analyst reviews level %s: %v", l, got)
+		}
+	}
 }
