@@ -283,6 +283,76 @@ func TestBrowserAdmin(t *testing.T) {
 		}
 	})
 
+	t.Run("ChangeUsers", func(t *testing.T) {
+		openMenuEntry(t, ctx, "user-users", "users-panel")
+		row := `document.querySelector('#users-table tr[data-login="duty"]')`
+		waitJS[bool](t, ctx, "!!"+row, 10*time.Second, "the operator in the users list")
+		if n := eval[int](t, ctx, `document.querySelectorAll('#users-table tr[data-login="admin"] .users-disable').length`); n != 0 {
+			t.Error("the admin is offered to disable themselves")
+		}
+		// New roles: operator and analyst.
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`#users-table tr[data-login="duty"] .users-edit-roles`)),
+			chromedp.WaitVisible(chromedp.CSS(`#users-table tr[data-login="duty"] .users-save-roles`)),
+		); err != nil {
+			t.Fatal(err)
+		}
+		id := eval[string](t, ctx, row+`.dataset.id`)
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.ID("users-edit-"+id+"-analyst")),
+			chromedp.Click(chromedp.CSS(`#users-table tr[data-login="duty"] .users-save-roles`)),
+			chromedp.WaitVisible(chromedp.ID("users-confirm")),
+			chromedp.Click(chromedp.ID("users-confirm-yes")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		roles := waitJS[string](t, ctx, `(() => { const r = `+row+`; return r && r.querySelector(".admin-roles").dataset.roles.split(",").sort().join() === "analyst,operator" && r.querySelector(".admin-roles").textContent; })()`, 10*time.Second, "the operator's new roles")
+		if !strings.Contains(roles, "研判分析员") || !strings.Contains(roles, "值班员") {
+			t.Errorf("the new roles read %q", roles)
+		}
+		// A new password, shown once, that logs in.
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`#users-table tr[data-login="duty"] .users-reset-password`)),
+			chromedp.WaitVisible(chromedp.ID("users-confirm")),
+			chromedp.Click(chromedp.ID("users-confirm-yes")),
+			chromedp.WaitVisible(chromedp.ID("users-secret")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		pw := eval[string](t, ctx, `document.getElementById("users-secret-value").value`)
+		if pw == "" || pw == dutyPassword {
+			t.Fatalf("the new password shown is %q", pw)
+		}
+		op := freshBrowser(t, ctx)
+		logInWith(t, op, url, "duty", pw)
+		// Disabled after the question; enabled again.
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`#users-table tr[data-login="duty"] .users-disable`)),
+			chromedp.WaitVisible(chromedp.ID("users-confirm")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		screenshot(t, ctx, "admin-user-disable.png")
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("users-confirm-yes"))); err != nil {
+			t.Fatal(err)
+		}
+		state := waitJS[string](t, ctx, `(() => { const r = `+row+`; return r && r.dataset.disabled === "true" && r.querySelector(".admin-state").textContent; })()`, 10*time.Second, "the operator disabled")
+		if state != "已停用" {
+			t.Errorf("a disabled user's state reads %q", state)
+		}
+		if s := eval[sessionOf](t, op, pageSession); s.Login == "duty" {
+			t.Error("the disabled operator's session goes on")
+		}
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`#users-table tr[data-login="duty"] .users-enable`)),
+			chromedp.WaitVisible(chromedp.ID("users-confirm")),
+			chromedp.Click(chromedp.ID("users-confirm-yes")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		waitJS[bool](t, ctx, `(() => { const r = `+row+`; return r && r.dataset.disabled === "false"; })()`, 10*time.Second, "the operator enabled again")
+	})
+
 	t.Run("ViewerHasNoAdmin", func(t *testing.T) {
 		v := freshBrowser(t, ctx)
 		logInWith(t, v, url, "wall", testPassword)

@@ -12,7 +12,7 @@
 // Changes that lock someone out ask first, in the panel. Refusals are said
 // in the page's language with their code, never in the server's words.
 
-import { apiJSON, roleTitle } from '/session.js';
+import { apiJSON, current, roleTitle } from '/session.js';
 
 // UI text in both languages, merged into the page's TEXT table.
 export const TEXT = {
@@ -408,7 +408,7 @@ function field(id, type, max) {
 }
 
 // createUsers adds the hidden users panel to the page. deps: t (the page's
-// text helper), lang (the page's language), onOpen (before it shows, to
+// text function), lang (the page's language), onOpen (before it shows, to
 // close the other panels).
 export function createUsers({ t, lang, onOpen = () => {} }) {
   const st = { users: [], loading: false, error: '', editing: '', busy: false, seq: 0 };
@@ -587,7 +587,9 @@ export function createUsers({ t, lang, onOpen = () => {} }) {
       const q = t(u.disabled ? 'usersConfirmEnable' : 'usersConfirmDisable').replace('{login}', u.login);
       change(u, { disabled: !u.disabled }, q, u.disabled ? t('usersEnable') : t('usersDisable'));
     });
-    actions.append(edit, reset, toggle);
+    // An administrator does not disable themselves (the server refuses it).
+    if (u.id === current().user?.id) actions.append(edit, reset);
+    else actions.append(edit, reset, toggle);
     return tr;
   }
 
