@@ -11,7 +11,8 @@
 // sprite), the catalog (/catalog) and MapLibre itself (/vendor/). Who the
 // user is and what they may do comes from session.js, which makes every
 // request; the legend header names the user (user.js), and the audit log
-// (audit.js) opens from there for those allowed to read it.
+// (audit.js), the users and the tokens (admin.js) open from there for
+// those allowed.
 
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { TEXT as ANALYSIS_TEXT, createAnalysis } from '/analysis.js';
@@ -22,6 +23,7 @@ import { createPhone } from '/phone.js';
 import * as session from '/session.js';
 import { createUserMenu } from '/user.js';
 import { TEXT as AUDIT_TEXT, createAudit } from '/audit.js';
+import { TEXT as ADMIN_TEXT, createTokens, createUsers } from '/admin.js';
 
 // The view: 'desktop', 'screen' or 'phone' (?view=).
 const VIEW = { screen: 'screen', phone: 'phone' }[new URLSearchParams(location.search).get('view')] ?? 'desktop';
@@ -54,6 +56,7 @@ const TEXT = {
     ...LIVE_TEXT.zh,
     ...session.TEXT.zh,
     ...AUDIT_TEXT.zh,
+    ...ADMIN_TEXT.zh,
   },
   en: {
     title: 'City safety risk map',
@@ -71,6 +74,7 @@ const TEXT = {
     ...LIVE_TEXT.en,
     ...session.TEXT.en,
     ...AUDIT_TEXT.en,
+    ...ADMIN_TEXT.en,
   },
 };
 
@@ -248,6 +252,8 @@ function renderText() {
   phone?.renderText();
   userMenu.render();
   audit?.renderText();
+  users?.renderText();
+  tokens?.renderText();
   renderScreenLogin();
 }
 
@@ -619,10 +625,21 @@ if (screen) window.addEventListener('resize', () => fitCity());
 
 // ---------------------------------------------------------------- the user
 
-// The audit log, on the desktop only; the user menu in the legend header.
-const audit = VIEW === 'desktop' ? createAudit({ t, lang: () => state.lang }) : null;
-const userMenu = createUserMenu({ t, onAudit: audit ? () => audit.open() : null });
+// The audit log, the users and the tokens, on the desktop only, one at a
+// time; the user menu in the legend header.
+const desktop = VIEW === 'desktop';
+const audit = desktop ? createAudit({ t, lang: () => state.lang }) : null;
+const users = desktop ? createUsers({ t, lang: () => state.lang, onOpen: () => { audit.close(); tokens.close(); } }) : null;
+const tokens = desktop ? createTokens({ t, lang: () => state.lang, onOpen: () => { audit.close(); users.close(); } }) : null;
+const userMenu = createUserMenu({
+  t,
+  onAudit: audit ? () => { users.close(); tokens.close(); audit.open(); } : null,
+  onUsers: users ? () => users.open() : null,
+  onTokens: tokens ? () => tokens.open() : null,
+});
 window.onemap.audit = audit;
+window.onemap.users = users;
+window.onemap.tokens = tokens;
 
 // The big screen's word that it is no longer logged in, while it retries.
 const screenLogin = document.createElement('p');
@@ -648,6 +665,8 @@ session.onChange((s) => {
   alarms.permissionsChanged();
   phone?.renderText();
   if (audit?.isOpen && !session.can('audit.read')) audit.close();
+  if (users?.isOpen && !session.can('users.admin')) users.close();
+  if (tokens?.isOpen && !session.can('tokens.admin')) tokens.close();
   renderScreenLogin();
 });
 window.onemap.session = session;

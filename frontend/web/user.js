@@ -1,15 +1,15 @@
 // The user in the legend header: for an anonymous viewer a "log in" button
 // to the login page; for a user a button with their name that opens a menu
-// of their login and roles, the audit log (with audit.read) and logging out
-// of this device or of every device (DELETE /api/v1/session,
-// DELETE /api/v1/sessions).
+// of their login and roles, the audit log (with audit.read), the users
+// (users.admin) and the tokens (tokens.admin), and logging out of this
+// device or of every device (DELETE /api/v1/session, DELETE /api/v1/sessions).
 
 import { can, current, errorText, loginURL, logout, refresh, roleTitle } from '/session.js';
 
 // createUserMenu fills #user-box. deps: t (the page's text helper),
-// onAudit() to open the audit log, or null where there is none (the big
-// screen, the phone).
-export function createUserMenu({ t, onAudit = null }) {
+// onAudit() to open the audit log, onUsers() the users and onTokens() the
+// tokens, each null where there is none (the big screen, the phone).
+export function createUserMenu({ t, onAudit = null, onUsers = null, onTokens = null }) {
   const box = document.getElementById('user-box');
   const button = document.createElement('button');
   button.type = 'button';
@@ -33,6 +33,12 @@ export function createUserMenu({ t, onAudit = null }) {
   const audit = document.createElement('button');
   audit.type = 'button';
   audit.id = 'user-audit';
+  const users = document.createElement('button');
+  users.type = 'button';
+  users.id = 'user-users';
+  const tokens = document.createElement('button');
+  tokens.type = 'button';
+  tokens.id = 'user-tokens';
   const out = document.createElement('button');
   out.type = 'button';
   out.id = 'user-logout';
@@ -42,7 +48,7 @@ export function createUserMenu({ t, onAudit = null }) {
   const msg = document.createElement('p');
   msg.className = 'user-menu-message';
   msg.setAttribute('role', 'alert');
-  menu.append(name, loginEl, roles, audit, out, outAll, msg);
+  menu.append(name, loginEl, roles, audit, users, tokens, out, outAll, msg);
   box?.append(button, menu);
 
   function setOpen(open) {
@@ -70,6 +76,14 @@ export function createUserMenu({ t, onAudit = null }) {
   audit.addEventListener('click', () => {
     setOpen(false);
     onAudit?.();
+  });
+  users.addEventListener('click', () => {
+    setOpen(false);
+    onUsers?.();
+  });
+  tokens.addEventListener('click', () => {
+    setOpen(false);
+    onTokens?.();
   });
   const leave = (everywhere) => async () => {
     out.disabled = outAll.disabled = true;
@@ -115,6 +129,10 @@ export function createUserMenu({ t, onAudit = null }) {
     roles.dataset.roles = (s.user.roles ?? []).join(',');
     audit.textContent = t('auditOpen');
     audit.hidden = !onAudit || !can('audit.read');
+    users.textContent = t('usersOpen');
+    users.hidden = !onUsers || !can('users.admin');
+    tokens.textContent = t('tokensOpen');
+    tokens.hidden = !onTokens || !can('tokens.admin');
     out.textContent = t('logOut');
     outAll.textContent = t('logOutEverywhere');
   }
