@@ -23,6 +23,17 @@ type FileUsers struct {
 	mu    sync.Mutex
 	file  jsonFile
 	users []User // by login
+	byID  map[string]int
+}
+
+// keep makes users, read or written as version fi, the ones the store
+// holds, indexed by id.
+func (s *FileUsers) keep(users []User, fi os.FileInfo) {
+	s.users, s.file.seen = users, fi
+	s.byID = make(map[string]int, len(users))
+	for i := range users {
+		s.byID[users[i].ID] = i
+	}
 }
 
 var _ UserStore = (*FileUsers)(nil)
@@ -55,7 +66,7 @@ func (s *FileUsers) refresh(ctx context.Context) error {
 		return err
 	}
 	if fi == nil {
-		s.users, s.file.seen = nil, nil
+		s.keep(nil, nil)
 		return nil
 	}
 	if f.Version != 1 {
@@ -72,7 +83,7 @@ func (s *FileUsers) refresh(ctx context.Context) error {
 		ids[u.ID], logins[u.Login] = true, true
 	}
 	slices.SortFunc(f.Users, func(a, b User) int { return cmp.Compare(a.Login, b.Login) })
-	s.users, s.file.seen = f.Users, fi
+	s.keep(f.Users, fi)
 	return nil
 }
 
@@ -99,7 +110,7 @@ func (s *FileUsers) change(ctx context.Context, fn func(users []User) ([]User, e
 	if err != nil {
 		return err
 	}
-	s.users, s.file.seen = next, fi
+	s.keep(next, fi)
 	return nil
 }
 
@@ -119,18 +130,21 @@ func (s *FileUsers) Users(ctx context.Context) ([]User, error) {
 
 // UserByID returns the user of id.
 func (s *FileUsers) UserByID(ctx context.Context, id string) (User, error) {
-	return s.find(ctx, func(u *User) bool { return u.ID == id }, "id "+id, true)
+	return s.find(ctx, "id "+id, true, func() (int, bool) { i, ok := s.byID[id]; return i, ok })
 }
 
 // UserByLogin returns the user of login.
 func (s *FileUsers) UserByLogin(ctx context.Context, login string) (User, error) {
-	return s.find(ctx, func(u *User) bool { return u.Login == login }, "login "+login, false)
+	return s.find(ctx, "login "+login, false, func() (int, bool) {
+		return slices.BinarySearchFunc(s.users, login, func(u User, l string) int { return cmp.Compare(u.Login, l) })
+	})
 }
 
-// find returns the user match selects. With recent, as for the user of
-// every request a server checks, the file is looked at again at most once
-// a second; without, as for a login, always.
-func (s *FileUsers) find(ctx context.Context, match func(*User) bool, what string, recent bool) (User, error) {
+// find returns the user at the index that index finds, under the lock.
+// With recent, as for the user of every request a server checks, the file
+// is looked at again at most once a second; without, as for a login,
+// always.
+func (s *FileUsers) find(ctx context.Context, what string, recent bool, index func() (int, bool)) (User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !recent || !s.file.recent() {
@@ -140,10 +154,8 @@ func (s *FileUsers) find(ctx context.Context, match func(*User) bool, what strin
 	} else if err := ctx.Err(); err != nil {
 		return User{}, err
 	}
-	for i := range s.users {
-		if match(&s.users[i]) {
-			return s.users[i].clone(), nil
-		}
+	if i, ok := index(); ok {
+		return s.users[i].clone(), nil
 	}
 	return User{}, fmt.Errorf("%w: %.80s", ErrNoUser, what)
 }

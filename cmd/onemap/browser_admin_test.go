@@ -19,20 +19,7 @@ import (
 // map.
 func logInWith(t *testing.T, ctx context.Context, url, login, password string) {
 	t.Helper()
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(url+"/login.html"),
-		chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.ID("login-login"), login),
-		chromedp.SendKeys(chromedp.ID("login-password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitReady(chromedp.ID("map")),
-	); err != nil {
-		t.Fatalf("log in as %s: %v", login, err)
-	}
-	waitJS[bool](t, ctx, sessionKnown, 10*time.Second, "the session after logging in")
-	if got := eval[string](t, ctx, `(window.onemap.session.current().user || {}).login || ""`); got != login {
-		t.Fatalf("logged in as %q, want %q", got, login)
-	}
+	logInAt(t, ctx, url+"/login.html", login, password)
 }
 
 // freshBrowser is a new browser context of ctx's browser: no cookies, no

@@ -46,11 +46,18 @@ func logInPage(t *testing.T, ctx context.Context, url, next, login string) {
 	if next != "" {
 		page += "?next=" + neturl.QueryEscape(next)
 	}
+	logInAt(t, ctx, page, login, testPassword)
+}
+
+// logInAt logs in on the login page at page and waits for the page it goes
+// back to, holding the user's session.
+func logInAt(t *testing.T, ctx context.Context, page, login, password string) {
+	t.Helper()
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(page),
 		chromedp.WaitVisible(chromedp.ID("login-form")),
 		chromedp.SendKeys(chromedp.ID("login-login"), login),
-		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
+		chromedp.SendKeys(chromedp.ID("login-password"), password),
 		chromedp.Click(chromedp.ID("login-submit")),
 		chromedp.WaitReady(chromedp.ID("map")),
 	); err != nil {
