@@ -120,6 +120,10 @@ func TestRunErrors(t *testing.T) {
 		{"DebugOnPublicAddr", []string{"serve", "--addr", "127.0.0.1:8080", "--debug-addr", "127.0.0.1:8080"}, "--debug-addr must differ from --addr"},
 		{"BadDebugAddr", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--debug-addr", "256.0.0.1:1"}, "listen --debug-addr"},
 		{"StrayArgument", []string{"serve", "extra"}, "unexpected argument"},
+		{"CertWithoutKey", []string{"serve", "--tls-cert", "cert.pem"}, "--tls-cert and --tls-key go together"},
+		{"RedirectWithoutTLS", []string{"serve", "--redirect-addr", ":80"}, "--redirect-addr needs --tls-cert"},
+		{"BadProxy", []string{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.local"}, `--trusted-proxies: "proxy.local" is not an address`},
+		{"BadRoles", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--roles", "/no/such/roles.json"}, "--roles"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
