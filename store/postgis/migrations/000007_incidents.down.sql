@@ -1,0 +1,2 @@
+DROP TABLE incident_attachment;
+DROP TABLE incident_record;
