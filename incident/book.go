@@ -2,18 +2,14 @@ package incident
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
-
-// Journal keeps incident events durably, in the order appended.
-type Journal interface {
-	// AppendIncidentEvents makes events durable before it returns.
-	AppendIncidentEvents(ctx context.Context, evs []Event) error
-}
 
 // Act is a step of the approval a role may be allowed for a level.
 type Act string
@@ -58,17 +54,21 @@ var Approvals = ApprovalTable{
 	},
 }
 
-// Book holds incidents in memory, each rebuilt from its events; every
-// event is journalled before it is applied. It is safe for concurrent use.
+// Book holds incidents in memory, each rebuilt from its events, and every
+// record kept with them; each record is journalled before it is applied.
+// It is safe for concurrent use.
 type Book struct {
 	j        Journal
 	now      func() time.Time
 	approver Approver
 
-	mu    sync.Mutex
-	seq   uint64
-	byID  map[string]*Incident
-	order []string
+	mu      sync.Mutex
+	seq     uint64
+	byID    map[string]*Incident
+	records map[string][]Record
+	byAlarm map[uint64]string
+	order   []string
+	watch   []func(Record, Incident)
 }
 
 // NewBook returns an empty Book journalling to j, taking times from now
@@ -81,33 +81,58 @@ func NewBook(j Journal, now func() time.Time, approver Approver) *Book {
 	if approver == nil {
 		approver = Approvals
 	}
-	return &Book{j: j, now: now, approver: approver, byID: map[string]*Incident{}}
+	return &Book{j: j, now: now, approver: approver, byID: map[string]*Incident{},
+		records: map[string][]Record{}, byAlarm: map[uint64]string{}}
 }
 
-// Load applies events read back from the journal, in order, without
-// journalling them again; Seq continues after the last.
-func (b *Book) Load(events []Event) error {
+// Watch has fn told of every record the Book keeps from now on, with the
+// incident as it stands after it, in order; fn must be quick and must not
+// call the Book.
+func (b *Book) Watch(fn func(Record, Incident)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for i, ev := range events {
-		cur := b.byID[ev.Incident]
-		var in Incident
-		if cur != nil {
-			in = *cur
+	b.watch = append(b.watch, fn)
+}
+
+// Load reads the journal back, applying the steps and keeping every
+// record; records of other kinds are also given to other (when not nil),
+// in order, for the parts of the loop that keep them. Seq continues after
+// the last.
+func (b *Book) Load(ctx context.Context, other func(Record) error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.j.ReplayRecords(ctx, b.seq, func(r Record) error {
+		if r.Kind == KindStep {
+			ev, err := DecodeEvent(r.Data)
+			if err != nil {
+				return fmt.Errorf("incident: load record %d: %w", r.Seq, err)
+			}
+			var in Incident
+			if cur := b.byID[ev.Incident]; cur != nil {
+				in = *cur
+			}
+			next, err := Apply(in, ev)
+			if err != nil {
+				return fmt.Errorf("incident: load record %d: %w", r.Seq, err)
+			}
+			b.put(next)
+		} else if other != nil {
+			if err := other(r); err != nil {
+				return fmt.Errorf("incident: load record %d (%s): %w", r.Seq, r.Kind, err)
+			}
 		}
-		next, err := Apply(in, ev)
-		if err != nil {
-			return fmt.Errorf("incident: load event %d (seq %d): %w", i+1, ev.Seq, err)
-		}
-		b.put(next)
-		b.seq = max(b.seq, ev.Seq)
-	}
-	return nil
+		b.records[r.Incident] = append(b.records[r.Incident], r)
+		b.seq = max(b.seq, r.Seq)
+		return nil
+	})
 }
 
 func (b *Book) put(in Incident) {
 	if _, ok := b.byID[in.ID]; !ok {
 		b.order = append(b.order, in.ID)
+	}
+	for _, a := range in.Alarms {
+		b.byAlarm[a] = in.ID
 	}
 	b.byID[in.ID] = &in
 }
@@ -120,23 +145,39 @@ var ErrNotFound = &EventError{Code: "not_found", Reason: "no such incident"}
 // review or sign the level of its draft.
 var ErrForbidden = &EventError{Code: "forbidden", Reason: "the role may not do this at this level"}
 
+// ErrFrozen is matched by errors.Is for a record kept with an incident
+// that is archived or merged: its record is closed.
+var ErrFrozen = &EventError{Code: "frozen", Reason: "the incident is archived or merged: its record is closed"}
+
 // Do stamps ev with the next Seq and the Book's time, checks it (the
 // transition table, the rules of the loop, the approver for a review or a
-// signature), journals it and applies it, returning the new state. On any
+// signature, that an opened incident's alarms are in no other), journals
+// it and applies it, returning the new state. An incident opened without
+// an id is given the next of the day, such as INC-20260512-003. On any
 // error nothing is changed.
 func (b *Book) Do(ctx context.Context, ev Event) (Incident, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	ev.Seq, ev.At = b.seq+1, b.now().UTC()
+	if ev.Incident == "" && ev.To == Verifying {
+		ev.Incident = b.nextID(ev.At)
+	}
 	var in Incident
 	if cur, ok := b.byID[ev.Incident]; ok {
 		in = *cur
 	} else if ev.To != Verifying {
 		return Incident{}, fmt.Errorf("incident %s: %w", ev.Incident, ErrNotFound)
 	}
-	ev.Seq, ev.At = b.seq+1, b.now().UTC()
 	next, err := Apply(in, ev)
 	if err != nil {
 		return in.clone(), err
+	}
+	if in.State == New {
+		for _, a := range ev.Alarms {
+			if other, ok := b.openWith(a); ok {
+				return in.clone(), refuse("alarm_taken", "alarm %d is in incident %s already", a, other)
+			}
+		}
 	}
 	var act Act
 	switch {
@@ -153,12 +194,108 @@ func (b *Book) Do(ctx context.Context, ev Event) (Incident, error) {
 			return in.clone(), fmt.Errorf("incident %s: merge into %s: %w", ev.Incident, ev.Into, ErrNotFound)
 		}
 	}
-	if err := b.j.AppendIncidentEvents(ctx, []Event{ev}); err != nil {
+	data, err := json.Marshal(&ev)
+	if err != nil {
+		return in.clone(), fmt.Errorf("incident %s: %w", ev.Incident, err)
+	}
+	r := Record{Seq: ev.Seq, Incident: ev.Incident, Kind: KindStep, At: ev.At, Data: data}
+	if err := b.j.AppendRecords(ctx, []Record{r}); err != nil {
 		return in.clone(), fmt.Errorf("incident %s: journal: %w", ev.Incident, err)
 	}
 	b.seq = ev.Seq
 	b.put(next)
+	b.kept(r, next)
 	return next.clone(), nil
+}
+
+// openWith reports the incident alarm a is in, unless that incident ended
+// as a false alarm or was archived.
+func (b *Book) openWith(a uint64) (string, bool) {
+	id, ok := b.byAlarm[a]
+	if !ok {
+		return "", false
+	}
+	in := b.byID[id]
+	for in.State == Merged && b.byID[in.Into] != nil {
+		in = b.byID[in.Into]
+	}
+	if in.State == FalseAlarm || in.State == Archived {
+		return "", false
+	}
+	return in.ID, true
+}
+
+// nextID is the next incident id of at's day.
+func (b *Book) nextID(at time.Time) string {
+	prefix := "INC-" + at.Format("20060102") + "-"
+	n := 1
+	for _, id := range b.order {
+		if strings.HasPrefix(id, prefix) {
+			n++
+		}
+	}
+	for {
+		id := fmt.Sprintf("%s%03d", prefix, n)
+		if _, taken := b.byID[id]; !taken {
+			return id
+		}
+		n++
+	}
+}
+
+func (b *Book) kept(r Record, in Incident) {
+	b.records[r.Incident] = append(b.records[r.Incident], r)
+	for _, fn := range b.watch {
+		fn(r, in.clone())
+	}
+}
+
+// Note keeps a record of kind with incident id: data, as JSON, is what
+// another part of the loop keeps (a delivery, a task, a field report). It
+// is journalled before Note returns. An archived or merged incident takes
+// no more records (ErrFrozen).
+func (b *Book) Note(ctx context.Context, id, kind string, data any) (Record, error) {
+	if kind == KindStep {
+		return Record{}, refuse("bad_kind", "steps are kept by Do")
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Record{}, fmt.Errorf("incident %s: %s: %w", id, kind, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	in, ok := b.byID[id]
+	if !ok {
+		return Record{}, fmt.Errorf("incident %s: %w", id, ErrNotFound)
+	}
+	if in.State == Archived || in.State == Merged {
+		return Record{}, fmt.Errorf("incident %s: %w", id, ErrFrozen)
+	}
+	r := Record{Seq: b.seq + 1, Incident: id, Kind: kind, At: b.now().UTC(), Data: raw}
+	if err := b.j.AppendRecords(ctx, []Record{r}); err != nil {
+		return Record{}, fmt.Errorf("incident %s: journal: %w", id, err)
+	}
+	b.seq = r.Seq
+	b.kept(r, *in)
+	return r, nil
+}
+
+// Records returns every record kept with incident id, in order.
+func (b *Book) Records(id string) []Record {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.records[id])
+}
+
+// ByAlarm returns the incident alarm a was opened with or brought into.
+func (b *Book) ByAlarm(a uint64) (Incident, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id, ok := b.byAlarm[a]
+	if !ok {
+		return Incident{}, false
+	}
+	return b.byID[id].clone(), true
 }
 
 // Get returns the incident with id.

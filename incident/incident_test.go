@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -239,26 +238,9 @@ func TestReissueKeepsEveryVersion(t *testing.T) {
 	}
 }
 
-// memJournal keeps what it is given; fail makes it refuse.
-type memJournal struct {
-	mu   sync.Mutex
-	evs  []Event
-	fail error
-}
-
-func (j *memJournal) AppendIncidentEvents(_ context.Context, evs []Event) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.fail != nil {
-		return j.fail
-	}
-	j.evs = append(j.evs, evs...)
-	return nil
-}
-
 func TestBookJournalsThenApplies(t *testing.T) {
 	now := t0
-	j := &memJournal{}
+	j := &MemoryJournal{}
 	b := NewBook(j, func() time.Time { now = now.Add(time.Minute); return now }, nil)
 	ctx := context.Background()
 	do := func(e Event) Incident {
@@ -283,14 +265,14 @@ func TestBookJournalsThenApplies(t *testing.T) {
 		t.Fatalf("sign by an analyst: %v", err)
 	}
 	// a journal that fails leaves the incident as it was
-	j.fail = errors.New("disk full")
+	j.Fail = errors.New("disk full")
 	if _, err := b.Do(ctx, Event{Incident: "A", To: Signed, Who: "zhao", Role: "commander"}); err == nil {
 		t.Fatal("journal failure not reported")
 	}
 	if in, _ := b.Get("A"); in.State != InReview {
 		t.Fatalf("state %s after a failed journal", in.State)
 	}
-	j.fail = nil
+	j.Fail = nil
 	in := do(Event{Incident: "A", To: Signed, Who: "zhao", Role: "commander"})
 	if in.LastSeq != 6 || !in.Updated.Equal(t0.Add(9*time.Minute)) {
 		t.Fatalf("seq %d at %v", in.LastSeq, in.Updated)
@@ -305,12 +287,21 @@ func TestBookJournalsThenApplies(t *testing.T) {
 
 	// rebuilding from the journal gives what the Book holds
 	live, _ := b.Get("A")
-	re, err := Rebuild(j.evs)
+	var evs []Event
+	j.ReplayRecords(ctx, 0, func(r Record) error {
+		e, err := DecodeEvent(r.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+		return nil
+	})
+	re, err := Rebuild(evs)
 	if err != nil || !reflect.DeepEqual(re, live) {
 		t.Fatalf("rebuild differs: %v\n%+v\n%+v", err, re, live)
 	}
-	b2 := NewBook(&memJournal{}, nil, nil)
-	if err := b2.Load(j.evs); err != nil {
+	b2 := NewBook(j, nil, nil)
+	if err := b2.Load(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := b2.Get("A"); !reflect.DeepEqual(got, live) {
@@ -322,12 +313,16 @@ func TestBookJournalsThenApplies(t *testing.T) {
 }
 
 func TestMergeNeedsAnotherIncident(t *testing.T) {
-	b := NewBook(&memJournal{}, func() time.Time { return t0 }, nil)
+	b := NewBook(&MemoryJournal{}, func() time.Time { return t0 }, nil)
 	ctx := context.Background()
-	for _, id := range []string{"A", "B"} {
-		if _, err := b.Do(ctx, Event{Incident: id, To: Verifying, Who: "w", Alarms: []uint64{1}}); err != nil {
+	for i, id := range []string{"A", "B"} {
+		if _, err := b.Do(ctx, Event{Incident: id, To: Verifying, Who: "w", Alarms: []uint64{uint64(i + 1)}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// an alarm is in one incident at a time
+	if _, err := b.Do(ctx, Event{Incident: "C", To: Verifying, Who: "w", Alarms: []uint64{3, 1}}); !isCode(err, "alarm_taken") {
+		t.Fatalf("an alarm opened twice: %v", err)
 	}
 	if _, err := b.Do(ctx, Event{Incident: "A", To: Merged, Who: "w", Into: "C"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("merge into unknown: %v", err)
@@ -338,6 +333,25 @@ func TestMergeNeedsAnotherIncident(t *testing.T) {
 	}
 	if got := len(b.List()); got != 2 {
 		t.Fatalf("list %d", got)
+	}
+	// alarm 1 now belongs to B, by the merge
+	if _, err := b.Do(ctx, Event{To: Verifying, Who: "w", Alarms: []uint64{1}}); !isCode(err, "alarm_taken") {
+		t.Fatalf("a merged incident's alarm opened again: %v", err)
+	}
+	// an incident opened without an id gets the day's next
+	in, err = b.Do(ctx, Event{To: Verifying, Who: "w", Alarms: []uint64{9}})
+	if err != nil || in.ID != "INC-20260512-001" {
+		t.Fatalf("opened %q: %v", in.ID, err)
+	}
+	// records kept beside the steps; none once merged
+	if _, err := b.Note(ctx, in.ID, "task", map[string]string{"title": "关阀"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Note(ctx, "A", "task", map[string]string{}); !errors.Is(err, ErrFrozen) {
+		t.Fatalf("a note on a merged incident: %v", err)
+	}
+	if rs := b.Records(in.ID); len(rs) != 2 || rs[0].Kind != KindStep || rs[1].Kind != "task" || rs[1].Seq != rs[0].Seq+1 {
+		t.Fatalf("records %+v", rs)
 	}
 }
 
