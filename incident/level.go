@@ -43,10 +43,15 @@ type Name struct {
 	En string `json:"en"`
 }
 
-// ScenarioRule bounds the level of a scenario: the level is at least as
-// severe as MostLenient.
+// ScenarioRule bounds the level of a scenario (the impact analysis's
+// scenario id): the level is at least as severe as MostLenient. Its names
+// and instructions (警示事项) go into the warnings drafted for it.
 type ScenarioRule struct {
-	MostLenient Level `json:"most_lenient"`
+	MostLenient    Level  `json:"most_lenient"`
+	Zh             string `json:"zh"`
+	En             string `json:"en"`
+	InstructionsZh string `json:"instructions_zh"`
+	InstructionsEn string `json:"instructions_en"`
 }
 
 // LevelRules is the rule SuggestLevel grades with (format in
@@ -182,6 +187,12 @@ func ParseLevelRules(data []byte) (*LevelRules, error) {
 	for k, s := range r.Scenarios {
 		if k == "" || !s.MostLenient.Valid() {
 			return nil, bad("scenarios."+k, "most_lenient %d is not 1–4", s.MostLenient)
+		}
+		if s.Zh == "" || s.En == "" || s.InstructionsZh == "" || s.InstructionsEn == "" {
+			return nil, bad("scenarios."+k, "zh, en, instructions_zh and instructions_en are all needed")
+		}
+		if len(s.InstructionsZh) > MaxText || len(s.InstructionsEn) > MaxText {
+			return nil, bad("scenarios."+k, "instructions are at most %d bytes", MaxText)
 		}
 	}
 	return &r, nil

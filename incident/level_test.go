@@ -21,7 +21,7 @@ func TestSuggestLevel(t *testing.T) {
 			"I 级：1 级燃气报警，150 m 内有 1 家医院、约 25,000 人", "level I: 1-level gas alarm, 1 hospital and about 25,000 people within 150 m"},
 		{"targets raise at most one", LevelInput{AlarmLevel: 2, Domain: "water", Targets: map[string]int{"school": 1, "hospital": 2}}, LevelIII,
 			"III 级：2 级供水报警，150 m 内有 2 家医院、1 所学校", "level III: 2-level water supply alarm, 2 hospitals and 1 school within 150 m"},
-		{"scenario floor", LevelInput{AlarmLevel: 3, Domain: "gas", Scenario: "gas-leak-school", People: 80}, LevelII,
+		{"scenario floor", LevelInput{AlarmLevel: 3, Domain: "gas", Scenario: "gas_pipe_rupture", People: 80}, LevelII,
 			"II 级：3 级燃气报警，150 m 内有 约 80 人", "level II: 3-level gas alarm, about 80 people within 150 m"},
 		{"a mall does not raise", LevelInput{AlarmLevel: 4, Domain: "bridge", Targets: map[string]int{"mall": 1}}, LevelIV,
 			"IV 级：4 级桥梁报警，150 m 内有 1 座商场", "level IV: 4-level bridge alarm, 1 shopping mall within 150 m"},
@@ -53,7 +53,7 @@ func TestBadLevelRules(t *testing.T) {
 		"names":         {strings.Replace(good, `"zh_measure": "所", "en": "school"`, `"zh_measure": "", "en": "school"`, 1), "targets[0]"},
 		"raise":         {strings.Replace(good, `"min": 1, "raise": 0}`, `"min": 1, "raise": 9}`, 1), "targets[4].raise"},
 		"people order":  {strings.Replace(good, `"min": 20000`, `"min": 100`, 1), "people[1].min"},
-		"scenario":      {strings.Replace(good, `"most_lenient": 3`, `"most_lenient": 0`, 1), "scenarios.pipe-burst"},
+		"scenario":      {strings.Replace(good, `"most_lenient": 3`, `"most_lenient": 0`, 1), "scenarios.gas_explosion_confined"},
 		"two values":    {good + "{}", "more than one"},
 	}
 	for name, c := range cases {
