@@ -7,50 +7,52 @@ type Permission uint8
 
 // The permissions, in the order docs/auth.md lists them.
 const (
-	PermMapView       Permission = iota // map.view: the map, the big screen, tiles and layers
-	PermAlarmsRead                      // alarms.read: alarms, sensors and their readings
-	PermAlarmsAck                       // alarms.ack: acknowledge an alarm
-	PermAlarmsVerify                    // alarms.verify: verify an alarm on site or by video (true/false alarm)
-	PermAnalysisRun                     // analysis.run: impact, valve closure and other analyses
-	PermWarningsDraft                   // warnings.draft: draft a warning (takes a level)
-	PermWarningsSign                    // warnings.sign: sign a warning for release (takes a level)
-	PermTasksFeedback                   // tasks.feedback: report on an assigned field task
-	PermUnitsReply                      // units.reply: receive, confirm and answer as an owning unit
-	PermContactsRead                    // contacts.read: contact names and phone numbers unmasked
-	PermRulesWrite                      // rules.write: replace the alarm rules
-	PermUsersAdmin                      // users.admin: add, change and disable users
-	PermTokensAdmin                     // tokens.admin: issue and revoke device and integration tokens
-	PermLayersWrite                     // layers.write: change the layer catalog and its features
-	PermAuditRead                       // audit.read: read the audit log
-	PermMetricsRead                     // metrics.read: the server's instruments, /metrics
-	PermIngestWrite                     // ingest.write: send sensor readings
+	PermMapView        Permission = iota // map.view: the map, the big screen, tiles and layers
+	PermAlarmsRead                       // alarms.read: alarms, sensors and their readings
+	PermAlarmsAck                        // alarms.ack: acknowledge an alarm
+	PermAlarmsVerify                     // alarms.verify: verify an alarm on site or by video (true/false alarm)
+	PermAnalysisRun                      // analysis.run: impact, valve closure and other analyses
+	PermWarningsDraft                    // warnings.draft: draft a warning (takes a level)
+	PermWarningsReview                   // warnings.review: review another's draft (takes a level)
+	PermWarningsSign                     // warnings.sign: sign a warning for release (takes a level)
+	PermTasksFeedback                    // tasks.feedback: report on an assigned field task
+	PermUnitsReply                       // units.reply: receive, confirm and answer as an owning unit
+	PermContactsRead                     // contacts.read: contact names and phone numbers unmasked
+	PermRulesWrite                       // rules.write: replace the alarm rules
+	PermUsersAdmin                       // users.admin: add, change and disable users
+	PermTokensAdmin                      // tokens.admin: issue and revoke device and integration tokens
+	PermLayersWrite                      // layers.write: change the layer catalog and its features
+	PermAuditRead                        // audit.read: read the audit log
+	PermMetricsRead                      // metrics.read: the server's instruments, /metrics
+	PermIngestWrite                      // ingest.write: send sensor readings
 
 	numPerms
 )
 
 // permNames are the permissions' names, indexed by Permission.
 var permNames = [numPerms]string{
-	PermMapView:       "map.view",
-	PermAlarmsRead:    "alarms.read",
-	PermAlarmsAck:     "alarms.ack",
-	PermAlarmsVerify:  "alarms.verify",
-	PermAnalysisRun:   "analysis.run",
-	PermWarningsDraft: "warnings.draft",
-	PermWarningsSign:  "warnings.sign",
-	PermTasksFeedback: "tasks.feedback",
-	PermUnitsReply:    "units.reply",
-	PermContactsRead:  "contacts.read",
-	PermRulesWrite:    "rules.write",
-	PermUsersAdmin:    "users.admin",
-	PermTokensAdmin:   "tokens.admin",
-	PermLayersWrite:   "layers.write",
-	PermAuditRead:     "audit.read",
-	PermMetricsRead:   "metrics.read",
-	PermIngestWrite:   "ingest.write",
+	PermMapView:        "map.view",
+	PermAlarmsRead:     "alarms.read",
+	PermAlarmsAck:      "alarms.ack",
+	PermAlarmsVerify:   "alarms.verify",
+	PermAnalysisRun:    "analysis.run",
+	PermWarningsDraft:  "warnings.draft",
+	PermWarningsReview: "warnings.review",
+	PermWarningsSign:   "warnings.sign",
+	PermTasksFeedback:  "tasks.feedback",
+	PermUnitsReply:     "units.reply",
+	PermContactsRead:   "contacts.read",
+	PermRulesWrite:     "rules.write",
+	PermUsersAdmin:     "users.admin",
+	PermTokensAdmin:    "tokens.admin",
+	PermLayersWrite:    "layers.write",
+	PermAuditRead:      "audit.read",
+	PermMetricsRead:    "metrics.read",
+	PermIngestWrite:    "ingest.write",
 }
 
 // levelled are the permissions a role may hold only up to a warning level.
-var levelled = [numPerms]bool{PermWarningsDraft: true, PermWarningsSign: true}
+var levelled = [numPerms]bool{PermWarningsDraft: true, PermWarningsReview: true, PermWarningsSign: true}
 
 // Warning levels run from I (1, red, the most severe) to IV (4, blue).
 const (

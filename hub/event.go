@@ -20,7 +20,7 @@ const (
 	Sensors   Topic = "sensors"    // a sensor metric's level, health and value
 	Alarms    Topic = "alarms"     // an alarm raised, changed, cleared or acknowledged
 	RiskZones Topic = "risk_zones" // the risk zone layer's new version: refetch its tiles
-	Warnings  Topic = "warnings"   // published warnings; none are published yet
+	Warnings  Topic = "warnings"   // a warning published, re-issued, resolved or released
 )
 
 // Topics lists every topic, in the order messages carry them.

@@ -119,6 +119,26 @@ var routeNeeds = map[string]need{
 	"PUT /api/v1/rules":              personNeeds(auth.PermRulesWrite, "rules.write"),
 	"GET /ws":                        needs(auth.PermAlarmsRead),
 
+	// The linked response: each step needs its permission, and the level
+	// of the warning where the permission takes one (the handler checks).
+	"GET /api/v1/incidents":                needs(auth.PermAlarmsRead),
+	"GET /api/v1/incidents/proposals":      needs(auth.PermAlarmsRead),
+	"GET /api/v1/incidents/:id":            needs(auth.PermAlarmsRead),
+	"GET /api/v1/incidents/:id/suggestion": needs(auth.PermWarningsDraft),
+	"POST /api/v1/incidents":               personNeeds(auth.PermAlarmsVerify, "incidents.open"),
+	"POST /api/v1/incidents/:id/verify":    personNeeds(auth.PermAlarmsVerify, "incidents.verify"),
+	"POST /api/v1/incidents/:id/merge":     personNeeds(auth.PermAlarmsVerify, "incidents.merge"),
+	"POST /api/v1/incidents/:id/draft":     personNeeds(auth.PermWarningsDraft, "incidents.draft"),
+	"POST /api/v1/incidents/:id/submit":    personNeeds(auth.PermWarningsDraft, "incidents.submit"),
+	"POST /api/v1/incidents/:id/review":    personNeeds(auth.PermWarningsReview, "incidents.review"),
+	"POST /api/v1/incidents/:id/sign":      personNeeds(auth.PermWarningsSign, "incidents.sign"),
+	"POST /api/v1/incidents/:id/publish":   personNeeds(auth.PermWarningsSign, "incidents.publish"),
+	"POST /api/v1/incidents/:id/update":    personNeeds(auth.PermWarningsSign, "incidents.update"),
+	"POST /api/v1/incidents/:id/respond":   personNeeds(auth.PermWarningsSign, "incidents.respond"),
+	"POST /api/v1/incidents/:id/resolve":   personNeeds(auth.PermWarningsSign, "incidents.resolve"),
+	"POST /api/v1/incidents/:id/release":   personNeeds(auth.PermWarningsSign, "incidents.release"),
+	"POST /api/v1/incidents/:id/archive":   personNeeds(auth.PermWarningsSign, "incidents.archive"),
+
 	// The login and its session: the handlers record them through Accounts.
 	"POST /api/v1/session":      public(),
 	"GET /api/v1/session":       public(),

@@ -34,6 +34,10 @@ const (
 	CodeNotAPipe         = "not_a_pipe"
 	CodeNotAValve        = "not_a_valve"
 	CodeBadRules         = "bad_rules"
+	CodeBadTransition    = "bad_transition"
+	CodeBadStep          = "bad_step"
+	CodeOwnDraft         = "own_draft"
+	CodeConflict         = "conflict"
 	CodeInternal         = "internal"
 	CodeUnavailable      = "unavailable"
 	CodeTimeout          = "timeout"
@@ -86,6 +90,10 @@ var codeList = []codeInfo{
 	{CodeNotAPipe, http.StatusUnprocessableEntity, "valve closure asked of something that is not a pressurised pipe"},
 	{CodeNotAValve, http.StatusUnprocessableEntity, "a failed valve that is not a valve"},
 	{CodeBadRules, http.StatusUnprocessableEntity, "a rules file refused whole, with its line and reason"},
+	{CodeBadTransition, http.StatusConflict, "an incident step its state does not allow; state and allowed name where it is and where it may go"},
+	{CodeBadStep, http.StatusUnprocessableEntity, "an incident step the loop's rules refuse (a false alarm without a cause, a warning incomplete); the message starts with the rule's code"},
+	{CodeOwnDraft, http.StatusForbidden, "a review or signature of one's own draft"},
+	{CodeConflict, http.StatusConflict, "an alarm already in an open incident, a record for an archived or merged incident, a signature before a review"},
 	{CodeInternal, http.StatusInternalServerError, "a fault of the server, logged"},
 	{CodeUnavailable, http.StatusServiceUnavailable, "readings could not be stored; send them again"},
 	{CodeTimeout, http.StatusServiceUnavailable, "the request took too long"},

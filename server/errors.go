@@ -28,6 +28,10 @@ type apiError struct {
 	Message string `json:"message"`
 	// RetryAfter, if set, is sent as the Retry-After header.
 	RetryAfter time.Duration `json:"-"`
+	// State and Allowed, of a bad_transition: the incident's state and
+	// the states it may go to.
+	State   string   `json:"state,omitempty"`
+	Allowed []string `json:"allowed,omitempty"`
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }

@@ -2,12 +2,14 @@ package server
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/onemap/onemap/hub"
+	"github.com/onemap/onemap/incident"
 	"github.com/onemap/onemap/live"
 )
 
@@ -28,6 +30,8 @@ type feedTarget struct {
 	// sensorMinZoom is the zoom the sensor layer is drawn from: below it a
 	// subscription hears only changes of level and health.
 	sensorMinZoom float64
+	// incidents hold the warnings; nil for none.
+	incidents *incident.Book
 }
 
 // sensorState is a sensor metric's state as the live channel carries it.
@@ -102,7 +106,54 @@ func (f *Feed) Snapshot(sub hub.Subscription) []hub.Event {
 			}
 		case hub.RiskZones:
 			out = append(out, hub.Event{Topic: hub.RiskZones, Data: hub.LayerVersion{Version: to.riskVersion()}})
+		case hub.Warnings:
+			if to.incidents == nil {
+				continue
+			}
+			for _, in := range to.incidents.List() {
+				if ev, ok := warningEvent(&in); ok && warningStanding(in.State) && (!ev.Located || b.Contains(ev.Point)) {
+					out = append(out, ev)
+				}
+			}
 		}
 	}
 	return out
+}
+
+// warningState is a published warning as the live channel carries it:
+// the incident's current version, and whether it still stands.
+type warningState struct {
+	Incident string            `json:"incident"`
+	State    incident.State    `json:"state"`
+	Standing bool              `json:"standing"` // false once released or archived: drop it
+	Warning  *incident.Warning `json:"warning"`
+	Versions int               `json:"versions"`
+}
+
+// warningStanding reports whether a warning of an incident in state st is
+// in force.
+func warningStanding(st incident.State) bool {
+	return st == incident.Published || st == incident.Responding || st == incident.Resolved
+}
+
+// warningEvent is the event of in's current warning; false before its
+// first is published.
+func warningEvent(in *incident.Incident) (hub.Event, bool) {
+	w := in.Current()
+	if w == nil {
+		return hub.Event{}, false
+	}
+	data, _ := json.Marshal(warningState{Incident: in.ID, State: in.State, Standing: warningStanding(in.State), Warning: w, Versions: len(in.Versions)})
+	ev := hub.Event{Topic: hub.Warnings, ID: warningID(in.ID), Time: in.Updated, Data: json.RawMessage(data)}
+	if w.Area != nil && w.Area.Geometry() != nil {
+		ev.Point, ev.Located = w.Area.Geometry().Bound().Center(), true
+	}
+	return ev, true
+}
+
+// warningID is the number the hub keys an incident's warning by.
+func warningID(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
 }

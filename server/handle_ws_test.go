@@ -104,7 +104,15 @@ type wsMsg struct {
 		State  string
 	}
 	RiskZones *struct{ Version uint64 } `json:"risk_zones"`
-	Topics    []string
+	Warnings  []struct {
+		Incident string
+		Standing bool
+		Warning  struct {
+			Level    int
+			Headline string
+		}
+	}
+	Topics []string
 }
 
 // wsClient is a connection whose messages a goroutine reads, so that a

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/hub"
+	"github.com/onemap/onemap/incident"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/metrics"
@@ -96,6 +97,12 @@ type Options struct {
 	// Access says who may do what: users, tokens, the anonymous viewer
 	// and the audit log.
 	Access Access
+
+	// Incidents is the linked response's book (needs Live); nil serves no
+	// incident routes.
+	Incidents *incident.Book
+	// LevelRules grade the warnings drafted; nil takes the defaults.
+	LevelRules *incident.LevelRules
 }
 
 // Journal is what the health check reads of the write-ahead log;
@@ -220,6 +227,9 @@ func New(o Options) *Server {
 		api.GET("/rules", s.handleGetRules)
 		api.GET("/rules/versions", s.handleRulesVersions)
 		api.PUT("/rules", s.handlePutRules)
+		if o.Incidents != nil {
+			s.routeIncidents(api)
+		}
 		if s.hub != nil {
 			e.GET("/ws", s.handleWS)
 		}
@@ -264,7 +274,18 @@ func (s *Server) attachHub(riskVersion func() uint64) {
 		minZoom = float64(l.MinZoom)
 	}
 	s.hub = o.Hub
-	o.Feed.to.Store(&feedTarget{hub: s.hub, live: o.Live, sensors: o.Sensors, riskVersion: riskVersion, sensorMinZoom: minZoom})
+	o.Feed.to.Store(&feedTarget{hub: s.hub, live: o.Live, sensors: o.Sensors, riskVersion: riskVersion, sensorMinZoom: minZoom, incidents: o.Incidents})
+	if o.Incidents != nil {
+		h := s.hub
+		o.Incidents.Watch(func(r incident.Record, in incident.Incident) {
+			if r.Kind != incident.KindStep {
+				return
+			}
+			if ev, ok := warningEvent(&in); ok {
+				h.Publish(ev)
+			}
+		})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopFeed = cancel
 	go s.hub.WatchVersion(ctx, hub.RiskZones, riskVersion, s.riskZoneCheck())

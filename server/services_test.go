@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/incident"
 	"time"
 
 	"github.com/onemap/onemap/hub"
@@ -46,6 +48,13 @@ func newTestServer(o Options) *Server {
 	}
 	if o.Hub == nil && o.Feed != nil && o.Live != nil {
 		o.Hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot})
+	}
+	if o.Incidents == nil && o.Live != nil {
+		authz := o.Access.Authorizer
+		if authz == nil {
+			authz = auth.NewAuthorizer(nil)
+		}
+		o.Incidents = incident.NewBook(&incident.MemoryJournal{}, o.Now, Approver(authz))
 	}
 	return New(o)
 }
