@@ -158,7 +158,7 @@ var ErrFrozen = &EventError{Code: "frozen", Reason: "the incident is archived or
 func (b *Book) Do(ctx context.Context, ev Event) (Incident, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ev.Seq, ev.At = b.seq+1, b.now().UTC()
+	ev.Seq, ev.At = b.seq+1, b.stamp()
 	if ev.Incident == "" && ev.To == Verifying {
 		ev.Incident = b.nextID(ev.At)
 	}
@@ -207,6 +207,9 @@ func (b *Book) Do(ctx context.Context, ev Event) (Incident, error) {
 	b.kept(r, next)
 	return next.clone(), nil
 }
+
+// stamp is the Book's time now, to the microsecond every journal keeps.
+func (b *Book) stamp() time.Time { return b.now().UTC().Truncate(time.Microsecond) }
 
 // openWith reports the incident alarm a is in, unless that incident ended
 // as a false alarm or was archived.
@@ -271,7 +274,7 @@ func (b *Book) Note(ctx context.Context, id, kind string, data any) (Record, err
 	if in.State == Archived || in.State == Merged {
 		return Record{}, fmt.Errorf("incident %s: %w", id, ErrFrozen)
 	}
-	r := Record{Seq: b.seq + 1, Incident: id, Kind: kind, At: b.now().UTC(), Data: raw}
+	r := Record{Seq: b.seq + 1, Incident: id, Kind: kind, At: b.stamp(), Data: raw}
 	if err := b.j.AppendRecords(ctx, []Record{r}); err != nil {
 		return Record{}, fmt.Errorf("incident %s: journal: %w", id, err)
 	}

@@ -61,7 +61,10 @@ func (r *LevelRules) DraftFrom(a AlarmInfo, im *spatial.AlarmImpact) (Draft, err
 		sc.Zh, sc.En = im.Scenario.Title, im.Scenario.Title
 	}
 	place := a.Place
-	if place == "" {
+	switch {
+	case place == "" && len(im.Roads) > 0:
+		place = im.Roads[0] + "（" + a.Sensor + " 处）"
+	case place == "":
 		place = a.Sensor
 	}
 	w := Warning{

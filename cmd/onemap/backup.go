@@ -35,8 +35,10 @@ type manifest struct {
 	Taken      time.Time `json:"taken"`
 	Checkpoint string    `json:"checkpoint,omitempty"`
 	Segments   []string  `json:"segments"`
-	Accounts   []string  `json:"accounts,omitempty"`
-	Bytes      int64     `json:"bytes"`
+	// Incidents are the segments of the incident journal, kept whole.
+	Incidents []string `json:"incidents,omitempty"`
+	Accounts  []string `json:"accounts,omitempty"`
+	Bytes     int64    `json:"bytes"`
 }
 
 // runBackup writes a consistent copy of a data directory, which a server
@@ -107,6 +109,23 @@ func backup(dataDir, out string) (*manifest, error) {
 		files = append(files, f)
 		name := path.Join("journal", filepath.Base(p))
 		m.Segments = append(m.Segments, name)
+		names = append(names, name)
+	}
+	// The incident journal is never pruned; a segment being written is cut
+	// as the live journal's is.
+	isegs, err := filepath.Glob(filepath.Join(incidentDir(dataDir), "*.wal"))
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(isegs)
+	for _, p := range isegs {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+		name := path.Join(incidentsDir, filepath.Base(p))
+		m.Incidents = append(m.Incidents, name)
 		names = append(names, name)
 	}
 	for _, name := range accountFiles {
@@ -199,6 +218,7 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		// The directory was empty: leave it so.
 		os.RemoveAll(journalDir(dataDir))
+		os.RemoveAll(incidentDir(dataDir))
 		os.RemoveAll(filepath.Join(dataDir, checkpointsDir))
 		for _, name := range accountFiles {
 			os.Remove(filepath.Join(dataDir, name))
@@ -243,7 +263,7 @@ func restore(file, dataDir string) (*manifest, error) {
 		}
 		dir, base := path.Split(h.Name)
 		ok := h.Typeflag == tar.TypeReg && base != "" && !strings.ContainsAny(base, `/\`) && !strings.HasPrefix(base, ".") &&
-			(dir == "journal/" && strings.HasSuffix(base, ".wal") || dir == checkpointsDir+"/" && strings.HasSuffix(base, ".checkpoint") ||
+			((dir == "journal/" || dir == incidentsDir+"/") && strings.HasSuffix(base, ".wal") || dir == checkpointsDir+"/" && strings.HasSuffix(base, ".checkpoint") ||
 				dir == "" && slices.Contains(accountFiles, base))
 		if !ok {
 			return nil, fmt.Errorf("%s: %q is not a part of a data directory", file, h.Name)

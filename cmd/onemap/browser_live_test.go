@@ -29,9 +29,12 @@ type stoppableServer struct {
 	dir    string
 	cancel context.CancelFunc
 	done   chan error
+	args   []string
 }
 
-func newStoppableServer(t *testing.T) *stoppableServer {
+// newStoppableServer is a server on a fixed address and data directory,
+// started with args besides.
+func newStoppableServer(t *testing.T, args ...string) *stoppableServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,7 +42,7 @@ func newStoppableServer(t *testing.T) *stoppableServer {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	s := &stoppableServer{t: t, addr: addr, dir: t.TempDir()}
+	s := &stoppableServer{t: t, addr: addr, dir: t.TempDir(), args: args}
 	t.Cleanup(s.stop)
 	return s
 }
@@ -53,7 +56,7 @@ func (s *stoppableServer) start() {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", s.addr, "--data-dir", s.dir, "--log-level", "warn"}, pw, io.Discard)
+		done <- run(ctx, append([]string{"serve", "--addr", s.addr, "--data-dir", s.dir, "--log-level", "warn"}, s.args...), pw, io.Discard)
 		pw.Close()
 	}()
 	s.cancel, s.done = cancel, done

@@ -22,6 +22,8 @@ type Config struct {
 	City    string // a city directory; empty for the embedded sample city
 	DB      string // a PostgreSQL URL; empty for the embedded default
 	Rules   string // a rules file; empty for the embedded defaults
+	// LevelRules is the warning level rules file; empty for the defaults.
+	LevelRules string
 	// IngestToken is a static device token, beside the stored ones.
 	IngestToken string
 	// Simulate runs the sensor simulator with the sample scenarios against
@@ -99,6 +101,7 @@ func defaultConfig() Config {
 	env("ONEMAP_CITY", &c.City)
 	env("DATABASE_URL", &c.DB)
 	env("ONEMAP_RULES", &c.Rules)
+	env("ONEMAP_LEVEL_RULES", &c.LevelRules)
 	env("ONEMAP_INGEST_TOKEN", &c.IngestToken)
 	c.Simulate = os.Getenv("ONEMAP_SIMULATE") == "1"
 	env("ONEMAP_MQTT", &c.MQTT)
@@ -149,6 +152,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.City, "city", c.City, "city directory to serve; empty serves the embedded sample city (ONEMAP_CITY)")
 	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL of a PostGIS database to serve from, postgres://user@host:port/db; empty serves from memory (DATABASE_URL)")
 	fs.StringVar(&c.Rules, "rules", c.Rules, "alarm rules file (JSON, docs/rules.md); empty uses the embedded defaults (ONEMAP_RULES)")
+	fs.StringVar(&c.LevelRules, "level-rules", c.LevelRules, "warning level rules file (JSON, docs/incidents.md); empty uses the embedded defaults (ONEMAP_LEVEL_RULES)")
 	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "a static device token POST /api/v1/readings takes, beside those of onemap tokens (ONEMAP_INGEST_TOKEN)")
 	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
 	fs.StringVar(&c.MQTT, "mqtt", c.MQTT, "MQTT broker to take readings from, tcp://[user:password@]host:1883 (or tls://, ws://, wss://); empty takes none (ONEMAP_MQTT)")

@@ -22,6 +22,12 @@ Both refuse to run while a server has the data directory open.
 // journalDir is where the embedded default keeps its write-ahead log.
 func journalDir(dataDir string) string { return filepath.Join(dataDir, "journal") }
 
+// incidentsDir, in a data directory, holds the incident journal's log.
+const incidentsDir = "incidents"
+
+// incidentDir is where the embedded default keeps the incident journal.
+func incidentDir(dataDir string) string { return filepath.Join(dataDir, incidentsDir) }
+
 // runJournal checks or repairs the write-ahead log of a data directory.
 func runJournal(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "check" && args[0] != "repair") {

@@ -94,6 +94,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closeAccess()
+	lr, err := levelRules(cfg.LevelRules)
+	if err != nil {
+		return err
+	}
+	book, closeIncidents, err := openIncidents(ctx, cfg, st, access.Authorizer, log)
+	if err != nil {
+		return err
+	}
+	defer closeIncidents()
 	if cfg.Anonymous {
 		log.Warn("anyone who reaches the server may view the map and the alarms: start with --anonymous=false on a city's network")
 	}
@@ -172,6 +181,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Metrics:        m,
 		AccessLog:      accessLog,
 		Access:         access,
+		Incidents:      book,
+		LevelRules:     lr,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

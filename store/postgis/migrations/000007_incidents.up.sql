@@ -7,7 +7,7 @@ CREATE TABLE incident_record (
     incident text NOT NULL,
     kind text NOT NULL,
     at timestamptz NOT NULL,
-    body jsonb NOT NULL
+    body json NOT NULL -- kept as written, byte for byte
 );
 CREATE INDEX incident_record_incident ON incident_record (incident, seq);
 
