@@ -313,7 +313,7 @@ func stepsDue(r *Response, t *Task, at time.Time) int {
 // apply changes the state by ev, which check has passed.
 func (b *Board) apply(ev *Event) {
 	if ev.Kind == KindOpened {
-		r := &Response{Incident: ev.Incident, Plan: ev.Plan, Published: ev.Published, Location: ev.Location,
+		r := &Response{Incident: ev.Incident, Plan: ev.Plan, Published: ev.Published, Location: clonePoint(ev.Location),
 			EscalateEveryMin: ev.EscalateEveryMin}
 		for i, spec := range ev.Tasks {
 			id := TaskID(ev.Incident, i)
@@ -336,7 +336,7 @@ func (b *Board) apply(ev *Event) {
 	case KindAccepted, KindEnRoute, KindArrived, KindDone:
 		t.State = stateOf(ev.Kind)
 		if ev.Kind == KindDone {
-			t.Photos, t.Position = slices.Clone(ev.Photos), ev.Position
+			t.Photos, t.Position = slices.Clone(ev.Photos), clonePoint(ev.Position)
 		}
 	case KindCancelled:
 		t.State, t.Reason = Cancelled, ev.Text
@@ -345,7 +345,7 @@ func (b *Board) apply(ev *Event) {
 	case KindFeedback:
 		r.Feedback = append(r.Feedback, Feedback{ID: fmt.Sprintf("%s.f%d", ev.Incident, len(r.Feedback)+1),
 			Incident: ev.Incident, Task: ev.Task, By: ev.By, At: ev.At, Text: ev.Text,
-			Photos: slices.Clone(ev.Photos), Position: ev.Position})
+			Photos: slices.Clone(ev.Photos), Position: clonePoint(ev.Position)})
 	}
 	if t != nil && ev.Kind != KindFeedback && ev.Kind != KindPosition {
 		t.Updated = ev.At
@@ -362,7 +362,7 @@ func (b *Board) Load(evs ...Event) error {
 	defer b.mu.Unlock()
 	for i := range evs {
 		ev := evs[i]
-		ev.At = ev.At.UTC()
+		ev.At, ev.Published = ev.At.UTC(), ev.Published.UTC()
 		if err := b.check(&ev); err != nil {
 			return fmt.Errorf("plan: load event %d of %d (%s of %s): %w", i+1, len(evs), ev.Kind, ev.Incident, err)
 		}
@@ -426,13 +426,27 @@ func (b *Board) Open(ctx context.Context, o Opening) (Response, error) {
 	return b.resp[o.Incident].clone(), nil
 }
 
+func clonePoint(p *Point) *Point {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
 func (r *Response) clone() Response {
 	c := *r
+	c.Location = clonePoint(r.Location)
 	c.Tasks = slices.Clone(r.Tasks)
 	for i := range c.Tasks {
 		c.Tasks[i].Photos = slices.Clone(c.Tasks[i].Photos)
+		c.Tasks[i].Position = clonePoint(c.Tasks[i].Position)
 	}
 	c.Feedback = slices.Clone(r.Feedback)
+	for i := range c.Feedback {
+		c.Feedback[i].Photos = slices.Clone(c.Feedback[i].Photos)
+		c.Feedback[i].Position = clonePoint(c.Feedback[i].Position)
+	}
 	return c
 }
 
