@@ -47,10 +47,13 @@ type TaskSpec struct {
 // warning levels: its tasks and its knowledge points, the measures
 // (措施要点) and cautions (注意事项).
 type Plan struct {
-	ID     string `json:"id"`
-	Type   string `json:"type"` // an incident type, one of Types
-	Title  Text   `json:"title"`
-	Domain string `json:"domain"` // one of Domains
+	ID   string `json:"id"`
+	Type string `json:"type"` // an incident type, one of Types
+	// Also are the other types the plan serves, such as both scenarios of
+	// a gas leak.
+	Also   []string `json:"also,omitempty"`
+	Title  Text     `json:"title"`
+	Domain string   `json:"domain"` // one of Domains
 	// MinLevel and MaxLevel bound the levels the plan applies to: 1 (I,
 	// the most severe) to 4 (IV); MinLevel ≤ MaxLevel.
 	MinLevel incident.Level `json:"min_level"`
@@ -80,6 +83,13 @@ var Domains = []string{"gas", "water", "drainage", "heating", "bridge", "utility
 
 // Types are the incident types a plan may be for, with their domain.
 var Types = map[string]string{
+	// The scenarios of the impact analysis, which warnings are drafted as.
+	"gas_pipe_rupture":       "gas",
+	"gas_explosion_confined": "gas",
+	"water_main_burst":       "water",
+	"heating_burst":          "heating",
+	"tunnel_incident":        "utility_tunnel",
+	// Types a person may give a warning besides.
 	"gas_leak":          "gas",
 	"gas_explosion":     "gas",
 	"pipe_burst":        "water",
@@ -251,9 +261,19 @@ func (p *Plans) check() error {
 		if pl.EscalateEveryMin < 0 || pl.EscalateEveryMin > MaxEscalateEveryMin {
 			return bad(".escalate_every_min", "%d is not 0 to %d", pl.EscalateEveryMin, MaxEscalateEveryMin)
 		}
+		if len(pl.Also) > 10 {
+			return bad(".also", "at most 10 other types")
+		}
+		for _, t := range pl.Also {
+			if d, ok := Types[t]; !ok || d != pl.Domain {
+				return bad(".also", "%q is not a known incident type of domain %s", t, pl.Domain)
+			}
+		}
 		for j, q := range p.Plans[:i] {
-			if q.Type == pl.Type && q.MinLevel <= pl.MaxLevel && pl.MinLevel <= q.MaxLevel {
-				return bad(".min_level", "levels %s–%s of %s overlap plan %s (plans[%d])", pl.MinLevel, pl.MaxLevel, pl.Type, q.ID, j)
+			for _, t := range pl.types() {
+				if q.serves(t) && q.MinLevel <= pl.MaxLevel && pl.MinLevel <= q.MaxLevel {
+					return bad(".min_level", "levels %s–%s of %s overlap plan %s (plans[%d])", pl.MinLevel, pl.MaxLevel, t, q.ID, j)
+				}
 			}
 		}
 		if len(pl.Tasks) == 0 || len(pl.Tasks) > MaxTasks {
@@ -326,12 +346,18 @@ func (p *Plans) Get(id string) (*Plan, bool) {
 func (p *Plans) Select(typ string, level int) (*Plan, bool) {
 	for i := range p.Plans {
 		pl := &p.Plans[i]
-		if pl.Type == typ && incident.Level(level) >= pl.MinLevel && incident.Level(level) <= pl.MaxLevel {
+		if pl.serves(typ) && incident.Level(level) >= pl.MinLevel && incident.Level(level) <= pl.MaxLevel {
 			return pl, true
 		}
 	}
 	return nil, false
 }
+
+// types are the type and the others the plan serves.
+func (pl *Plan) types() []string { return append([]string{pl.Type}, pl.Also...) }
+
+// serves reports whether the plan is for incidents of type typ.
+func (pl *Plan) serves(typ string) bool { return pl.Type == typ || slices.Contains(pl.Also, typ) }
 
 // IDs lists the plans' ids, sorted.
 func (p *Plans) IDs() []string {

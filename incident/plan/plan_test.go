@@ -183,3 +183,19 @@ func TestLevelsAreTheIncidentLevels(t *testing.T) {
 		t.Errorf("a plan without an interval escalates every %d min", pl.EscalateEvery())
 	}
 }
+
+// Every scenario the impact analysis drafts warnings as has a plan at
+// every level in the sample plans.
+func TestScenariosHavePlans(t *testing.T) {
+	p := plan.Default()
+	for _, typ := range []string{"gas_pipe_rupture", "gas_explosion_confined", "tunnel_gas", "water_main_burst", "waterlogging", "bridge_damage", "tunnel_incident"} {
+		for l := 1; l <= 4; l++ {
+			if _, ok := p.Select(typ, l); !ok {
+				t.Errorf("no plan for %s at level %d", typ, l)
+			}
+		}
+	}
+	if pl, _ := p.Select("gas_explosion_confined", 1); pl == nil || pl.ID != "gas-leak-major" {
+		t.Errorf("a level I gas leak in an underground space: %v", pl)
+	}
+}
