@@ -90,32 +90,25 @@ func Severity(l incident.Level) string {
 // Categories maps a warning type to CAP categories; a type not listed is
 // Safety.
 var Categories = map[string][]string{
+	// The scenarios of the impact analysis.
+	"gas_pipe_rupture":       {"Fire", "Infra"},
+	"gas_explosion_confined": {"Safety", "Infra"},
+	"tunnel_gas":             {"Safety", "Infra"},
+	"water_main_burst":       {"Infra", "Transport"},
+	"waterlogging":           {"Met", "Infra"},
+	"heating_burst":          {"Safety", "Infra"},
+	"bridge_damage":          {"Infra", "Transport"},
+	"tunnel_incident":        {"Infra"},
+	// Other types a person may give.
 	"gas_leak":          {"Safety", "Infra"},
 	"gas_explosion":     {"Fire", "Infra"},
 	"pipe_burst":        {"Infra"},
 	"water_quality":     {"Health", "Infra"},
-	"waterlogging":      {"Met", "Infra"},
 	"drainage_overflow": {"Env", "Infra"},
 	"road_collapse":     {"Geo", "Transport"},
-	"bridge":            {"Infra", "Transport"},
 	"heating_leak":      {"Safety", "Infra"},
-	"utility_tunnel":    {"Infra"},
+	"tunnel_fire":       {"Fire", "Infra"},
 	"toxic_gas":         {"CBRNE", "Safety"},
-}
-
-// Event names of warning types in Chinese and English, for info/event.
-var Events = map[string][2]string{
-	"gas_leak":          {"燃气泄漏", "gas leak"},
-	"gas_explosion":     {"燃气爆炸", "gas explosion"},
-	"pipe_burst":        {"爆管", "pipe burst"},
-	"water_quality":     {"水质异常", "water quality"},
-	"waterlogging":      {"内涝", "waterlogging"},
-	"drainage_overflow": {"排水溢流", "drainage overflow"},
-	"road_collapse":     {"路面塌陷", "road collapse"},
-	"bridge":            {"桥梁结构异常", "bridge structure"},
-	"heating_leak":      {"热力管道泄漏", "heating pipe leak"},
-	"utility_tunnel":    {"综合管廊异常", "utility tunnel"},
-	"toxic_gas":         {"有毒气体", "toxic gas"},
 }
 
 // TimeLayout is the CAP dateTime form: offset, no fractional seconds.
@@ -162,6 +155,9 @@ type Options struct {
 	Certainty string
 	// Urgency is Immediate for I and II and Expected for III and IV when empty.
 	Urgency string
+	// Event names the warning's type in Chinese and English, for
+	// info/event; the type itself when empty.
+	Event [2]string
 	Circles []Circle
 }
 
@@ -200,8 +196,8 @@ func Build(w incident.Warning, o Options) (*Alert, error) {
 	if cats == nil {
 		cats = []string{"Safety"}
 	}
-	names, ok := Events[w.Type]
-	if !ok {
+	names := o.Event
+	if names[0] == "" || names[1] == "" {
 		names = [2]string{w.Type, w.Type}
 	}
 	urg := o.Urgency

@@ -26,7 +26,7 @@ func sample() incident.Warning {
 
 func opts() Options {
 	return Options{Identifier: "onemap-A-1", Sender: "onemap@city.example.gov.cn",
-		Sent: time.Date(2026, 5, 12, 14, 28, 5, 123e6, cst), Incident: "A",
+		Sent: time.Date(2026, 5, 12, 14, 28, 5, 123e6, cst), Incident: "A", Event: [2]string{"燃气泄漏", "gas leak"},
 		Circles: []Circle{{Center: orb.Point{118.785, 32.045}, RadiusKm: 0.15}}}
 }
 

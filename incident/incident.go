@@ -174,6 +174,10 @@ type Warning struct {
 	InstructionsEn string `json:"instructions_en,omitempty"`
 	// Drafter is the login that wrote this version.
 	Drafter string `json:"drafter,omitempty"`
+	// Issued is when this version was published, and Signer who signed it
+	// (who re-issued it, for an update); zero until then.
+	Issued time.Time `json:"issued,omitzero"`
+	Signer string    `json:"signer,omitempty"`
 }
 
 // Limits on what an event carries.
@@ -251,6 +255,8 @@ type Incident struct {
 	Versions    []Warning `json:"versions,omitempty"`
 	Attachments []string  `json:"attachments,omitempty"`
 	Events      int       `json:"events"`
+	// ReleasedAt is when the warning was released (解除); zero before.
+	ReleasedAt time.Time `json:"released_at,omitzero"`
 }
 
 // Current is the latest published warning, nil before the first.
@@ -400,7 +406,9 @@ func Apply(in Incident, ev Event) (Incident, error) {
 		out.Signer = ev.Who
 	case Published:
 		if !self {
-			out.Versions = append(out.Versions, *out.Draft)
+			w := *out.Draft
+			w.Issued, w.Signer = ev.At, in.Signer
+			out.Versions = append(out.Versions, w)
 			out.Draft = nil
 			break
 		}
@@ -417,7 +425,7 @@ func Apply(in Incident, ev Event) (Incident, error) {
 			if err := w.validate(); err != nil {
 				return in, err
 			}
-			w.Drafter, w.Version = ev.Who, len(in.Versions)+1
+			w.Drafter, w.Version, w.Issued, w.Signer = ev.Who, len(in.Versions)+1, ev.At, ev.Who
 			out.Versions = append(out.Versions, w)
 		}
 	}
@@ -425,6 +433,9 @@ func Apply(in Incident, ev Event) (Incident, error) {
 		return in, refuse("too_many", "at most %d attachments in an incident", MaxAttachments*10)
 	}
 	out.Attachments = append(out.Attachments, ev.Attachments...)
+	if ev.To == Released {
+		out.ReleasedAt = ev.At
+	}
 	out.State, out.Updated, out.Events = ev.To, ev.At, in.Events+1
 	if ev.Seq != 0 {
 		out.LastSeq = ev.Seq
