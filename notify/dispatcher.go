@@ -358,7 +358,7 @@ func messageFor(ev Event, p directory.Person, w *directory.Webhook) Message {
 	}
 }
 
-// queue creates the delivery of ev unless it exists, and queues it for
+// queueDelivery creates the delivery of ev unless it exists, and queues it for
 // its channel, or fails it at once when no channel serves it.
 func (d *Dispatcher) queueDelivery(ctx context.Context, ev Event, p directory.Person, w *directory.Webhook) (Delivery, error) {
 	if cur, ok := d.Get(ev.Delivery); ok {
@@ -366,6 +366,9 @@ func (d *Dispatcher) queueDelivery(ctx context.Context, ev Event, p directory.Pe
 	}
 	nd, err := d.record(ctx, ev)
 	if err != nil {
+		if cur, ok := d.Get(ev.Delivery); ok {
+			return cur, nil // queued at the same time by another call
+		}
 		return Delivery{}, err
 	}
 	if _, ok := d.chans[ev.Channel]; !ok {

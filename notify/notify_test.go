@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -104,6 +105,7 @@ func newRig(t *testing.T, o Options, extra ...Channel) *rig {
 		o.Journal = r.j
 	}
 	o.Now, o.Sleep, o.Jitter = r.clk.Now, r.sl.Sleep, func() float64 { return 0.5 }
+	o.Logger = slog.New(slog.DiscardHandler)
 	o.Channels = append([]Channel{r.inapp, &SMS{Gateway: r.sms}}, extra...)
 	d, err := New(o)
 	if err != nil {
@@ -545,7 +547,7 @@ func TestLoadResumesWithoutDuplicates(t *testing.T) {
 	evs := r.j.events()
 	wh := r.d.chans[directory.ChannelWebhook]
 	inapp2 := &InApp{}
-	d2, err := New(Options{Journal: r.j, Channels: []Channel{inapp2, wh}, Now: r.clk.Now, Sleep: r.sl.Sleep,
+	d2, err := New(Options{Journal: r.j, Logger: slog.New(slog.DiscardHandler), Channels: []Channel{inapp2, wh}, Now: r.clk.Now, Sleep: r.sl.Sleep,
 		Directory: webhookDir{url: rcp.Webhook.URL}})
 	if err != nil {
 		t.Fatal(err)
@@ -703,5 +705,48 @@ func BenchmarkDispatchInApp1000(b *testing.B) {
 		}
 		cancel()
 		d.Close()
+	}
+}
+
+func TestWebhookUnreachable(t *testing.T) {
+	r, _, rcp := webhookRig(t, Options{MaxAttempts: 2}, nil)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens there any more
+	rcp.Webhook.URL = srv.URL + "/onemap/warnings?token=abc"
+	dels, err := r.d.Dispatch(context.Background(), notice(rcp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.flush()
+	got, _ := r.d.Get(dels[0].ID)
+	if got.State != Failed || got.Attempts != 2 || !strings.Contains(got.Error, "127.0.0.1") || strings.Contains(got.Error, "token") {
+		t.Errorf("state %s after %d attempts, error %q; want failed after 2, naming the host only", got.State, got.Attempts, got.Error)
+	}
+}
+
+func TestDispatchConcurrentRepeats(t *testing.T) {
+	r := newRig(t, Options{})
+	rcp := person(t, r.dir, "gas_co.3")
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, err := r.d.Dispatch(context.Background(), notice(rcp))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	r.flush()
+	if got := r.sms.Sent(); len(got) != 1 {
+		t.Errorf("%d texts for one notice dispatched 8 times at once, want 1", len(got))
+	}
+	if got := r.inapp.Messages("unit2"); len(got) != 1 {
+		t.Errorf("%d in-app messages, want 1", len(got))
 	}
 }
