@@ -148,6 +148,7 @@ type Error struct {
 	Reason string
 }
 
+// Error is the code, the entry and the reason.
 func (e *Error) Error() string {
 	if e.Entry == "" {
 		return "directory: " + e.Code + ": " + e.Reason

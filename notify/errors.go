@@ -13,6 +13,7 @@ type Error struct {
 	Reason string
 }
 
+// Error is the code and the reason.
 func (e *Error) Error() string { return "notify: " + e.Code + ": " + e.Reason }
 
 // Is matches another *Error of the same code, so that

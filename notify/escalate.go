@@ -29,7 +29,8 @@ type escalation struct {
 // Superior): the superior gets new deliveries on their channels, marked as
 // escalations of the first delivery, and the first records the step and
 // whom it went to (or no_superior). Escalations escalate in turn, at most
-// MaxDepth deep. Releases are not escalated. The caller drives Tick from
+// MaxDepth deep. Only the latest version of an incident's warning is
+// escalated, and nothing of an incident whose release was dispatched. The caller drives Tick from
 // its clock.
 func (d *Dispatcher) Tick(ctx context.Context, now time.Time) error {
 	d.tmu.Lock()
@@ -37,8 +38,16 @@ func (d *Dispatcher) Tick(ctx context.Context, now time.Time) error {
 	var due []escalation
 	d.mu.RLock()
 	groups := map[string]*recipientGroup{}
+	latest, released := map[string]int{}, map[string]bool{}
 	for _, del := range d.dels {
-		if del.Kind != KindWarning {
+		if del.Kind == KindRelease {
+			released[del.Incident] = true
+		} else {
+			latest[del.Incident] = max(latest[del.Incident], del.Version)
+		}
+	}
+	for _, del := range d.dels {
+		if del.Kind != KindWarning || released[del.Incident] || del.Version < latest[del.Incident] {
 			continue
 		}
 		key := fmt.Sprint(del.Incident, "\x00", del.Version, "\x00", del.Recipient, "\x00", del.EscalationOf, "\x00", del.Step)

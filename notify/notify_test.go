@@ -750,3 +750,47 @@ func TestDispatchConcurrentRepeats(t *testing.T) {
 		t.Errorf("%d in-app messages, want 1", len(got))
 	}
 }
+
+func TestEscalationFollowsTheLatestVersion(t *testing.T) {
+	r := newRig(t, Options{})
+	ctx := context.Background()
+	rcp := person(t, r.dir, "gas_co.3")
+	rcp.Channels = []directory.Channel{directory.ChannelInApp}
+	v1, err := r.d.Dispatch(ctx, notice(rcp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.clk.Add(time.Minute)
+	n2 := notice(rcp)
+	n2.Version = 2
+	v2, err := r.d.Dispatch(ctx, n2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.flush()
+	if err := r.d.Tick(ctx, t0.Add(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var of []string
+	for _, d := range r.d.Deliveries("inc-1") {
+		if d.EscalationOf != "" && !slices.Contains(of, d.EscalationOf) {
+			of = append(of, d.EscalationOf)
+		}
+	}
+	if !slices.Equal(of, []string{v2[0].ID}) {
+		t.Errorf("escalated %v, want only version 2's %s (not %s)", of, v2[0].ID, v1[0].ID)
+	}
+	rel := notice(rcp)
+	rel.Kind = KindRelease
+	if _, err := r.d.Dispatch(ctx, rel); err != nil {
+		t.Fatal(err)
+	}
+	r.flush()
+	before := len(r.d.Deliveries("inc-1"))
+	if err := r.d.Tick(ctx, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if after := len(r.d.Deliveries("inc-1")); after != before {
+		t.Errorf("%d deliveries escalated after the release", after-before)
+	}
+}
