@@ -794,3 +794,21 @@ func TestEscalationFollowsTheLatestVersion(t *testing.T) {
 		t.Errorf("%d deliveries escalated after the release", after-before)
 	}
 }
+
+func TestReadPolicy(t *testing.T) {
+	p, err := ReadPolicy(strings.NewReader(`{"levels": [{"level": 1, "unread": "3m", "unreplied": "6m"}]}`))
+	if err != nil || p[1] != (Deadline{Unread: 3 * time.Minute, Unreplied: 6 * time.Minute}) || len(p) != 1 {
+		t.Fatalf("%v %v", p, err)
+	}
+	for _, bad := range []string{
+		`{"levels": [{"level": 5, "unread": "3m", "unreplied": "6m"}]}`,
+		`{"levels": [{"level": 1, "unread": "6m", "unreplied": "3m"}]}`,
+		`{"levels": [{"level": 1, "unread": "soon", "unreplied": "6m"}]}`,
+		`{"levels": [{"level": 1, "unread": "3m", "unreplied": "6m"}, {"level": 1, "unread": "3m", "unreplied": "6m"}]}`,
+		`{"levels": [], "extra": 1}`,
+	} {
+		if _, err := ReadPolicy(strings.NewReader(bad)); !errors.Is(err, &Error{Code: "bad_policy"}) {
+			t.Errorf("%s: %v, want bad_policy", bad, err)
+		}
+	}
+}
