@@ -235,6 +235,7 @@ func (s *Server) handleStep(st incidentStep) echo.HandlerFunc {
 		if err != nil {
 			return incidentError(err)
 		}
+		s.after(c, &next)
 		return c.JSON(http.StatusOK, s.incidentJSON(&next))
 	}
 }

@@ -145,6 +145,9 @@ func TestIncidentLoop(t *testing.T) {
 	json.Unmarshal(b, &rec)
 	var steps []string
 	for _, r := range rec.Records {
+		if r.Kind != incident.KindStep {
+			continue
+		}
 		ev, err := incident.DecodeEvent(r.Data)
 		if err != nil {
 			t.Fatal(err)

@@ -12,8 +12,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/onemap/onemap/directory"
 	"github.com/onemap/onemap/incident"
@@ -52,7 +54,84 @@ type Desk struct {
 	Notify *notify.Dispatcher
 	Dir    directory.Store
 	Sites  Sites
+
+	now func() time.Time
+	log *slog.Logger
 }
+
+// Options are what New needs besides the Book.
+type Options struct {
+	// Directory says who is told; nil is the sample city's.
+	Directory directory.Store
+	// Channels deliver the messages; nil is in-app alone.
+	Channels []notify.Channel
+	// Plans are the plans opened; nil is the sample plans.
+	Plans *plan.Plans
+	Sites Sites // required
+	// Now is the clock (time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// New returns a Desk over Book b, its deliveries and tasks journalled as
+// b's records. Call Load, then Start.
+func New(b *incident.Book, o Options) (*Desk, error) {
+	if o.Directory == nil {
+		o.Directory = directory.FileStore{}
+	}
+	if o.Channels == nil {
+		o.Channels = []notify.Channel{&notify.InApp{}}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	n, err := notify.New(notify.Options{Journal: NotifyJournal{Book: b}, Directory: o.Directory, Channels: o.Channels, Now: o.Now, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Desk{Book: b, Board: plan.NewBoard(PlanJournal{Book: b}, o.Plans, o.Now), Notify: n, Dir: o.Directory, Sites: o.Sites, now: o.Now, log: o.Logger}, nil
+}
+
+// TickEvery is how often Start looks for deliveries to escalate and tasks
+// gone late.
+const TickEvery = 30 * time.Second
+
+// Start sends deliveries and, every TickEvery until ctx ends, escalates
+// unread and unreplied ones (督办) and flags late tasks.
+func (d *Desk) Start(ctx context.Context) {
+	d.Notify.Start(ctx)
+	go func() {
+		t := time.NewTicker(TickEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				d.Tick(ctx)
+			}
+		}
+	}()
+}
+
+// Tick escalates what is overdue now, deliveries and tasks.
+func (d *Desk) Tick(ctx context.Context) {
+	if d.now == nil {
+		d.now, d.log = time.Now, slog.Default()
+	}
+	if err := d.Notify.Tick(ctx, d.now()); err != nil {
+		d.log.Warn("escalate deliveries", "err", err)
+	}
+	if _, err := d.Board.Overdue(ctx); err != nil {
+		d.log.Warn("escalate late tasks", "err", err)
+	}
+}
+
+// Close stops the deliveries after their current attempts.
+func (d *Desk) Close() { d.Notify.Close() }
 
 // NotifyJournal keeps notify's events as records of their incidents.
 type NotifyJournal struct{ Book *incident.Book }
