@@ -518,7 +518,7 @@ func (s *Server) handleReportHTML(c echo.Context) error {
 // responseError maps the refusals of plan, notify and attach to the API's
 // codes.
 func responseError(err error) error {
-	code, reason := "", err.Error()
+	var code, reason string
 	var pe *plan.Error
 	var ne *notify.Error
 	var ae *attach.Error

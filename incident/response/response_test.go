@@ -46,13 +46,13 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	defer r.mu.Unlock()
 	if err := notify.Verify(r.secret, req.Header, body, time.Now(), 5*time.Minute); err != nil {
 		r.bad++
-		http.Error(w, err.Error(), 401)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
 	id := req.Header.Get(notify.HeaderDelivery)
 	r.seen[id]++
 	if r.seen[id] == 1 {
-		http.Error(w, "busy", 503)
+		http.Error(w, "busy", http.StatusServiceUnavailable)
 	}
 }
 
