@@ -45,7 +45,7 @@ type Rate struct {
 
 // Rates is a false-alarm rate table: Total over every alarm of the range,
 // Rows the groups with the most false alarms first (then the most
-// verified, then by key), at most the query's limit of Groups.
+// verified, then by key; sensor ids in numeric order), at most the query's limit of Groups.
 type Rates struct {
 	By     string    `json:"by"`
 	From   time.Time `json:"from"`
@@ -140,6 +140,9 @@ func FalseAlarmRates(alarms []Alarm, q RateQuery) (*Rates, error) {
 		}
 		if a.Verified != b.Verified {
 			return b.Verified - a.Verified
+		}
+		if q.By == BySensor && len(a.Key) != len(b.Key) {
+			return len(a.Key) - len(b.Key) // ids in numeric order
 		}
 		return strings.Compare(a.Key, b.Key)
 	})

@@ -251,6 +251,15 @@ func TestFalseAlarmRates(t *testing.T) {
 		t.Fatalf("sensor rows %v groups %d", got, r.Groups)
 	}
 
+	// ties in sensor id order
+	r, err = FalseAlarmRates([]Alarm{{Sensor: 10, Started: t0}, {Sensor: 9, Started: t0}, {Sensor: 100, Started: t0}}, RateQuery{By: BySensor, From: q.From, To: q.To})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(r.Rows); !reflect.DeepEqual(got, []string{"9", "10", "100"}) {
+		t.Fatalf("tied sensors %v", got)
+	}
+
 	// a group with nothing verified has a null rate
 	r, err = FalseAlarmRates([]Alarm{{Sensor: 9, Started: t0}}, q)
 	if err != nil {
