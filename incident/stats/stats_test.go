@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -462,5 +463,36 @@ func TestJSONFieldNames(t *testing.T) {
 		`"periods":["2026-11","2026-12"],"series":[{"key":"1","counts":[0,1],"total":1}],"total":1}`
 	if string(b) != want {
 		t.Fatalf("json\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestTooManyGroups(t *testing.T) {
+	t0 := at("2026-12-01T00:00:00Z")
+	as := make([]Alarm, MaxGroups+1)
+	for i := range as {
+		as[i] = Alarm{Sensor: uint64(i + 1), District: strconv.Itoa(i), Started: t0}
+	}
+	_, err := CountAlarms(as, Query{GroupBy: Day, By: ByDistrict, From: t0, To: t0.Add(time.Hour)})
+	code(t, err, CodeTooMany)
+	_, err = FalseAlarmRates(as, RateQuery{By: BySensor, From: t0, To: t0.Add(time.Hour)})
+	code(t, err, CodeTooMany)
+	// exactly MaxGroups is accepted
+	c, err := CountAlarms(as[:MaxGroups], Query{GroupBy: Day, By: ByDistrict, From: t0, To: t0.Add(time.Hour)})
+	if err != nil || len(c.Series) != MaxGroups {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestQueryJSON(t *testing.T) {
+	var q Query
+	if err := json.Unmarshal([]byte(`{"group_by":"month","by":"level","from":"2026-01-01T00:00:00+08:00","to":"2027-01-01T00:00:00+08:00"}`), &q); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := CountIncidents(nil, q)
+	if err != nil || len(c.Periods) != 12 || c.Periods[11] != "2026-12" {
+		t.Fatalf("%v %v", c, err)
 	}
 }
