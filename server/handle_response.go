@@ -31,6 +31,7 @@ func (s *Server) routeResponse(api *echo.Group) {
 	if s.opt.Response == nil {
 		return
 	}
+	s.routeStats(api)
 	api.GET("/incidents/:id/deliveries", s.handleDeliveries)
 	api.GET("/incidents/:id/response", s.handleResponse)
 	api.GET("/incidents/:id/positions", s.handlePositions)
