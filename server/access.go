@@ -150,6 +150,7 @@ var routeNeeds = map[string]need{
 	"GET /api/v1/incidents/:id/positions":   needs(auth.PermAlarmsRead),
 	"GET /api/v1/incidents/:id/report":      needs(auth.PermAlarmsRead),
 	"GET /api/v1/incidents/:id/report.html": needs(auth.PermAlarmsRead),
+	"GET /api/v1/incidents/:id/replay":      needs(auth.PermAlarmsRead),
 	"GET /api/v1/attachments/:id":           needs(auth.PermAlarmsRead),
 	// The push's receipts: the recipient's own messages.
 	"GET /api/v1/inbox":            person(),

@@ -85,6 +85,7 @@ var routeAudience = map[string]string{
 	"GET /api/v1/incidents/:id/positions":   "viewers",
 	"GET /api/v1/incidents/:id/report":      "viewers",
 	"GET /api/v1/incidents/:id/report.html": "viewers",
+	"GET /api/v1/incidents/:id/replay":      "viewers",
 	"GET /api/v1/attachments/:id":           "viewers",
 	"GET /api/v1/inbox":                     "persons",
 	"POST /api/v1/inbox/:id/read":           "persons",

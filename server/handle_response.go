@@ -37,6 +37,7 @@ func (s *Server) routeResponse(api *echo.Group) {
 	api.GET("/incidents/:id/positions", s.handlePositions)
 	api.GET("/incidents/:id/report", s.handleReport)
 	api.GET("/incidents/:id/report.html", s.handleReportHTML)
+	api.GET("/incidents/:id/replay", s.handleReplay)
 	api.POST("/incidents/:id/feedback", s.handleFeedback)
 	api.GET("/inbox", s.handleInbox)
 	api.POST("/inbox/:id/read", s.handleInboxRead)
@@ -235,11 +236,7 @@ type taskJSON struct {
 }
 
 func (s *Server) taskOut(t plan.Task) taskJSON {
-	now := time.Now
-	if s.opt.Now != nil {
-		now = s.opt.Now
-	}
-	out := taskJSON{Task: t, Overdue: !t.State.Final() && now().After(t.Deadline)}
+	out := taskJSON{Task: t, Overdue: !t.State.Final() && s.now().After(t.Deadline)}
 	if d, ok := s.opt.Response.Board.Distance(t.ID); ok {
 		d = math.Round(d)
 		out.DistanceM = &d
@@ -496,6 +493,18 @@ func (s *Server) handleReport(c echo.Context) error {
 		return err
 	}
 	r, _ := s.opt.Response.Record(in.ID)
+	r.Replay, _ = s.opt.Response.Replay(in.ID, s.opt.Live, s.opt.Series, s.now())
+	return c.JSON(http.StatusOK, r)
+}
+
+// handleReplay answers GET /api/v1/incidents/{id}/replay: the incident's
+// span laid out in time, for the replay on the map.
+func (s *Server) handleReplay(c echo.Context) error {
+	in, err := s.incidentParam(c)
+	if err != nil {
+		return err
+	}
+	r, _ := s.opt.Response.Replay(in.ID, s.opt.Live, s.opt.Series, s.now())
 	return c.JSON(http.StatusOK, r)
 }
 
@@ -511,6 +520,7 @@ func (s *Server) handleReportHTML(c echo.Context) error {
 		return errorf(CodeBadRequest, "lang is zh or en")
 	}
 	r, _ := s.opt.Response.Record(in.ID)
+	r.Replay, _ = s.opt.Response.Replay(in.ID, s.opt.Live, s.opt.Series, s.now())
 	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
 	return response.WriteHTML(c.Response(), r, lang)

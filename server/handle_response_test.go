@@ -259,13 +259,36 @@ func TestResponseAfterPublication(t *testing.T) {
 	if len(rec.Steps) != 12 || replied != 1 || rec.Response.Tasks[0].State != "done" || len(rec.Response.Feedback) != 1 || len(rec.Attachments) != 1 {
 		t.Errorf("record: %d steps, %d replied, tasks %+v, %d reports, attachments %v", len(rec.Steps), replied, rec.Response.Tasks, len(rec.Response.Feedback), rec.Attachments)
 	}
-	for lang, want := range map[string][]string{"": {"事件处置报告", "已归档", "阀门已关闭", "已收到，抢修队出发", "/api/v1/attachments/" + att.ID}, "en": {"Incident report", "archived", "Field reports"}} {
+	for lang, want := range map[string][]string{"": {"事件处置报告", "已归档", "阀门已关闭", "已收到，抢修队出发", "峰值", "GAS-1 ch4_lel", "/api/v1/attachments/" + att.ID}, "en": {"Incident report", "archived", "Field reports"}} {
 		resp, b := send(t, "GET", base+"/report.html?lang="+lang, "role:viewer", "", "")
 		for _, w := range want {
 			if resp.StatusCode != 200 || !strings.Contains(string(b), w) {
 				t.Errorf("report.html?lang=%s lacks %q (%d)", lang, w, resp.StatusCode)
 			}
 		}
+	}
+	// The replay: the alarm's curve, the two versions and the release, the
+	// responder's path, every action in order.
+	var rp struct {
+		From, To time.Time
+		Alarms   []struct{ ID uint64 }
+		Curves   []struct{ Points []struct{ Max float64 } }
+		Warnings []struct {
+			Version     int
+			From, Until time.Time
+		}
+		Positions []struct{ Login string }
+		Actions   []struct{ Kind, What string }
+	}
+	getJSON(t, base+"/replay", "viewer", &rp)
+	if len(rp.Alarms) != 1 || len(rp.Curves) != 1 || len(rp.Curves[0].Points) == 0 || rp.Curves[0].Points[0].Max != 60 {
+		t.Errorf("replay alarms and curves: %+v %+v", rp.Alarms, rp.Curves)
+	}
+	if len(rp.Warnings) != 2 || !rp.Warnings[0].Until.Equal(rp.Warnings[1].From) || rp.Warnings[1].Until.IsZero() || !rp.From.Before(rp.To) {
+		t.Errorf("replay warnings %+v", rp.Warnings)
+	}
+	if len(rp.Positions) < 2 || rp.Positions[0].Login != "responder" || len(rp.Actions) < 12 || rp.Actions[0].What != "verifying" {
+		t.Errorf("replay: %d positions, %d actions", len(rp.Positions), len(rp.Actions))
 	}
 	// Archived: the record is closed.
 	if resp, b := send(t, "POST", base+"/feedback", "role:responder", "application/json", `{"text":"补充"}`); resp.StatusCode != 409 {

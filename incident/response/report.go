@@ -25,7 +25,7 @@ var reportWords = map[string]map[string]string{
 		"deliveries": "推送与回执", "recipient": "接收人", "channel": "渠道", "delivery_state": "状态", "reply": "回复",
 		"plan": "处置预案", "tasks": "任务", "task": "任务", "assignee": "责任人", "deadline": "时限",
 		"feedback": "现场反馈", "photos": "照片", "measures": "措施要点", "cautions": "注意事项", "none": "无",
-		"released": "解除时间", "generated": "报告生成",
+		"released": "解除时间", "generated": "报告生成", "sensor": "监测点", "peak": "峰值", "changes": "变化",
 	},
 	"en": {
 		"title": "Incident report", "incident": "Incident", "state": "State", "opened": "Opened", "updated": "Last updated",
@@ -35,7 +35,7 @@ var reportWords = map[string]map[string]string{
 		"deliveries": "Push and receipts", "recipient": "Recipient", "channel": "Channel", "delivery_state": "State", "reply": "Reply",
 		"plan": "Plan", "tasks": "Tasks", "task": "Task", "assignee": "Assignee", "deadline": "Deadline",
 		"feedback": "Field reports", "photos": "Photos", "measures": "Measures", "cautions": "Cautions", "none": "none",
-		"released": "Released", "generated": "Report made",
+		"released": "Released", "generated": "Report made", "sensor": "Sensor", "peak": "Peak", "changes": "Changes",
 	},
 }
 

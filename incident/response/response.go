@@ -283,6 +283,10 @@ type Record struct {
 	Records    []incident.Record `json:"records"`
 	Attach     []string          `json:"attachments"`
 	Positions  []plan.Fix        `json:"positions,omitempty"`
+	// Replay is the span in time: the alarms with their changes and the
+	// curves of their readings; set by the caller, which has the live
+	// state.
+	Replay *Replay `json:"replay,omitempty"`
 }
 
 // Record gathers the record of incident id.
