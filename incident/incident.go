@@ -257,6 +257,24 @@ type Incident struct {
 	Events      int       `json:"events"`
 	// ReleasedAt is when the warning was released (解除); zero before.
 	ReleasedAt time.Time `json:"released_at,omitzero"`
+	// Submitted is when the current draft was submitted for review.
+	Submitted time.Time `json:"submitted,omitzero"`
+}
+
+// ApprovalDeadlines are how long the review and signature of a draft may
+// take, by level, from its submission; a draft still unsigned or
+// unpublished after it is late, and reminders follow.
+var ApprovalDeadlines = map[Level]time.Duration{
+	LevelI: 10 * time.Minute, LevelII: 15 * time.Minute, LevelIII: 30 * time.Minute, LevelIV: 60 * time.Minute,
+}
+
+// ApprovalDue is when in's draft must be signed and published by
+// (ApprovalDeadlines); zero when no draft waits for approval.
+func (in *Incident) ApprovalDue() time.Time {
+	if (in.State != InReview && in.State != Signed) || in.Draft == nil || in.Submitted.IsZero() {
+		return time.Time{}
+	}
+	return in.Submitted.Add(ApprovalDeadlines[in.Draft.Level])
 }
 
 // Current is the latest published warning, nil before the first.
@@ -389,6 +407,7 @@ func Apply(in Incident, ev Event) (Incident, error) {
 			if in.Draft == nil {
 				return in, refuse("no_warning", "nothing to submit")
 			}
+			out.Submitted = ev.At
 			break
 		}
 		// a review

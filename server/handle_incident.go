@@ -273,14 +273,19 @@ func (s *Server) handleOpenIncident(c echo.Context) error {
 	return c.JSON(http.StatusCreated, s.incidentJSON(&in))
 }
 
-// incidentJSON is an incident as the API answers it: its state, the steps
-// it may take next, and the level colour.
+// incidentJSON is an incident as the API answers it: its state, the
+// states it may go to next, and, while its draft waits for approval, when
+// that is due and whether it is late.
 func (s *Server) incidentJSON(in *incident.Incident) map[string]any {
 	allowed := incident.Allowed(in.State)
 	if allowed == nil {
 		allowed = []incident.State{}
 	}
-	return map[string]any{"incident": in, "allowed": allowed}
+	out := map[string]any{"incident": in, "allowed": allowed}
+	if due := in.ApprovalDue(); !due.IsZero() {
+		out["approval_due"], out["approval_late"] = due, s.now().After(due)
+	}
+	return out
 }
 
 // handleIncidents answers GET /api/v1/incidents[?state=S,…&limit=N]: the

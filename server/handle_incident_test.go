@@ -89,7 +89,10 @@ func TestIncidentLoop(t *testing.T) {
 	}
 	step(t, ts.URL, id+"/draft", "operator", string(draft), 403)
 	step(t, ts.URL, id+"/draft", "analyst", string(draft), 200)
-	step(t, ts.URL, id+"/submit", "analyst", `{}`, 200)
+	_, sb := step(t, ts.URL, id+"/submit", "analyst", `{}`, 200)
+	if !strings.Contains(sb, `"approval_due":`) || !strings.Contains(sb, `"approval_late":false`) {
+		t.Errorf("submitted: %s", sb)
+	}
 	if _, b := step(t, ts.URL, id+"/review", "analyst", `{"approve":true}`, 403); !strings.Contains(b, CodeOwnDraft) {
 		t.Errorf("the drafter reviews: %s", b)
 	}

@@ -10,6 +10,7 @@ package response
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -128,6 +129,59 @@ func (d *Desk) Tick(ctx context.Context) {
 	if _, err := d.Board.Overdue(ctx); err != nil {
 		d.log.Warn("escalate late tasks", "err", err)
 	}
+	if err := d.RemindApprovals(ctx); err != nil {
+		d.log.Warn("remind of late approvals", "err", err)
+	}
+}
+
+// KindReminder is the kind of a record that a draft's approval is late.
+const KindReminder = "reminder"
+
+// Reminder says a draft waits for approval past its deadline: the Step-th
+// reminder of the draft submitted at Submitted.
+type Reminder struct {
+	Step      int            `json:"step"`
+	Submitted time.Time      `json:"submitted"`
+	Due       time.Time      `json:"due"`
+	Level     incident.Level `json:"level"`
+	State     incident.State `json:"state"`
+}
+
+// MaxReminders bounds the reminders of one draft.
+const MaxReminders = 3
+
+// RemindApprovals records a reminder for each draft late for review,
+// signature or publication: one at its deadline, then one each further
+// deadline, at most MaxReminders.
+func (d *Desk) RemindApprovals(ctx context.Context) error {
+	now := time.Now()
+	if d.now != nil {
+		now = d.now()
+	}
+	var errs []error
+	for _, in := range d.Book.List() {
+		due := in.ApprovalDue()
+		if due.IsZero() || !now.After(due) {
+			continue
+		}
+		every := incident.ApprovalDeadlines[in.Draft.Level]
+		want := min(MaxReminders, 1+int(now.Sub(due)/every))
+		have := 0
+		for _, r := range d.Book.Records(in.ID) {
+			var rm Reminder
+			if r.Kind == KindReminder && json.Unmarshal(r.Data, &rm) == nil && rm.Submitted.Equal(in.Submitted) {
+				have = max(have, rm.Step)
+			}
+		}
+		for step := have + 1; step <= want; step++ {
+			rm := Reminder{Step: step, Submitted: in.Submitted, Due: due, Level: in.Draft.Level, State: in.State}
+			if _, err := d.Book.Note(ctx, in.ID, KindReminder, rm); err != nil {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close stops the deliveries after their current attempts.

@@ -191,3 +191,56 @@ func TestPublishPushesAndOpensThePlan(t *testing.T) {
 		t.Errorf("record: %d steps, plan %v, %d deliveries", len(rec.Steps), rec.Plan != nil, len(rec.Deliveries))
 	}
 }
+
+// A draft left unapproved past its level's deadline is reminded of once
+// a deadline, at most three times, and not again after a restart.
+func TestApprovalReminders(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	j := &incident.MemoryJournal{}
+	newDesk := func() *response.Desk {
+		d, err := response.New(incident.NewBook(j, clock, nil), response.Options{Sites: sites{}, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := newDesk()
+	in, _ := d.Book.Do(ctx, incident.Event{To: incident.Verifying, Who: "wang", Alarms: []uint64{1}})
+	for _, ev := range []incident.Event{{To: incident.Confirmed, Who: "wang"},
+		{To: incident.WarningDraft, Who: "li", Warning: &incident.Warning{Level: incident.LevelII, Type: "gas_leak", Time: now, Location: "长江路"}},
+		{To: incident.InReview, Who: "li"}} {
+		ev.Incident = in.ID
+		if _, err := d.Book.Do(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reminders := func(d *response.Desk) int {
+		n := 0
+		for _, r := range d.Book.Records(in.ID) {
+			if r.Kind == response.KindReminder {
+				n++
+			}
+		}
+		return n
+	}
+	for _, c := range []struct {
+		after time.Duration
+		want  int
+	}{{14 * time.Minute, 0}, {16 * time.Minute, 1}, {20 * time.Minute, 1}, {31 * time.Minute, 2}, {3 * time.Hour, 3}} {
+		now = time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC).Add(c.after)
+		if err := d.RemindApprovals(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := reminders(d); got != c.want {
+			t.Errorf("after %v: %d reminders, want %d", c.after, got, c.want)
+		}
+	}
+	if d2 := newDesk(); d2.RemindApprovals(ctx) != nil || reminders(d2) != 3 {
+		t.Errorf("after a restart: %d reminders", reminders(d2))
+	}
+}
