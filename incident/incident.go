@@ -174,6 +174,11 @@ type Warning struct {
 	InstructionsEn string `json:"instructions_en,omitempty"`
 	// Drafter is the login that wrote this version.
 	Drafter string `json:"drafter,omitempty"`
+	// Suggested is the level the level rules suggested for it, and
+	// SuggestedWhy (SuggestedWhyEn) why; a person may have chosen another.
+	Suggested      Level  `json:"suggested,omitempty"`
+	SuggestedWhy   string `json:"suggested_why,omitempty"`
+	SuggestedWhyEn string `json:"suggested_why_en,omitempty"`
 	// Issued is when this version was published, and Signer who signed it
 	// (who re-issued it, for an update); zero until then.
 	Issued time.Time `json:"issued,omitzero"`
@@ -195,7 +200,7 @@ func (w *Warning) validate() error {
 	if w.Type == "" || w.Location == "" || w.Time.IsZero() {
 		return refuse("bad_warning", "a warning needs a type, a location and a time")
 	}
-	for _, s := range []string{w.Type, w.Location, w.Surroundings, w.Instructions, w.Headline, w.HeadlineEn, w.SurroundingsEn, w.InstructionsEn} {
+	for _, s := range []string{w.Type, w.Location, w.Surroundings, w.Instructions, w.Headline, w.HeadlineEn, w.SurroundingsEn, w.InstructionsEn, w.SuggestedWhy, w.SuggestedWhyEn} {
 		if len(s) > MaxText {
 			return refuse("too_long", "a text of the warning is longer than %d bytes", MaxText)
 		}

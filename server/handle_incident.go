@@ -224,6 +224,16 @@ func (s *Server) handleStep(st incidentStep) echo.HandlerFunc {
 		level := in.Level()
 		if ev.Warning != nil {
 			level = ev.Warning.Level
+			// The level suggested is kept beside the one chosen; a person who
+			// departs from it says why.
+			d, err := s.suggest(c, &in)
+			if err != nil {
+				return err
+			}
+			ev.Warning.Suggested, ev.Warning.SuggestedWhy, ev.Warning.SuggestedWhyEn = d.Suggestion.Level, d.Suggestion.ReasonZh, d.Suggestion.ReasonEn
+			if level != d.Suggestion.Level && strings.TrimSpace(b.Reason) == "" {
+				return errorf(CodeBadRequest, fmt.Sprintf("the suggested level is %s (%s): a level %s warning says why in reason", d.Suggestion.Level, d.Suggestion.ReasonEn, level))
+			}
 		}
 		p := &callerOf(c).p
 		role, ok := s.roleFor(p, st.perm, level)
@@ -373,13 +383,22 @@ func (s *Server) handleSuggestion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.opt.Live.Alarm(in.Alarms[0])
+	d, err := s.suggest(c, &in)
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// suggest drafts in's warning from its first alarm and that alarm's impact.
+func (s *Server) suggest(c echo.Context, in *incident.Incident) (incident.Draft, error) {
+	a, err := s.opt.Live.Alarm(in.Alarms[0])
+	if err != nil {
+		return incident.Draft{}, err
+	}
 	im, err := s.analyses.AlarmImpact(c.Request().Context(), SiteOf(a))
 	if err != nil {
-		return err
+		return incident.Draft{}, err
 	}
 	info := incident.AlarmInfo{ID: a.ID, Level: int(a.MaxLevel), Domain: string(a.Domain), Metric: a.Metric,
 		Sensor: a.SensorCode, Location: a.Location, Raised: a.Started}
@@ -391,9 +410,9 @@ func (s *Server) handleSuggestion(c echo.Context) error {
 	}
 	d, err := s.levelRules().DraftFrom(info, im)
 	if err != nil {
-		return incidentError(err)
+		return d, incidentError(err)
 	}
-	return c.JSON(http.StatusOK, d)
+	return d, nil
 }
 
 func (s *Server) levelRules() *incident.LevelRules {
