@@ -105,15 +105,22 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 		now = w.Now
 	}
 	ts := strconv.FormatInt(now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Webhook.URL, bytes.NewReader(body))
+	return post(ctx, w.Client, "webhook", m.Webhook.URL, body, map[string]string{
+		HeaderTimestamp: ts, HeaderSignature: Sign(secret, ts, body), HeaderDelivery: m.Delivery})
+}
+
+// post sends body as JSON to u with the headers given: a 2xx answer is
+// taken, a 4xx other than 408 and 429 fails for good, anything else may
+// be tried again. Errors name what sent it and u's host alone.
+func post(ctx context.Context, c *http.Client, what, u string, body []byte, headers map[string]string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return Permanent(fmt.Errorf("webhook: %w", err))
+		return Permanent(fmt.Errorf("%s: %w", what, err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
-	req.Header.Set(HeaderDelivery, m.Delivery)
-	c := w.Client
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	if c == nil {
 		c = defaultClient
 	}
@@ -123,7 +130,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL, whose path may carry a token
 		}
-		return fmt.Errorf("webhook: %s: %w", host(m.Webhook.URL), err)
+		return fmt.Errorf("%s: %s: %w", what, host(u), err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -131,9 +138,9 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 	case s >= 200 && s < 300:
 		return nil
 	case s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests:
-		return Permanent(fmt.Errorf("webhook: %s answered %d", host(m.Webhook.URL), s))
+		return Permanent(fmt.Errorf("%s: %s answered %d", what, host(u), s))
 	default:
-		return fmt.Errorf("webhook: %s answered %d", host(m.Webhook.URL), s)
+		return fmt.Errorf("%s: %s answered %d", what, host(u), s)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/onemap/onemap/server"
 	"math"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -29,6 +30,10 @@ type Config struct {
 	Directory string
 	// WebhookSecrets is the file of the webhooks' signing secrets.
 	WebhookSecrets string
+	// SMSGateway is the URL of the city's SMS platform; SMSToken its
+	// bearer token (from the environment only).
+	SMSGateway string
+	SMSToken   string
 	// IngestToken is a static device token, beside the stored ones.
 	IngestToken string
 	// Simulate runs the sensor simulator with the sample scenarios against
@@ -109,6 +114,8 @@ func defaultConfig() Config {
 	env("ONEMAP_LEVEL_RULES", &c.LevelRules)
 	env("ONEMAP_DIRECTORY", &c.Directory)
 	env("ONEMAP_WEBHOOK_SECRETS", &c.WebhookSecrets)
+	env("ONEMAP_SMS_GATEWAY", &c.SMSGateway)
+	env("ONEMAP_SMS_TOKEN", &c.SMSToken)
 	env("ONEMAP_INGEST_TOKEN", &c.IngestToken)
 	c.Simulate = os.Getenv("ONEMAP_SIMULATE") == "1"
 	env("ONEMAP_MQTT", &c.MQTT)
@@ -161,6 +168,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Rules, "rules", c.Rules, "alarm rules file (JSON, docs/rules.md); empty uses the embedded defaults (ONEMAP_RULES)")
 	fs.StringVar(&c.Directory, "directory", c.Directory, "units, people and contacts told of warnings (JSON, docs/notify.md); empty uses the sample city's (ONEMAP_DIRECTORY)")
 	fs.StringVar(&c.WebhookSecrets, "webhook-secrets", c.WebhookSecrets, "JSON file of the webhooks' signing secrets by name, mode 0600 (ONEMAP_WEBHOOK_SECRETS)")
+	fs.StringVar(&c.SMSGateway, "sms-gateway", c.SMSGateway, "URL the SMS texts of warnings are POSTed to as {phone, text}, with ONEMAP_SMS_TOKEN as bearer token (ONEMAP_SMS_GATEWAY)")
 	fs.StringVar(&c.LevelRules, "level-rules", c.LevelRules, "warning level rules file (JSON, docs/incidents.md); empty uses the embedded defaults (ONEMAP_LEVEL_RULES)")
 	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "a static device token POST /api/v1/readings takes, beside those of onemap tokens (ONEMAP_INGEST_TOKEN)")
 	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
@@ -222,6 +230,11 @@ func (c *Config) Validate() error {
 	}
 	if c.WSMaxClients < 0 {
 		errs = append(errs, errors.New("--ws-max-clients must be a whole number ≥ 0"))
+	}
+	if c.SMSGateway != "" {
+		if u, err := url.Parse(c.SMSGateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("--sms-gateway (ONEMAP_SMS_GATEWAY) must be an http:// or https:// URL"))
+		}
 	}
 	if c.Retention < time.Hour || c.Retention > 3650*24*time.Hour {
 		errs = append(errs, errors.New("--retention (ONEMAP_RETENTION) must be from 1h to 3650d"))

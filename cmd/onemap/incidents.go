@@ -59,16 +59,21 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Se
 			return nil, nil, fmt.Errorf("directory %s: %w", cfg.Directory, err)
 		}
 	}
+	channels := []notify.Channel{&notify.InApp{}, &notify.Webhook{Secret: func(name string) ([]byte, error) {
+		if s, ok := secrets[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, fmt.Errorf("no secret %q in --webhook-secrets", name)
+	}}}
+	// Without a gateway, texts fail with no_channel, visibly in the push status.
+	if cfg.SMSGateway != "" {
+		channels = append(channels, &notify.SMS{Gateway: &notify.HTTPGateway{URL: cfg.SMSGateway, Token: cfg.SMSToken}})
+	}
 	desk, err := response.New(b, response.Options{
 		Directory: directory.FileStore{Path: cfg.Directory},
-		Channels: []notify.Channel{&notify.InApp{}, &notify.Webhook{Secret: func(name string) ([]byte, error) {
-			if s, ok := secrets[name]; ok {
-				return []byte(s), nil
-			}
-			return nil, fmt.Errorf("no secret %q in --webhook-secrets", name)
-		}}},
-		Sites:  response.LiveSites{Live: svc, Sensors: sensors},
-		Logger: log,
+		Channels:  channels,
+		Sites:     response.LiveSites{Live: svc, Sensors: sensors},
+		Logger:    log,
 	})
 	if err != nil {
 		closeJournal()

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,6 +103,8 @@ func TestServeSampleCity(t *testing.T) {
 }
 
 func TestRunErrors(t *testing.T) {
+	openSecrets := filepath.Join(t.TempDir(), "secrets.json")
+	os.WriteFile(openSecrets, []byte(`{"a": "b"}`), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -123,6 +127,11 @@ func TestRunErrors(t *testing.T) {
 		{"CertWithoutKey", []string{"serve", "--tls-cert", "cert.pem"}, "--tls-cert and --tls-key go together"},
 		{"RedirectWithoutTLS", []string{"serve", "--redirect-addr", ":80"}, "--redirect-addr needs --tls-cert"},
 		{"BadProxy", []string{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.local"}, `--trusted-proxies: "proxy.local" is not an address`},
+		{"BadSMSGateway", []string{"serve", "--sms-gateway", "sms.city.example/send"}, "--sms-gateway (ONEMAP_SMS_GATEWAY) must be an http:// or https:// URL"},
+		{"MissingDirectory", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--directory", "/no/such/directory.json"}, "directory /no/such/directory.json"},
+		{"MissingLevelRules", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--level-rules", "/no/such/level.json"}, "level rules"},
+		{"MissingWebhookSecrets", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--webhook-secrets", "/no/such/secrets.json"}, "webhook secrets"},
+		{"SecretsReadableByOthers", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--webhook-secrets", openSecrets}, "readable by others"},
 		{"BadRoles", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--roles", "/no/such/roles.json"}, "--roles"},
 	}
 	for _, tt := range tests {
