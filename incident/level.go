@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/onemap/onemap/internal/jsonerr"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,22 +115,10 @@ func ParseLevelRules(data []byte) (*LevelRules, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		off := int64(-1)
-		switch {
-		case errors.As(err, &se):
-			off = se.Offset
-		case errors.As(err, &te):
-			off = te.Offset
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			off = int64(len(data))
+		if line, ok := jsonerr.Line(data, err); ok {
+			return nil, &LevelRuleError{Line: line, Reason: jsonerr.Reason(err)}
 		}
-		if off >= 0 {
-			off = min(off, int64(len(data)))
-			return nil, &LevelRuleError{Line: 1 + bytes.Count(data[:off], []byte{'\n'}), Reason: strings.TrimPrefix(err.Error(), "json: ")}
-		}
-		return nil, bad("file", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		return nil, bad("file", "%s", jsonerr.Reason(err))
 	}
 	if dec.More() {
 		return nil, bad("file", "more than one JSON value")

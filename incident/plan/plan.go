@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/onemap/onemap/internal/jsonerr"
 	"io"
 	"slices"
 	"sort"
@@ -173,23 +174,10 @@ func Parse(data []byte) (*Plans, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		off := int64(-1)
-		switch {
-		case errors.As(err, &se):
-			off = se.Offset
-		case errors.As(err, &te):
-			off = te.Offset
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			off = int64(len(data))
+		if line, ok := jsonerr.Line(data, err); ok {
+			return nil, &PlanError{Line: line, Reason: jsonerr.Reason(err)}
 		}
-		reason := strings.TrimPrefix(err.Error(), "json: ")
-		if off >= 0 {
-			off = min(off, int64(len(data)))
-			return nil, &PlanError{Line: 1 + bytes.Count(data[:off], []byte{'\n'}), Reason: reason}
-		}
-		return nil, &PlanError{Field: "file", Reason: reason}
+		return nil, &PlanError{Field: "file", Reason: jsonerr.Reason(err)}
 	}
 	if dec.More() {
 		return nil, &PlanError{Field: "file", Reason: "more than one JSON value"}
