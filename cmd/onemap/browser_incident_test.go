@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -39,6 +41,7 @@ func TestBrowserIncident(t *testing.T) {
 	addUser(t, dir, "duty", "王芳", "operator")
 	addUser(t, dir, "ana", "李研", "analyst")
 	addUser(t, dir, "chief", "张总", "commander")
+	addUser(t, dir, "crew", "赵队", "responder")
 	url := startServer(t, "--data-dir", dir)
 	postReading(t, url, "GAS-000001", "ch4_lel", 60)
 	alarm := activeAlarm(t, url, "GAS-000001")
@@ -258,5 +261,59 @@ func TestBrowserIncident(t *testing.T) {
 		waitJS[bool](t, sctx, `window.onemap.live.warnings.size === 1 && window.onemap.warnings.list.length === 1`, 5*time.Second, "the warning over the screen's channel")
 		eval[bool](t, sctx, drawn)
 		screenshot(t, sctx, "incident-screen.png")
+	})
+
+	// A responder's phone 700 m north of the detector lists the warning
+	// around it with its distance; the tasks, not served yet, are left out.
+	t.Run("Phone", func(t *testing.T) {
+		sn := sensorAt(t, url, "GAS-000001")
+		pctx, cancel := context.WithTimeout(browser(t, 390, 844), 60*time.Second)
+		defer cancel()
+		watchExceptions(t, pctx)
+		lat, lon, acc := sn.Location[1]+700.0/111195, sn.Location[0], 10.0
+		if _, err := chromedp.CallBrowser(pctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: "geolocation"}, Setting: cdpbrowser.PermissionSettingGranted, Origin: url,
+		}); err != nil {
+			t.Fatalf("grant geolocation: %v", err)
+		}
+		if _, err := chromedp.Call(pctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{
+			Latitude: &lat, Longitude: &lon, Accuracy: &acc,
+		}); err != nil {
+			t.Fatalf("emulate the position: %v", err)
+		}
+		if err := chromedp.Do(pctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+			t.Fatal(err)
+		}
+		logInPage(t, pctx, url, "/?view=phone", "crew")
+		eval[bool](t, pctx, `window.onemap.ready.then(() => true)`)
+		row := waitJS[string](t, pctx, fmt.Sprintf(`(document.querySelector('#warnings-near-list li[data-incident=%q]') || {}).textContent`, id), 15*time.Second, "the warning near the phone")
+		if !strings.Contains(row, "预警") || !strings.Contains(row, "米") {
+			t.Errorf("the warning near the phone reads %q, want its headline and distance", row)
+		}
+		d := eval[float64](t, pctx, fmt.Sprintf(`window.onemap.tasks.warnings.find(w => w.incident === %q).distance_m`, id))
+		if d < 500 || d > 900 {
+			t.Errorf("the warning is %.0f m from the phone, want about 700", d)
+		}
+		waitJS[bool](t, pctx, `!window.onemap.tasks.available && document.getElementById("tasks-section").hidden`, 10*time.Second, "the tasks left out")
+		screenshot(t, pctx, "incident-phone.png")
+	})
+
+	// Without the position, the phone says why in its own words.
+	t.Run("PhoneNoPosition", func(t *testing.T) {
+		pctx, cancel := context.WithTimeout(browser(t, 390, 844), 60*time.Second)
+		defer cancel()
+		watchExceptions(t, pctx)
+		if _, err := chromedp.CallBrowser(pctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: "geolocation"}, Setting: cdpbrowser.PermissionSettingDenied, Origin: url,
+		}); err != nil {
+			t.Fatalf("deny geolocation: %v", err)
+		}
+		if err := chromedp.Do(pctx, chromedp.Navigate(url+"/?view=phone"), chromedp.WaitReady(chromedp.ID("map"))); err != nil {
+			t.Fatal(err)
+		}
+		msg := waitJS[string](t, pctx, `document.getElementById("near-status").classList.contains("error") && document.getElementById("near-status").textContent`, 15*time.Second, "the position's refusal")
+		if !strings.Contains(msg, "定位权限") || latin.MatchString(msg) {
+			t.Errorf("a denied position reads %q, want the page's Chinese words", msg)
+		}
 	})
 }

@@ -79,10 +79,11 @@ export const TEXT = {
   },
 };
 
-// geoErrorText is a geolocation error (GeolocationPositionError, or
-// "unsupported") in the page's language, never the browser's message.
+// geoErrorText is a geolocation error (a GeolocationPositionError or its
+// code, or "unsupported") in the page's language, never the browser's
+// message.
 export function geoErrorText(err, t) {
-  const code = typeof err === 'string' ? err : err?.code;
+  const code = typeof err === 'object' && err !== null ? err.code : err;
   const key = { 1: 'geo_denied', 2: 'geo_unavailable', 3: 'geo_timeout', unsupported: 'geo_unsupported' }[code] ?? 'geo_unavailable';
   return t(key);
 }
