@@ -1,15 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
+	neturl "net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 )
 
@@ -315,5 +323,256 @@ func TestBrowserIncident(t *testing.T) {
 		if !strings.Contains(msg, "定位权限") || latin.MatchString(msg) {
 			t.Errorf("a denied position reads %q, want the page's Chinese words", msg)
 		}
+	})
+}
+
+// contractStub answers, in the browser, the routes of the incident loop
+// the server does not serve yet, as docs/incident-api's contract has them,
+// and keeps the writes the page sends, so that the page's parts for them
+// are checked against that contract.
+type contractStub struct {
+	mu     sync.Mutex
+	writes []stubWrite
+	answer func(method, path string) (int, string, []byte)
+}
+
+// stubWrite is a write the page sent to a stubbed route.
+type stubWrite struct {
+	Method, Path, Type string
+	Body               []byte
+}
+
+// The routes stubbed, as Fetch.enable's URL patterns.
+var stubbedRoutes = []string{"*/api/v1/incidents/*/deliveries*", "*/api/v1/incidents/*/response*",
+	"*/api/v1/incidents/*/feedback*", "*/api/v1/inbox*", "*/api/v1/tasks/*", "*/api/v1/attachments*"}
+
+// intercept has the tab of ctx answer the stubbed routes from s.
+func (s *contractStub) intercept(t *testing.T, ctx context.Context) {
+	t.Helper()
+	pats := make([]*fetch.RequestPattern, len(stubbedRoutes))
+	for i, p := range stubbedRoutes {
+		pats[i] = &fetch.RequestPattern{URLPattern: p}
+	}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		e, ok := ev.(*fetch.EventRequestPaused)
+		if !ok {
+			return
+		}
+		go func() {
+			u, _ := neturl.Parse(e.Request.URL)
+			if e.Request.Method != "GET" {
+				var body []byte
+				for _, d := range e.Request.PostDataEntries {
+					body = append(body, d.Bytes...)
+				}
+				var ct string
+				for k, v := range e.Request.Headers {
+					if strings.EqualFold(k, "Content-Type") {
+						ct, _ = v.(string)
+					}
+				}
+				s.mu.Lock()
+				s.writes = append(s.writes, stubWrite{Method: e.Request.Method, Path: u.Path, Type: ct, Body: body})
+				s.mu.Unlock()
+			}
+			code, ct, body := s.answer(e.Request.Method, u.Path)
+			chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: e.RequestID, ResponseCode: int64(code),
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: ct}}, Body: body})
+		}()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: pats}); err != nil {
+		t.Fatalf("intercept the stubbed routes: %v", err)
+	}
+}
+
+// wrote is the last write to path, waiting for it.
+func (s *contractStub) wrote(t *testing.T, method, path string) stubWrite {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		for i := len(s.writes) - 1; i >= 0; i-- {
+			if w := s.writes[i]; w.Method == method && w.Path == path {
+				s.mu.Unlock()
+				return w
+			}
+		}
+		s.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("the page sent no %s %s", method, path)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tinyPNG is a 2×2 PNG.
+func tinyPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// The parts of the loop whose routes are being added (deliveries, the
+// response, the inbox, the tasks, attachments and field reports), against
+// the contract's answers: a commander sees the push status, the plan and
+// the tasks, assigns one and reads a message; a responder's phone advances
+// its task and sends a report with a photo.
+func TestBrowserIncidentContract(t *testing.T) {
+	dir := t.TempDir()
+	addUser(t, dir, "chief", "张总", "commander")
+	addUser(t, dir, "crew", "赵队", "responder")
+	addUser(t, dir, "duty", "王芳", "operator")
+	url := startServer(t, "--data-dir", dir)
+	postReading(t, url, "GAS-000001", "ch4_lel", 60)
+	alarm := activeAlarm(t, url, "GAS-000001")
+	sn := sensorAt(t, url, "GAS-000001")
+	photo := tinyPNG(t)
+	const id = "INC-STUB-1"
+
+	now := time.Now().UTC()
+	task := func(tid, zh, state, assignee string, deadline time.Time, overdue bool, dist float64) string {
+		return fmt.Sprintf(`{"id":%q,"incident":%q,"plan":"P1","index":0,"title":{"zh":%q,"en":"Task %s"},"role":"responder","deadline":%q,"assignee":%q,"state":%q,"overdue":%t,"distance_m":%g}`,
+			tid, id, zh, tid, deadline.Format(time.RFC3339), assignee, state, overdue, dist)
+	}
+	t1 := task("T1", "现场警戒", "pending", "", now.Add(-10*time.Minute), true, 0)
+	t2 := task("T2", "关闭阀门", "accepted", "crew", now.Add(20*time.Minute), false, 650)
+	delivery := func(did, channel, state, errText string) string {
+		return fmt.Sprintf(`{"id":%q,"incident":%q,"version":1,"level":2,"kind":"warning","recipient":"张总","login":"chief","channel":%q,"reasons":["commander"],"text_zh":"黟县路燃气泄漏 II 级预警","text_en":"Level II warning: gas leak","state":%q,"attempts":1,"error":%q,"created":%q}`,
+			did, id, channel, state, errText, now.Format(time.RFC3339))
+	}
+	stub := &contractStub{answer: func(method, path string) (int, string, []byte) {
+		js := func(code int, s string) (int, string, []byte) { return code, "application/json", []byte(s) }
+		switch {
+		case method == "GET" && strings.HasSuffix(path, "/deliveries"):
+			return js(200, `{"deliveries":[`+delivery("D1", "in_app", "delivered", "")+`,`+delivery("D2", "sms", "failed", "no_number")+`],"summary":{"queued":0,"sent":0,"delivered":1,"read":0,"replied":0,"failed":1}}`)
+		case method == "GET" && strings.HasSuffix(path, "/response"):
+			return js(200, fmt.Sprintf(`{"plan":{"id":"P1","type":"gas_leak","title":{"zh":"燃气泄漏处置预案","en":"Gas leak plan"},"min_level":1,"max_level":4,"tasks":[],
+				"measures":[{"zh":"关闭上游阀门","en":"Close the valve upstream"}],"cautions":[{"zh":"严禁明火","en":"No open flames"}]},
+				"response":{"incident":%q,"plan":"P1","published":%q,"location":{"lon":%g,"lat":%g},"tasks":[%s,%s],
+				"feedback":[{"id":"F1","incident":%q,"task":"T2","by":"crew","at":%q,"text":"阀门已关闭","photos":["A1"],"position":{"lon":%g,"lat":%g}}]}}`,
+				id, now.Format(time.RFC3339), sn.Location[0], sn.Location[1], t1, t2, id, now.Format(time.RFC3339), sn.Location[0], sn.Location[1]))
+		case method == "GET" && path == "/api/v1/inbox":
+			return js(200, `{"deliveries":[`+delivery("D1", "in_app", "delivered", "")+`]}`)
+		case method == "GET" && path == "/api/v1/tasks/mine":
+			return js(200, `{"tasks":[`+t2+`]}`)
+		case method == "GET" && strings.HasPrefix(path, "/api/v1/attachments/"):
+			return 200, "image/png", photo
+		case method == "POST" && path == "/api/v1/attachments":
+			return js(201, fmt.Sprintf(`{"id":"A2","type":"image/png","size":%d}`, len(photo)))
+		case method == "POST" && strings.HasSuffix(path, "/feedback"):
+			return js(201, `{"feedback":{"id":"F2"}}`)
+		case method == "POST":
+			return js(200, `{}`)
+		}
+		return js(404, `{"error":{"code":"not_found","message":"no such resource"}}`)
+	}}
+
+	// The incident itself is the server's: an operator opens it; the
+	// commander's page shows the stubbed parts with it.
+	ctx := browser(t, 1280, 800)
+	ctx, cancel := context.WithTimeout(ctx, 180*time.Second)
+	defer cancel()
+	watchExceptions(t, ctx)
+	logInPage(t, ctx, url, "/", "duty")
+	eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
+	openAlarm(t, ctx, alarm)
+	clickID(t, ctx, "alarm-incident-open")
+	real := waitJS[string](t, ctx, incidentState("verifying")+` && document.getElementById("incident-detail").dataset.id`, 10*time.Second, "the new incident")
+
+	t.Run("Commander", func(t *testing.T) {
+		stub.intercept(t, ctx)
+		logInPage(t, ctx, url, "/", "chief")
+		eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
+		eval[bool](t, ctx, fmt.Sprintf(`window.onemap.incidents.open(%q).then(() => true)`, real))
+		summary := waitJS[map[string]string](t, ctx, `document.getElementById("incident-delivery-summary") && Object.fromEntries([...document.querySelectorAll("#incident-delivery-summary li")].map(li => [li.dataset.state, li.dataset.count]))`, 10*time.Second, "the push status")
+		if summary["delivered"] != "1" || summary["failed"] != "1" || summary["queued"] != "0" {
+			t.Errorf("push status %v", summary)
+		}
+		if g := eval[string](t, ctx, `[...document.querySelectorAll(".incident-delivery-group")].map(d => d.dataset.state).join(" ")`); g != "delivered failed" {
+			t.Errorf("deliveries grouped as %q", g)
+		}
+		resp := waitJS[string](t, ctx, `(document.getElementById("incident-response") || {}).textContent`, 10*time.Second, "the response")
+		for _, w := range []string{"燃气泄漏处置预案", "措施要点", "关闭上游阀门", "注意事项", "严禁明火", "现场警戒", "待分派", "关闭阀门", "已接收", "crew", "阀门已关闭"} {
+			if !strings.Contains(resp, w) {
+				t.Errorf("the response lacks %q: %q", w, resp)
+			}
+		}
+		if !eval[bool](t, ctx, `!!document.querySelector('.incident-task[data-id="T1"] .task-overdue') && !document.querySelector('.incident-task[data-id="T2"] .task-overdue')`) {
+			t.Error("the overdue task is not marked, or the other is")
+		}
+		waitJS[bool](t, ctx, `[...document.querySelectorAll("img.feedback-photo")].some(i => i.complete && i.naturalWidth === 2)`, 10*time.Second, "the field report's photo")
+		eval[bool](t, ctx, `(() => { document.querySelector('.incident-task[data-id="T1"] .task-assign-login').value = "crew"; document.querySelector('.incident-task[data-id="T1"] .task-assign button').click(); return true; })()`)
+		if w := stub.wrote(t, "POST", "/api/v1/tasks/T1/assign"); string(w.Body) != `{"assignee":"crew"}` {
+			t.Errorf("assigned with %s", w.Body)
+		}
+		screenshot(t, ctx, "incident-push.png")
+
+		// Messages are the pushes of published warnings: while the server's
+		// incidents have published none, the inbox is not asked for.
+		if !eval[bool](t, ctx, `document.getElementById("inbox-button").hidden`) {
+			t.Error("the inbox shows before any warning was published")
+		}
+	})
+
+	t.Run("Phone", func(t *testing.T) {
+		pctx, cancel := context.WithTimeout(browser(t, 390, 844), 60*time.Second)
+		defer cancel()
+		watchExceptions(t, pctx)
+		stub.intercept(t, pctx)
+		lat, lon, acc := sn.Location[1]+650.0/111195, sn.Location[0], 10.0
+		if _, err := chromedp.CallBrowser(pctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: "geolocation"}, Setting: cdpbrowser.PermissionSettingGranted, Origin: url,
+		}); err != nil {
+			t.Fatalf("grant geolocation: %v", err)
+		}
+		if _, err := chromedp.Call(pctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lon, Accuracy: &acc}); err != nil {
+			t.Fatalf("emulate the position: %v", err)
+		}
+		if err := chromedp.Do(pctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+			t.Fatal(err)
+		}
+		logInPage(t, pctx, url, "/?view=phone", "crew")
+		eval[bool](t, pctx, `window.onemap.ready.then(() => true)`)
+		row := waitJS[string](t, pctx, `(document.querySelector('.task-row[data-id="T2"]') || {}).textContent`, 10*time.Second, "my task")
+		if !strings.Contains(row, "关闭阀门") || !strings.Contains(row, "650 米") || !strings.Contains(row, "出发") {
+			t.Errorf("my task reads %q, want its title, distance and next step", row)
+		}
+		waitJS[bool](t, pctx, `!!window.onemap.phone.position`, 10*time.Second, "the position")
+		eval[bool](t, pctx, `(() => { document.querySelector('.task-row[data-id="T2"] .task-next').click(); return true; })()`)
+		adv := stub.wrote(t, "POST", "/api/v1/tasks/T2/advance")
+		if !strings.Contains(string(adv.Body), `"to":"en_route"`) || !strings.Contains(string(adv.Body), `"position":{"lon":`) {
+			t.Errorf("advanced with %s", adv.Body)
+		}
+		// A report with a photo: the photo first, then the report naming it.
+		p := filepath.Join(t.TempDir(), "valve.png")
+		if err := os.WriteFile(p, photo, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(pctx, chromedp.SetUploadFiles(chromedp.ID("report-photo"), []string{p})); err != nil {
+			t.Fatal(err)
+		}
+		eval[bool](t, pctx, `(() => { document.getElementById("report-task").value = "T2"; document.getElementById("report-text").value = "阀门已关闭，现场无明火"; return true; })()`)
+		clickID(t, pctx, "report-send")
+		waitJS[bool](t, pctx, `document.getElementById("report-message").textContent === "反馈已提交"`, 10*time.Second, "the report sent")
+		up := stub.wrote(t, "POST", "/api/v1/attachments")
+		if up.Type != "image/png" || !bytes.Equal(up.Body, photo) {
+			t.Errorf("the photo went as %q, %d bytes, want image/png and the file's %d bytes", up.Type, len(up.Body), len(photo))
+		}
+		fb := stub.wrote(t, "POST", "/api/v1/incidents/"+id+"/feedback")
+		for _, w := range []string{`"task":"T2"`, `"photos":["A2"]`, `"text":"阀门已关闭，现场无明火"`, `"position":{"lon":`} {
+			if !strings.Contains(string(fb.Body), w) {
+				t.Errorf("the report %s lacks %s", fb.Body, w)
+			}
+		}
+		screenshot(t, pctx, "incident-phone-tasks.png")
 	})
 }

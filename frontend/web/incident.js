@@ -147,7 +147,7 @@ export const TEXT = {
     task_arrived: '已到场', task_done: '已完成', task_cancelled: '已取消',
     taskOverdue: '已超时',
     taskDeadline: '期限 {at}',
-    taskAssignee: '负责人',
+    taskAssignee: '负责人：{who}',
     taskUnassigned: '未分派',
     taskAssign: '分派',
     taskAssignLogin: '账号',
@@ -280,7 +280,7 @@ export const TEXT = {
     task_arrived: 'Arrived', task_done: 'Done', task_cancelled: 'Cancelled',
     taskOverdue: 'Overdue',
     taskDeadline: 'Due {at}',
-    taskAssignee: 'Assignee',
+    taskAssignee: 'Assignee: {who}',
     taskUnassigned: 'Unassigned',
     taskAssign: 'Assign',
     taskAssignLogin: 'Login',
@@ -1247,9 +1247,9 @@ export function createIncidents({ map, t, lang, format }) {
     li.append(stateEl);
     if (task.overdue) li.append(el('span', 'task-overdue', `⚠ ${t('taskOverdue')}`));
     const meta = [
-      `${t('taskAssignee')}: ${task.assignee || t('taskUnassigned')}`,
+      t('taskAssignee').replace('{who}', task.assignee || t('taskUnassigned')),
       task.deadline ? t('taskDeadline').replace('{at}', format.dateTime(task.deadline)) : '',
-      Number.isFinite(task.distance_m) ? t('taskDistance').replace('{d}', distanceText(task.distance_m)) : '',
+      task.assignee && Number.isFinite(task.distance_m) ? t('taskDistance').replace('{d}', distanceText(task.distance_m)) : '',
     ].filter(Boolean).join(' · ');
     li.append(el('span', 'alarm-meta', meta));
     if (can('warnings.sign') && (task.state === 'pending' || task.state === 'assigned')) {
