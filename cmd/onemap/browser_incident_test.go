@@ -142,6 +142,13 @@ func TestBrowserIncident(t *testing.T) {
 		}
 		clickID(t, ctx, "incident-step-submit")
 		waitJS[bool](t, ctx, incidentState("in_review"), 10*time.Second, "the draft in review")
+		// The drafter may review some levels, but never their own draft.
+		if eval[bool](t, ctx, `!!document.getElementById("incident-review-approve")`) {
+			t.Error("the drafter is offered to review their own draft")
+		}
+		if hint := eval[string](t, ctx, `(document.querySelector("#incident-actions .incident-hint") || {}).textContent || ""`); hint != "不能审核或签发自己起草的预警" {
+			t.Errorf("the drafter's hint reads %q", hint)
+		}
 	})
 
 	t.Run("ReviewSignPublish", func(t *testing.T) {
@@ -327,9 +334,9 @@ func TestBrowserIncident(t *testing.T) {
 }
 
 // contractStub answers, in the browser, the routes of the incident loop
-// the server does not serve yet, as docs/incident-api's contract has them,
-// and keeps the writes the page sends, so that the page's parts for them
-// are checked against that contract.
+// the server does not serve yet, as the API's documentation gives their
+// answers, and keeps the writes the page sends, so that the page's parts
+// for them are checked against that documentation.
 type contractStub struct {
 	mu     sync.Mutex
 	writes []stubWrite

@@ -96,6 +96,9 @@ export const TEXT = {
     reissueTitle: '更新预警',
     reissueLoad: '更新预警',
     reissueSave: '发布更新',
+    mergeInto: '并入的事件编号',
+    mergeSubmit: '合并',
+    mergeNeedInto: '请填写要并入的另一事件编号',
     reviewApprove: '审核通过',
     reviewBack: '退回修改',
     reviewReason: '退回理由',
@@ -229,6 +232,9 @@ export const TEXT = {
     reissueTitle: 'Re-issue the warning',
     reissueLoad: 'Re-issue',
     reissueSave: 'Publish the update',
+    mergeInto: 'Incident to merge into',
+    mergeSubmit: 'Merge',
+    mergeNeedInto: 'Enter the id of another incident to merge into',
     reviewApprove: 'Approve',
     reviewBack: 'Send back',
     reviewReason: 'What to change',
@@ -868,6 +874,10 @@ export function createIncidents({ map, t, lang, format }) {
     const add = [];
 
     if (i.state === 'verifying' && mayStep('verify')) add.push(verifyForm(d));
+    if (allowed.has('merged') && mayStep('merge')) add.push(mergeForm(d));
+    // A drafter neither reviews nor signs their own draft.
+    const own = Boolean(i.draft?.drafter) && i.draft.drafter === current().user?.login;
+    if (own && i.state === 'in_review' && (mayStep('review') || mayStep('sign'))) add.push(el('p', 'incident-hint', t('errOwnDraft')));
     if ((allowed.has('warning_draft') && i.state !== 'in_review') && mayStep('draft')) {
       if (d.form === 'draft') add.push(draftForm(d, 'draft'));
       else add.push(button('incident-draft-load', t('draftLoad'), () => { d.form = 'draft'; renderDetail(); }));
@@ -875,8 +885,8 @@ export function createIncidents({ map, t, lang, format }) {
     if (i.state === 'warning_draft' && i.draft && allowed.has('in_review') && mayStep('submit')) {
       add.push(button('incident-step-submit', t('step_submit'), () => step(d, 'submit', {})));
     }
-    if (i.state === 'in_review' && !i.reviewer && mayStep('review')) add.push(reviewForm(d));
-    if (allowed.has('signed') && i.reviewer && mayStep('sign')) {
+    if (i.state === 'in_review' && !i.reviewer && !own && mayStep('review')) add.push(reviewForm(d));
+    if (allowed.has('signed') && i.reviewer && !own && mayStep('sign')) {
       add.push(button('incident-step-sign', t('step_sign'), () => step(d, 'sign', {})));
     }
     if (i.state === 'signed' && allowed.has('published') && mayStep('publish')) {
@@ -963,6 +973,48 @@ export function createIncidents({ map, t, lang, format }) {
         }
       }
       step(d, 'verify', b);
+    });
+    return form;
+  }
+
+  // mergeForm folds the incident into another (its alarms are the same
+  // event): the other's id and a reason.
+  function mergeForm(d) {
+    const form = el('form', 'incident-form incident-step-row');
+    form.id = 'incident-merge-form';
+    const into = el('input', 'incident-input');
+    into.id = 'incident-merge-into';
+    into.maxLength = 64;
+    into.placeholder = t('mergeInto');
+    into.setAttribute('aria-label', t('mergeInto'));
+    const others = el('datalist');
+    others.id = 'incident-merge-others';
+    for (const x of st.incidents) {
+      if (x.id === d.id || CLOSED.has(x.state)) continue;
+      const o = el('option');
+      o.value = x.id;
+      others.append(o);
+    }
+    into.setAttribute('list', others.id);
+    const reason = el('input', 'incident-input');
+    reason.id = 'incident-merge-reason';
+    reason.maxLength = 1000;
+    reason.placeholder = t('incidentReason');
+    reason.setAttribute('aria-label', t('incidentReason'));
+    const go = el('button', 'incident-action', t('mergeSubmit'));
+    go.type = 'submit';
+    go.id = 'incident-merge-submit';
+    form.append(into, others, reason, go);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const target = into.value.trim();
+      if (!target || target === d.id) {
+        setMessage(d, t('mergeNeedInto'), true);
+        return;
+      }
+      const b = { into: target };
+      if (reason.value.trim()) b.reason = reason.value.trim();
+      step(d, 'merge', b);
     });
     return form;
   }
