@@ -174,6 +174,11 @@ type Warning struct {
 	InstructionsEn string `json:"instructions_en,omitempty"`
 	// Drafter is the login that wrote this version.
 	Drafter string `json:"drafter,omitempty"`
+	// Suggested is the level the level rules suggested for it, and
+	// SuggestedWhy (SuggestedWhyEn) why; a person may have chosen another.
+	Suggested      Level  `json:"suggested,omitempty"`
+	SuggestedWhy   string `json:"suggested_why,omitempty"`
+	SuggestedWhyEn string `json:"suggested_why_en,omitempty"`
 	// Issued is when this version was published, and Signer who signed it
 	// (who re-issued it, for an update); zero until then.
 	Issued time.Time `json:"issued,omitzero"`
@@ -195,7 +200,7 @@ func (w *Warning) validate() error {
 	if w.Type == "" || w.Location == "" || w.Time.IsZero() {
 		return refuse("bad_warning", "a warning needs a type, a location and a time")
 	}
-	for _, s := range []string{w.Type, w.Location, w.Surroundings, w.Instructions, w.Headline, w.HeadlineEn, w.SurroundingsEn, w.InstructionsEn} {
+	for _, s := range []string{w.Type, w.Location, w.Surroundings, w.Instructions, w.Headline, w.HeadlineEn, w.SurroundingsEn, w.InstructionsEn, w.SuggestedWhy, w.SuggestedWhyEn} {
 		if len(s) > MaxText {
 			return refuse("too_long", "a text of the warning is longer than %d bytes", MaxText)
 		}
@@ -257,6 +262,24 @@ type Incident struct {
 	Events      int       `json:"events"`
 	// ReleasedAt is when the warning was released (解除); zero before.
 	ReleasedAt time.Time `json:"released_at,omitzero"`
+	// Submitted is when the current draft was submitted for review.
+	Submitted time.Time `json:"submitted,omitzero"`
+}
+
+// ApprovalDeadlines are how long the review and signature of a draft may
+// take, by level, from its submission; a draft still unsigned or
+// unpublished after it is late, and reminders follow.
+var ApprovalDeadlines = map[Level]time.Duration{
+	LevelI: 10 * time.Minute, LevelII: 15 * time.Minute, LevelIII: 30 * time.Minute, LevelIV: 60 * time.Minute,
+}
+
+// ApprovalDue is when in's draft must be signed and published by
+// (ApprovalDeadlines); zero when no draft waits for approval.
+func (in *Incident) ApprovalDue() time.Time {
+	if (in.State != InReview && in.State != Signed) || in.Draft == nil || in.Submitted.IsZero() {
+		return time.Time{}
+	}
+	return in.Submitted.Add(ApprovalDeadlines[in.Draft.Level])
 }
 
 // Current is the latest published warning, nil before the first.
@@ -389,6 +412,7 @@ func Apply(in Incident, ev Event) (Incident, error) {
 			if in.Draft == nil {
 				return in, refuse("no_warning", "nothing to submit")
 			}
+			out.Submitted = ev.At
 			break
 		}
 		// a review

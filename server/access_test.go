@@ -28,8 +28,9 @@ var testAuth = sync.OnceValue(func() *testUsers {
 	a := auth.NewAccounts(auth.AccountsOptions{Users: users, Hasher: auth.NewHasher(auth.HashParams{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)})
 	testAuthDir = dir
 	tu := &testUsers{dir: dir, accounts: a, sessions: map[string]testSession{}}
-	// duty is a second operator; lead both drafts and signs.
-	for r, roles := range map[string][]string{"duty": {"operator"}, "lead": {"analyst", "commander"}} {
+	// duty is a second operator; lead both drafts and signs; unit1 is the
+	// sample directory's member of the gas company.
+	for r, roles := range map[string][]string{"duty": {"operator"}, "lead": {"analyst", "commander"}, "unit1": {"unit"}} {
 		u, err := a.AddUser(context.Background(), nil, auth.NewUser{Login: r, Password: r + testPassword, Roles: roles})
 		if err != nil {
 			panic(err)

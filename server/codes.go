@@ -38,6 +38,7 @@ const (
 	CodeBadStep          = "bad_step"
 	CodeOwnDraft         = "own_draft"
 	CodeConflict         = "conflict"
+	CodeBadType          = "bad_type"
 	CodeInternal         = "internal"
 	CodeUnavailable      = "unavailable"
 	CodeTimeout          = "timeout"
@@ -93,6 +94,7 @@ var codeList = []codeInfo{
 	{CodeBadTransition, http.StatusConflict, "an incident step its state does not allow; state and allowed name where it is and where it may go"},
 	{CodeBadStep, http.StatusUnprocessableEntity, "an incident step the loop's rules refuse (a false alarm without a cause, a warning incomplete); the message starts with the rule's code"},
 	{CodeOwnDraft, http.StatusForbidden, "a review or signature of one's own draft"},
+	{CodeBadType, http.StatusUnsupportedMediaType, "an attachment that is not a JPEG, PNG or WebP image (read from its bytes)"},
 	{CodeConflict, http.StatusConflict, "an alarm already in an open incident, a record for an archived or merged incident, a signature before a review"},
 	{CodeInternal, http.StatusInternalServerError, "a fault of the server, logged"},
 	{CodeUnavailable, http.StatusServiceUnavailable, "readings could not be stored; send them again"},

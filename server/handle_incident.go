@@ -224,6 +224,16 @@ func (s *Server) handleStep(st incidentStep) echo.HandlerFunc {
 		level := in.Level()
 		if ev.Warning != nil {
 			level = ev.Warning.Level
+			// The level suggested is kept beside the one chosen; a person who
+			// departs from it says why.
+			d, err := s.suggest(c, &in)
+			if err != nil {
+				return err
+			}
+			ev.Warning.Suggested, ev.Warning.SuggestedWhy, ev.Warning.SuggestedWhyEn = d.Suggestion.Level, d.Suggestion.ReasonZh, d.Suggestion.ReasonEn
+			if level != d.Suggestion.Level && strings.TrimSpace(b.Reason) == "" {
+				return errorf(CodeBadRequest, fmt.Sprintf("the suggested level is %s (%s): a level %s warning says why in reason", d.Suggestion.Level, d.Suggestion.ReasonEn, level))
+			}
 		}
 		p := &callerOf(c).p
 		role, ok := s.roleFor(p, st.perm, level)
@@ -235,6 +245,7 @@ func (s *Server) handleStep(st incidentStep) echo.HandlerFunc {
 		if err != nil {
 			return incidentError(err)
 		}
+		s.after(c, &next)
 		return c.JSON(http.StatusOK, s.incidentJSON(&next))
 	}
 }
@@ -272,14 +283,19 @@ func (s *Server) handleOpenIncident(c echo.Context) error {
 	return c.JSON(http.StatusCreated, s.incidentJSON(&in))
 }
 
-// incidentJSON is an incident as the API answers it: its state, the steps
-// it may take next, and the level colour.
+// incidentJSON is an incident as the API answers it: its state, the
+// states it may go to next, and, while its draft waits for approval, when
+// that is due and whether it is late.
 func (s *Server) incidentJSON(in *incident.Incident) map[string]any {
 	allowed := incident.Allowed(in.State)
 	if allowed == nil {
 		allowed = []incident.State{}
 	}
-	return map[string]any{"incident": in, "allowed": allowed}
+	out := map[string]any{"incident": in, "allowed": allowed}
+	if due := in.ApprovalDue(); !due.IsZero() {
+		out["approval_due"], out["approval_late"] = due, s.now().After(due)
+	}
+	return out
 }
 
 // handleIncidents answers GET /api/v1/incidents[?state=S,…&limit=N]: the
@@ -367,13 +383,22 @@ func (s *Server) handleSuggestion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.opt.Live.Alarm(in.Alarms[0])
+	d, err := s.suggest(c, &in)
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// suggest drafts in's warning from its first alarm and that alarm's impact.
+func (s *Server) suggest(c echo.Context, in *incident.Incident) (incident.Draft, error) {
+	a, err := s.opt.Live.Alarm(in.Alarms[0])
+	if err != nil {
+		return incident.Draft{}, err
+	}
 	im, err := s.analyses.AlarmImpact(c.Request().Context(), SiteOf(a))
 	if err != nil {
-		return err
+		return incident.Draft{}, err
 	}
 	info := incident.AlarmInfo{ID: a.ID, Level: int(a.MaxLevel), Domain: string(a.Domain), Metric: a.Metric,
 		Sensor: a.SensorCode, Location: a.Location, Raised: a.Started}
@@ -385,9 +410,9 @@ func (s *Server) handleSuggestion(c echo.Context) error {
 	}
 	d, err := s.levelRules().DraftFrom(info, im)
 	if err != nil {
-		return incidentError(err)
+		return d, incidentError(err)
 	}
-	return c.JSON(http.StatusOK, d)
+	return d, nil
 }
 
 func (s *Server) levelRules() *incident.LevelRules {

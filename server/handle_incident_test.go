@@ -88,8 +88,21 @@ func TestIncidentLoop(t *testing.T) {
 		t.Errorf("sign while confirmed: %s", b2)
 	}
 	step(t, ts.URL, id+"/draft", "operator", string(draft), 403)
-	step(t, ts.URL, id+"/draft", "analyst", string(draft), 200)
-	step(t, ts.URL, id+"/submit", "analyst", `{}`, 200)
+	// another level than the suggested one needs a reason
+	other := sug.Warning
+	other.Level = sug.Suggestion.Level%4 + 1
+	ob, _ := json.Marshal(map[string]any{"warning": other})
+	if _, b := step(t, ts.URL, id+"/draft", "analyst", string(ob), 400); !strings.Contains(b, "suggested level is") {
+		t.Errorf("another level without a reason: %s", b)
+	}
+	in, _ = step(t, ts.URL, id+"/draft", "analyst", string(draft), 200)
+	if in.Draft == nil || in.Draft.Suggested != sug.Suggestion.Level || in.Draft.SuggestedWhy != sug.Suggestion.ReasonZh {
+		t.Errorf("the draft keeps the suggestion: %+v", in.Draft)
+	}
+	_, sb := step(t, ts.URL, id+"/submit", "analyst", `{}`, 200)
+	if !strings.Contains(sb, `"approval_due":`) || !strings.Contains(sb, `"approval_late":false`) {
+		t.Errorf("submitted: %s", sb)
+	}
 	if _, b := step(t, ts.URL, id+"/review", "analyst", `{"approve":true}`, 403); !strings.Contains(b, CodeOwnDraft) {
 		t.Errorf("the drafter reviews: %s", b)
 	}
@@ -145,6 +158,9 @@ func TestIncidentLoop(t *testing.T) {
 	json.Unmarshal(b, &rec)
 	var steps []string
 	for _, r := range rec.Records {
+		if r.Kind != incident.KindStep {
+			continue
+		}
 		ev, err := incident.DecodeEvent(r.Data)
 		if err != nil {
 			t.Fatal(err)

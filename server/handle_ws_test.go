@@ -35,7 +35,7 @@ func wsOptions(t *testing.T, o Options) Options {
 	t.Helper()
 	sensors := live.NewSensors([]*layers.Feature{
 		{ID: 7, Layer: layers.Sensor, Geometry: orb.Point{117.26, 31.84},
-			Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": layers.DrainNode}},
+			Props: map[string]any{"code": "GAS-1", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 1.0, "asset_layer": layers.DrainNode, "owner": "滨湖燃气公司"}},
 		{ID: 8, Layer: layers.Sensor, Geometry: orb.Point{117.47, 31.84},
 			Props: map[string]any{"code": "GAS-2", "domain": "gas", "kind": "combustible_gas", "metrics": "ch4_lel,battery", "asset": 2.0, "asset_layer": layers.DrainNode}},
 	})

@@ -15,6 +15,8 @@ import (
 	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/hub"
 	"github.com/onemap/onemap/incident"
+	"github.com/onemap/onemap/incident/attach"
+	"github.com/onemap/onemap/incident/response"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/metrics"
@@ -103,6 +105,11 @@ type Options struct {
 	Incidents *incident.Book
 	// LevelRules grade the warnings drafted; nil takes the defaults.
 	LevelRules *incident.LevelRules
+	// Response runs what follows the incident steps (the push, the plans
+	// and tasks) over the same Book as Incidents; nil serves none of it.
+	Response *response.Desk
+	// Attachments keep the photos of field reports; nil serves none.
+	Attachments attach.Store
 }
 
 // Journal is what the health check reads of the write-ahead log;
@@ -229,6 +236,7 @@ func New(o Options) *Server {
 		api.PUT("/rules", s.handlePutRules)
 		if o.Incidents != nil {
 			s.routeIncidents(api)
+			s.routeResponse(api)
 		}
 		if s.hub != nil {
 			e.GET("/ws", s.handleWS)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/incident"
+	"github.com/onemap/onemap/incident/attach"
+	"github.com/onemap/onemap/incident/response"
+	"os"
 	"time"
 
 	"github.com/onemap/onemap/hub"
@@ -55,6 +58,19 @@ func newTestServer(o Options) *Server {
 			authz = auth.NewAuthorizer(nil)
 		}
 		o.Incidents = incident.NewBook(&incident.MemoryJournal{}, o.Now, Approver(authz))
+		desk, err := response.New(o.Incidents, response.Options{Sites: response.LiveSites{Live: o.Live, Sensors: o.Sensors}, Now: o.Now})
+		if err != nil {
+			panic(err)
+		}
+		desk.Start(context.Background())
+		o.Response = desk
+		if dir, err := os.MkdirTemp("", "onemap-attach-"); err == nil {
+			o.Attachments, _ = attach.NewDir(dir, attach.Options{})
+			testDirs = append(testDirs, dir)
+		}
 	}
 	return New(o)
 }
+
+// testDirs are the directories the test servers made, removed by TestMain.
+var testDirs []string

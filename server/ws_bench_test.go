@@ -328,6 +328,9 @@ func TestMain(m *testing.M) {
 	if testAuthDir != "" {
 		os.RemoveAll(testAuthDir)
 	}
+	for _, d := range testDirs {
+		os.RemoveAll(d)
+	}
 	os.Exit(code)
 }
 

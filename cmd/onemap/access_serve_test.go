@@ -172,7 +172,7 @@ func TestReadmeAPIExamples(t *testing.T) {
 		wants   []string
 	}{
 		// The section runs on through "Readings and alarms".
-		{"Analysis", []string{`"features":[{`, `"valves":[{`, `"accepted":1`, `"state":"active"`}},
+		{"Analysis", []string{`"features":[{`, `"valves":[{`, `"accepted":1`, `"state":"active"`, `"warnings":[]`, `"group_by":"day","by":"domain"`}},
 	} {
 		cmds := readmeShell(t, tt.section, names, "curl")
 		if len(cmds) != len(tt.wants) {

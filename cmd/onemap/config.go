@@ -24,6 +24,11 @@ type Config struct {
 	Rules   string // a rules file; empty for the embedded defaults
 	// LevelRules is the warning level rules file; empty for the defaults.
 	LevelRules string
+	// Directory is the directory.json of who is told what; empty for the
+	// sample city's.
+	Directory string
+	// WebhookSecrets is the file of the webhooks' signing secrets.
+	WebhookSecrets string
 	// IngestToken is a static device token, beside the stored ones.
 	IngestToken string
 	// Simulate runs the sensor simulator with the sample scenarios against
@@ -102,6 +107,8 @@ func defaultConfig() Config {
 	env("DATABASE_URL", &c.DB)
 	env("ONEMAP_RULES", &c.Rules)
 	env("ONEMAP_LEVEL_RULES", &c.LevelRules)
+	env("ONEMAP_DIRECTORY", &c.Directory)
+	env("ONEMAP_WEBHOOK_SECRETS", &c.WebhookSecrets)
 	env("ONEMAP_INGEST_TOKEN", &c.IngestToken)
 	c.Simulate = os.Getenv("ONEMAP_SIMULATE") == "1"
 	env("ONEMAP_MQTT", &c.MQTT)
@@ -152,6 +159,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.City, "city", c.City, "city directory to serve; empty serves the embedded sample city (ONEMAP_CITY)")
 	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL of a PostGIS database to serve from, postgres://user@host:port/db; empty serves from memory (DATABASE_URL)")
 	fs.StringVar(&c.Rules, "rules", c.Rules, "alarm rules file (JSON, docs/rules.md); empty uses the embedded defaults (ONEMAP_RULES)")
+	fs.StringVar(&c.Directory, "directory", c.Directory, "units, people and contacts told of warnings (JSON, docs/notify.md); empty uses the sample city's (ONEMAP_DIRECTORY)")
+	fs.StringVar(&c.WebhookSecrets, "webhook-secrets", c.WebhookSecrets, "JSON file of the webhooks' signing secrets by name, mode 0600 (ONEMAP_WEBHOOK_SECRETS)")
 	fs.StringVar(&c.LevelRules, "level-rules", c.LevelRules, "warning level rules file (JSON, docs/incidents.md); empty uses the embedded defaults (ONEMAP_LEVEL_RULES)")
 	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "a static device token POST /api/v1/readings takes, beside those of onemap tokens (ONEMAP_INGEST_TOKEN)")
 	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")

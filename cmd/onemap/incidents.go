@@ -2,22 +2,37 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/directory"
 	"github.com/onemap/onemap/incident"
+	"github.com/onemap/onemap/incident/attach"
+	"github.com/onemap/onemap/incident/response"
+	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/notify"
 	"github.com/onemap/onemap/server"
 	"github.com/onemap/onemap/store"
+	"github.com/onemap/onemap/store/postgis"
 	"github.com/onemap/onemap/wal"
 )
+
+// incidents are the linked response's parts, opened.
+type incidents struct {
+	book        *incident.Book
+	desk        *response.Desk
+	attachments attach.Store
+}
 
 // openIncidents opens the incident journal (the store's own table when it
 // keeps one, as PostGIS does, or a write-ahead log of its own in the data
 // directory) and reads the incidents back into a book whose reviews and
-// signatures are checked against the roles in force.
-func openIncidents(ctx context.Context, cfg Config, st store.Store, authz *auth.Authorizer, log *slog.Logger) (*incident.Book, func() error, error) {
+// signatures are checked against the roles in force, with the push, the
+// plans and the photos beside it. The deliveries start sending at once.
+func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Service, sensors *live.Sensors, authz *auth.Authorizer, log *slog.Logger) (*incidents, func() error, error) {
 	var j incident.Journal
 	closeJournal := func() error { return nil }
 	if p, ok := st.(interface{ IncidentJournal() incident.Journal }); ok {
@@ -33,14 +48,72 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, authz *auth.
 		authz = auth.NewAuthorizer(nil)
 	}
 	b := incident.NewBook(j, nil, server.Approver(authz))
-	if err := b.Load(ctx, nil); err != nil {
+	secrets, err := readSecrets(cfg.WebhookSecrets)
+	if err != nil {
+		closeJournal()
+		return nil, nil, err
+	}
+	if cfg.Directory != "" {
+		if _, err := (directory.FileStore{Path: cfg.Directory}).Directory(ctx); err != nil {
+			closeJournal()
+			return nil, nil, fmt.Errorf("directory %s: %w", cfg.Directory, err)
+		}
+	}
+	desk, err := response.New(b, response.Options{
+		Directory: directory.FileStore{Path: cfg.Directory},
+		Channels: []notify.Channel{&notify.InApp{}, &notify.Webhook{Secret: func(name string) ([]byte, error) {
+			if s, ok := secrets[name]; ok {
+				return []byte(s), nil
+			}
+			return nil, fmt.Errorf("no secret %q in --webhook-secrets", name)
+		}}},
+		Sites:  response.LiveSites{Live: svc, Sensors: sensors},
+		Logger: log,
+	})
+	if err != nil {
+		closeJournal()
+		return nil, nil, err
+	}
+	if err := desk.Load(ctx); err != nil {
 		closeJournal()
 		return nil, nil, err
 	}
 	if n := len(b.List()); n > 0 {
 		log.Info("incidents read back", "incidents", n)
 	}
-	return b, closeJournal, nil
+	out := &incidents{book: b, desk: desk}
+	if pg, ok := st.(*postgis.Store); ok {
+		out.attachments = pg.Attachments(attach.Options{})
+	} else if out.attachments, err = attach.NewDir(cfg.DataDir, attach.Options{}); err != nil {
+		closeJournal()
+		return nil, nil, err
+	}
+	desk.Start(ctx)
+	return out, func() error { desk.Close(); return closeJournal() }, nil
+}
+
+// readSecrets reads the webhook secrets file: a JSON object of a secret's
+// name to the secret. It must not be readable by others.
+func readSecrets(file string) (map[string]string, error) {
+	if file == "" {
+		return nil, nil
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, fmt.Errorf("webhook secrets: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("webhook secrets %s: readable by others (mode %v): chmod 600 it", file, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("webhook secrets: %w", err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("webhook secrets %s: a JSON object of name to secret: %w", file, err)
+	}
+	return m, nil
 }
 
 // levelRules reads the warning level rules file, or takes the defaults.

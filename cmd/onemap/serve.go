@@ -98,7 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	book, closeIncidents, err := openIncidents(ctx, cfg, st, access.Authorizer, log)
+	inc, closeIncidents, err := openIncidents(ctx, cfg, st, svc, sensors, access.Authorizer, log)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Metrics:        m,
 		AccessLog:      accessLog,
 		Access:         access,
-		Incidents:      book,
+		Incidents:      inc.book,
+		Response:       inc.desk,
+		Attachments:    inc.attachments,
 		LevelRules:     lr,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -72,6 +72,8 @@ type Task struct {
 	Photos   []string `json:"photos,omitempty"`
 	Position *Point   `json:"position,omitempty"`
 	Reason   string   `json:"reason,omitempty"` // why it was cancelled
+	// Note is what the assignee said at its latest step.
+	Note string `json:"note,omitempty"`
 }
 
 // TaskID is the id of the task at index of the plan of incident.
@@ -335,6 +337,9 @@ func (b *Board) apply(ev *Event) {
 		t.Assignee, t.State = ev.Assignee, Assigned
 	case KindAccepted, KindEnRoute, KindArrived, KindDone:
 		t.State = stateOf(ev.Kind)
+		if ev.Text != "" {
+			t.Note = ev.Text
+		}
 		if ev.Kind == KindDone {
 			t.Photos, t.Position = slices.Clone(ev.Photos), clonePoint(ev.Position)
 		}
