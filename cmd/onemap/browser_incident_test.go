@@ -164,7 +164,7 @@ func TestBrowserIncident(t *testing.T) {
 		if !strings.HasPrefix(badge, fmt.Sprintf("%d %s 级（", level, []string{"", "I", "II", "III", "IV"}[level])) {
 			t.Errorf("the level badge reads %q", badge)
 		}
-		steps := eval[[]string](t, ctx, `[...document.querySelectorAll("#incident-timeline .incident-step")].map(li => li.textContent)`)
+		steps := eval[[]string](t, ctx, `[...document.querySelectorAll('#incident-timeline .incident-step[data-kind="step"]')].map(li => li.textContent)`)
 		want := []string{"开立事件", "已确认", "预警起草", "审核中", "审核通过", "已签发", "已发布"}
 		if len(steps) != len(want) {
 			t.Fatalf("timeline %q, want %d steps", steps, len(want))
@@ -189,13 +189,26 @@ func TestBrowserIncident(t *testing.T) {
 		if strings.Contains(msg, "cannot go") {
 			t.Errorf("the refusal shows the server's English: %q", msg)
 		}
-		// The push status and the response are not served yet: left out.
-		if eval[bool](t, ctx, `!!document.getElementById("incident-deliveries") || !!document.getElementById("incident-response")`) {
-			t.Log("the server serves deliveries or the response")
+		// Publishing opened the plan's tasks: the commander gives the first
+		// to the responder.
+		waitJS[bool](t, ctx, `!!document.querySelector("#incident-tasks .incident-task .task-assign-login")`, 10*time.Second, "the plan's tasks")
+		task := eval[string](t, ctx, `(() => { const li = document.querySelector("#incident-tasks .incident-task"); li.querySelector(".task-assign-login").value = "crew"; li.querySelector(".task-assign button").click(); return li.dataset.id; })()`)
+		waitJS[bool](t, ctx, fmt.Sprintf(`(document.querySelector('#incident-tasks .incident-task[data-id=%q]') || {}).dataset.state === "assigned"`, task), 10*time.Second, "the task assigned")
+		if !eval[bool](t, ctx, `!!document.getElementById("incident-delivery-summary")`) {
+			t.Error("no push status for a published warning")
 		}
-		if !eval[bool](t, ctx, `document.getElementById("inbox-button").hidden || !!window.onemap.inbox.available`) {
-			t.Error("the inbox button shows though the server does not serve the inbox")
+		// A re-issue shows the level suggested with the version, and another
+		// level needs a reason there too.
+		clickID(t, ctx, "incident-reissue-load")
+		if got := waitJS[int](t, ctx, `Number((document.getElementById("incident-suggested-level") || {dataset: {}}).dataset.level)`, 5*time.Second, "the re-issue's suggested level"); got != level {
+			t.Errorf("the re-issue suggests level %d, want %d", got, level)
 		}
+		eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById("incident-draft-level"); s.value = "%d"; s.dispatchEvent(new Event("change")); document.getElementById("incident-reissue-submit").click(); return true; })()`, level%4+1))
+		if msg := waitJS[string](t, ctx, `document.getElementById("incident-message").className.includes("error") && document.getElementById("incident-message").textContent`, 5*time.Second, "the re-issue's reason asked for"); !strings.Contains(msg, "理由") {
+			t.Errorf("a re-issue at another level without a reason says %q", msg)
+		}
+		eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById("incident-draft-level"); s.value = "%d"; s.dispatchEvent(new Event("change")); document.getElementById("incident-draft-instructions").value += "请绕行。"; document.getElementById("incident-reissue-submit").click(); return true; })()`, level))
+		waitJS[bool](t, ctx, `/第 2 版/.test(document.getElementById("incident-warning").textContent) && /更新发布（第 2 版）/.test(document.getElementById("incident-timeline").textContent)`, 10*time.Second, "the second version")
 		screenshot(t, ctx, "incident-published.png")
 
 		// The warning comes over the live channel onto the map.
@@ -279,7 +292,8 @@ func TestBrowserIncident(t *testing.T) {
 	})
 
 	// A responder's phone 700 m north of the detector lists the warning
-	// around it with its distance; the tasks, not served yet, are left out.
+	// around it with its distance, and the task given to it, which it
+	// accepts.
 	t.Run("Phone", func(t *testing.T) {
 		sn := sensorAt(t, url, "GAS-000001")
 		pctx, cancel := context.WithTimeout(browser(t, 390, 844), 60*time.Second)
@@ -309,8 +323,13 @@ func TestBrowserIncident(t *testing.T) {
 		if d < 500 || d > 900 {
 			t.Errorf("the warning is %.0f m from the phone, want about 700", d)
 		}
-		waitJS[bool](t, pctx, `!window.onemap.tasks.available && document.getElementById("tasks-section").hidden`, 10*time.Second, "the tasks left out")
+		row = waitJS[string](t, pctx, `!document.getElementById("tasks-section").hidden && (document.querySelector("#tasks-list .task-row") || {}).textContent`, 10*time.Second, "my task")
+		if !strings.Contains(row, "已分派") || !strings.Contains(row, "接收任务") {
+			t.Errorf("my task reads %q, want its state and the button to accept it", row)
+		}
 		screenshot(t, pctx, "incident-phone.png")
+		eval[bool](t, pctx, `(() => { document.querySelector("#tasks-list .task-row .task-next").click(); return true; })()`)
+		waitJS[bool](t, pctx, `(document.querySelector("#tasks-list .task-row") || {dataset: {}}).dataset.state === "accepted"`, 10*time.Second, "the task accepted")
 	})
 
 	// Without the position, the phone says why in its own words.

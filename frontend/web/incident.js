@@ -60,11 +60,13 @@ export const TEXT = {
     warningField_surroundings: '周边情况',
     warningField_instructions: '防范措施',
     warningField_headline: '标题',
+    warningField_suggested: '建议级别',
     warningField_drafter: '起草人',
     warningField_issued: '发布时间',
     incidentTimeline: '处置记录',
     incidentRecord_step: '步骤', incidentRecord_delivery: '推送', incidentRecord_task: '任务',
     incidentRecord_feedback: '现场反馈', incidentRecord_receipt: '回执', incidentRecord_position: '位置',
+    incidentRecord_notify: '推送与回执', incidentRecord_plan: '预案与任务', incidentRecord_reminder: '审批提醒',
     step_opened: '开立事件',
     step_site_check: '需现场核查',
     step_approved: '审核通过',
@@ -196,11 +198,13 @@ export const TEXT = {
     warningField_surroundings: 'Surroundings',
     warningField_instructions: 'Instructions',
     warningField_headline: 'Headline',
+    warningField_suggested: 'Suggested level',
     warningField_drafter: 'Drafter',
     warningField_issued: 'Issued',
     incidentTimeline: 'Record',
     incidentRecord_step: 'Step', incidentRecord_delivery: 'Delivery', incidentRecord_task: 'Task',
     incidentRecord_feedback: 'Field report', incidentRecord_receipt: 'Receipt', incidentRecord_position: 'Position',
+    incidentRecord_notify: 'Push and receipts', incidentRecord_plan: 'Plan and tasks', incidentRecord_reminder: 'Approval reminder',
     step_opened: 'Opened',
     step_site_check: 'Site check needed',
     step_approved: 'Approved',
@@ -803,6 +807,12 @@ export function createIncidents({ map, t, lang, format }) {
     lv.dataset.field = 'level';
     lv.append(levelBadge(w.level, t));
     dl.append(el('dt', '', t('warningField_level')), lv);
+    if (w.suggested && w.suggested !== w.level) {
+      const sg = el('dd');
+      sg.dataset.field = 'suggested';
+      sg.append(levelBadge(w.suggested, t), ` ${(en ? w.suggested_why_en || w.suggested_why : w.suggested_why) ?? ''}`);
+      dl.append(el('dt', '', t('warningField_suggested')), sg);
+    }
     f('location', w.location);
     f('time', format.dateTime(w.time));
     f('surroundings', en ? (w.surroundings_en || w.surroundings) : w.surroundings);
@@ -814,12 +824,22 @@ export function createIncidents({ map, t, lang, format }) {
   }
 
   // timeline lists the records: each step with its state (or what it
-  // did), who in which role, when, and why.
+  // did), who in which role, when, and why; the records of the push and the
+  // plan between two steps as one line per kind with their number.
   function timeline(records) {
     const ol = el('ol', 'incident-timeline');
     ol.id = 'incident-timeline';
     let prev = 'new';
+    let versions = 0; // the versions published so far
+    let run = null; // the line of the records of one kind in a row
     for (const r of records ?? []) {
+      if (r.kind !== 'step' && run?.kind === r.kind) {
+        run.n++;
+        run.count.textContent = ` ×${run.n}`;
+        run.li.dataset.count = String(run.n);
+        continue;
+      }
+      run = null;
       const li = el('li', 'incident-step');
       li.dataset.kind = r.kind;
       const when = el('time', 'incident-step-time', format.dateTime(r.at ?? r.data?.at));
@@ -827,27 +847,34 @@ export function createIncidents({ map, t, lang, format }) {
       if (r.kind === 'step') {
         const ev = r.data ?? {};
         li.dataset.to = ev.to;
-        const what = el('span', 'incident-step-what', stepLabel(ev, prev));
+        if (ev.to === 'published' && prev === 'signed') versions++;
+        else if (ev.to === prev && ev.warning) versions++;
+        const what = el('span', 'incident-step-what', stepLabel(ev, prev, versions));
         const who = el('span', 'incident-step-who', t('stepBy').replace('{who}', ev.who ?? '').replace('{role}', roleName(ev.role)));
         li.append(what, who, when);
         if (ev.cause) li.append(el('span', 'incident-step-reason', t('stepCause').replace('{cause}', [t(`cause_${ev.cause}`), ev.cause_text].filter(Boolean).join('：'))));
         if (ev.reason) li.append(el('span', 'incident-step-reason', t('stepReason').replace('{reason}', ev.reason)));
         prev = ev.to;
       } else {
-        li.append(el('span', 'incident-step-what', say(t, `incidentRecord_${r.kind}`, r.kind)), when);
+        const what = el('span', 'incident-step-what', say(t, `incidentRecord_${r.kind}`, r.kind));
+        const count = el('span', 'incident-step-count');
+        what.append(count);
+        li.dataset.count = '1';
+        li.append(what, when);
+        run = { kind: r.kind, n: 1, li, count };
       }
       ol.append(li);
     }
     return ol;
   }
 
-  function stepLabel(ev, prev) {
+  function stepLabel(ev, prev, versions) {
     if (prev === 'new') return t('step_opened');
     if (ev.to === 'verifying' && ev.outcome === 'site_check') return t('step_site_check');
     if (ev.to === 'in_review' && prev === 'in_review') return t('step_approved');
     if (ev.to === 'warning_draft' && prev === 'in_review') return t('step_sent_back');
     if (ev.to === 'warning_draft' && prev === 'warning_draft') return t('step_edited');
-    if (ev.to === prev && ev.warning) return t('step_reissued').replace('{n}', ev.warning.version ?? '');
+    if (ev.to === prev && ev.warning) return t('step_reissued').replace('{n}', String(ev.warning.version || versions));
     return stateTitle(ev.to, t);
   }
 
@@ -1085,7 +1112,7 @@ export function createIncidents({ map, t, lang, format }) {
       l.append(el('span', '', t(key)), control);
       return l;
     };
-    reasonLabel.append(el('span', '', kind === 'draft' ? t('draftReasonLabel') : t('incidentReason')), reason);
+    reasonLabel.append(el('span', '', t('draftReasonLabel')), reason);
 
     function fill(w) {
       base = w;
@@ -1107,9 +1134,24 @@ export function createIncidents({ map, t, lang, format }) {
     }
     level.addEventListener('change', markLevel);
 
+    // showSuggestion shows the level the rules suggest and why.
+    function showSuggestion(level, why) {
+      suggested = level ?? 0;
+      if (!suggested) return;
+      sugBox.replaceChildren(
+        el('span', 'incident-suggested', t('draftSuggested').replace('{level}', '')),
+        levelBadge(suggested, t, 'incident-suggested-level'),
+        el('span', 'incident-suggestion-reason', why ?? ''),
+      );
+      sugBox.dataset.level = String(suggested);
+    }
+
     (async () => {
       if (kind === 'update') {
-        fill(currentWarning(i));
+        // A re-issue keeps the level suggested with the version it edits.
+        const w = currentWarning(i);
+        showSuggestion(w.suggested, lang() === 'en' ? w.suggested_why_en || w.suggested_why : w.suggested_why);
+        fill(w);
         return;
       }
       sugBox.textContent = t('draftLoading');
@@ -1121,15 +1163,7 @@ export function createIncidents({ map, t, lang, format }) {
         sugBox.textContent = t('incidentErrorPrefix') + stepErrorText(err, t);
       }
       if (st.detail !== d) return;
-      if (s) {
-        suggested = s.suggestion?.level ?? 0;
-        sugBox.replaceChildren(
-          el('span', 'incident-suggested', t('draftSuggested').replace('{level}', '')),
-          levelBadge(suggested, t, 'incident-suggested-level'),
-          el('span', 'incident-suggestion-reason', lang() === 'en' ? s.suggestion?.reason_en : s.suggestion?.reason_zh),
-        );
-        sugBox.dataset.level = String(suggested);
-      }
+      if (s) showSuggestion(s.suggestion?.level, lang() === 'en' ? s.suggestion?.reason_en : s.suggestion?.reason_zh);
       const w = i.draft ?? s?.warning;
       if (w) fill(w);
     })();
@@ -1139,13 +1173,13 @@ export function createIncidents({ map, t, lang, format }) {
       if (!base) return;
       const lv = Number(level.value);
       const why = reason.value.trim();
-      if (kind === 'draft' && suggested && lv !== suggested && !why) {
+      if (suggested && lv !== suggested && !why) {
         setMessage(d, t('draftReasonNeeded'), true);
         reason.focus();
         return;
       }
       const warning = { ...base, level: lv, location: location.value.trim(), surroundings: surroundings.value.trim(), instructions: instructions.value.trim(), headline: headline.value.trim() };
-      for (const k of ['drafter', 'issued', 'signer', 'version']) delete warning[k];
+      for (const k of ['drafter', 'issued', 'signer', 'version', 'suggested', 'suggested_why', 'suggested_why_en']) delete warning[k];
       const b = { warning };
       if (why) b.reason = why;
       step(d, kind, b);
