@@ -542,11 +542,23 @@ func TestBrowserIncidentContract(t *testing.T) {
 		}
 		screenshot(t, ctx, "incident-push.png")
 
-		// Messages are the pushes of published warnings: while the server's
-		// incidents have published none, the inbox is not asked for.
-		if !eval[bool](t, ctx, `document.getElementById("inbox-button").hidden`) {
-			t.Error("the inbox shows before any warning was published")
+		// The inbox: one unread message, read and replied to.
+		eval[bool](t, ctx, `window.onemap.inbox.refresh().then(() => true)`)
+		if n := waitJS[string](t, ctx, `!document.getElementById("inbox-button").hidden && document.getElementById("inbox-count").textContent`, 5*time.Second, "the inbox's unread count"); n != "1" {
+			t.Errorf("%s unread, want 1", n)
 		}
+		clickID(t, ctx, "inbox-button")
+		text := waitJS[string](t, ctx, `(document.querySelector('.inbox-row[data-id="D1"]') || {}).textContent`, 5*time.Second, "the message")
+		if !strings.Contains(text, "黟县路燃气泄漏 II 级预警") || !strings.Contains(text, "II 级（橙色）") || !strings.Contains(text, "未读") {
+			t.Errorf("the message reads %q", text)
+		}
+		eval[bool](t, ctx, `(() => { document.querySelector('.inbox-row[data-id="D1"] .inbox-read').click(); return true; })()`)
+		stub.wrote(t, "POST", "/api/v1/inbox/D1/read")
+		eval[bool](t, ctx, `(() => { const f = document.querySelector('.inbox-row[data-id="D1"] .inbox-actions'); f.querySelector(".inbox-reply-text").value = "收到，已布控"; f.querySelector(".inbox-reply").click(); return true; })()`)
+		if w := stub.wrote(t, "POST", "/api/v1/inbox/D1/reply"); string(w.Body) != `{"text":"收到，已布控"}` {
+			t.Errorf("replied with %s", w.Body)
+		}
+		screenshot(t, ctx, "incident-inbox.png")
 	})
 
 	t.Run("Phone", func(t *testing.T) {

@@ -544,12 +544,13 @@ window.onemap.alarms = alarms;
 
 // The warnings in force on the map, from the live channel; on the desktop a
 // click on one opens its incident.
-incidents = VIEW === 'desktop' ? createIncidents({ map, t, lang: () => state.lang, format: alarms.format }) : null;
+incidents = VIEW === 'desktop' ? createIncidents({ map, t, lang: () => state.lang, format: alarms.format, onOpen: () => inbox?.setOpen(false) }) : null;
 const warnings = createWarningLayer({ map, onPick: incidents ? (id) => incidents.open(id) : null });
 window.onemap.incidents = incidents;
 window.onemap.warnings = warnings;
 // The inbox of a logged-in user, on the desktop and the phone.
-const inbox = VIEW !== 'screen' ? createInbox({ t, lang: () => state.lang, format: alarms.format }) : null;
+// The incident panel and the inbox share the right of the map: one at a time.
+const inbox = VIEW !== 'screen' ? createInbox({ t, lang: () => state.lang, format: alarms.format, onOpen: () => incidents?.setOpen(false) }) : null;
 window.onemap.inbox = inbox;
 let inboxTimer = 0;
 function onWarnings(list) {

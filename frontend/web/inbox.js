@@ -2,10 +2,9 @@
 // number of unread messages (#inbox-button, #inbox-count) opens a panel
 // (#inbox-panel) of GET /api/v1/inbox, unread first; each message can be
 // marked read (POST /api/v1/inbox/{id}/read) and replied to (POST
-// /api/v1/inbox/{id}/reply {"text"}). In-app messages are the pushes of
-// published warnings: until some incident has published one (GET
-// /api/v1/incidents), there is nothing to ask for and the button stays
-// hidden, as it does while the server does not serve the inbox (404).
+// /api/v1/inbox/{id}/reply {"text"}). The messages are asked for every
+// 30 s and after a warning changes; while the server does not serve the
+// inbox (404), the button stays hidden.
 
 import { can, current } from '/session.js';
 import { el, levelBadge, request, stepErrorText } from '/incident.js';
@@ -46,10 +45,10 @@ const POLL = 30e3;
 const UNREAD = new Set(['queued', 'sent', 'delivered']);
 
 // createInbox adds the button and the panel. deps: t, lang, format
-// (alarms.js's formats). It returns refresh, renderText, sessionChanged and
-// its state for tests.
-export function createInbox({ t, lang, format }) {
-  const st = { open: false, available: true, published: false, loaded: false, error: '', items: [], message: '' };
+// (alarms.js's formats), onOpen() when the panel opens. It returns
+// refresh, renderText, sessionChanged and its state for tests.
+export function createInbox({ t, lang, format, onOpen = () => {} }) {
+  const st = { open: false, available: true, loaded: false, error: '', items: [], message: '' };
 
   const btn = el('button', 'legend-button inbox-button');
   btn.type = 'button';
@@ -89,7 +88,10 @@ export function createInbox({ t, lang, format }) {
     st.open = open;
     panel.hidden = !open;
     btn.setAttribute('aria-expanded', String(open));
-    if (open) refresh();
+    if (open) {
+      onOpen();
+      refresh();
+    }
     render();
   }
 
@@ -109,14 +111,6 @@ export function createInbox({ t, lang, format }) {
     }
     const n = ++seq;
     try {
-      if (!st.published) {
-        const list = await request('/api/v1/incidents?limit=1000', { quiet: true }).catch(() => null);
-        st.published = (list?.incidents ?? []).some((i) => i.versions?.length);
-        if (!st.published) {
-          if (n === seq) timer = setTimeout(refresh, POLL);
-          return;
-        }
-      }
       const answer = await request('/api/v1/inbox', { optional: true, quiet: true });
       if (n !== seq) return;
       if (answer === null) {

@@ -529,10 +529,11 @@ export function createWarningLayer({ map, onPick = null }) {
 // ------------------------------------------------------------- the panel
 
 // createIncidents adds the incident button, list and details to the
-// desktop. deps: map, t, lang, format (alarms.js's formats). It returns
+// desktop. deps: map, t, lang, format (alarms.js's formats), onOpen() when
+// the panel opens. It returns
 // alarmSection(alarm) for an alarm's details, open(id), warningsChanged,
 // renderText, permissionsChanged and its state for tests.
-export function createIncidents({ map, t, lang, format }) {
+export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
   const st = {
     open: false,
     view: 'list',
@@ -591,7 +592,10 @@ export function createIncidents({ map, t, lang, format }) {
     st.open = open;
     panel.hidden = !open;
     btn.setAttribute('aria-expanded', String(open));
-    if (open) load();
+    if (open) {
+      onOpen();
+      load();
+    }
     render();
   }
 
