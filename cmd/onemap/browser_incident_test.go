@@ -287,6 +287,11 @@ func TestBrowserIncident(t *testing.T) {
 			t.Errorf("the big screen lists the warning as %q, want its headline", head)
 		}
 		waitJS[bool](t, sctx, `window.onemap.live.warnings.size === 1 && window.onemap.warnings.list.length === 1`, 5*time.Second, "the warning over the screen's channel")
+		// The response: the plan's tasks, none done yet.
+		resp := waitJS[map[string]string](t, sctx, `!document.getElementById("screen-response").hidden && {...document.getElementById("screen-response").dataset, text: document.getElementById("screen-response").textContent}`, 20*time.Second, "the response status")
+		if resp["total"] == "0" || resp["done"] != "0" || !strings.Contains(resp["text"], "处置任务完成 0/"+resp["total"]) {
+			t.Errorf("the response status %v", resp)
+		}
 		eval[bool](t, sctx, drawn)
 		screenshot(t, sctx, "incident-screen.png")
 	})
