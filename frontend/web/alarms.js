@@ -271,8 +271,10 @@ function sensorPaint(base) {
 // a later push channel, update, open and the current state.
 //
 // deps: map, t (the page's text helper), lang (the page's language),
-// layerTitle (a catalog layer id's title), closePopup.
-export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
+// layerTitle (a catalog layer id's title), closePopup, incidentSection(alarm)
+// (optional: the part of the details about the alarm's incident,
+// incident.js).
+export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSection = null }) {
   const st = {
     alarms: [], // the active alarms, sorted
     loaded: false, // the first answer came
@@ -897,7 +899,8 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup }) {
     changesHead.textContent = t('alarmChanges');
     changesEl = document.createElement('ol');
     changesEl.className = 'alarm-changes';
-    detail.append(fieldsEl, ackEl, impact.section(a), changesHead, changesEl);
+    const inc = incidentSection?.(a);
+    detail.append(fieldsEl, ackEl, ...(inc ? [inc] : []), impact.section(a), changesHead, changesEl);
     renderFields();
     renderAck();
   }

@@ -12,7 +12,9 @@
 // user is and what they may do comes from session.js, which makes every
 // request; the legend header names the user (user.js), and the audit log
 // (audit.js), the users and the tokens (admin.js) open from there for
-// those allowed.
+// those allowed. The incident loop (incident.js) has its panel on the
+// desktop, the warnings in force on every view's map, the inbox (inbox.js)
+// for a logged-in user and the responder's tasks on the phone (tasks.js).
 
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { TEXT as ANALYSIS_TEXT, createAnalysis } from '/analysis.js';
@@ -24,6 +26,9 @@ import * as session from '/session.js';
 import { createUserMenu } from '/user.js';
 import { TEXT as AUDIT_TEXT, createAudit } from '/audit.js';
 import { TEXT as ADMIN_TEXT, createTokens, createUsers } from '/admin.js';
+import { TEXT as INCIDENT_TEXT, createIncidents, createWarningLayer } from '/incident.js';
+import { TEXT as INBOX_TEXT, createInbox } from '/inbox.js';
+import { TEXT as TASKS_TEXT, createTasks } from '/tasks.js';
 
 // The view: 'desktop', 'screen' or 'phone' (?view=).
 const VIEW = { screen: 'screen', phone: 'phone' }[new URLSearchParams(location.search).get('view')] ?? 'desktop';
@@ -57,6 +62,12 @@ const TEXT = {
     ...session.TEXT.zh,
     ...AUDIT_TEXT.zh,
     ...ADMIN_TEXT.zh,
+    ...INCIDENT_TEXT.zh,
+    ...INBOX_TEXT.zh,
+    ...TASKS_TEXT.zh,
+    screenWarnings: '生效预警',
+    screenNoWarnings: '当前无生效预警',
+    screenResponse: '处置任务完成 {done}/{total} · 超时 {overdue}',
   },
   en: {
     title: 'City safety risk map',
@@ -75,6 +86,12 @@ const TEXT = {
     ...session.TEXT.en,
     ...AUDIT_TEXT.en,
     ...ADMIN_TEXT.en,
+    ...INCIDENT_TEXT.en,
+    ...INBOX_TEXT.en,
+    ...TASKS_TEXT.en,
+    screenWarnings: 'Warnings in force',
+    screenNoWarnings: 'No warnings in force',
+    screenResponse: 'Tasks done {done}/{total} · overdue {overdue}',
   },
 };
 
@@ -251,6 +268,9 @@ function renderText() {
   screen?.renderText();
   phone?.renderText();
   userMenu.render();
+  incidents?.renderText();
+  inbox?.renderText();
+  tasks?.renderText();
   audit?.renderText();
   users?.renderText();
   tokens?.renderText();
@@ -392,6 +412,8 @@ map.on('click', (e) => {
   if (analysis.click(e)) return;
   // A click on an alarm icon opens the alarm's details.
   if (alarms.click(e)) return;
+  // A click on a warning area opens its incident (the desktop).
+  if (warnings.click(e)) return;
   // The topmost feature wins; districts and other areas only when nothing
   // smaller is under the pointer.
   const features = featuresAt(e.point);
@@ -505,14 +527,41 @@ window.onemap.analysis = analysis;
 
 // Sensors coloured by state, active alarms as icons, the alarm list and an
 // alarm's details (alarms.js).
+// The incident panel (the desktop), made after the alarms, whose details
+// show an alarm's incident.
+let incidents = null;
 const alarms = createAlarms({
   map,
   t,
   lang: () => state.lang,
   layerTitle: (id) => title(state.layersById.get(id)?.title, id),
   closePopup,
+  incidentSection: (a) => incidents?.alarmSection(a) ?? null,
 });
 window.onemap.alarms = alarms;
+
+// ------------------------------------------------------------ incidents
+
+// The warnings in force on the map, from the live channel; on the desktop a
+// click on one opens its incident.
+incidents = VIEW === 'desktop' ? createIncidents({ map, t, lang: () => state.lang, format: alarms.format, onOpen: () => inbox?.setOpen(false) }) : null;
+const warnings = createWarningLayer({ map, onPick: incidents ? (id) => incidents.open(id) : null });
+window.onemap.incidents = incidents;
+window.onemap.warnings = warnings;
+// The inbox of a logged-in user, on the desktop and the phone.
+// The incident panel and the inbox share the right of the map: one at a time.
+const inbox = VIEW !== 'screen' ? createInbox({ t, lang: () => state.lang, format: alarms.format, onOpen: () => incidents?.setOpen(false) }) : null;
+window.onemap.inbox = inbox;
+let inboxTimer = 0;
+function onWarnings(list) {
+  warnings.update(list);
+  incidents?.warningsChanged(list);
+  screen?.updateWarnings(list);
+  tasks?.updateWarnings(list);
+  // A warning published or changed brings messages.
+  clearTimeout(inboxTimer);
+  inboxTimer = setTimeout(() => inbox?.refresh(), 1000);
+}
 
 // ------------------------------------------------------------- live views
 
@@ -523,10 +572,13 @@ window.onemap.ticker = ticker;
 // The big screen's counts and trend, the phone's alarms near it.
 const screen = VIEW === 'screen' ? createScreen({ t, format: alarms.format }) : null;
 const phone = VIEW === 'phone'
-  ? createPhone({ map, t, format: alarms.format, alarms, onRegion: () => live?.subscribe() })
+  ? createPhone({ map, t, format: alarms.format, alarms, onRegion: () => live?.subscribe(), onPosition: () => tasks?.renderText() })
   : null;
+// The responder's tasks, report form and warnings near the phone.
+const tasks = phone ? createTasks({ t, lang: () => state.lang, format: alarms.format, phone, map }) : null;
 window.onemap.screen = screen;
 window.onemap.phone = phone;
+window.onemap.tasks = tasks;
 
 // region is what the live channel subscribes to: the viewport, or the
 // phone's circle; with city, the viewport and the whole city (the big
@@ -574,14 +626,14 @@ map.once('load', () => {
   if (screen) fitCity();
   if (VIEW === 'desktop') {
     const view = createLive({ map, alarms, region: () => region(false), topics: ['sensors', 'risk_zones'], onStatus: (s) => onStatus('view', s) });
-    cityAlarms = createLive({ map, alarms, region: () => region(true), topics: ['alarms'], onStatus: (s) => onStatus('city', s), onAlarms });
+    cityAlarms = createLive({ map, alarms, region: () => region(true), topics: ['alarms', 'warnings'], onStatus: (s) => onStatus('city', s), onAlarms, onWarnings });
     live = combine(view, cityAlarms);
     map.on('moveend', () => {
       view.regionChanged();
       cityAlarms.regionChanged();
     });
   } else {
-    live = createLive({ map, alarms, region, onStatus: (s) => onStatus('view', s), onAlarms });
+    live = createLive({ map, alarms, region, onStatus: (s) => onStatus('view', s), onAlarms, onWarnings });
     cityAlarms = live;
     if (screen) map.on('moveend', () => live.regionChanged());
   }
@@ -602,6 +654,7 @@ function combine(view, city) {
     get sensors() { return view.sensors; },
     get alarms() { return city.alarms; },
     get riskVersion() { return view.riskVersion; },
+    get warnings() { return city.warnings; },
     get messages() { return view.messages + city.messages; },
     get lastMessageAt() { return Math.max(view.lastMessageAt, city.lastMessageAt); },
     get connects() { return Math.min(view.connects, city.connects); },
@@ -663,6 +716,9 @@ session.onChange((s) => {
   userMenu.render();
   analysis.permissionsChanged();
   alarms.permissionsChanged();
+  incidents?.permissionsChanged();
+  inbox?.sessionChanged();
+  tasks?.sessionChanged();
   phone?.renderText();
   if (audit?.isOpen && !session.can('audit.read')) audit.close();
   if (users?.isOpen && !session.can('users.admin')) users.close();

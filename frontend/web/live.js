@@ -12,6 +12,9 @@
 //   - Risk zones: the style draws the live layers (risk_zone) from a source
 //     of their own, "onemap-live"; its tile URL gets the layer's version
 //     (?v=), so a new version reloads those tiles and no others.
+//   - Warnings: the warnings in force ({incident, state, standing, warning,
+//     versions}) are kept by incident, one not standing dropped, and handed
+//     to onWarnings.
 //
 // The socket reconnects by itself, 0.5 s after a loss and doubling up to
 // 10 s, and resumes from the last seq it saw; it sends {"type":"ping"} when
@@ -127,11 +130,12 @@ export function sensorColour(metrics) {
 // there is none yet (a phone before its position); topics; onStatus(state)
 // with 'connecting', 'live' or 'reconnecting'; onAlarms(change) with
 // {kind: 'snapshot'|'delta', alarms, added, escalated} after each message
-// that carried alarms.
-export function createLive({ map, alarms, region, topics = ['sensors', 'alarms', 'risk_zones'], onStatus = () => {}, onAlarms = () => {} }) {
+// that carried alarms; onWarnings(list) with the warnings in force after
+// each message that carried warnings.
+export function createLive({ map, alarms, region, topics = ['sensors', 'alarms', 'risk_zones', 'warnings'], onStatus = () => {}, onAlarms = () => {}, onWarnings = () => {} }) {
   // What this channel feeds: a page may open one channel for the sensors of
   // its viewport and another for the alarms of the whole city.
-  const feeds = { sensors: topics.includes('sensors'), alarms: topics.includes('alarms'), risk: topics.includes('risk_zones') };
+  const feeds = { sensors: topics.includes('sensors'), alarms: topics.includes('alarms'), risk: topics.includes('risk_zones'), warnings: topics.includes('warnings') };
   const st = {
     connected: false, // a hello came on the open socket
     status: 'connecting',
@@ -140,6 +144,7 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
     sensors: new Map(), // sensor id → Map metric → {level, health, value, unit, time, code}
     alarms: new Map(), // alarm id → alarm, the active ones
     riskVersion: 0,
+    warnings: new Map(), // incident id → the warning in force
     messages: 0,
     lastMessageAt: 0,
     connects: 0, // sockets that reached hello
@@ -261,7 +266,20 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
 
   // ------------------------------------------------------------ messages
 
+  // putWarnings keeps the warnings of a message; a snapshot replaces them.
+  function putWarnings(list, replace) {
+    if (!feeds.warnings || (!replace && !list?.length)) return;
+    if (replace) st.warnings = new Map();
+    for (const w of list ?? []) {
+      if (!w?.incident) continue;
+      if (w.standing === false) st.warnings.delete(w.incident);
+      else st.warnings.set(w.incident, w);
+    }
+    onWarnings([...st.warnings.values()]);
+  }
+
   function applySnapshot(msg) {
+    putWarnings(msg.warnings, true);
     st.sensors = new Map();
     for (const s of msg.sensors ?? []) putSensor(s);
     const levels = new Map();
@@ -292,6 +310,7 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
   }
 
   function applyDelta(msg) {
+    putWarnings(msg.warnings, false);
     if (msg.sensors?.length) {
       const touched = new Set();
       for (const s of msg.sensors) touched.add(putSensor(s));
@@ -410,6 +429,7 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
     get sensors() { return st.sensors; },
     get alarms() { return st.alarms; },
     get riskVersion() { return st.riskVersion; },
+    get warnings() { return st.warnings; },
     get messages() { return st.messages; },
     get lastMessageAt() { return st.lastMessageAt; },
     get connects() { return st.connects; },

@@ -7,6 +7,7 @@
 // acknowledgement form.
 
 import { can } from '/session.js';
+import { geoErrorText } from '/tasks.js';
 
 const RADIUS_KEY = 'onemap.nearRadius';
 const RADIUS_DEFAULT = 2000;
@@ -40,14 +41,15 @@ function circlePolygon([lon, lat], radius) {
 
 // createPhone builds the sheet and watches the position. deps: map, t,
 // format (alarms.js's formats), alarms (alarms.js's hooks), onRegion() when
-// the circle changes (the live channel subscribes again).
-export function createPhone({ map, t, format, alarms, onRegion }) {
+// the circle changes (the live channel subscribes again), onPosition() after
+// each position or failure to find one.
+export function createPhone({ map, t, format, alarms, onRegion, onPosition = () => {} }) {
   const saved = Number(localStorage.getItem(RADIUS_KEY));
   const st = {
     position: null, // [lon, lat]
     accuracy: 0,
     radius: saved >= RADIUS_MIN && saved <= RADIUS_MAX ? saved : RADIUS_DEFAULT,
-    error: '',
+    error: '', // why there is no position: a GeolocationPositionError code or 'unsupported'
     alarms: [], // the active alarms, with distance_m, nearest first
     fitted: false,
   };
@@ -127,17 +129,21 @@ export function createPhone({ map, t, format, alarms, onRegion }) {
       onRegion();
     }
     update(st.alarms);
+    onPosition();
   }
 
+  // failed keeps why there is no position; its words are the page's, never
+  // the browser's message.
   function failed(err) {
-    st.error = err.message || String(err.code);
+    st.error = err?.code || 2;
     render();
+    onPosition();
   }
 
   if (navigator.geolocation) {
     navigator.geolocation.watchPosition(located, failed, { enableHighAccuracy: true, maximumAge: 10e3, timeout: 30e3 });
   } else {
-    st.error = 'geolocation';
+    st.error = 'unsupported';
   }
 
   // fit frames the circle in the part of the map the sheet leaves free.
@@ -212,7 +218,7 @@ export function createPhone({ map, t, format, alarms, onRegion }) {
     count.textContent = String(st.alarms.length);
     count.style.background = st.alarms.length ? format.levelColor(Math.min(...st.alarms.map((a) => a.level))) : '';
     renderRadius();
-    if (st.error) status.textContent = t('nearNoPosition') + st.error;
+    if (st.error) status.textContent = t('nearNoPosition') + geoErrorText(st.error, t);
     else if (!st.position) status.textContent = t('nearLocating');
     else if (st.alarms.length === 0) status.textContent = t('nearNone');
     else status.textContent = '';
@@ -271,6 +277,7 @@ export function createPhone({ map, t, format, alarms, onRegion }) {
     region,
     renderText,
     get position() { return st.position; },
+    get error() { return st.error; },
     get radius() { return st.radius; },
     get alarms() { return st.alarms; },
   };

@@ -3,13 +3,21 @@
 // district, the trend of the last hour and the connection's state in large
 // type. Nothing needs a hand: the live channel reconnects by itself and a
 // banner says so meanwhile.
+//
+// The published warnings are counted by level (I–IV) and listed with their
+// headlines, from the live channel's "warnings" topic and GET
+// /api/v1/incidents every 15 s; the response of each (GET
+// /api/v1/incidents/{id}/response, left out while the server does not serve
+// it) gives the tasks done of all and those overdue.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { api } from '/session.js';
+import { ROMAN, STANDING, WARNING_COLORS, levelText, request } from '/incident.js';
 
 const HOUR = 3600e3;
 const MINUTE = 60e3;
 const DOMAINS = ['gas', 'water', 'drainage', 'heating', 'bridge', 'tunnel'];
+const INCIDENT_POLL = 15e3;
 
 // createScreen builds the panel. deps: t, format (alarms.js's formats).
 // It returns update(alarms) for each new list of active alarms, setStatus,
@@ -22,6 +30,10 @@ export function createScreen({ t, format }) {
     seen: new Map(),
     chart: null,
     status: 'connecting',
+    live: new Map(), // incident → the warning as the live channel last said (standing or not)
+    polled: new Map(), // incident → the warning of an incident whose warning stands, as last polled
+    responses: new Map(), // incident → {done, total, overdue}
+    responseServed: true,
   };
 
   const panel = document.createElement('aside');
@@ -31,6 +43,10 @@ export function createScreen({ t, format }) {
     <header class="screen-head"><h1 id="screen-title"></h1><time id="screen-clock"></time></header>
     <section class="screen-total"><h2 data-k="screenActive"></h2><output id="screen-total">0</output></section>
     <section><h2 data-k="screenByLevel"></h2><ul id="screen-levels" class="screen-counts"></ul></section>
+    <section id="screen-warnings-box" class="screen-warnings-box"><h2 data-k="screenWarnings"></h2>
+      <ul id="screen-warn-levels" class="screen-counts screen-warn-levels"></ul>
+      <ul id="screen-warn-list" class="screen-warn-list"></ul>
+      <p id="screen-response" class="screen-response" hidden></p></section>
     <section><h2 data-k="screenByDomain"></h2><ul id="screen-domains" class="screen-counts"></ul></section>
     <section><h2 data-k="screenByDistrict"></h2><ul id="screen-districts" class="screen-counts"></ul></section>
     <section class="screen-trend-box"><h2 data-k="screenTrend"></h2><div id="screen-trend" class="screen-trend"></div></section>`;
@@ -87,6 +103,145 @@ export function createScreen({ t, format }) {
       ? districts.slice(0, 8).map(([d, n]) => [String(d ?? ''), d || '–', n, '#64748b'])
       : [['', t('screenNone'), 0, '#64748b']]);
     drawTrend();
+    renderWarnings();
+  }
+
+  // ------------------------------------------------------------ warnings
+
+  // warnings are the warnings in force: the live channel's, and those polled
+  // that the channel has not spoken of.
+  function warnings() {
+    const out = [];
+    for (const w of st.live.values()) if (w.standing !== false) out.push(w);
+    for (const [id, w] of st.polled) if (!st.live.has(id)) out.push(w);
+    return out.sort((a, b) => a.warning.level - b.warning.level || String(b.warning.issued).localeCompare(String(a.warning.issued)));
+  }
+
+  function renderWarnings() {
+    const all = warnings();
+    const by = new Map();
+    for (const w of all) by.set(w.warning.level, (by.get(w.warning.level) ?? 0) + 1);
+    const levels = $('screen-warn-levels');
+    levels.replaceChildren(...[1, 2, 3, 4].map((l) => {
+      const li = document.createElement('li');
+      li.dataset.key = String(l);
+      li.dataset.count = String(by.get(l) ?? 0);
+      li.classList.toggle('zero', !by.get(l));
+      const badge = document.createElement('span');
+      badge.className = 'warning-badge';
+      badge.dataset.level = String(l);
+      badge.style.background = WARNING_COLORS[l];
+      badge.textContent = ROMAN[l];
+      badge.title = levelText(l, t);
+      const name = document.createElement('span');
+      name.className = 'screen-name';
+      name.textContent = levelText(l, t);
+      const num = document.createElement('span');
+      num.className = 'screen-num';
+      num.textContent = String(by.get(l) ?? 0);
+      li.append(badge, name, num);
+      return li;
+    }));
+    const list = $('screen-warn-list');
+    const en = format.locale() === 'en';
+    list.replaceChildren(...all.slice(0, 6).map((w) => {
+      const li = document.createElement('li');
+      li.dataset.incident = w.incident;
+      li.dataset.level = String(w.warning.level);
+      const badge = document.createElement('span');
+      badge.className = 'warning-badge';
+      badge.dataset.level = String(w.warning.level);
+      badge.style.background = WARNING_COLORS[w.warning.level] ?? '#9ca3af';
+      badge.textContent = ROMAN[w.warning.level] ?? '?';
+      const head = document.createElement('span');
+      head.className = 'screen-warn-headline';
+      head.textContent = (en ? w.warning.headline_en || w.warning.headline : w.warning.headline) || w.warning.location || w.incident;
+      li.append(badge, head);
+      return li;
+    }));
+    if (all.length === 0) {
+      const li = document.createElement('li');
+      li.className = 'zero';
+      li.textContent = t('screenNoWarnings');
+      list.append(li);
+    }
+    // The response: tasks done of all, and those overdue.
+    const resp = $('screen-response');
+    let done = 0, total = 0, overdue = 0, known = 0;
+    for (const w of all) {
+      const r = st.responses.get(w.incident);
+      if (!r) continue;
+      known++;
+      done += r.done;
+      total += r.total;
+      overdue += r.overdue;
+    }
+    resp.hidden = known === 0;
+    resp.dataset.done = String(done);
+    resp.dataset.total = String(total);
+    resp.dataset.overdue = String(overdue);
+    resp.textContent = t('screenResponse').replace('{done}', done).replace('{total}', total).replace('{overdue}', overdue);
+    resp.classList.toggle('overdue', overdue > 0);
+  }
+
+  // updateWarnings takes the live channel's warnings in force.
+  function updateWarnings(list) {
+    const next = new Map();
+    for (const w of list ?? []) if (w?.incident && w.warning) next.set(w.incident, w);
+    // A warning the channel dropped stays dropped until a poll sees it
+    // stand again.
+    for (const [id, w] of st.live) if (!next.has(id)) next.set(id, { ...w, standing: false });
+    st.live = next;
+    renderWarnings();
+    pollResponses();
+  }
+
+  // pollIncidents asks for the incidents whose warning stands.
+  let pollTimer = 0;
+  async function pollIncidents() {
+    clearTimeout(pollTimer);
+    try {
+      const body = await request(`/api/v1/incidents?state=${[...STANDING].join(',')}&limit=200`, { optional: true, quiet: true });
+      const polled = new Map();
+      for (const i of body?.incidents ?? []) {
+        const w = i.versions?.[i.versions.length - 1];
+        if (!w) continue;
+        polled.set(i.id, { incident: i.id, state: i.state, standing: true, warning: w, versions: i.versions.length });
+        // Standing again (a re-issue the channel missed): trust the poll.
+        if (st.live.get(i.id)?.standing === false && Date.parse(i.updated) > Date.parse(st.live.get(i.id).warning?.issued ?? 0)) st.live.delete(i.id);
+      }
+      st.polled = polled;
+      renderWarnings();
+      await pollResponses();
+    } catch {
+      // The next poll tries again.
+    }
+    pollTimer = setTimeout(pollIncidents, INCIDENT_POLL);
+  }
+
+  let responding = false;
+  async function pollResponses() {
+    if (!st.responseServed || responding) return;
+    responding = true;
+    try {
+      for (const w of warnings()) {
+        const r = await request(`/api/v1/incidents/${encodeURIComponent(w.incident)}/response`, { optional: true, quiet: true }).catch(() => undefined);
+        if (r === null) {
+          st.responseServed = false;
+          break;
+        }
+        if (!r) continue;
+        const tasks = (r.response?.tasks ?? []).filter((x) => x.state !== 'cancelled');
+        st.responses.set(w.incident, {
+          done: tasks.filter((x) => x.state === 'done').length,
+          total: tasks.length,
+          overdue: tasks.filter((x) => x.overdue && x.state !== 'done').length,
+        });
+      }
+    } finally {
+      responding = false;
+    }
+    renderWarnings();
   }
 
   // update takes the active alarms.
@@ -197,8 +352,11 @@ export function createScreen({ t, format }) {
 
   renderText();
   history();
+  pollIncidents();
   return {
     update,
+    updateWarnings,
+    get warnings() { return warnings(); },
     setStatus,
     renderText,
     get chart() { return st.chart; },
