@@ -157,7 +157,7 @@ type Options struct {
 	Urgency string
 	// Event names the warning's type in Chinese and English, for
 	// info/event; the type itself when empty.
-	Event [2]string
+	Event   [2]string
 	Circles []Circle
 }
 
