@@ -290,9 +290,9 @@ export function createReplay({ map, t, lang, format, positions = null, onStop = 
       slider.max = String(st.to);
       slider.step = String(Math.max(1000, Math.floor((st.to - st.from) / 1000 / 1000) * 1000));
       for (const s of [areas, paths, sensors, people]) s.show(true);
-      fit(data);
       drawChart();
       setTime(st.from);
+      fit(data);
     } catch (err) {
       if (seq !== st.seq) return;
       st.error = stepErrorText(err, t);
@@ -344,9 +344,14 @@ export function createReplay({ map, t, lang, format, positions = null, onStop = 
     for (const w of data.warnings ?? []) if (w.area?.coordinates) walk(w.area.coordinates);
     if (pts.length === 0) return;
     const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
-    const r = panel.getBoundingClientRect();
+    // The part of the map the replay and the incident panels leave free.
+    const c = map.getCanvas().getBoundingClientRect();
+    const below = Math.max(0, c.bottom - panel.getBoundingClientRect().top);
+    const side = document.getElementById('incident-panel');
+    const right = side && !side.hidden ? Math.max(0, c.right - side.getBoundingClientRect().left) : 0;
+    const pad = (n, of) => Math.max(20, Math.min(n, of * 0.6));
     map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], {
-      padding: { top: 80, left: 60, right: 520, bottom: Math.min(60 + r.height, map.getCanvas().clientHeight / 2) },
+      padding: { top: 60, left: pad(340, c.width), right: pad(right + 30, c.width), bottom: pad(below + 30, c.height) },
       maxZoom: 16, animate: false,
     });
   }
