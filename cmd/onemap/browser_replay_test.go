@@ -186,22 +186,50 @@ func TestBrowserReplay(t *testing.T) {
 		if got := eval[string](t, ctx, `window.onemap.replay.state.positions.map(p => p.login).join(",") + " " + window.onemap.replay.state.paths.filter(([, ps]) => ps.length > 1).length`); got != "crew 1" {
 			t.Errorf("the responders at the end: %q, want crew with a path", got)
 		}
+		// Play moves the time on from the start; pause stops it.
+		slide(eval[float64](t, ctx, `Date.parse(window.onemap.replay.data.from)`))
+		at := eval[float64](t, ctx, `window.onemap.replay.at`)
+		clickID(t, ctx, "replay-play")
+		waitJS[bool](t, ctx, fmt.Sprintf(`window.onemap.replay.at > %f`, at), 10*time.Second, "the replay playing")
+		clickID(t, ctx, "replay-play")
+		if eval[string](t, ctx, `document.getElementById("replay-play").dataset.playing`) != "false" {
+			t.Error("the replay plays on after pause")
+		}
 		slide(from + 1000)
+		// In English the actions read in English, and the live map stays hidden.
+		clickID(t, ctx, "lang-switch")
+		acts = waitJS[[]string](t, ctx, `document.documentElement.lang === "en" && [...document.querySelectorAll("#replay-actions .replay-action")].map(li => li.textContent)`, 5*time.Second, "the English actions")
+		if joined := strings.Join(acts, "\n"); !strings.Contains(joined, "Published") || !strings.Contains(joined, "Task assigned") {
+			t.Errorf("the actions in English %q", acts)
+		}
+		eval[bool](t, ctx, drawn)
+		waitJS[bool](t, ctx, `window.onemap.map.queryRenderedFeatures({layers: ["replay-warnings-fill"]}).length > 0`, 5*time.Second, "the area after the language switch")
+		if v := eval[string](t, ctx, `["warnings-fill", "alarms-halo", "alarms-icon"].map(id => window.onemap.map.getLayoutProperty(id, "visibility") || "visible").join(",")`); v != "none,none,none" {
+			t.Errorf("the live layers during the replay in English: %s", v)
+		}
+		clickID(t, ctx, "lang-switch")
+		waitJS[bool](t, ctx, `document.documentElement.lang === "zh-CN"`, 5*time.Second, "back in Chinese")
+		eval[bool](t, ctx, drawn)
 		screenshot(t, ctx, "incident-replay.png")
 		clickID(t, ctx, "replay-close")
-		waitJS[bool](t, ctx, `!window.onemap.replay.active && window.onemap.map.getLayoutProperty("warnings-fill", "visibility") !== "none" && window.onemap.map.querySourceFeatures("replay-warnings").length === 0`, 5*time.Second, "the live map back")
+		waitJS[bool](t, ctx, `!window.onemap.replay.active && ["warnings-fill", "alarms-halo", "alarms-icon"].every(id => window.onemap.map.getLayoutProperty(id, "visibility") !== "none") && window.onemap.map.querySourceFeatures("replay-warnings").length === 0`, 5*time.Second, "the live map back")
 	})
 }
 
-// The alarm analysis: an alarm verified as false is counted by level in
-// the chart and in the false-alarm rates, its time to verify in words; the
-// big screen charts the last 30 days by level.
+// The alarm analysis: two alarms on one asset are proposed as one group,
+// which the operator splits, opening an incident of one and verifying it
+// as false; the chart counts both by level, the false-alarm rates count one
+// of two verified false, its time to verify in words; the big screen charts
+// the last 30 days by level.
 func TestBrowserStats(t *testing.T) {
 	dir := t.TempDir()
 	addUser(t, dir, "duty", "王芳", "operator")
 	url := startServer(t, "--data-dir", dir)
-	postReading(t, url, "GAS-000001", "ch4_lel", 60)
-	activeAlarm(t, url, "GAS-000001")
+	// Two detectors on one drainage manhole.
+	postReading(t, url, "GAS-001361", "ch4_lel", 60)
+	postReading(t, url, "DRN-000225", "ch4_lel", 60)
+	first := activeAlarm(t, url, "GAS-001361")
+	second := activeAlarm(t, url, "DRN-000225")
 
 	ctx := browser(t, 1440, 900)
 	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
@@ -210,29 +238,44 @@ func TestBrowserStats(t *testing.T) {
 	logInPage(t, ctx, url, "/", "duty")
 	eval[bool](t, ctx, `window.onemap.ready.then(() => true)`)
 
-	t.Run("Proposals", func(t *testing.T) {
+	t.Run("ProposalSplit", func(t *testing.T) {
 		clickID(t, ctx, "incident-button")
-		waitJS[bool](t, ctx, `!!document.querySelector("#incident-proposals .incident-proposal-open")`, 10*time.Second, "the proposal")
-		eval[bool](t, ctx, `(() => { document.querySelector("#incident-proposals .incident-proposal-open").click(); return true; })()`)
+		group := waitJS[string](t, ctx, `(document.querySelector("#incident-proposals .incident-proposal") || {dataset: {}}).dataset.alarms`, 10*time.Second, "the proposal")
+		if group != fmt.Sprintf("%d,%d", min(first, second), max(first, second)) {
+			t.Fatalf("the proposal groups alarms %q, want %d and %d together", group, first, second)
+		}
+		// The second alarm is left out: the incident takes the first alone.
+		eval[bool](t, ctx, fmt.Sprintf(`(() => { const li = document.querySelector("#incident-proposals .incident-proposal"); li.querySelector('input[value="%d"]').click(); li.querySelector(".incident-proposal-open").click(); return true; })()`, second))
 		waitJS[bool](t, ctx, incidentState("verifying"), 10*time.Second, "the incident opened from the proposal")
-		eval[bool](t, ctx, `(() => { document.getElementById("incident-verify-reason").value = "维护作业触发"; return true; })()`)
+		if got := eval[[]float64](t, ctx, `window.onemap.incidents.detail.incident.alarms`); len(got) != 1 || int64(got[0]) != first {
+			t.Errorf("the incident has alarms %v, want %d alone", got, first)
+		}
 		// A false alarm, caused by maintenance.
-		eval[bool](t, ctx, `window.onemap.incidents.act("verify", {outcome: "false_alarm", cause: "maintenance"}).then(() => true)`)
+		eval[bool](t, ctx, `window.onemap.incidents.act("verify", {outcome: "false_alarm", cause: "maintenance", reason: "维护作业触发"}).then(() => true)`)
 		waitJS[bool](t, ctx, incidentState("false_alarm"), 10*time.Second, "the false alarm")
+		// The alarm left out is proposed still, alone.
+		clickID(t, ctx, "incident-back")
+		rest := waitJS[string](t, ctx, `(document.querySelector("#incident-proposals .incident-proposal") || {dataset: {}}).dataset.alarms`, 10*time.Second, "the rest proposed")
+		if rest != fmt.Sprint(second) {
+			t.Errorf("after the split the proposal is %q, want %d", rest, second)
+		}
 	})
 
 	t.Run("Panel", func(t *testing.T) {
 		clickID(t, ctx, "stats-button")
 		total := waitJS[int](t, ctx, `window.onemap.stats.counts && !!document.querySelector("#stats-chart .u-wrap") && window.onemap.stats.counts.total`, 10*time.Second, "the chart")
-		if total < 1 {
-			t.Errorf("the chart counts %d alarms", total)
+		if total != 2 {
+			t.Errorf("the chart counts %d alarms, want 2", total)
 		}
 		if head := eval[string](t, ctx, `document.querySelector("#stats-panel h3").textContent`); !strings.Contains(head, fmt.Sprintf("共 %d 条", total)) {
 			t.Errorf("the chart's heading %q", head)
 		}
 		row := waitJS[[]string](t, ctx, `document.querySelector('#stats-rates tr[data-key="all"]') && [...document.querySelectorAll('#stats-rates tr[data-key="all"] td')].map(td => td.textContent)`, 10*time.Second, "the false-alarm rates")
-		if len(row) != 5 || row[0] != "合计" || row[3] != "1" || row[4] != "100%" {
+		if len(row) != 5 || row[0] != "合计" || row[1] != "2" || row[2] != "1" || row[3] != "1" || row[4] != "100%" {
 			t.Errorf("the false-alarm rates' total row %q", row)
+		}
+		if kind := eval[string](t, ctx, `document.querySelector("#stats-rates tbody tr td").textContent`); kind != "可燃气体探测器" && kind != "硫化氢探测器" {
+			t.Errorf("the sensor kind reads %q, want its name", kind)
 		}
 		verify := eval[[]string](t, ctx, `[...document.querySelectorAll('#stats-durations tr[data-key="verify"] td')].map(td => td.textContent)`)
 		if len(verify) != 4 || verify[1] != "1" || !strings.Contains(verify[2], "秒") && !strings.Contains(verify[2], "分") {

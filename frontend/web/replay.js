@@ -323,8 +323,9 @@ export function createReplay({ map, t, lang, format, positions = null, onStop = 
     if (hide) {
       for (const id of LIVE_LAYERS) {
         if (!map.getLayer(id)) continue;
-        if (!st.hidden.has(id)) st.hidden.set(id, map.getLayoutProperty(id, 'visibility') ?? 'visible');
-        map.setLayoutProperty(id, 'visibility', 'none');
+        const v = map.getLayoutProperty(id, 'visibility') ?? 'visible';
+        if (!st.hidden.has(id)) st.hidden.set(id, v);
+        if (v !== 'none') map.setLayoutProperty(id, 'visibility', 'none');
       }
       return;
     }
@@ -332,8 +333,9 @@ export function createReplay({ map, t, lang, format, positions = null, onStop = 
     st.hidden.clear();
   }
   // A style change (the language switch) brings the live layers back
-  // visible: hidden again while a replay shows.
-  map.on('style.load', () => { if (st.id) { st.hidden.clear(); hideLive(true); } });
+  // visible, each as its module adds it again: hidden again while a replay
+  // shows.
+  map.on('styledata', () => { if (st.id) hideLive(true); });
 
   // fit frames the alarms, the areas and the positions.
   function fit(data) {

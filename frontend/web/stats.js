@@ -32,6 +32,33 @@ export const TEXT = {
     statsNone: '暂无数据',
     statsLevel: '{n} 级',
     screenStats: '近 30 日报警（按级别）',
+    // The sample city's sensor kinds; another kind reads as its code.
+    sensorKind_combustible_gas: '可燃气体探测器',
+    sensorKind_level_gauge: '液位计',
+    sensorKind_pressure_gauge: '压力计',
+    sensorKind_env_monitor: '环境监测仪',
+    sensorKind_gas_detector: '气体探测器',
+    sensorKind_heat_monitor: '热力监测仪',
+    sensorKind_ch4_detector: '甲烷探测器',
+    sensorKind_hydrant_monitor: '消火栓监测仪',
+    sensorKind_flow_meter: '流量计',
+    sensorKind_leak_noise_logger: '漏损噪声记录仪',
+    sensorKind_water_depth_gauge: '积水深度计',
+    sensorKind_strain_gauge: '应变计',
+    sensorKind_h2s_detector: '硫化氢探测器',
+    sensorKind_pressure_flow: '压力流量计',
+    sensorKind_leak_scanner: '泄漏扫描仪',
+    sensorKind_deflection_gauge: '挠度计',
+    sensorKind_inclinometer: '倾角计',
+    sensorKind_rain_gauge: '雨量计',
+    sensorKind_accelerometer: '加速度计',
+    sensorKind_cable_force_gauge: '索力计',
+    sensorKind_vibration: '振动传感器',
+    sensorKind_weigh_in_motion: '动态称重仪',
+    sensorKind_displacement_gauge: '位移计',
+    sensorKind_crack_gauge: '裂缝计',
+    sensorKind_river_gauge: '河道水位计',
+    sensorKind_anemometer: '风速仪',
     dur_d: '{n} 天', dur_h: '{n} 小时', dur_min: '{n} 分', dur_s: '{n} 秒', durSep: ' ',
   },
   en: {
@@ -56,6 +83,32 @@ export const TEXT = {
     statsNone: 'No data',
     statsLevel: 'Level {n}',
     screenStats: 'Alarms in the last 30 days, by level',
+    sensorKind_combustible_gas: 'Combustible gas detector',
+    sensorKind_level_gauge: 'Level gauge',
+    sensorKind_pressure_gauge: 'Pressure gauge',
+    sensorKind_env_monitor: 'Environment monitor',
+    sensorKind_gas_detector: 'Gas detector',
+    sensorKind_heat_monitor: 'Heating monitor',
+    sensorKind_ch4_detector: 'Methane detector',
+    sensorKind_hydrant_monitor: 'Hydrant monitor',
+    sensorKind_flow_meter: 'Flow meter',
+    sensorKind_leak_noise_logger: 'Leak noise logger',
+    sensorKind_water_depth_gauge: 'Water depth gauge',
+    sensorKind_strain_gauge: 'Strain gauge',
+    sensorKind_h2s_detector: 'H₂S detector',
+    sensorKind_pressure_flow: 'Pressure and flow meter',
+    sensorKind_leak_scanner: 'Leak scanner',
+    sensorKind_deflection_gauge: 'Deflection gauge',
+    sensorKind_inclinometer: 'Inclinometer',
+    sensorKind_rain_gauge: 'Rain gauge',
+    sensorKind_accelerometer: 'Accelerometer',
+    sensorKind_cable_force_gauge: 'Cable force gauge',
+    sensorKind_vibration: 'Vibration sensor',
+    sensorKind_weigh_in_motion: 'Weigh-in-motion',
+    sensorKind_displacement_gauge: 'Displacement gauge',
+    sensorKind_crack_gauge: 'Crack gauge',
+    sensorKind_river_gauge: 'River gauge',
+    sensorKind_anemometer: 'Anemometer',
     dur_d: '{n} d', dur_h: '{n} h', dur_min: '{n} min', dur_s: '{n} s', durSep: ' ',
   },
 };
@@ -87,6 +140,10 @@ function groupName(key, by, t, format) {
   if (key === 'unknown') return t('statsUnknown');
   if (by === 'level') return t('statsLevel').replace('{n}', key);
   if (by === 'domain') return format.domainTitle?.(key) ?? key;
+  if (by === 'sensor_kind') {
+    const v = t(`sensorKind_${key}`);
+    return v === `sensorKind_${key}` ? key : v;
+  }
   return key;
 }
 
