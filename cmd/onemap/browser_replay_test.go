@@ -154,6 +154,11 @@ func TestBrowserReplay(t *testing.T) {
 			eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById("replay-slider"); s.value = String(%f); s.dispatchEvent(new Event("input")); return true; })()`, ms))
 			eval[bool](t, ctx, drawn)
 		}
+		// At the replay's start, before the alarm, the sensor is normal.
+		slide(eval[float64](t, ctx, `Date.parse(window.onemap.replay.data.from)`))
+		if s := eval[map[string]any](t, ctx, `window.onemap.replay.state.sensors[0]`); s["level"] != 0.0 || s["colour"] != "#10b981" {
+			t.Errorf("the sensor before its alarm %v, want level 0 in green", s)
+		}
 		slide(from - 1000)
 		if n := eval[int](t, ctx, `window.onemap.replay.state.warnings.length + window.onemap.map.queryRenderedFeatures({layers: ["replay-warnings-fill"]}).length`); n != 0 {
 			t.Errorf("before the warning %d areas are drawn", n)
@@ -281,6 +286,14 @@ func TestBrowserStats(t *testing.T) {
 		if len(verify) != 4 || verify[1] != "1" || !strings.Contains(verify[2], "秒") && !strings.Contains(verify[2], "分") {
 			t.Errorf("the time to verify %q, want it in words", verify)
 		}
+		// By month, the alarms fall in this month.
+		eval[bool](t, ctx, `(() => { const s = document.getElementById("stats-group"); s.value = "month"; s.dispatchEvent(new Event("change")); return true; })()`)
+		months := waitJS[[]any](t, ctx, `window.onemap.stats.counts.group_by === "month" && window.onemap.stats.counts.periods`, 10*time.Second, "the counts by month")
+		if last := eval[int](t, ctx, `(() => { const c = window.onemap.stats.counts; return c.series.reduce((n, s) => n + s.counts[s.counts.length - 1], 0); })()`); len(months) != 12 || last != 2 {
+			t.Errorf("by month %d periods, %d alarms in the last, want 12 and 2", len(months), last)
+		}
+		eval[bool](t, ctx, `(() => { const s = document.getElementById("stats-group"); s.value = "day"; s.dispatchEvent(new Event("change")); return true; })()`)
+		waitJS[bool](t, ctx, `window.onemap.stats.counts.group_by === "day" && !!document.querySelector("#stats-chart .u-wrap")`, 10*time.Second, "the counts by day")
 		eval[bool](t, ctx, drawn)
 		screenshot(t, ctx, "stats.png")
 		// In English, by domain.

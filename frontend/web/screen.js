@@ -50,8 +50,10 @@ export function createScreen({ t, format }) {
       <p id="screen-response" class="screen-response" hidden></p></section>
     <section><h2 data-k="screenByDomain"></h2><ul id="screen-domains" class="screen-counts"></ul></section>
     <section><h2 data-k="screenByDistrict"></h2><ul id="screen-districts" class="screen-counts"></ul></section>
-    <section class="screen-trend-box"><h2 data-k="screenTrend"></h2><div id="screen-trend" class="screen-trend"></div></section>
-    <section class="screen-stats-box"><h2 data-k="screenStats"></h2><div id="screen-stats" class="screen-stats"></div></section>`;
+    <div class="screen-charts">
+      <section class="screen-trend-box"><h2 data-k="screenTrend"></h2><div id="screen-trend" class="screen-trend"></div></section>
+      <section class="screen-stats-box"><h2 data-k="screenStats"></h2><div id="screen-stats" class="screen-stats"></div></section>
+    </div>`;
   const banner = document.createElement('div');
   banner.id = 'live-banner';
   banner.className = 'live-banner';
