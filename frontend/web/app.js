@@ -29,6 +29,8 @@ import { TEXT as ADMIN_TEXT, createTokens, createUsers } from '/admin.js';
 import { TEXT as INCIDENT_TEXT, createIncidents, createWarningLayer } from '/incident.js';
 import { TEXT as INBOX_TEXT, createInbox } from '/inbox.js';
 import { TEXT as TASKS_TEXT, createTasks } from '/tasks.js';
+import { TEXT as REPLAY_TEXT, createPositionLayer, createReplay } from '/replay.js';
+import { TEXT as STATS_TEXT, createStats } from '/stats.js';
 
 // The view: 'desktop', 'screen' or 'phone' (?view=).
 const VIEW = { screen: 'screen', phone: 'phone' }[new URLSearchParams(location.search).get('view')] ?? 'desktop';
@@ -65,6 +67,8 @@ const TEXT = {
     ...INCIDENT_TEXT.zh,
     ...INBOX_TEXT.zh,
     ...TASKS_TEXT.zh,
+    ...REPLAY_TEXT.zh,
+    ...STATS_TEXT.zh,
     screenWarnings: '生效预警',
     screenNoWarnings: '当前无生效预警',
     screenResponse: '处置任务完成 {done}/{total} · 超时 {overdue}',
@@ -89,6 +93,8 @@ const TEXT = {
     ...INCIDENT_TEXT.en,
     ...INBOX_TEXT.en,
     ...TASKS_TEXT.en,
+    ...REPLAY_TEXT.en,
+    ...STATS_TEXT.en,
     screenWarnings: 'Warnings in force',
     screenNoWarnings: 'No warnings in force',
     screenResponse: 'Tasks done {done}/{total} · overdue {overdue}',
@@ -271,6 +277,8 @@ function renderText() {
   incidents?.renderText();
   inbox?.renderText();
   tasks?.renderText();
+  replay?.renderText();
+  stats?.renderText();
   audit?.renderText();
   users?.renderText();
   tokens?.renderText();
@@ -544,13 +552,24 @@ window.onemap.alarms = alarms;
 
 // The warnings in force on the map, from the live channel; on the desktop a
 // click on one opens its incident.
-incidents = VIEW === 'desktop' ? createIncidents({ map, t, lang: () => state.lang, format: alarms.format, onOpen: () => inbox?.setOpen(false) }) : null;
+// On the desktop, the responders' positions on the open incident and its
+// replay in time (replay.js).
+const positions = VIEW === 'desktop' ? createPositionLayer({ map }) : null;
+const replay = VIEW === 'desktop' ? createReplay({ map, t, lang: () => state.lang, format: alarms.format, positions }) : null;
+incidents = VIEW === 'desktop'
+  ? createIncidents({ map, t, lang: () => state.lang, format: alarms.format, onOpen: () => { inbox?.setOpen(false); stats?.setOpen(false); }, replay, positions })
+  : null;
+// The alarm analysis (stats.js), on the right of the map like the incidents.
+const stats = VIEW === 'desktop' ? createStats({ t, format: alarms.format, onOpen: () => { inbox?.setOpen(false); incidents?.setOpen(false); } }) : null;
+window.onemap.replay = replay;
+window.onemap.positions = positions;
+window.onemap.stats = stats;
 const warnings = createWarningLayer({ map, onPick: incidents ? (id) => incidents.open(id) : null });
 window.onemap.incidents = incidents;
 window.onemap.warnings = warnings;
 // The inbox of a logged-in user, on the desktop and the phone.
 // The incident panel and the inbox share the right of the map: one at a time.
-const inbox = VIEW !== 'screen' ? createInbox({ t, lang: () => state.lang, format: alarms.format, onOpen: () => incidents?.setOpen(false) }) : null;
+const inbox = VIEW !== 'screen' ? createInbox({ t, lang: () => state.lang, format: alarms.format, onOpen: () => { incidents?.setOpen(false); stats?.setOpen(false); } }) : null;
 window.onemap.inbox = inbox;
 let inboxTimer = 0;
 function onWarnings(list) {
@@ -572,7 +591,7 @@ window.onemap.ticker = ticker;
 // The big screen's counts and trend, the phone's alarms near it.
 const screen = VIEW === 'screen' ? createScreen({ t, format: alarms.format }) : null;
 const phone = VIEW === 'phone'
-  ? createPhone({ map, t, format: alarms.format, alarms, onRegion: () => live?.subscribe(), onPosition: () => tasks?.renderText() })
+  ? createPhone({ map, t, format: alarms.format, alarms, onRegion: () => live?.subscribe(), onPosition: () => { tasks?.renderText(); tasks?.positionChanged(); } })
   : null;
 // The responder's tasks, report form and warnings near the phone.
 const tasks = phone ? createTasks({ t, lang: () => state.lang, format: alarms.format, phone, map }) : null;
@@ -717,6 +736,7 @@ session.onChange((s) => {
   analysis.permissionsChanged();
   alarms.permissionsChanged();
   incidents?.permissionsChanged();
+  stats?.permissionsChanged();
   inbox?.sessionChanged();
   tasks?.sessionChanged();
   phone?.renderText();

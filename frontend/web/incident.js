@@ -81,6 +81,14 @@ export const TEXT = {
     incidentOpen: '开立事件',
     incidentOpenReason: '开立理由（选填）',
     incidentOpened: '已开立事件 {id}',
+    incidentReportHTML: '打印报告',
+    incidentReportJSON: '导出 JSON',
+    incidentCAP: 'CAP 预警文档（第 {n} 版）',
+    proposalsTitle: '待开立事件的报警（{n} 组）',
+    proposalGroup: '第 {n} 组 · {count} 条报警',
+    proposalAlarm: '报警 {id}',
+    proposalNone: '请至少选择一条报警',
+    proposalSplitHint: '取消勾选的报警不纳入此事件，可另行开立',
     incidentOf: '所属事件',
     incidentShow: '查看事件',
     verifyTitle: '核实',
@@ -219,6 +227,14 @@ export const TEXT = {
     incidentOpen: 'Open an incident',
     incidentOpenReason: 'Why (optional)',
     incidentOpened: 'Incident {id} opened',
+    incidentReportHTML: 'Printable report',
+    incidentReportJSON: 'Export JSON',
+    incidentCAP: 'CAP alert (version {n})',
+    proposalsTitle: 'Alarms in no incident ({n} groups)',
+    proposalGroup: 'Group {n} · {count} alarms',
+    proposalAlarm: 'Alarm {id}',
+    proposalNone: 'Tick at least one alarm',
+    proposalSplitHint: 'Alarms left unticked stay out of this incident and can be opened apart',
     incidentOf: 'Incident',
     incidentShow: 'Show the incident',
     verifyTitle: 'Verify',
@@ -533,7 +549,7 @@ export function createWarningLayer({ map, onPick = null }) {
 // the panel opens. It returns
 // alarmSection(alarm) for an alarm's details, open(id), warningsChanged,
 // renderText, permissionsChanged and its state for tests.
-export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
+export function createIncidents({ map, t, lang, format, onOpen = () => {}, replay = null, positions = null }) {
   const st = {
     open: false,
     view: 'list',
@@ -579,7 +595,10 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
   status.setAttribute('aria-live', 'polite');
   const list = el('ul', 'alarm-list incident-list');
   list.id = 'incident-list';
-  listView.append(filterLabel, status, list);
+  const proposalsBox = el('section', 'incident-proposals');
+  proposalsBox.id = 'incident-proposals';
+  proposalsBox.hidden = true;
+  listView.append(filterLabel, status, proposalsBox, list);
   const detail = el('section', 'incident-detail');
   detail.id = 'incident-detail';
   detail.hidden = true;
@@ -595,6 +614,8 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
     if (open) {
       onOpen();
       load();
+    } else {
+      positions?.watch(null);
     }
     render();
   }
@@ -602,6 +623,7 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
   function showList() {
     st.view = 'list';
     st.detail = null;
+    positions?.watch(null);
     load();
     render();
   }
@@ -627,7 +649,21 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
     }
     renderCount();
     if (st.view === 'list') renderList();
+    loadProposals(seq);
     if (st.open) pollTimer = setTimeout(load, 15000);
+  }
+
+  // loadProposals fetches the active alarms in no incident, grouped.
+  async function loadProposals(seq) {
+    let body = null;
+    try {
+      body = await request('/api/v1/incidents/proposals', { optional: true, quiet: true });
+    } catch {
+      body = null;
+    }
+    if (seq !== st.seq) return;
+    st.proposals = body?.proposals ?? [];
+    if (st.view === 'list') renderProposals();
   }
 
   async function loadDetail() {
@@ -713,6 +749,7 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
     }
     status.hidden = status.textContent === '';
     list.replaceChildren(...st.incidents.map(row));
+    renderProposals();
   }
 
   function currentWarning(i) {
@@ -776,6 +813,8 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
     field('signer', i.signer);
     field('into', i.into);
     detail.append(dl);
+    detail.append(linksBlock(i, w));
+    positions?.watch(CLOSED.has(i.state) ? null : i.id);
 
     if (w) detail.append(warningBlock(w, t('incidentWarning').replace('{n}', w.version), 'incident-warning'));
     if (i.draft) detail.append(warningBlock(i.draft, t('incidentDraft'), 'incident-draft'));
@@ -790,6 +829,93 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
     renderPush();
 
     detail.append(el('h4', '', t('incidentTimeline')), timeline(d.records));
+  }
+
+  // linksBlock links the printable report, the JSON export, the current
+  // warning's CAP document once published, and starts the replay.
+  function linksBlock(i, w) {
+    const box = el('div', 'incident-links');
+    box.id = 'incident-links';
+    const id = encodeURIComponent(i.id);
+    const link = (lid, href, text, { tab = false, download = '' } = {}) => {
+      const a = el('a', 'incident-link', text);
+      a.id = lid;
+      a.href = href;
+      if (tab) {
+        a.target = '_blank';
+        a.rel = 'noopener';
+      }
+      if (download) a.download = download;
+      return a;
+    };
+    box.append(
+      link('incident-report-html', `/api/v1/incidents/${id}/report.html?lang=${lang() === 'en' ? 'en' : 'zh'}`, t('incidentReportHTML'), { tab: true }),
+      link('incident-report-json', `/api/v1/incidents/${id}/report`, t('incidentReportJSON'), { download: `${i.id}.json` }),
+    );
+    if (w) box.append(link('incident-cap', `/api/v1/warnings/${id}/cap.xml`, t('incidentCAP').replace('{n}', w.version), { tab: true }));
+    if (replay) {
+      const b = button('incident-replay', t('replayStart'), () => replay.open(i.id), 'incident-action');
+      b.title = t('replayStartTitle');
+      box.append(b);
+    }
+    return box;
+  }
+
+  // renderProposals lists the active alarms in no incident, grouped as the
+  // engine groups them; a user with alarms.verify opens an incident of a
+  // group, or of the alarms ticked in it (a group split).
+  function renderProposals() {
+    const props = st.proposals ?? [];
+    proposalsBox.hidden = props.length === 0;
+    proposalsBox.replaceChildren();
+    if (props.length === 0) return;
+    proposalsBox.append(el('h3', '', t('proposalsTitle').replace('{n}', String(props.length))));
+    const ul = el('ul', 'alarm-list incident-proposal-list');
+    props.forEach((p, n) => {
+      const li = el('li', 'incident-proposal');
+      li.dataset.alarms = (p.alarms ?? []).join(',');
+      const picks = el('div', 'incident-proposal-alarms');
+      const boxes = [];
+      for (const a of p.alarms ?? []) {
+        const l = el('label', 'incident-proposal-alarm');
+        const c = el('input');
+        c.type = 'checkbox';
+        c.checked = true;
+        c.value = String(a);
+        c.disabled = !can('alarms.verify');
+        c.setAttribute('aria-label', t('proposalAlarm').replace('{id}', String(a)));
+        boxes.push(c);
+        l.append(c, ` #${a}`);
+        picks.append(l);
+      }
+      li.append(el('span', 'alarm-what', t('proposalGroup').replace('{n}', String(n + 1)).replace('{count}', String(boxes.length))), picks);
+      if (can('alarms.verify')) {
+        const msg = el('p', 'alarm-ack-message');
+        const go = button('', t('incidentOpen'), async () => {
+          const alarms = boxes.filter((c) => c.checked).map((c) => Number(c.value));
+          if (alarms.length === 0) {
+            msg.className = 'alarm-ack-message error';
+            msg.textContent = t('proposalNone');
+            return;
+          }
+          go.disabled = true;
+          msg.className = 'alarm-ack-message';
+          msg.textContent = t('incidentSending');
+          try {
+            const answer = await request('/api/v1/incidents', { method: 'POST', body: { alarms } });
+            open(answer.incident.id);
+          } catch (err) {
+            go.disabled = false;
+            msg.className = 'alarm-ack-message error';
+            msg.textContent = t('incidentErrorPrefix') + stepErrorText(err, t);
+          }
+        }, 'incident-action incident-proposal-open');
+        if (boxes.length > 1) go.title = t('proposalSplitHint');
+        li.append(go, msg);
+      }
+      ul.append(li);
+    });
+    proposalsBox.append(ul);
   }
 
   function warningBlock(w, title, id) {
@@ -1485,6 +1611,8 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {} }) {
     get isOpen() { return st.open; },
     get incidents() { return st.incidents; },
     get detail() { return st.detail; },
+    get proposals() { return st.proposals ?? []; },
+    get positions() { return positions?.positions ?? []; },
     stepErrorText: (err) => stepErrorText(err, t),
     // act posts a step to the open incident, as its controls do.
     act: (name, b = {}) => (st.detail ? step(st.detail, name, b) : Promise.resolve()),

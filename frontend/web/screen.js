@@ -11,6 +11,7 @@
 // it) gives the tasks done of all and those overdue.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { createScreenStats } from '/stats.js';
 import { api } from '/session.js';
 import { ROMAN, STANDING, WARNING_COLORS, levelText, request } from '/incident.js';
 
@@ -49,7 +50,10 @@ export function createScreen({ t, format }) {
       <p id="screen-response" class="screen-response" hidden></p></section>
     <section><h2 data-k="screenByDomain"></h2><ul id="screen-domains" class="screen-counts"></ul></section>
     <section><h2 data-k="screenByDistrict"></h2><ul id="screen-districts" class="screen-counts"></ul></section>
-    <section class="screen-trend-box"><h2 data-k="screenTrend"></h2><div id="screen-trend" class="screen-trend"></div></section>`;
+    <div class="screen-charts">
+      <section class="screen-trend-box"><h2 data-k="screenTrend"></h2><div id="screen-trend" class="screen-trend"></div></section>
+      <section class="screen-stats-box"><h2 data-k="screenStats"></h2><div id="screen-stats" class="screen-stats"></div></section>
+    </div>`;
   const banner = document.createElement('div');
   banner.id = 'live-banner';
   banner.className = 'live-banner';
@@ -348,8 +352,10 @@ export function createScreen({ t, format }) {
     st.chart = null;
     setStatus(st.status);
     render();
+    stats?.renderText();
   }
 
+  const stats = createScreenStats({ box: $('screen-stats'), t, format });
   renderText();
   history();
   pollIncidents();
@@ -361,5 +367,6 @@ export function createScreen({ t, format }) {
     renderText,
     get chart() { return st.chart; },
     get trend() { return trendData(); },
+    get stats() { return stats; },
   };
 }

@@ -98,7 +98,7 @@ const POLL = 20e3;
 // phone to its sheet. deps: t, lang, format (alarms.js's formats), phone
 // (phone.js: position), map (to fly to a warning).
 export function createTasks({ t, lang, format, phone, map }) {
-  const st = { available: true, loaded: false, error: '', tasks: [], warnings: [], message: null, busy: false };
+  const st = { available: true, loaded: false, error: '', tasks: [], warnings: [], message: null, busy: false, postedAt: 0, posting: false, lastPosition: null };
 
   const sheet = document.getElementById('near-panel');
   const section = el('section', 'tasks-section');
@@ -190,6 +190,7 @@ export function createTasks({ t, lang, format, phone, map }) {
     }
     section.hidden = false;
     render();
+    positionChanged();
     timer = setTimeout(refresh, POLL);
   }
 
@@ -373,12 +374,45 @@ export function createTasks({ t, lang, format, phone, map }) {
     refresh();
   }
 
+  // ---------------------------------------------------------- positions
+
+  // positionChanged sends the phone's position while the responder has an
+  // open task, at most once every 15 s (POST /api/v1/positions), so that
+  // the desk sees where the responders are.
+  const OPEN = new Set(['assigned', 'accepted', 'en_route', 'arrived']);
+  const POSITION_EVERY = 15e3;
+  let positionTimer = 0;
+  async function positionChanged() {
+    const p = position();
+    const task = st.tasks.find((x) => OPEN.has(x.state));
+    if (!p || !task || !can('tasks.feedback') || st.posting) return;
+    const wait = st.postedAt + POSITION_EVERY - Date.now();
+    if (wait > 0) {
+      clearTimeout(positionTimer);
+      positionTimer = setTimeout(positionChanged, wait);
+      return;
+    }
+    st.posting = true;
+    st.postedAt = Date.now();
+    try {
+      const fix = await request('/api/v1/positions', { method: 'POST', body: { incident: task.incident, task: task.id, position: p }, optional: true, quiet: true });
+      if (fix) st.lastPosition = fix;
+      if (st.message?.position) st.message = null;
+    } catch (err) {
+      st.message = { text: stepErrorText(err, t), error: true, position: true };
+    }
+    st.posting = false;
+    render();
+  }
+
   render();
   return {
     refresh,
     updateWarnings,
     renderText: render,
     sessionChanged,
+    positionChanged,
+    get lastPosition() { return st.lastPosition; },
     get tasks() { return st.tasks; },
     get warnings() { return st.warnings; },
     get available() { return st.available && can('tasks.feedback'); },
