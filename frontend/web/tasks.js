@@ -33,6 +33,8 @@ export const TEXT = {
     reportUploading: '正在上传照片…',
     reportSent: '反馈已提交',
     reportNeedText: '请填写情况说明或附上照片',
+    taskNeedsPhoto: '完成此任务需附现场照片：请在下方选择照片后再点“完成”',
+    taskNeedsPosition: '完成此任务需当前位置：请允许定位后再点“完成”',
     reportNoIncident: '没有可反馈的事件',
     reportPosition: '位置：{pos}',
     reportNoPositionYet: '位置：正在定位…',
@@ -65,6 +67,8 @@ export const TEXT = {
     reportUploading: 'Uploading the photo…',
     reportSent: 'Report sent',
     reportNeedText: 'Write what you see or add a photo',
+    taskNeedsPhoto: 'This task is done with a photo from the site: choose one below, then press Done',
+    taskNeedsPosition: 'This task is done with your position: allow location, then press Done',
     reportNoIncident: 'No incident to report on',
     reportPosition: 'Position: {pos}',
     reportNoPositionYet: 'Position: locating…',
@@ -183,6 +187,8 @@ export function createTasks({ t, lang, format, phone, map }) {
         return;
       }
       st.tasks = answer.tasks ?? [];
+      // A responder whose tasks are done still reports on their incident.
+      if (st.tasks.length) st.lastIncident = st.tasks[0].incident;
       st.loaded = true;
       st.error = '';
     } catch (err) {
@@ -242,13 +248,32 @@ export function createTasks({ t, lang, format, phone, map }) {
     return p ? { lon: p[0], lat: p[1] } : undefined;
   }
 
+  // advance takes a task to its next state; done carries the report form's
+  // words and photo, which some tasks need, as they need the position.
   async function advance(task, to, b) {
-    b.disabled = true;
+    st.message = null;
+    render();
     const body = { to };
     const p = position();
     if (p) body.position = p;
+    const file = to === 'done' ? (photo.files?.[0] ?? null) : null;
+    if (to === 'done') {
+      const fail = (k) => { st.message = { text: t(k), error: true }; render(); };
+      if (task.needs_photo && !file) return fail('taskNeedsPhoto');
+      if (task.needs_position && !p) return fail('taskNeedsPosition');
+      if (file && file.size > MAX_PHOTO) return fail('reportPhotoTooLarge');
+      if (file && !PHOTO_TYPES.has(file.type)) return fail('reportPhotoType');
+      if (text.value.trim()) body.text = text.value.trim();
+    }
+    b.disabled = true;
     try {
+      if (file) body.photos = [await upload(file)];
       await request(`/api/v1/tasks/${encodeURIComponent(task.id)}/advance`, { method: 'POST', body });
+      if (file) {
+        photo.value = '';
+        text.value = '';
+        preview.hidden = true;
+      }
       st.message = null;
     } catch (err) {
       st.message = { text: stepErrorText(err, t), error: true };
@@ -268,7 +293,7 @@ export function createTasks({ t, lang, format, phone, map }) {
     e.preventDefault();
     if (st.busy) return;
     const task = st.tasks.find((x) => String(x.id) === taskSelect.value);
-    const incident = task?.incident ?? st.tasks[0]?.incident;
+    const incident = task?.incident ?? st.tasks[0]?.incident ?? st.lastIncident;
     const file = photo.files?.[0] ?? null;
     const words = text.value.trim();
     const fail = (k) => { st.message = { text: k, error: true }; render(); };
