@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -216,9 +217,17 @@ func TestBrowserIncidentToArchive(t *testing.T) {
 		}
 		text := eval[string](t, ctx, `document.body.textContent`)
 		for _, w := range []string{id, "核实中", "已确认", "预警起草", "审核中", "已签发", "已发布", "处置中", "已处置", "已解除", "已归档",
-			"duty", "ana", "chief", "隐患已消除", "上游阀门已关闭", "警戒区已设置", "webhook", "delivered", "峰值"} {
+			"duty", "ana", "chief", "值班员", "指挥签发", "隐患已消除", "上游阀门已关闭", "警戒区已设置", "接口推送", "已送达", "已完成", "峰值"} {
 			if !strings.Contains(text, w) {
 				t.Errorf("the report lacks %q", w)
+			}
+		}
+		// No English word in the Chinese report but logins, ids and units.
+		for _, w := range regexp.MustCompile(`[A-Za-z][A-Za-z_]+`).FindAllString(eval[string](t, ctx, `[...document.querySelectorAll("td")].map(td => td.textContent).join(" ")`), -1) {
+			switch w {
+			case "INC", "GAS", "LEL", "ch", "lel", "II", "III", "IV", "duty", "ana", "chief", "crew":
+			default:
+				t.Errorf("the Chinese report shows the English %q", w)
 			}
 		}
 		if n := eval[int](t, ctx, `document.querySelectorAll("img[src*='/api/v1/attachments/']").length`); n < 2 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/onemap/onemap/incident"
@@ -48,8 +49,28 @@ var stateWords = map[string]map[incident.State]string{
 		incident.Released: "released", incident.Archived: "archived", incident.FalseAlarm: "false alarm", incident.Merged: "merged"},
 }
 
+// valueWords name, in Chinese, the codes the report shows: roles, alarm
+// changes, delivery states, channels and kinds, task states.
+var valueWords = map[string]string{
+	"operator": "值班员", "analyst": "研判分析员", "commander": "指挥签发", "responder": "现场处置", "unit": "权属单位",
+	"viewer": "查看", "admin": "管理员",
+	"raised": "报警", "escalated": "升级", "de-escalated": "降级", "cleared": "报警解除", "acknowledged": "确认",
+	"queued": "排队", "sent": "已发送", "delivered": "已送达", "read": "已读", "replied": "已回复", "failed": "失败",
+	"in_app": "站内消息", "sms": "短信", "voice": "语音", "webhook": "接口推送", "warning": "预警", "release": "解除",
+	"pending": "待分派", "assigned": "已分派", "accepted": "已接收", "en_route": "在途", "arrived": "已到场",
+	"done": "已完成", "cancelled": "已取消",
+}
+
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"t": func(lang, key string) string { return reportWords[lang][key] },
+	// v names a code in lang: Chinese words, or the code itself in English.
+	"v": func(lang string, code any) string {
+		c := fmt.Sprint(code)
+		if w, ok := valueWords[c]; ok && lang != "en" {
+			return w
+		}
+		return strings.ReplaceAll(c, "_", " ")
+	},
 	"state": func(lang string, s incident.State) string {
 		if w, ok := stateWords[lang][s]; ok {
 			return w

@@ -341,6 +341,9 @@ type Record struct {
 	// curves of their readings; set by the caller, which has the live
 	// state.
 	Replay *Replay `json:"replay,omitempty"`
+	// Names are the directory's names of the recipients and their units,
+	// by id, in Chinese.
+	Names map[string]string `json:"names,omitempty"`
 }
 
 // Record gathers the record of incident id.
@@ -359,6 +362,17 @@ func (d *Desk) Record(id string) (*Record, bool) {
 	}
 	for st, n := range d.Notify.Summary(id) {
 		r.Summary[string(st)] = n
+	}
+	if dir, err := d.Dir.Directory(context.Background()); err == nil {
+		r.Names = map[string]string{}
+		for _, x := range r.Deliveries {
+			if p, ok := dir.Person(x.Recipient); ok {
+				r.Names[x.Recipient] = p.Name
+			}
+			if u, ok := dir.Unit(x.Unit); ok {
+				r.Names[x.Unit] = u.Name
+			}
+		}
 	}
 	if resp, ok := d.Board.Response(id); ok {
 		r.Response = &resp
