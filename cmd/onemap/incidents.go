@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/onemap/onemap/auth"
-	"github.com/onemap/onemap/directory"
 	"github.com/onemap/onemap/incident"
 	"github.com/onemap/onemap/incident/attach"
 	"github.com/onemap/onemap/incident/response"
@@ -53,11 +52,10 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Se
 		closeJournal()
 		return nil, nil, err
 	}
-	if cfg.Directory != "" {
-		if _, err := (directory.FileStore{Path: cfg.Directory}).Directory(ctx); err != nil {
-			closeJournal()
-			return nil, nil, fmt.Errorf("directory %s: %w", cfg.Directory, err)
-		}
+	dir, err := directoryStore(ctx, cfg, st, log)
+	if err != nil {
+		closeJournal()
+		return nil, nil, err
 	}
 	channels := []notify.Channel{&notify.InApp{}, &notify.Webhook{Secret: func(name string) ([]byte, error) {
 		if s, ok := secrets[name]; ok {
@@ -70,7 +68,7 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Se
 		channels = append(channels, &notify.SMS{Gateway: &notify.HTTPGateway{URL: cfg.SMSGateway, Token: cfg.SMSToken}})
 	}
 	desk, err := response.New(b, response.Options{
-		Directory: directory.FileStore{Path: cfg.Directory},
+		Directory: dir,
 		Channels:  channels,
 		Sites:     response.LiveSites{Live: svc, Sensors: sensors},
 		Logger:    log,

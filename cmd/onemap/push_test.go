@@ -16,11 +16,24 @@ import (
 	"github.com/onemap/onemap/directory"
 	"github.com/onemap/onemap/incident"
 	"github.com/onemap/onemap/notify"
+	"github.com/onemap/onemap/store/postgis/pgtest"
 )
 
 // A published warning reaches the owning unit's webhook signed with its
-// secret; a failed attempt is retried with the same delivery id.
+// secret; a failed attempt is retried with the same delivery id. On
+// PostGIS the directory is the one imported into the database.
 func TestPushToWebhook(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { pushToWebhook(t, "") })
+	t.Run("postgis", func(t *testing.T) {
+		db := pgtest.URL(t)
+		if err := run(t.Context(), []string{"load", "--db", db, "--quiet"}, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		pushToWebhook(t, db)
+	})
+}
+
+func pushToWebhook(t *testing.T, db string) {
 	var mu sync.Mutex
 	got := map[string]int{}
 	var bodies []string
@@ -48,13 +61,24 @@ func TestPushToWebhook(t *testing.T) {
 	secrets := filepath.Join(dir, "secrets.json")
 	os.WriteFile(secrets, []byte(`{"gas_co_webhook": "gas-secret"}`), 0o600)
 
-	srv := newStoppableServer(t, "--directory", dirFile, "--webhook-secrets", secrets)
+	args := []string{"--directory", dirFile, "--webhook-secrets", secrets}
+	if db != "" {
+		var out strings.Builder
+		if err := run(t.Context(), []string{"directory", "import", "--db", db, dirFile}, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "imported") {
+			t.Errorf("directory import said %q", out.String())
+		}
+		args = []string{"--db", db, "--webhook-secrets", secrets}
+	}
+	srv := newStoppableServer(t, args...)
 	srv.start()
 	url := srv.url()
 	postReading(t, url, "GAS-000001", "ch4_lel", 60)
-	op := apiLogIn(t, url, srv.dir, "", "wang", "operator")
-	an := apiLogIn(t, url, srv.dir, "", "li", "analyst")
-	boss := apiLogIn(t, url, srv.dir, "", "zhao", "commander")
+	op := apiLogIn(t, url, srv.dir, db, "wang", "operator")
+	an := apiLogIn(t, url, srv.dir, db, "li", "analyst")
+	boss := apiLogIn(t, url, srv.dir, db, "zhao", "commander")
 	must := func(ws *webSession, method, path, body string) string {
 		t.Helper()
 		st, b, err := ws.do(method, path, body)
@@ -106,7 +130,7 @@ func TestPushToWebhook(t *testing.T) {
 	// after a restart the deliveries stand as they were: none is sent again
 	srv.stop()
 	srv.start()
-	boss = apiLogIn(t, url, srv.dir, "", "zhao", "commander")
+	boss = apiLogIn(t, url, srv.dir, db, "zhao", "commander")
 	var again struct{ Deliveries []notify.Delivery }
 	json.Unmarshal([]byte(must(boss, "GET", id+"/deliveries", "")), &again)
 	if len(again.Deliveries) != len(dels.Deliveries) {
@@ -124,4 +148,58 @@ func TestPushToWebhook(t *testing.T) {
 			t.Errorf("delivery %s reached the webhook %d times", k, n)
 		}
 	}
+}
+
+// The directory command checks a file, naming what is wrong; imports it
+// into a database and exports it back the same; and the server on a
+// database refuses --directory, whose place the database takes.
+func TestDirectoryCommand(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "directory.json")
+	os.WriteFile(good, directory.Sample(), 0o644)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(strings.Replace(string(directory.Sample()), `"unit": "gas_co"`, `"unit": "gas_cx"`, 1)), 0o644)
+	var out strings.Builder
+	if err := run(t.Context(), []string{"directory", "check", good}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "units") {
+		t.Fatalf("check the sample: %v %q", err, out.String())
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"BadRef", []string{"directory", "check", bad}, `bad_ref: people[`},
+		{"NoFile", []string{"directory", "check"}, "name one directory.json"},
+		{"NoSub", []string{"directory"}, "say check, import, export"},
+		{"ImportNoDB", []string{"directory", "import", "--db", "", good}, "--db or DATABASE_URL"},
+		{"ImportBad", []string{"directory", "import", "--db", "postgres://x@127.0.0.1:1/x", bad}, "bad_ref"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := run(t.Context(), c.args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v, want %q", err, c.want)
+			}
+		})
+	}
+	t.Run("postgis", func(t *testing.T) {
+		db := pgtest.URL(t)
+		if err := run(t.Context(), []string{"directory", "import", "--db", db, good}, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		var exp strings.Builder
+		if err := run(t.Context(), []string{"directory", "export", "--db", db}, &exp, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		back, err := directory.Read(strings.NewReader(exp.String()))
+		if err != nil {
+			t.Fatalf("the export does not read back: %v", err)
+		}
+		if g, w := jsonOf(back.File()), jsonOf(directory.Default().File()); g != w {
+			t.Errorf("exported\n%s\nimported\n%s", g, w)
+		}
+		err = run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--db", db, "--directory", good}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "onemap directory import") {
+			t.Errorf("serve --db --directory: %v", err)
+		}
+	})
 }

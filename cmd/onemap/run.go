@@ -24,6 +24,7 @@ Usage:
   onemap users add|passwd|roles|list|disable   manage the users of --data-dir
   onemap tokens add|list|revoke                manage device and integration tokens
   onemap audit verify        check the audit log's hash chain
+  onemap directory check|import|export   the units and people told of warnings
   onemap help                this text
 
 Run "onemap COMMAND -h" for a command's flags.
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTokens(ctx, args, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args, stdout, stderr)
+	case "directory":
+		return runDirectory(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
