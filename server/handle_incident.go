@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/incident"
+	"github.com/onemap/onemap/incident/plan"
 	"github.com/onemap/onemap/live"
 )
 
@@ -57,6 +58,8 @@ type stepBody struct {
 	Approve     *bool             `json:"approve"`
 	Into        string            `json:"into"`
 	Alarms      []uint64          `json:"alarms"`
+	// Assignee is who checks on site, when a verification needs it.
+	Assignee string `json:"assignee"`
 }
 
 // incidentStep is one POST /api/v1/incidents/{id}/{name}: the permission
@@ -78,6 +81,9 @@ var incidentSteps = []incidentStep{
 			ev.To = incident.FalseAlarm
 		case incident.OutcomeSiteCheck:
 			ev.To = incident.Verifying
+			if b.Assignee == "" {
+				return errorf(CodeBadRequest, `a site check names who goes: {"outcome": "site_check", "assignee": "login", "reason": "what to look at"}`)
+			}
 		default:
 			return errorf(CodeBadRequest, "outcome is confirmed, false_alarm or site_check")
 		}
@@ -155,7 +161,7 @@ func readStep(c echo.Context) (*stepBody, error) {
 	dec := json.NewDecoder(io.LimitReader(c.Request().Body, maxStepBody+1))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil && !errors.Is(err, io.EOF) {
-		return nil, errorf(CodeBadRequest, "the body is a JSON object of reason, attachments, outcome, cause, cause_text, warning, approve, into, alarms: "+trimJSONError(err))
+		return nil, errorf(CodeBadRequest, "the body is a JSON object of reason, attachments, outcome, cause, cause_text, warning, approve, into, alarms, assignee: "+trimJSONError(err))
 	}
 	if dec.More() {
 		return nil, errorf(CodeBadRequest, "the body is one JSON object")
@@ -241,9 +247,19 @@ func (s *Server) handleStep(st incidentStep) echo.HandlerFunc {
 			return errorf(CodeForbidden, fmt.Sprintf("%s may not %s a level %s warning", p.Name, st.name, level))
 		}
 		ev.Who, ev.Role = p.Name, role
+		if ev.Outcome == incident.OutcomeSiteCheck && s.opt.Response != nil {
+			if err := s.checkAssignee(c, b.Assignee); err != nil {
+				return err
+			}
+		}
 		next, err := s.opt.Incidents.Do(c.Request().Context(), ev)
 		if err != nil {
 			return incidentError(err)
+		}
+		if ev.Outcome == incident.OutcomeSiteCheck && s.opt.Response != nil {
+			if err := s.siteCheck(c, &next, plan.Actor{Login: p.Name, Role: role}, b); err != nil {
+				return err
+			}
 		}
 		s.after(c, &next)
 		return c.JSON(http.StatusOK, s.incidentJSON(&next))

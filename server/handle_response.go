@@ -332,6 +332,44 @@ func (s *Server) taskParam(c echo.Context) (plan.Task, error) {
 	return t, errorf(CodeNotFound, fmt.Sprintf("no task %q", c.Param("id")))
 }
 
+// SiteCheckMin is the minutes a site check is due in.
+const SiteCheckMin = 30
+
+// siteCheck gives the responder a verification names the task of checking
+// on site, at the incident's place, with what to look at as its note.
+func (s *Server) siteCheck(c echo.Context, in *incident.Incident, by plan.Actor, b *stepBody) error {
+	spec := plan.TaskSpec{Title: plan.Text{Zh: "现场核查", En: "Site check"}, Role: plan.RoleResponder, DeadlineMin: SiteCheckMin, NeedsPosition: true}
+	var at *plan.Point
+	if site, ok := s.opt.Response.Sites.Site(in); ok {
+		at = &plan.Point{Lon: site.Location[0], Lat: site.Location[1]}
+	}
+	if _, err := s.opt.Response.Board.Add(c.Request().Context(), by, in.ID, spec, b.Assignee, b.Reason, at); err != nil {
+		return responseError(err)
+	}
+	return nil
+}
+
+// checkAssignee refuses a login that cannot take a task: unknown, disabled,
+// or without the right to report from the field. Without a users store any
+// login is taken.
+func (s *Server) checkAssignee(c echo.Context, login string) error {
+	if login == "" || len(login) > plan.MaxLogin {
+		return errorf(CodeBadRequest, "an assignee is a login")
+	}
+	if s.access.Accounts == nil {
+		return nil
+	}
+	u, err := s.access.Accounts.Users.UserByLogin(c.Request().Context(), login)
+	if err != nil || u.Disabled {
+		return errorf(CodeBadRequest, fmt.Sprintf("no user %q to give the task to", login))
+	}
+	p := s.authz.ForUser(&u)
+	if !s.authz.Allowed(&p, auth.PermTasksFeedback) && !s.authz.Allowed(&p, auth.PermUnitsReply) {
+		return errorf(CodeBadRequest, fmt.Sprintf("%s cannot report from the field (roles %v): give the task to a responder", login, u.Roles))
+	}
+	return nil
+}
+
 // handleAssign answers POST /api/v1/tasks/{id}/assign {"assignee"}.
 func (s *Server) handleAssign(c echo.Context) error {
 	t, err := s.taskParam(c)
@@ -342,6 +380,9 @@ func (s *Server) handleAssign(c echo.Context) error {
 		Assignee string `json:"assignee"`
 	}
 	if err := readBody(c, &b, `{"assignee": "login"}`); err != nil {
+		return err
+	}
+	if err := s.checkAssignee(c, b.Assignee); err != nil {
 		return err
 	}
 	t, err = s.opt.Response.Board.Assign(c.Request().Context(), s.actor(c), t.ID, b.Assignee)

@@ -295,3 +295,58 @@ func TestResponseAfterPublication(t *testing.T) {
 		t.Errorf("a report after the archive: %d %s", resp.StatusCode, b)
 	}
 }
+
+// A verification that needs a site check gives the task to a responder,
+// who goes, reports back what they found and where, and the operator
+// then confirms; the task stays first among the incident's tasks after
+// the plan opens.
+func TestSiteCheck(t *testing.T) {
+	ts, _ := wsServer(t, Options{})
+	postReadings(t, ts, reading(7, 60, 10))
+	in, _ := step(t, ts.URL, "", "operator", `{"alarms":[1]}`, 201)
+	id := "/" + in.ID
+	for _, c := range [][2]string{
+		{`{"outcome":"site_check"}`, "names who goes"},
+		{`{"outcome":"site_check","assignee":"nobody"}`, `no user \"nobody\"`},
+		{`{"outcome":"site_check","assignee":"analyst"}`, "cannot report from the field"},
+	} {
+		if _, b := step(t, ts.URL, id+"/verify", "operator", c[0], 400); !strings.Contains(b, c[1]) {
+			t.Errorf("%s: %s, want %q", c[0], b, c[1])
+		}
+	}
+	got, _ := step(t, ts.URL, id+"/verify", "operator", `{"outcome":"site_check","assignee":"responder","reason":"查看东侧阀井有无气味"}`, 200)
+	if got.State != incident.Verifying || got.Outcome != incident.OutcomeSiteCheck {
+		t.Fatalf("after the site check was asked: %s %s", got.State, got.Outcome)
+	}
+	var mine struct {
+		Tasks []struct {
+			ID, State, Brief string
+			Title            struct{ Zh string }
+			DistanceM        *float64 `json:"distance_m"`
+		}
+	}
+	getJSON(t, ts.URL+"/api/v1/tasks/mine", "responder", &mine)
+	if len(mine.Tasks) != 1 || mine.Tasks[0].Title.Zh != "现场核查" || mine.Tasks[0].State != "assigned" || mine.Tasks[0].Brief != "查看东侧阀井有无气味" {
+		t.Fatalf("the responder's tasks %+v", mine)
+	}
+	task := mine.Tasks[0].ID
+	for _, to := range []string{"accepted", "en_route", "arrived"} {
+		if resp, b := send(t, "POST", ts.URL+"/api/v1/tasks/"+task+"/advance", "role:responder", "application/json", `{"to":"`+to+`"}`); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", to, resp.StatusCode, b)
+		}
+	}
+	done := `{"to":"done","text":"阀井处检测到燃气，浓度 2%LEL","position":{"lon":117.2605,"lat":31.8405}}`
+	if resp, b := send(t, "POST", ts.URL+"/api/v1/tasks/"+task+"/advance", "role:responder", "application/json", done); resp.StatusCode != 200 {
+		t.Fatalf("done: %d %s", resp.StatusCode, b)
+	}
+	var rsp struct {
+		Response struct {
+			Tasks []struct{ ID, State, Note string }
+		}
+	}
+	getJSON(t, ts.URL+"/api/v1/incidents"+id+"/response", "operator", &rsp)
+	if len(rsp.Response.Tasks) != 1 || rsp.Response.Tasks[0].State != "done" || !strings.Contains(rsp.Response.Tasks[0].Note, "检测到燃气") {
+		t.Fatalf("the operator sees %+v", rsp.Response)
+	}
+	step(t, ts.URL, id+"/verify", "operator", `{"outcome":"confirmed","reason":"现场核查属实"}`, 200)
+}

@@ -95,6 +95,9 @@ export const TEXT = {
     verifySubmit: '提交核实结果',
     verifyCause: '误报原因',
     verifyCauseText: '说明',
+    verifyAssignee: '核查人员登录名',
+    verifyNeedAssignee: '请填写去现场核查的人员',
+    taskNote: '{who} 反馈：{text}',
     verifyNeedText: '选择“其他”时请说明原因',
     draftLoad: '起草预警',
     draftLoading: '正在生成建议…',
@@ -241,6 +244,9 @@ export const TEXT = {
     verifySubmit: 'Record the verification',
     verifyCause: 'Cause',
     verifyCauseText: 'Details',
+    verifyAssignee: 'Login of who checks on site',
+    verifyNeedAssignee: 'Say who goes to check on site',
+    taskNote: '{who} reports: {text}',
     verifyNeedText: 'Say what the cause was when it is “Other”',
     draftLoad: 'Draft a warning',
     draftLoading: 'Drafting the suggestion…',
@@ -1104,8 +1110,15 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {}, repla
     causeText.setAttribute('aria-label', t('verifyCauseText'));
     causeBox.append(el('span', '', t('verifyCause')), cause, causeText);
     causeBox.hidden = true;
+    const assignee = el('input', 'incident-input');
+    assignee.id = 'incident-verify-assignee';
+    assignee.maxLength = 128;
+    assignee.placeholder = t('verifyAssignee');
+    assignee.setAttribute('aria-label', t('verifyAssignee'));
+    assignee.hidden = true;
     outcomes.addEventListener('change', () => {
       causeBox.hidden = form.elements.outcome.value !== 'false_alarm';
+      assignee.hidden = form.elements.outcome.value !== 'site_check';
     });
     const reason = el('input', 'incident-input');
     reason.id = 'incident-verify-reason';
@@ -1115,12 +1128,19 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {}, repla
     const submit = el('button', 'incident-action primary', t('verifySubmit'));
     submit.type = 'submit';
     submit.id = 'incident-verify-submit';
-    form.append(outcomes, causeBox, reason, submit);
+    form.append(outcomes, causeBox, assignee, reason, submit);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const outcome = form.elements.outcome.value;
       const b = { outcome };
       if (reason.value.trim()) b.reason = reason.value.trim();
+      if (outcome === 'site_check') {
+        b.assignee = assignee.value.trim();
+        if (!b.assignee) {
+          setMessage(d, t('verifyNeedAssignee'), true);
+          return;
+        }
+      }
       if (outcome === 'false_alarm') {
         b.cause = cause.value;
         b.cause_text = causeText.value.trim();
@@ -1468,6 +1488,8 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {}, repla
       task.assignee && Number.isFinite(task.distance_m) ? t('taskDistance').replace('{d}', distanceText(task.distance_m)) : '',
     ].filter(Boolean).join(' · ');
     li.append(el('span', 'alarm-meta', meta));
+    if (task.brief) li.append(el('span', 'task-brief', task.brief));
+    if (task.note) li.append(el('span', 'task-note', t('taskNote').replace('{who}', task.assignee || '').replace('{text}', task.note)));
     if (can('warnings.sign') && (task.state === 'pending' || task.state === 'assigned')) {
       const f = el('form', 'task-assign');
       const login = el('input', 'incident-input');

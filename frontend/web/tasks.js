@@ -231,6 +231,7 @@ export function createTasks({ t, lang, format, phone, map }) {
       task.needs_photo ? t('taskNeedsPhoto') : '',
     ].filter(Boolean).join(' · ');
     li.append(el('span', 'alarm-meta', meta));
+    if (task.brief) li.append(el('span', 'task-brief', task.brief));
     if (task.overdue) li.append(el('span', 'task-overdue', `⚠ ${t('taskOverdue')}`));
     const next = NEXT[task.state];
     if (next) {

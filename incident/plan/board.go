@@ -59,8 +59,8 @@ var stepKinds = map[TaskState]Kind{Accepted: KindAccepted, EnRoute: KindEnRoute,
 type Task struct {
 	ID       string `json:"id"` // <incident>.t<index+1>
 	Incident string `json:"incident"`
-	Plan     string `json:"plan"`
-	Index    int    `json:"index"` // in the plan's tasks, from 0
+	Plan     string `json:"plan"`  // "" for a task added on its own
+	Index    int    `json:"index"` // in the incident's tasks, from 0
 	TaskSpec
 	Deadline time.Time `json:"deadline"`
 	Assignee string    `json:"assignee,omitempty"`
@@ -74,6 +74,8 @@ type Task struct {
 	Reason   string   `json:"reason,omitempty"` // why it was cancelled
 	// Note is what the assignee said at its latest step.
 	Note string `json:"note,omitempty"`
+	// Brief is what to look at or do, from whoever added the task.
+	Brief string `json:"brief,omitempty"`
 }
 
 // TaskID is the id of the task at index of the plan of incident.
@@ -182,12 +184,24 @@ func (b *Board) check(ev *Event) error {
 		return err
 	}
 	r, open := b.resp[ev.Incident]
-	if ev.Kind == KindOpened {
-		if open {
+	switch ev.Kind {
+	case KindOpened:
+		if open && r.Plan != "" {
 			return refuse("already_open", "incident %s has plan %s open", ev.Incident, r.Plan)
 		}
 		if !validID(ev.Plan) || ev.Published.IsZero() {
 			return refuse("bad_plan", "opening a plan needs its id and the warning's publication time")
+		}
+		if open && len(r.Tasks)+len(ev.Tasks) > MaxTasks {
+			return refuse("too_many", "at most %d tasks on an incident", MaxTasks)
+		}
+		return checkSpecs(ev.Tasks)
+	case KindAdded:
+		if len(ev.Tasks) != 1 {
+			return refuse("bad_task", "a task is added one at a time")
+		}
+		if open && len(r.Tasks) >= MaxTasks {
+			return refuse("too_many", "at most %d tasks on an incident", MaxTasks)
 		}
 		return checkSpecs(ev.Tasks)
 	}
@@ -314,17 +328,34 @@ func stepsDue(r *Response, t *Task, at time.Time) int {
 
 // apply changes the state by ev, which check has passed.
 func (b *Board) apply(ev *Event) {
-	if ev.Kind == KindOpened {
-		r := &Response{Incident: ev.Incident, Plan: ev.Plan, Published: ev.Published, Location: clonePoint(ev.Location),
-			EscalateEveryMin: ev.EscalateEveryMin}
-		for i, spec := range ev.Tasks {
-			id := TaskID(ev.Incident, i)
-			r.Tasks = append(r.Tasks, Task{ID: id, Incident: ev.Incident, Plan: ev.Plan, Index: i, TaskSpec: spec,
-				Deadline: ev.Published.Add(time.Duration(spec.DeadlineMin) * time.Minute), State: Pending, Updated: ev.At})
-			b.tasks[id] = [2]int{len(b.order), i}
+	if ev.Kind == KindOpened || ev.Kind == KindAdded {
+		r, ok := b.resp[ev.Incident]
+		if !ok {
+			r = &Response{Incident: ev.Incident}
+			b.resp[ev.Incident] = r
+			b.order = append(b.order, ev.Incident)
 		}
-		b.resp[ev.Incident] = r
-		b.order = append(b.order, ev.Incident)
+		from, plan, state := ev.At, "", Pending
+		if ev.Kind == KindOpened {
+			r.Plan, r.Published, r.EscalateEveryMin = ev.Plan, ev.Published, ev.EscalateEveryMin
+			from, plan = ev.Published, ev.Plan
+		} else if ev.Assignee != "" {
+			state = Assigned
+		}
+		if r.Location == nil {
+			r.Location = clonePoint(ev.Location)
+		}
+		ix := slices.Index(b.order, ev.Incident)
+		for _, spec := range ev.Tasks {
+			i := len(r.Tasks)
+			id := TaskID(ev.Incident, i)
+			r.Tasks = append(r.Tasks, Task{ID: id, Incident: ev.Incident, Plan: plan, Index: i, TaskSpec: spec,
+				Deadline: from.Add(time.Duration(spec.DeadlineMin) * time.Minute), Assignee: ev.Assignee, State: state, Updated: ev.At})
+			if ev.Kind == KindAdded {
+				r.Tasks[i].Brief = ev.Text
+			}
+			b.tasks[id] = [2]int{ix, i}
+		}
 		return
 	}
 	r := b.resp[ev.Incident]
@@ -429,6 +460,27 @@ func (b *Board) Open(ctx context.Context, o Opening) (Response, error) {
 		return Response{}, err
 	}
 	return b.resp[o.Incident].clone(), nil
+}
+
+// Add gives incident a task of its own, outside any plan — a site check
+// while an alarm is verified, or a task a commander adds — assigned at once
+// to assignee unless it is "", with its deadline counted from now and
+// brief saying what to look at or do. The caller has checked that by may.
+func (b *Board) Add(ctx context.Context, by Actor, incident string, spec TaskSpec, assignee, brief string, at *Point) (Task, error) {
+	if by.Login == "" {
+		return Task{}, refuse("bad_who", "a task is added by someone")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ev := Event{Kind: KindAdded, Incident: incident, By: by.Login, Role: by.Role, Tasks: []TaskSpec{spec}, Assignee: assignee, Text: brief, Location: at}
+	if assignee != "" && !checkLogin(assignee, true) {
+		return Task{}, refuse("bad_assignee", "a task is assigned to a login")
+	}
+	if err := b.do(ctx, ev); err != nil {
+		return Task{}, err
+	}
+	r := b.resp[incident]
+	return r.clone().Tasks[len(r.Tasks)-1], nil
 }
 
 func clonePoint(p *Point) *Point {

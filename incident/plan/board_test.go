@@ -556,3 +556,72 @@ func TestDecodeEventRefusals(t *testing.T) {
 		}
 	}
 }
+
+// A site check is a task of its own, given to a responder while the alarm
+// is verified: it is theirs at once, due from when it was added, done by
+// their steps like any task; the plan opened later adds its tasks after
+// it, and the journal rebuilds the same.
+func TestAddSiteCheck(t *testing.T) {
+	b, j, c := newBoard(t)
+	spec := plan.TaskSpec{Title: plan.Text{Zh: "现场核查", En: "Site check"}, Role: "responder", DeadlineMin: 30, NeedsPosition: true}
+	if _, err := b.Add(ctx, plan.Actor{}, "INC-1", spec, "li.qiang", "", site); code(err) != "bad_who" {
+		t.Fatalf("added by nobody: %v", err)
+	}
+	bad := spec
+	bad.DeadlineMin = 0
+	if _, err := b.Add(ctx, commander, "INC-1", bad, "li.qiang", "", site); code(err) != "bad_task" {
+		t.Fatalf("a task without a deadline: %v", err)
+	}
+	added := c.Now()
+	tk, err := b.Add(ctx, plan.Actor{Login: "wang.op", Role: "operator"}, "INC-1", spec, "li.qiang", "看管网东侧阀井", site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.ID != "INC-1.t1" || tk.State != plan.Assigned || tk.Assignee != "li.qiang" || tk.Plan != "" || tk.Brief != "看管网东侧阀井" || !tk.Deadline.Equal(added.Add(30*time.Minute)) {
+		t.Fatalf("site check %+v", tk)
+	}
+	if mine := b.Assigned("li.qiang"); len(mine) != 1 || mine[0].ID != tk.ID {
+		t.Fatalf("li's tasks %+v", mine)
+	}
+	if _, err := b.Advance(ctx, wang, tk.ID, plan.Accepted, plan.Report{}); code(err) != "not_assignee" {
+		t.Fatalf("another responder steps it: %v", err)
+	}
+	for _, to := range []plan.TaskState{plan.Accepted, plan.EnRoute, plan.Arrived} {
+		if _, err := b.Advance(ctx, li, tk.ID, to, plan.Report{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Advance(ctx, li, tk.ID, plan.Done, plan.Report{Text: "燃气味明显"}); code(err) != "needs_position" {
+		t.Fatalf("done without the position: %v", err)
+	}
+	if _, err := b.Advance(ctx, li, tk.ID, plan.Done, plan.Report{Text: "燃气味明显", Position: site}); err != nil {
+		t.Fatal(err)
+	}
+	r := open(t, b)
+	if r.Plan == "" || len(r.Tasks) < 2 || r.Tasks[0].ID != tk.ID || r.Tasks[0].State != plan.Done || r.Tasks[1].ID != "INC-1.t2" || r.Tasks[1].Plan != r.Plan {
+		t.Fatalf("after the plan opened: plan %q, tasks %+v", r.Plan, r.Tasks)
+	}
+	if !r.Tasks[1].Deadline.Equal(published.Add(time.Duration(r.Tasks[1].DeadlineMin) * time.Minute)) {
+		t.Errorf("a plan task's deadline %v does not count from the publication", r.Tasks[1].Deadline)
+	}
+	if _, err := b.Open(ctx, plan.Opening{Incident: "INC-1", Type: "gas_leak", Level: 1, Published: published}); code(err) != "already_open" {
+		t.Fatalf("a second plan: %v", err)
+	}
+	again := plan.NewBoard(&journal{}, nil, c.Now)
+	if err := again.Load(j.evs...); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := again.Response("INC-1")
+	if g, w := jsonString(t, got), jsonString(t, r); g != w {
+		t.Fatalf("rebuilt\n%s\nwant\n%s", g, w)
+	}
+}
+
+func jsonString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -60,11 +60,12 @@ const (
 	KindOverdue   Kind = "task_overdue"   // a late task escalated one step
 	KindFeedback  Kind = "feedback"       // a field report (现场反馈)
 	KindPosition  Kind = "position"       // where a responder is
+	KindAdded     Kind = "task_added"     // a task of its own, such as a site check before a warning
 )
 
 // Kinds lists every kind of event.
 var Kinds = []Kind{KindOpened, KindAssigned, KindAccepted, KindEnRoute, KindArrived, KindDone,
-	KindCancelled, KindOverdue, KindFeedback, KindPosition}
+	KindCancelled, KindOverdue, KindFeedback, KindPosition, KindAdded}
 
 // Point is a position, longitude and latitude in degrees (WGS 84).
 type Point struct {
@@ -102,7 +103,9 @@ type Event struct {
 	// EscalateEveryMin: plan_opened, the plan's minutes between the
 	// escalation steps of a late task.
 	EscalateEveryMin int `json:"escalate_every_min,omitempty"`
-	// Assignee: task_assigned.
+	// Assignee: task_assigned, and task_added when given at once. A
+	// task_added carries its one task in Tasks, where it is to be done in
+	// Location and what to look at in Text; its deadline counts from At.
 	Assignee string `json:"assignee,omitempty"`
 	// Step: task_overdue, from 1.
 	Step int `json:"step,omitempty"`

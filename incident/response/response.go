@@ -263,7 +263,7 @@ func (d *Desk) After(ctx context.Context, in *incident.Incident) error {
 		return nil
 	}
 	var errs []error
-	if _, opened := d.Board.Response(in.ID); !opened {
+	if r, _ := d.Board.Response(in.ID); r.Plan == "" {
 		o := plan.Opening{Incident: in.ID, Type: w.Type, Level: int(w.Level), Published: in.Versions[0].Issued}
 		if site, ok := d.Sites.Site(in); ok {
 			o.Location = &plan.Point{Lon: site.Location[0], Lat: site.Location[1]}
