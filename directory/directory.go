@@ -71,6 +71,9 @@ const (
 	ReasonDistrict   Reason = "district"   // a district the impact area touches
 	ReasonEmergency  Reason = "emergency"  // emergency management
 	ReasonExpert     Reason = "expert"     // an expert of the domain
+	// ReasonApprover is for whoever may review or sign a draft whose
+	// approval is late; the users with the right, not a directory group.
+	ReasonApprover Reason = "approver"
 )
 
 // Reasons lists the reasons in their order.

@@ -339,8 +339,8 @@ func checkNotice(n *Notice) error {
 		return refuse("bad_notice", "version %d is not 1 to %d", n.Version, MaxVersion)
 	case n.Level < 1 || n.Level > 4:
 		return refuse("bad_notice", "level %d is not 1 to 4", n.Level)
-	case n.Kind != KindWarning && n.Kind != KindRelease:
-		return refuse("bad_notice", "kind %q is not warning or release", n.Kind)
+	case !slices.Contains(Kinds, n.Kind):
+		return refuse("bad_notice", "kind %q is not warning, release or reminder", n.Kind)
 	case strings.TrimSpace(n.TextZh) == "" || len(n.TextZh) > MaxText || len(n.TextEn) > MaxText:
 		return refuse("bad_notice", "a Chinese text of 1 to %d bytes, an English one of at most %d", MaxText, MaxText)
 	case len(n.Recipients) > MaxRecipients:

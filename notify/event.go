@@ -42,7 +42,13 @@ type Kind string
 const (
 	KindWarning Kind = "warning" // a published warning or its re-issue
 	KindRelease Kind = "release" // the warning released (解除)
+	// KindReminder tells approvers that a draft waits past its deadline
+	// (审批督办); its Version counts the incident's reminders from 1.
+	KindReminder Kind = "reminder"
 )
+
+// Kinds lists the kinds of message.
+var Kinds = []Kind{KindWarning, KindRelease, KindReminder}
 
 // Step is a step of escalation.
 type Step string
@@ -144,7 +150,7 @@ func checkEvent(ev *Event) error {
 		if ev.Version < 1 || ev.Version > MaxVersion || ev.Level < 1 || ev.Level > 4 {
 			return refuse("bad_event", "version 1 to %d and level 1 to 4", MaxVersion)
 		}
-		if ev.Kind != KindWarning && ev.Kind != KindRelease {
+		if !slices.Contains(Kinds, ev.Kind) {
 			return refuse("bad_event", "unknown kind %q", ev.Kind)
 		}
 		if !okID(ev.Recipient) || !slices.Contains(directory.Channels, ev.Channel) {
@@ -153,11 +159,11 @@ func checkEvent(ev *Event) error {
 		if ev.TextZh == "" {
 			return refuse("bad_event", "a delivery needs its text")
 		}
-		if len(ev.Reasons) > len(directory.Reasons) {
+		if len(ev.Reasons) > len(directory.Reasons)+1 {
 			return refuse("bad_event", "too many reasons")
 		}
 		for _, r := range ev.Reasons {
-			if !slices.Contains(directory.Reasons, r) {
+			if !slices.Contains(directory.Reasons, r) && r != directory.ReasonApprover {
 				return refuse("bad_event", "unknown reason %q", r)
 			}
 		}

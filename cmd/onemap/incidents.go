@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 
 	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/directory"
 	"github.com/onemap/onemap/incident"
 	"github.com/onemap/onemap/incident/attach"
 	"github.com/onemap/onemap/incident/response"
@@ -31,7 +33,7 @@ type incidents struct {
 // directory) and reads the incidents back into a book whose reviews and
 // signatures are checked against the roles in force, with the push, the
 // plans and the photos beside it. The deliveries start sending at once.
-func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Service, sensors *live.Sensors, authz *auth.Authorizer, log *slog.Logger) (*incidents, func() error, error) {
+func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Service, sensors *live.Sensors, access server.Access, log *slog.Logger) (*incidents, func() error, error) {
 	var j incident.Journal
 	closeJournal := func() error { return nil }
 	if p, ok := st.(interface{ IncidentJournal() incident.Journal }); ok {
@@ -43,6 +45,7 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Se
 		}
 		j, closeJournal = incident.WALJournal{Log: l}, l.Close
 	}
+	authz := access.Authorizer
 	if authz == nil {
 		authz = auth.NewAuthorizer(nil)
 	}
@@ -71,6 +74,7 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Se
 		Directory: dir,
 		Channels:  channels,
 		Sites:     response.LiveSites{Live: svc, Sensors: sensors},
+		Approvers: approvers(access.Accounts, authz),
 		Logger:    log,
 	})
 	if err != nil {
@@ -93,6 +97,44 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Se
 	}
 	desk.Start(ctx)
 	return out, func() error { desk.Close(); return closeJournal() }, nil
+}
+
+// approvers are the users who may take the next step of an incident's
+// draft at its level — review it, or sign and publish it once reviewed —
+// told in-app; never its drafter, nor a disabled user.
+func approvers(acc *auth.Accounts, authz *auth.Authorizer) response.Approvers {
+	if acc == nil {
+		return nil
+	}
+	return func(ctx context.Context, in *incident.Incident) ([]directory.Recipient, error) {
+		if in.Draft == nil {
+			return nil, nil
+		}
+		perm := auth.PermWarningsSign
+		if in.State == incident.InReview && in.Reviewer == "" {
+			perm = auth.PermWarningsReview
+		}
+		users, err := acc.Users.Users(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("approvers: %w", err)
+		}
+		var out []directory.Recipient
+		for i := range users {
+			u := &users[i]
+			if u.Disabled || u.Login == in.Draft.Drafter {
+				continue
+			}
+			p := authz.ForUser(u)
+			if !authz.AllowedOn(&p, perm, auth.Target{Level: int(in.Draft.Level)}) {
+				continue
+			}
+			inApp := []directory.Channel{directory.ChannelInApp}
+			out = append(out, directory.Recipient{
+				Person:  directory.Person{ID: "user:" + u.Login, Name: cmp.Or(u.Name, u.Login), Login: u.Login, Channels: inApp},
+				Reasons: []directory.Reason{directory.ReasonApprover}, Channels: inApp})
+		}
+		return out, nil
+	}
 }
 
 // readSecrets reads the webhook secrets file: a JSON object of a secret's

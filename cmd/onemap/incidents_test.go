@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/directory"
 	"github.com/onemap/onemap/incident"
 	"github.com/onemap/onemap/store/postgis/pgtest"
 )
@@ -95,4 +98,56 @@ func incidentsSurviveRestart(t *testing.T, db string) {
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// A late approval's reminder goes to whoever may take the draft's next
+// step at its level: a level IV review to the analysts and commanders, a
+// level II review or any signature to the commanders alone; never to the
+// drafter or a disabled user.
+func TestApprovers(t *testing.T) {
+	ctx := t.Context()
+	acc := auth.NewAccounts(auth.AccountsOptions{Users: auth.NewMemoryUsers(),
+		Hasher: auth.NewHasher(auth.HashParams{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)})
+	for login, roles := range map[string][]string{"li": {"analyst"}, "zhou": {"analyst"}, "zhao": {"commander"}, "qian": {"commander"}, "wang": {"operator"}} {
+		u, err := acc.AddUser(ctx, nil, auth.NewUser{Login: login, Password: login + "-password-long", Roles: roles})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if login == "qian" {
+			if _, err := acc.SetDisabled(ctx, nil, u.ID, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	who := approvers(acc, auth.NewAuthorizer(nil))
+	for _, c := range []struct {
+		name     string
+		level    incident.Level
+		reviewer string
+		want     string
+	}{
+		{"ReviewIV", incident.LevelIV, "", "zhao zhou"},
+		{"ReviewII", incident.LevelII, "", "zhao"},
+		{"SignIV", incident.LevelIV, "zhou", "zhao"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := &incident.Incident{ID: "INC-20260601-001", State: incident.InReview, Reviewer: c.reviewer,
+				Draft: &incident.Warning{Level: c.level, Drafter: "li"}}
+			rec, err := who(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range rec {
+				if len(r.Channels) != 1 || r.Channels[0] != directory.ChannelInApp || r.Person.Login == "" {
+					t.Errorf("recipient %+v", r)
+				}
+				got = append(got, r.Person.Login)
+			}
+			slices.Sort(got)
+			if strings.Join(got, " ") != c.want {
+				t.Errorf("told %v, want %s", got, c.want)
+			}
+		})
+	}
 }

@@ -98,7 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	inc, closeIncidents, err := openIncidents(ctx, cfg, st, svc, sensors, access.Authorizer, log)
+	inc, closeIncidents, err := openIncidents(ctx, cfg, st, svc, sensors, access, log)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,8 @@ type Desk struct {
 	Notify *notify.Dispatcher
 	Dir    directory.Store
 	Sites  Sites
+	// Approvers, when set, are told in-app of each late approval.
+	Approvers Approvers
 
 	now func() time.Time
 	log *slog.Logger
@@ -69,6 +71,9 @@ type Options struct {
 	// Plans are the plans opened; nil is the sample plans.
 	Plans *plan.Plans
 	Sites Sites // required
+	// Approvers are who is told of a late approval; nil tells nobody, the
+	// reminder is recorded all the same.
+	Approvers Approvers
 	// Now is the clock (time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -93,8 +98,12 @@ func New(b *incident.Book, o Options) (*Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Desk{Book: b, Board: plan.NewBoard(PlanJournal{Book: b}, o.Plans, o.Now), Notify: n, Dir: o.Directory, Sites: o.Sites, now: o.Now, log: o.Logger}, nil
+	return &Desk{Book: b, Board: plan.NewBoard(PlanJournal{Book: b}, o.Plans, o.Now), Notify: n, Dir: o.Directory, Sites: o.Sites, Approvers: o.Approvers, now: o.Now, log: o.Logger}, nil
 }
+
+// Approvers says who may take the next step of in's draft — review it,
+// sign it or publish it — as in-app recipients; never its drafter.
+type Approvers func(ctx context.Context, in *incident.Incident) ([]directory.Recipient, error)
 
 // TickEvery is how often Start looks for deliveries to escalate and tasks
 // gone late.
@@ -179,9 +188,41 @@ func (d *Desk) RemindApprovals(ctx context.Context) error {
 				errs = append(errs, err)
 				break
 			}
+			if err := d.tellApprovers(ctx, &in, rm); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// tellApprovers pushes reminder rm of in to its approvers, in-app; the
+// delivery ids count the incident's reminders, so a reminder is pushed
+// once.
+func (d *Desk) tellApprovers(ctx context.Context, in *incident.Incident, rm Reminder) error {
+	if d.Approvers == nil {
+		return nil
+	}
+	rec, err := d.Approvers(ctx, in)
+	if err != nil || len(rec) == 0 {
+		return err
+	}
+	nth := 0
+	for _, r := range d.Book.Records(in.ID) {
+		if r.Kind == KindReminder {
+			nth++
+		}
+	}
+	act, actEn := "审核", "review"
+	if in.Reviewer != "" || in.State == incident.Signed {
+		act, actEn = "签发", "signature"
+	}
+	due := rm.Due.In(reportZone).Format("15:04")
+	n := notify.Notice{Incident: in.ID, Version: min(nth, notify.MaxVersion), Level: int(rm.Level), Kind: notify.KindReminder, Recipients: rec,
+		TextZh: fmt.Sprintf("【审批督办】%s %s级预警草稿待%s，已超过时限（%s 前）：%s", in.ID, rm.Level, act, due, in.Draft.Headline),
+		TextEn: fmt.Sprintf("[Approval late] %s: the level %s draft waits for %s, due by %s: %s", in.ID, rm.Level, actEn, due, in.Draft.HeadlineEn)}
+	_, err = d.Notify.Dispatch(ctx, n)
+	return err
 }
 
 // Close stops the deliveries after their current attempts.

@@ -193,14 +193,25 @@ func TestPublishPushesAndOpensThePlan(t *testing.T) {
 }
 
 // A draft left unapproved past its level's deadline is reminded of once
-// a deadline, at most three times, and not again after a restart.
+// a deadline, at most three times, and not again after a restart; each
+// reminder reaches the approvers in-app, once.
 func TestApprovalReminders(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	j := &incident.MemoryJournal{}
+	approvers := func(_ context.Context, in *incident.Incident) ([]directory.Recipient, error) {
+		var out []directory.Recipient
+		for _, login := range []string{"zhao", "li"} {
+			if login != in.Draft.Drafter {
+				out = append(out, directory.Recipient{Person: directory.Person{ID: "user:" + login, Name: login, Login: login, Channels: []directory.Channel{directory.ChannelInApp}},
+					Reasons: []directory.Reason{directory.ReasonApprover}, Channels: []directory.Channel{directory.ChannelInApp}})
+			}
+		}
+		return out, nil
+	}
 	newDesk := func() *response.Desk {
-		d, err := response.New(incident.NewBook(j, clock, nil), response.Options{Sites: sites{}, Now: clock})
+		d, err := response.New(incident.NewBook(j, clock, nil), response.Options{Sites: sites{}, Now: clock, Approvers: approvers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +251,29 @@ func TestApprovalReminders(t *testing.T) {
 			t.Errorf("after %v: %d reminders, want %d", c.after, got, c.want)
 		}
 	}
-	if d2 := newDesk(); d2.RemindApprovals(ctx) != nil || reminders(d2) != 3 {
+	d2 := newDesk()
+	if d2.RemindApprovals(ctx) != nil || reminders(d2) != 3 {
 		t.Errorf("after a restart: %d reminders", reminders(d2))
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	d2.Notify.Start(sctx)
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := d2.Notify.Flush(fctx); err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	for _, x := range d2.Notify.Deliveries(in.ID) {
+		if x.Kind != notify.KindReminder || x.Login != "zhao" || !strings.Contains(x.TextZh, "【审批督办】") || !strings.Contains(x.TextZh, "待审核") {
+			t.Errorf("a reminder %s to %s: %q", x.Kind, x.Login, x.TextZh)
+		}
+		told = append(told, x.ID)
+	}
+	if len(told) != 3 {
+		t.Errorf("%d reminders pushed to the approver, want 3 (the drafter is not told): %v", len(told), told)
+	}
+	if inbox := d2.Notify.Inbox("zhao"); len(inbox) != 3 {
+		t.Errorf("the approver's inbox holds %d reminders", len(inbox))
 	}
 }
