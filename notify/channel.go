@@ -136,6 +136,37 @@ func (s *SMS) Send(ctx context.Context, m Message) error {
 	return nil
 }
 
+// VoiceGateway is a provider of voice calls that read a text out.
+type VoiceGateway interface {
+	// Call hands text to the provider, to be read out to phone.
+	Call(ctx context.Context, phone, text string) error
+}
+
+// MaxVoice bounds the characters a call reads out.
+const MaxVoice = 500
+
+// Voice delivers a message as a call that reads it out (语音外呼), for
+// who must be reached at once. The delivery is sent when the gateway
+// takes the call; the gateway's receipt confirms it (Dispatcher.Confirm).
+type Voice struct {
+	Gateway VoiceGateway
+}
+
+// Name is "voice".
+func (v *Voice) Name() string { return string(directory.ChannelVoice) }
+
+// Send composes the text read out (Text) and hands it to the gateway; a
+// message without a phone fails for good.
+func (v *Voice) Send(ctx context.Context, m Message) error {
+	if m.Phone == "" {
+		return Permanent(errors.New("voice: the recipient has no phone"))
+	}
+	if err := v.Gateway.Call(ctx, m.Phone, Text(m, MaxVoice)); err != nil {
+		return fmt.Errorf("voice: %w", err)
+	}
+	return nil
+}
+
 // Text is a message's text for a short channel: 【督办】 before an
 // escalation, the Chinese text, then the English one, cut to at most
 // maxRunes characters.
@@ -160,8 +191,8 @@ func Text(m Message, maxRunes int) string {
 	return string(r[:maxRunes-1]) + "…"
 }
 
-// FakeSMS is an SMSGateway that keeps what it is given, for tests and
-// demonstrations; it sends nothing.
+// FakeSMS is an SMSGateway and a VoiceGateway that keeps what it is
+// given, for tests and demonstrations; it sends nothing.
 type FakeSMS struct {
 	// Fail, when not nil, is asked for each text; its error is returned.
 	Fail func(phone string) error
@@ -170,34 +201,44 @@ type FakeSMS struct {
 	sent []FakeText
 }
 
-// FakeText is a text FakeSMS took.
+// FakeText is a text or a call FakeSMS took.
 type FakeText struct {
 	Phone, Text string
+	Call        bool // a voice call, not a text message
 }
 
 // SendSMS keeps the text, or returns Fail's error.
 func (f *FakeSMS) SendSMS(ctx context.Context, phone, text string) error {
+	return f.keep(FakeText{Phone: phone, Text: text})
+}
+
+// Call keeps the call, or returns Fail's error.
+func (f *FakeSMS) Call(ctx context.Context, phone, text string) error {
+	return f.keep(FakeText{Phone: phone, Text: text, Call: true})
+}
+
+func (f *FakeSMS) keep(t FakeText) error {
 	if f.Fail != nil {
-		if err := f.Fail(phone); err != nil {
+		if err := f.Fail(t.Phone); err != nil {
 			return err
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, FakeText{Phone: phone, Text: text})
+	f.sent = append(f.sent, t)
 	return nil
 }
 
-// Sent returns the texts taken, in order.
+// Sent returns the texts and calls taken, in order.
 func (f *FakeSMS) Sent() []FakeText {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]FakeText(nil), f.sent...)
 }
 
-// HTTPGateway is an SMSGateway that hands each text to a city's SMS
-// platform over HTTP: a POST of {"phone", "text"} as JSON to URL, with
-// Token as a bearer token when set. A 2xx answer is taken; a 4xx other
+// HTTPGateway is an SMSGateway and a VoiceGateway that hands each text or
+// call to a city's SMS or voice platform over HTTP: a POST of {"phone",
+// "text"} as JSON to URL, with Token as a bearer token when set. A 2xx answer is taken; a 4xx other
 // than 408 and 429 fails for good, anything else is tried again.
 type HTTPGateway struct {
 	URL   string
@@ -208,10 +249,19 @@ type HTTPGateway struct {
 
 // SendSMS posts the text.
 func (g *HTTPGateway) SendSMS(ctx context.Context, phone, text string) error {
+	return g.post(ctx, "sms gateway", phone, text)
+}
+
+// Call posts the text to be read out.
+func (g *HTTPGateway) Call(ctx context.Context, phone, text string) error {
+	return g.post(ctx, "voice gateway", phone, text)
+}
+
+func (g *HTTPGateway) post(ctx context.Context, what, phone, text string) error {
 	body, _ := json.Marshal(map[string]string{"phone": phone, "text": text})
 	h := map[string]string{}
 	if g.Token != "" {
 		h["Authorization"] = "Bearer " + g.Token
 	}
-	return post(ctx, g.Client, "sms gateway", g.URL, body, h)
+	return post(ctx, g.Client, what, g.URL, body, h)
 }

@@ -812,3 +812,44 @@ func TestReadPolicy(t *testing.T) {
 		}
 	}
 }
+
+// A person reached by voice gets a call that reads the warning out, sent
+// when the gateway takes it; one without a phone fails for good, and
+// without a voice channel the delivery fails naming it.
+func TestVoiceCall(t *testing.T) {
+	voice := &FakeSMS{}
+	r := newRig(t, Options{}, &Voice{Gateway: voice})
+	p := person(t, r.dir, "gas_co.1")
+	p.Channels = []directory.Channel{directory.ChannelVoice}
+	silent := p
+	silent.Person.ID, silent.Person.Phone = "gas_co.2", ""
+	dels, err := r.d.Dispatch(context.Background(), notice(p, silent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.flush()
+	calls := voice.Sent()
+	if len(calls) != 1 || !calls[0].Call || calls[0].Phone != p.Person.Phone || !strings.HasPrefix(calls[0].Text, "滨湖燃气公司") {
+		t.Fatalf("calls %+v", calls)
+	}
+	for _, d := range dels {
+		got, _ := r.d.Get(d.ID)
+		want := Sent
+		if d.Recipient == "gas_co.2" {
+			want = Failed
+		}
+		if got.State != want {
+			t.Errorf("%s by voice: %s, want %s (%s)", d.Recipient, got.State, want, got.Error)
+		}
+	}
+
+	r2 := newRig(t, Options{})
+	dels, err = r2.d.Dispatch(context.Background(), notice(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.flush()
+	if got, _ := r2.d.Get(dels[0].ID); got.State != Failed || !strings.Contains(got.Error, "no_channel") {
+		t.Errorf("without a voice gateway: %s %q", got.State, got.Error)
+	}
+}

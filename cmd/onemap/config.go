@@ -34,6 +34,10 @@ type Config struct {
 	// bearer token (from the environment only).
 	SMSGateway string
 	SMSToken   string
+	// VoiceGateway is the URL of the city's voice call platform;
+	// VoiceToken its bearer token (from the environment only).
+	VoiceGateway string
+	VoiceToken   string
 	// IngestToken is a static device token, beside the stored ones.
 	IngestToken string
 	// Simulate runs the sensor simulator with the sample scenarios against
@@ -116,6 +120,8 @@ func defaultConfig() Config {
 	env("ONEMAP_WEBHOOK_SECRETS", &c.WebhookSecrets)
 	env("ONEMAP_SMS_GATEWAY", &c.SMSGateway)
 	env("ONEMAP_SMS_TOKEN", &c.SMSToken)
+	env("ONEMAP_VOICE_GATEWAY", &c.VoiceGateway)
+	env("ONEMAP_VOICE_TOKEN", &c.VoiceToken)
 	env("ONEMAP_INGEST_TOKEN", &c.IngestToken)
 	c.Simulate = os.Getenv("ONEMAP_SIMULATE") == "1"
 	env("ONEMAP_MQTT", &c.MQTT)
@@ -169,6 +175,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Directory, "directory", c.Directory, "units, people and contacts told of warnings (JSON, docs/notify.md); empty uses the sample city's (ONEMAP_DIRECTORY)")
 	fs.StringVar(&c.WebhookSecrets, "webhook-secrets", c.WebhookSecrets, "JSON file of the webhooks' signing secrets by name, mode 0600 (ONEMAP_WEBHOOK_SECRETS)")
 	fs.StringVar(&c.SMSGateway, "sms-gateway", c.SMSGateway, "URL the SMS texts of warnings are POSTed to as {phone, text}, with ONEMAP_SMS_TOKEN as bearer token (ONEMAP_SMS_GATEWAY)")
+	fs.StringVar(&c.VoiceGateway, "voice-gateway", c.VoiceGateway, "URL the voice calls of warnings are POSTed to as {phone, text}, with ONEMAP_VOICE_TOKEN as bearer token (ONEMAP_VOICE_GATEWAY)")
 	fs.StringVar(&c.LevelRules, "level-rules", c.LevelRules, "warning level rules file (JSON, docs/incidents.md); empty uses the embedded defaults (ONEMAP_LEVEL_RULES)")
 	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "a static device token POST /api/v1/readings takes, beside those of onemap tokens (ONEMAP_INGEST_TOKEN)")
 	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
@@ -231,9 +238,12 @@ func (c *Config) Validate() error {
 	if c.WSMaxClients < 0 {
 		errs = append(errs, errors.New("--ws-max-clients must be a whole number ≥ 0"))
 	}
-	if c.SMSGateway != "" {
-		if u, err := url.Parse(c.SMSGateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, errors.New("--sms-gateway (ONEMAP_SMS_GATEWAY) must be an http:// or https:// URL"))
+	for _, g := range [][3]string{{c.SMSGateway, "sms-gateway", "SMS_GATEWAY"}, {c.VoiceGateway, "voice-gateway", "VOICE_GATEWAY"}} {
+		if g[0] == "" {
+			continue
+		}
+		if u, err := url.Parse(g[0]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--%s (ONEMAP_%s) must be an http:// or https:// URL", g[1], g[2]))
 		}
 	}
 	if c.Retention < time.Hour || c.Retention > 3650*24*time.Hour {

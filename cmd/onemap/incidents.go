@@ -66,9 +66,13 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Se
 		}
 		return nil, fmt.Errorf("no secret %q in --webhook-secrets", name)
 	}}}
-	// Without a gateway, texts fail with no_channel, visibly in the push status.
+	// Without a gateway, texts and calls fail with no_channel, visibly in
+	// the push status.
 	if cfg.SMSGateway != "" {
 		channels = append(channels, &notify.SMS{Gateway: &notify.HTTPGateway{URL: cfg.SMSGateway, Token: cfg.SMSToken}})
+	}
+	if cfg.VoiceGateway != "" {
+		channels = append(channels, &notify.Voice{Gateway: &notify.HTTPGateway{URL: cfg.VoiceGateway, Token: cfg.VoiceToken}})
 	}
 	desk, err := response.New(b, response.Options{
 		Directory: dir,

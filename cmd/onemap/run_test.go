@@ -128,6 +128,7 @@ func TestRunErrors(t *testing.T) {
 		{"RedirectWithoutTLS", []string{"serve", "--redirect-addr", ":80"}, "--redirect-addr needs --tls-cert"},
 		{"BadProxy", []string{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.local"}, `--trusted-proxies: "proxy.local" is not an address`},
 		{"BadSMSGateway", []string{"serve", "--sms-gateway", "sms.city.example/send"}, "--sms-gateway (ONEMAP_SMS_GATEWAY) must be an http:// or https:// URL"},
+		{"BadVoiceGateway", []string{"serve", "--voice-gateway", "ftp://voice.city.example"}, "--voice-gateway (ONEMAP_VOICE_GATEWAY) must be an http:// or https:// URL"},
 		{"MissingDirectory", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--directory", "/no/such/directory.json"}, "directory /no/such/directory.json"},
 		{"MissingLevelRules", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--level-rules", "/no/such/level.json"}, "level rules"},
 		{"MissingWebhookSecrets", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--webhook-secrets", "/no/such/secrets.json"}, "webhook secrets"},
