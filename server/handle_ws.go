@@ -96,10 +96,11 @@ func (s *Server) handleWS(c echo.Context) error {
 	// The connection goes on in goroutines of its own, so that the HTTP
 	// server's goroutine and buffers for the request are let go; the hub's
 	// Close ends it at shutdown.
+	login := callerOf(c).p.Name
 	go func() {
 		defer conn.Close()
 		defer client.Close()
-		s.serveWS(conn, client)
+		s.serveWS(conn, client, login)
 	}()
 	return nil
 }
@@ -129,8 +130,8 @@ func (w *wsConn) close(code int, text string) {
 	w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }
 
-// serveWS runs a connection until either side ends it.
-func (s *Server) serveWS(conn *websocket.Conn, client *hub.Client) {
+// serveWS runs a connection of login until either side ends it.
+func (s *Server) serveWS(conn *websocket.Conn, client *hub.Client, login string) {
 	w := &wsConn{conn: conn}
 	conn.SetReadLimit(WSMaxMessage)
 	conn.SetReadDeadline(time.Now().Add(s.deadPeer()))
@@ -139,6 +140,9 @@ func (s *Server) serveWS(conn *websocket.Conn, client *hub.Client) {
 	if err := w.writeJSON(map[string]any{"type": "hello", "seq": s.hub.Seq(), "heartbeat_s": s.opt.WSHeartbeat.Seconds(),
 		"topics": hub.Topics, "sensor_min_zoom": s.opt.Feed.to.Load().sensorMinZoom}); err != nil {
 		return
+	}
+	if s.personal != nil {
+		defer s.personal.add(login, w)()
 	}
 	// No goroutine waits to write: one starts when the hub has something
 	// for the client and ends when it has sent it, so an idle connection

@@ -84,6 +84,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 // wsMsg is any message of the live channel.
 type wsMsg struct {
 	Type    string
+	What    string // of a poke
 	Seq     uint64
 	Reason  string
 	Resumed bool
@@ -467,5 +468,55 @@ func TestWSDeadPeer(t *testing.T) {
 	write(t, alive, `{"type":"ping"}`)
 	if m := read(t, alive); m.Type != "pong" {
 		t.Errorf("the live peer: %+v", m)
+	}
+}
+
+// waitPoke reads c until a poke of what, failing on a poke of anything
+// else or after 5 s.
+func waitPoke(t *testing.T, c *wsClient, what string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case m := <-c.msgs:
+			if m.Type == "poke" && m.What == what {
+				return
+			}
+		case err := <-c.err:
+			t.Fatalf("read: %v", err)
+		case <-deadline:
+			t.Fatalf("no poke of %s within 5 s", what)
+		}
+	}
+}
+
+// A login's live connections are nudged when a message reaches its inbox
+// or a task is given to it, and nobody else's are; the nudge says only
+// what to fetch again.
+func TestPokes(t *testing.T) {
+	ts, _ := wsServer(t, Options{})
+	unit := dial(t, ts, "", http.Header{"Cookie": as("unit1")[1:]})
+	responder := dial(t, ts, "", http.Header{"Cookie": as("responder")[1:]})
+	viewer := dial(t, ts, "", http.Header{"Cookie": as("viewer")[1:]})
+	id := publishOne(t, ts)
+	waitPoke(t, unit, "inbox")
+
+	var rsp struct {
+		Response struct{ Tasks []struct{ ID string } }
+	}
+	getJSON(t, ts.URL+"/api/v1/incidents/"+id+"/response", "commander", &rsp)
+	if len(rsp.Response.Tasks) == 0 {
+		t.Fatal("no tasks")
+	}
+	if resp, b := send(t, "POST", ts.URL+"/api/v1/tasks/"+rsp.Response.Tasks[0].ID+"/assign", "role:commander", "application/json", `{"assignee":"responder"}`); resp.StatusCode != 200 {
+		t.Fatalf("assign: %d %s", resp.StatusCode, b)
+	}
+	waitPoke(t, responder, "tasks")
+	select {
+	case m := <-viewer.msgs:
+		if m.Type == "poke" {
+			t.Errorf("the viewer was poked: %+v", m)
+		}
+	case <-time.After(200 * time.Millisecond):
 	}
 }

@@ -137,6 +137,9 @@ type Server struct {
 	// hub fans the live state out to /ws; nil without a feed.
 	hub      *hub.Hub
 	stopFeed context.CancelFunc
+	// personal nudges a login's connections when its inbox or tasks
+	// change; nil without the incident loop.
+	personal *personal
 	// closing is set by Close: /readyz answers 503 from then on, so a
 	// load balancer stops sending while the connections drain.
 	closing atomic.Bool
@@ -283,6 +286,10 @@ func (s *Server) attachHub(riskVersion func() uint64) {
 	}
 	s.hub = o.Hub
 	o.Feed.to.Store(&feedTarget{hub: s.hub, live: o.Live, sensors: o.Sensors, riskVersion: riskVersion, sensorMinZoom: minZoom, incidents: o.Incidents})
+	if o.Incidents != nil && o.Response != nil {
+		s.personal = newPersonal()
+		o.Incidents.Watch(s.personal.record)
+	}
 	if o.Incidents != nil {
 		h := s.hub
 		o.Incidents.Watch(func(r incident.Record, in incident.Incident) {

@@ -41,7 +41,7 @@ export const TEXT = {
   },
 };
 
-const POLL = 30e3;
+const POLL = 60e3;
 const UNREAD = new Set(['queued', 'sent', 'delivered']);
 
 // createInbox adds the button and the panel. deps: t, lang, format
@@ -102,6 +102,8 @@ export function createInbox({ t, lang, format, onOpen = () => {} }) {
 
   let timer = 0;
   let seq = 0;
+  // The live channel says when a message arrives; the timer is a fallback.
+  window.addEventListener('onemap:poke', (e) => { if (e.detail === 'inbox') refresh(); });
   // refresh asks for the messages again.
   async function refresh() {
     clearTimeout(timer);

@@ -226,6 +226,11 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
         if (feeds.alarms) alarms.setPolling(false);
         setStatus('live');
         subscribe(true);
+        // What changed while the channel was down is fetched again.
+        if (st.connects > 1) for (const what of ['inbox', 'tasks']) poke(what);
+        break;
+      case 'poke':
+        poke(msg.what);
         break;
       case 'snapshot':
         st.seq = Math.max(st.seq, msg.seq ?? 0);
@@ -243,6 +248,12 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
         break;
       default: // pong, resync (a snapshot follows)
     }
+  }
+
+  // poke tells the page that the login's inbox or tasks changed, for the
+  // parts that show them to fetch them again.
+  function poke(what) {
+    window.dispatchEvent(new CustomEvent('onemap:poke', { detail: what }));
   }
 
   function regionKey(r) {

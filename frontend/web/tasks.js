@@ -96,7 +96,7 @@ export function geoErrorText(err, t) {
 const NEXT = { pending: 'accepted', assigned: 'accepted', accepted: 'en_route', en_route: 'arrived', arrived: 'done' };
 const MAX_PHOTO = 8 << 20;
 const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
-const POLL = 20e3;
+const POLL = 60e3;
 
 // createTasks adds the tasks, the report form and the warnings near the
 // phone to its sheet. deps: t, lang, format (alarms.js's formats), phone
@@ -173,6 +173,9 @@ export function createTasks({ t, lang, format, phone, map }) {
   // ------------------------------------------------------------- tasks
 
   let timer = 0;
+  // The live channel says when a task is given or taken away; the timer is
+  // a fallback.
+  window.addEventListener('onemap:poke', (e) => { if (e.detail === 'tasks') refresh(); });
   async function refresh() {
     clearTimeout(timer);
     if (!can('tasks.feedback') || !st.available) {
