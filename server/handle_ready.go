@@ -17,6 +17,12 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Loader is a store that may be empty of a city until one is loaded, as a
+// PostGIS database is before onemap load; Loaded says why it is empty.
+type Loader interface {
+	Loaded(ctx context.Context) error
+}
+
 // readyReason is one reason /readyz gives for not being ready.
 type readyReason struct {
 	Check   string `json:"check"` // store, journal, mqtt or shutdown
@@ -24,7 +30,8 @@ type readyReason struct {
 }
 
 // handleReady answers /readyz: 200 while the server can do its work, 503
-// with the reasons when it cannot — the database does not answer, the
+// with the reasons when it cannot — the database does not answer or holds
+// no city, the
 // journal takes no writes, the MQTT broker given is not connected, or the
 // server is shutting down. It
 // comes back to 200 by itself once they do.
@@ -39,6 +46,14 @@ func (s *Server) handleReady(c echo.Context) error {
 		cancel()
 		if err != nil {
 			reasons = append(reasons, readyReason{"store", "the database does not answer: " + err.Error()})
+		}
+	}
+	if l, ok := s.store.(Loader); ok && len(reasons) == 0 {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), ReadyPingTimeout)
+		err := l.Loaded(ctx)
+		cancel()
+		if err != nil {
+			reasons = append(reasons, readyReason{"store", err.Error()})
 		}
 	}
 	if s.opt.Journal != nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,8 +152,8 @@ func (p *proxy) set(down bool) {
 	}
 }
 
-// On PostGIS /readyz answers 503 while the database cannot be reached and
-// 200 again by itself once it can.
+// On PostGIS /readyz answers 503 while the database holds no city, saying
+// so, and while it cannot be reached; 200 again by itself once it can.
 func TestReadyPostGIS(t *testing.T) {
 	u, err := url.Parse(pgtest.URL(t))
 	if err != nil {
@@ -168,8 +169,18 @@ func TestReadyPostGIS(t *testing.T) {
 	t.Cleanup(func() { p.set(false); st.Close() })
 	ts := httptest.NewServer(New(Options{Catalog: layers.Default(), Store: st}).Handler())
 	t.Cleanup(ts.Close)
+	if code, why := ready(t, ts.URL); code != 503 || len(why) != 1 || why[0] != "store" {
+		t.Fatalf("an empty database: readyz %d %v, want 503 for the store", code, why)
+	}
+	var h struct{ Status, Message string }
+	if err := json.Unmarshal(body(t, get(t, ts.URL+"/healthz")), &h); err != nil || h.Status != "not_loaded" || !strings.Contains(h.Message, "onemap load") {
+		t.Errorf("an empty database: healthz %+v %v", h, err)
+	}
+	if err := postgis.Load(ctx, st.Pool(), layers.Default(), storetest.City(), postgis.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if code, why := ready(t, ts.URL); code != 200 {
-		t.Fatalf("readyz: %d %v, want 200", code, why)
+		t.Fatalf("readyz once loaded: %d %v, want 200", code, why)
 	}
 
 	p.set(true)

@@ -348,6 +348,11 @@ func (s *Server) handleHealth(c echo.Context) error {
 		n += k
 	}
 	h := map[string]any{"status": "ok", "features": n, "version": s.opt.Version}
+	if l, ok := s.store.(Loader); ok {
+		if err := l.Loaded(c.Request().Context()); err != nil {
+			h["status"], h["message"] = "not_loaded", err.Error()
+		}
+	}
 	if s.opt.Live != nil {
 		h["ingest"] = s.opt.Live.Stats()
 	}

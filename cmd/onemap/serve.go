@@ -63,6 +63,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 	log.Info("store open", "city", st.Meta().Name, "took", time.Since(start).Round(time.Millisecond))
+	if l, ok := st.(server.Loader); ok {
+		if err := l.Loaded(ctx); err != nil {
+			log.Error("not ready until a city is loaded: /readyz answers 503", "err", err)
+		}
+	}
 
 	sensors, err := loadSensors(ctx, st)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
+	"github.com/paulmach/orb"
 )
 
 // LoadOptions change how a city is loaded.
@@ -43,6 +44,9 @@ func Load(ctx context.Context, pool *pgxpool.Pool, cat *layers.Catalog, c *city.
 	}
 	if !known {
 		return fmt.Errorf("load: SRID %d is not in spatial_ref_sys", srid)
+	}
+	if err := checkFits(ctx, tx, c, srid); err != nil {
+		return err
 	}
 	order := loadOrder(cat)
 	names := make([]string, len(order))
@@ -91,6 +95,39 @@ func Load(ctx context.Context, pool *pgxpool.Pool, cat *layers.Catalog, c *city.
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("load: commit: %w", err)
+	}
+	return nil
+}
+
+// checkFits refuses coordinates that cannot be in the CRS srid: longitude
+// and latitude given as the metres of a projected CRS, which would put the
+// city a few hundred metres from the CRS's false origin.
+func checkFits(ctx context.Context, tx pgx.Tx, c *city.City, srid int) error {
+	var projected bool
+	if err := tx.QueryRow(ctx, `SELECT srtext LIKE 'PROJCS%' FROM spatial_ref_sys WHERE srid = $1`, srid).Scan(&projected); err != nil {
+		return fmt.Errorf("load: SRID %d: %w", srid, err)
+	}
+	if !projected {
+		return nil
+	}
+	var b orb.Bound
+	n := 0
+	for _, fs := range c.Features {
+		for _, f := range fs {
+			if f.Geometry == nil {
+				continue
+			}
+			if n == 0 {
+				b = f.Geometry.Bound()
+			} else {
+				b = b.Union(f.Geometry.Bound())
+			}
+			n++
+		}
+	}
+	if n > 0 && b.Min[0] >= -180 && b.Max[0] <= 180 && b.Min[1] >= -90 && b.Max[1] <= 90 {
+		return fmt.Errorf("load: --srid %d is a projected CRS in metres, but every coordinate lies within ±180, ±90 (x %.4f to %.4f, y %.4f to %.4f): the data looks like longitude and latitude; load it with --srid 4326 (or 4490)",
+			srid, b.Min[0], b.Max[0], b.Min[1], b.Max[1])
 	}
 	return nil
 }

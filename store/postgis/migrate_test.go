@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -111,5 +113,34 @@ func TestContactsMigration(t *testing.T) {
 	}
 	if want := map[string]any{"contact": "王建伟", "contact_phone": "13812345678", "motto": "勤学"}; !maps.Equal(extra, want) {
 		t.Errorf("after going back: extra %v, want %v", extra, want)
+	}
+}
+
+// A database that cannot be opened is refused with the real cause first,
+// not the TLS attempt a client makes before it: the database or the user
+// does not exist, nothing listens there.
+func TestOpenSaysWhy(t *testing.T) {
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.RawQuery = "" // sslmode=prefer: TLS is tried and refused first
+	noDB, noUser := *u, *u
+	noDB.Path = "/no_such_database"
+	noUser.User = url.User("no_such_user")
+	for _, c := range []struct {
+		name, url, want string
+	}{
+		{"NoDatabase", noDB.String(), `postgis: database "no_such_database" does not exist on ` + u.Host + `: create it (createdb no_such_database)`},
+		{"NoUser", noUser.String(), `postgis: ` + u.Host + ` refuses user "no_such_user"`},
+		{"NothingListens", "postgres://onemap@127.0.0.1:1/x", "postgis: cannot reach 127.0.0.1:1: is PostgreSQL running"},
+		{"NotAURL", "mysql://x", "postgis: --db is not a PostgreSQL URL"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Open(context.Background(), c.url, layers.Default(), nil)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "tls error") {
+				t.Fatalf("err %v\nwant it to begin %q", err, c.want)
+			}
+		})
 	}
 }

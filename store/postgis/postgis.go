@@ -46,6 +46,9 @@ func Open(ctx context.Context, url string, cat *layers.Catalog, log *slog.Logger
 	if log == nil {
 		log = slog.Default()
 	}
+	if err := checkConnect(ctx, url); err != nil {
+		return nil, err
+	}
 	if err := Migrate(ctx, url); err != nil {
 		return nil, err
 	}

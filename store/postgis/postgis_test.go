@@ -141,6 +141,17 @@ func TestLoadProjected(t *testing.T) {
 	if m := s.Meta(); m.Bounds[0] < 117 || m.Bounds[0] > 118 {
 		t.Errorf("bounds after a projected load = %v, want longitudes", m.Bounds)
 	}
+
+	// Longitude and latitude said to be the metres of EPSG:4548 would land
+	// the city at the CRS's false origin: refused, and the city kept.
+	err := postgis.Load(ctx, s.Pool(), layers.Default(), storetest.City(), postgis.LoadOptions{SRID: 4548})
+	if err == nil || !strings.Contains(err.Error(), "looks like longitude and latitude; load it with --srid 4326") {
+		t.Fatalf("lon/lat loaded as EPSG:4548: %v", err)
+	}
+	s.Sync(ctx)
+	if m := s.Meta(); m.Bounds[0] < 117 || m.Bounds[0] > 118 {
+		t.Errorf("bounds after a refused load = %v", m.Bounds)
+	}
 }
 
 func TestJournal(t *testing.T) {
