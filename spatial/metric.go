@@ -45,17 +45,60 @@ func (pl Plane) Unproject(p orb.Point) orb.Point {
 // Bound returns the longitude/latitude bound that holds every point within
 // r metres of the geometry bound b.
 func (pl Plane) Bound(b orb.Bound, r float64) orb.Bound {
-	dx, dy := r/pl.kx, r/pl.ky
+	// A degree east is shortest at the bound's poleward edge, where r
+	// spans the most of them; a degree north varies by less than 1 %.
+	dy := r / pl.ky * 1.01
+	lat := max(math.Abs(b.Min[1]-dy), math.Abs(b.Max[1]+dy))
+	dx := r / min(pl.kx, NewPlane(orb.Point{pl.origin[0], min(lat, 89.9)}).kx)
 	return orb.Bound{Min: orb.Point{b.Min[0] - dx, b.Min[1] - dy}, Max: orb.Point{b.Max[0] + dx, b.Max[1] + dy}}
 }
 
 // Closest returns the point of g closest to p (both longitude/latitude) and
 // the distance between them in metres; inside a polygon the distance is 0
-// and the closest point is p itself.
+// and the closest point is p itself. The point is found on the plane; the
+// distance to it is measured on the ellipsoid (Metres), so that it does not
+// drift with the point's distance from the plane's origin.
 func (pl Plane) Closest(g orb.Geometry, p orb.Point) (orb.Point, float64) {
 	q := pl.Project(p)
 	c, d := closest(pl, g, q)
-	return pl.Unproject(c), d
+	if d == 0 || math.IsInf(d, 1) {
+		return pl.Unproject(c), d
+	}
+	at := pl.Unproject(c)
+	return at, Metres(p, at)
+}
+
+// Metres is the distance in metres between two points (longitude,
+// latitude) on the WGS84 ellipsoid, by the mean-latitude formula: the
+// plane of the ellipsoid's radii of curvature at the points' mean
+// latitude. Against the geodesic it errs by under a millimetre within 5 km
+// and under 2 cm within 25 km, the reach of a city's queries.
+func Metres(a, b orb.Point) float64 {
+	pl := NewPlane(orb.Point{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2})
+	return planar.Distance(pl.Project(a), pl.Project(b))
+}
+
+// Length is the length in metres of a line on the ellipsoid, segment by
+// segment (Metres); 0 for what is not a line.
+func Length(g orb.Geometry) float64 {
+	line := func(ls []orb.Point) float64 {
+		l := 0.0
+		for i := 0; i+1 < len(ls); i++ {
+			l += Metres(ls[i], ls[i+1])
+		}
+		return l
+	}
+	switch g := g.(type) {
+	case orb.LineString:
+		return line(g)
+	case orb.MultiLineString:
+		l := 0.0
+		for _, ls := range g {
+			l += line(ls)
+		}
+		return l
+	}
+	return 0
 }
 
 // closest works in plane coordinates; q is projected, g is not.

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/onemap/onemap/layers"
-	"github.com/paulmach/orb/geo"
 )
 
 // Errors of the network analysis.
@@ -69,7 +68,7 @@ func NewNetwork(layer, nodeLayer string, pipes, nodes []*layers.Feature, isSourc
 		if b != a {
 			n.incident[b] = append(n.incident[b], int32(i))
 		}
-		n.length[i] = geo.Length(p.Geometry)
+		n.length[i] = Length(p.Geometry)
 	}
 	return n, nil
 }
