@@ -3,6 +3,7 @@ package cityimport_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -310,4 +311,145 @@ func closure(t *testing.T, c *city.City, pipe uint64) []uint64 {
 		t.Fatal(err)
 	}
 	return cl.Valves
+}
+
+// A mapping that cannot work is refused with every mistake named at once.
+func TestMappingRefused(t *testing.T) {
+	bad := `
+topology: {snap_m: -1}
+layers:
+  - source: a.shp
+    layer: gas_pipes
+    id: {field: ID}
+  - source: b.shp
+    layer: gas_pipe
+    id: {}
+    attributes:
+      pressure: {field: YL}
+      material: {field: CZ, values: {钢管: stainless}}
+      pressure_class: {field: YLJB, scale: 10}
+  - layer: gas_node
+    id: {key: [BH]}
+    defaults: {colour: red}
+`
+	_, err := cityimport.ReadMapping(strings.NewReader(bad), t.TempDir(), layers.Default())
+	var me *cityimport.MappingError
+	if !errors.As(err, &me) {
+		t.Fatalf("err %v, want a MappingError", err)
+	}
+	for _, want := range []string{
+		"topology.snap_m -1",
+		`layer "gas_pipes" is not a layer a city brings`,
+		"id says either field",
+		`attribute "pressure" is not one of`,
+		`maps "钢管" to "stainless", which is not one of steel`,
+		"pressure_class is not a number: it cannot be scaled",
+		"layers[2]: no source",
+		`default "colour" is not an attribute`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not say %q:\n%v", want, err)
+		}
+	}
+	if len(me.Problems) != 8 {
+		t.Errorf("%d problems, want 8:\n%v", len(me.Problems), err)
+	}
+	if _, err := cityimport.ReadMapping(strings.NewReader("layers:\n  - source: a.shp\n    layer: gas_pipe\n    id: {field: ID}\n    colour: red\n"), "", layers.Default()); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("an unknown key: %v", err)
+	}
+}
+
+// A survey that does not fit its mapping is refused with every problem of
+// every source at once: values without a mapping (with the closest mapped
+// one), fields the source lacks (with the closest it has), ids numbered
+// from 0 without an offset, duplicated ids, geometry of the wrong type.
+func TestSurveyProblems(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, fc string) { os.WriteFile(filepath.Join(dir, name), []byte(fc), 0o644) }
+	line := `{"type":"LineString","coordinates":[[117.25,31.84],[117.251,31.84]]}`
+	write("pipes.geojson", `{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"BH":0,"YLJB":"中压A","CZ":"钢管","GJ":0.2},"geometry":`+line+`},
+{"type":"Feature","properties":{"BH":1,"YLJB":"中压 A","CZ":"钢管","GJ":0.2},"geometry":`+line+`},
+{"type":"Feature","properties":{"BH":2,"YLJB":"低压","CZ":"钢管","GJ":"二百"},"geometry":`+line+`},
+{"type":"Feature","properties":{"BH":2,"YLJB":"低压","CZ":"钢管","GJ":0.2},"geometry":`+line+`},
+{"type":"Feature","properties":{"BH":3,"YLJB":"低压","CZ":"钢管","GJ":0.2},"geometry":{"type":"Point","coordinates":[117.25,31.84]}}]}`)
+	m := mapping(t, dir, `
+layers:
+  - source: pipes.geojson
+    layer: gas_pipe
+    id: {field: BH}
+    attributes:
+      pressure_class: {field: YLJB, values: {中压A: medium_a, 低压: low}}
+      material: {field: CZ, values: {钢管: steel}}
+      diameter_mm: {field: GJ, scale: 1000}
+      install_year: {field: MSNF_}
+`)
+	_, err := cityimport.Import(context.Background(), m, layers.Default())
+	var ps cityimport.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("err %v, want the problems", err)
+	}
+	kinds := map[string][]cityimport.Problem{}
+	for _, p := range ps {
+		kinds[p.Kind] = append(kinds[p.Kind], p)
+	}
+	check := func(kind string, index int, says, suggest string) {
+		t.Helper()
+		for _, p := range kinds[kind] {
+			if p.Index == index && strings.Contains(p.String(), says) && p.Suggest == suggest {
+				return
+			}
+		}
+		t.Errorf("no %s problem of feature %d saying %q (suggesting %q) among %v", kind, index, says, suggest, ps)
+	}
+	check("bad_id", 0, "id.offset: 1", "")
+	check("unmapped_value", 1, `"中压 A" is not among the mapped values`, "中压A")
+	check("bad_value", 2, "二百 is not a number", "")
+	check("duplicate_id", 3, "feature 2's", "")
+	check("bad_geometry", 4, "a Point where the layer holds LineStrings", "")
+	check("no_field", -1, `no field "MSNF_"`, "")
+	if len(ps) != 6 {
+		t.Errorf("%d problems, want 6: %v", len(ps), ps)
+	}
+	if !strings.Contains(err.Error(), "6 problems") {
+		t.Errorf("the summary: %v", err)
+	}
+}
+
+// --suggest drafts a mapping from the survey itself: the layer from the
+// file's name and geometry, the id field (with its offset when numbered
+// from 0), the fields it knows, every value of an enumeration with the
+// catalog value it means; filled in where it could not tell, the draft
+// imports the survey.
+func TestSuggest(t *testing.T) {
+	needGDAL(t)
+	dir, orig := survey(t)
+	draft, err := cityimport.Suggest(context.Background(), []string{filepath.Join(dir, "gas_line.shp"), filepath.Join(dir, "gas.gpkg")}, "", "", layers.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(draft)
+	for _, want := range []string{
+		"layer: gas_pipe", "layer: gas_node", "id: {field: GXBH, offset: 1}", "id: {field: DHBH}",
+		"diameter_mm: {field: GJ, scale: 1000}", `"中压A": medium_a`, `"PE管": pe`, `"阀门": valve`, `"三通": tee`,
+		"install_year: {field: MSNF}",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the draft lacks %q:\n%s", want, text)
+		}
+	}
+	// The GeoPackage's layer is its only table; the draft names the file.
+	filled := strings.ReplaceAll(text, "name: TODO", "name: 滨湖区")
+	filled = strings.ReplaceAll(filled, "name_en: TODO", "name_en: Binhu")
+	m, err := cityimport.ReadMapping(strings.NewReader(filled), dir, layers.Default())
+	if err != nil {
+		t.Fatalf("the filled draft: %v\n%s", err, filled)
+	}
+	got, err := cityimport.Import(context.Background(), m, layers.Default())
+	if err != nil {
+		t.Fatalf("importing by the draft: %v\n%s", err, filled)
+	}
+	if len(got.Features[layers.GasNode]) < len(orig.Features[layers.GasNode]) || len(got.Features[layers.GasPipe]) < len(orig.Features[layers.GasPipe]) {
+		t.Errorf("by the draft: %d pipes and %d nodes", len(got.Features[layers.GasPipe]), len(got.Features[layers.GasNode]))
+	}
 }
