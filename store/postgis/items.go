@@ -33,7 +33,7 @@ func (s *Store) Items(ctx context.Context, layer string, q layers.Query) ([]*lay
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+qi(l.ID)+` WHERE `+where, args...).Scan(&matched); err != nil {
 		return nil, 0, fmt.Errorf("postgis: items of %s: %w", layer, err)
 	}
-	if q.Limit <= 0 || matched == 0 {
+	if q.Limit <= 0 || matched == 0 || q.After == 0 && q.Offset >= matched {
 		return nil, matched, nil
 	}
 	n := len(args)

@@ -32,6 +32,10 @@ var origin = orb.Point{117.26, 31.84}
 // at returns the point dx, dy metres east and north of the origin.
 func at(dx, dy float64) orb.Point { return spatial.NewPlane(origin).Unproject(orb.Point{dx, dy}) }
 
+// At returns the point dx, dy metres east and north of the suite's origin,
+// where its cities lie.
+func At(dx, dy float64) orb.Point { return at(dx, dy) }
+
 // City returns the suite's small city: two gas pipes (a main and a service
 // pipe that shows from zoom 15), their three nodes, a school with its
 // contact and a building.
