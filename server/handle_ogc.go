@@ -169,11 +169,19 @@ func (s *Server) handleOGCCollection(c echo.Context) error {
 	return ogcJSON(c, echo.MIMEApplicationJSON, s.ogcCollection(s.baseURL(c)+"/ogc", l))
 }
 
-// ogcFeatureOf is f as an item: its attributes without the personal ones.
+// ogcFeatureOf is f as an item: its attributes without the personal ones,
+// and every other catalog attribute of the layer, null where f has none,
+// so that a client reading the first page (as GDAL and QGIS do) sees the
+// layer's whole schema.
 func ogcFeatureOf(l *layers.Layer, f *layers.Feature) ogcFeature {
 	props := layers.DropPersonal(l, f.Props)
 	if props == nil {
 		props = map[string]any{}
+	}
+	for _, fd := range l.Fields {
+		if _, ok := props[fd.Name]; !ok && !fd.Personal {
+			props[fd.Name] = nil
+		}
 	}
 	return ogcFeature{Type: "Feature", ID: f.ID, Geometry: geometryJSON(f.Geometry), Properties: props}
 }
