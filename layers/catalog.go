@@ -109,6 +109,10 @@ type Layer struct {
 	// from a source of their own, whose tiles clients refetch when the live
 	// channel announces a new version.
 	Live bool `json:"live,omitempty"`
+	// Time names the attribute that places a feature in time, a Number
+	// holding a year (laid, built) or a String holding a date (installed);
+	// OGC API's datetime selects by it. Empty for a layer without one.
+	Time string `json:"time,omitempty"`
 }
 
 // Field returns the layer's field with the given name.
@@ -163,6 +167,9 @@ func NewCatalog(groups []Group, ls []*Layer) (*Catalog, error) {
 		}
 		if l.MinZoom < 0 || l.MaxZoom > MaxZoom || l.MinZoom > l.MaxZoom {
 			return nil, fmt.Errorf("layers: layer %q: bad zoom range %d–%d", l.ID, l.MinZoom, l.MaxZoom)
+		}
+		if fd, ok := l.Field(l.Time); l.Time != "" && (!ok || fd.Type == Boolean || fd.Personal) {
+			return nil, fmt.Errorf("layers: layer %q: time %q is not a Number or String field", l.ID, l.Time)
 		}
 		for _, fd := range l.Fields {
 			if err := checkMask(fd); err != nil {

@@ -97,6 +97,14 @@ var routeNeeds = map[string]need{
 	"GET /sprite@2x.json":          needs(auth.PermMapView),
 	"GET /sprite@2x.png":           needs(auth.PermMapView),
 
+	// OGC API – Features: the features the tiles carry, as GeoJSON.
+	"GET /ogc":                              needs(auth.PermMapView),
+	"GET /ogc/conformance":                  needs(auth.PermMapView),
+	"GET /ogc/collections":                  needs(auth.PermMapView),
+	"GET /ogc/collections/:layer":           needs(auth.PermMapView),
+	"GET /ogc/collections/:layer/items":     needs(auth.PermMapView),
+	"GET /ogc/collections/:layer/items/:id": needs(auth.PermMapView),
+
 	"GET /api/v1/features/:id":        needs(auth.PermMapView),
 	"GET /api/v1/features/:id/nearby": needs(auth.PermMapView),
 	"GET /api/v1/nearby":              needs(auth.PermMapView),

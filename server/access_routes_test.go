@@ -37,6 +37,13 @@ var routeAudience = map[string]string{
 	"GET /sprite@2x.json":          "viewers",
 	"GET /sprite@2x.png":           "viewers",
 
+	"GET /ogc":                              "viewers",
+	"GET /ogc/conformance":                  "viewers",
+	"GET /ogc/collections":                  "viewers",
+	"GET /ogc/collections/:layer":           "viewers",
+	"GET /ogc/collections/:layer/items":     "viewers",
+	"GET /ogc/collections/:layer/items/:id": "viewers",
+
 	"GET /api/v1/features/:id":               "viewers",
 	"GET /api/v1/features/:id/nearby":        "viewers",
 	"GET /api/v1/nearby":                     "viewers",
@@ -216,7 +223,7 @@ func TestEveryRouteChecked(t *testing.T) {
 		seen[key] = true
 		path := param.ReplaceAllStringFunc(rt.Path, func(p string) string {
 			switch p {
-			case ":layers":
+			case ":layers", ":layer":
 				return "gas_pipe"
 			case ":z", ":x", ":y":
 				return "0"

@@ -15,6 +15,9 @@ const (
 	CodeBadBBox          = "bad_bbox"
 	CodeBadID            = "bad_id"
 	CodeTooManyLayers    = "too_many_layers"
+	CodeUnknownParameter = "unknown_parameter"
+	CodeBadFilter        = "bad_filter"
+	CodeBadDatetime      = "bad_datetime"
 	CodeBadBody          = "bad_body"
 	CodeUnauthorized     = "unauthorized"
 	CodeForbidden        = "forbidden"
@@ -72,6 +75,9 @@ var codeList = []codeInfo{
 	{CodeBadBBox, http.StatusBadRequest, "a bbox that is not minLon,minLat,maxLon,maxLat of finite degrees, min below max"},
 	{CodeBadID, http.StatusBadRequest, "an id that is not a positive whole number"},
 	{CodeTooManyLayers, http.StatusBadRequest, "a layer list longer than the catalog"},
+	{CodeUnknownParameter, http.StatusBadRequest, "an OGC API items parameter that is neither a standard one nor an attribute of the layer one may select by"},
+	{CodeBadFilter, http.StatusBadRequest, "an attribute filter whose value is not of the attribute's type (a number, true or false)"},
+	{CodeBadDatetime, http.StatusBadRequest, "a datetime that is not an RFC 3339 date-time, a date or an interval of them, start before end"},
 	{CodeBadBody, http.StatusBadRequest, "a body that is not readings (or breaks off); what came before is accepted"},
 	{CodeUnauthorized, http.StatusUnauthorized, "no credentials, or ones not valid (a wrong or revoked token), where the route needs them: log in or send a token"},
 	{CodeForbidden, http.StatusForbidden, "credentials without the permission the route needs"},

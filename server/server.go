@@ -219,6 +219,7 @@ func New(o Options) *Server {
 		return errorf(CodeBadPath, "tile paths are /tiles/{layer[,layer…]}/{z}/{x}/{y}.mvt or /tiles/{layer}.json")
 	})
 	s.routeStyle(e, gz)
+	s.routeOGC(e, timeout, gz)
 	api := e.Group("/api/v1", timeout, gz)
 	api.GET("/features/:id", s.handleFeature)
 	api.GET("/features/:id/nearby", s.handleFeatureNearby)

@@ -22,6 +22,10 @@ type Store interface {
 	Feature(ctx context.Context, id uint64) (*layers.Feature, error)
 	// Meta describes the city the store holds.
 	Meta() city.Meta
+	// Items returns a page of the layer's features that meet the query,
+	// in id order, and how many meet it in all (matched), as
+	// layers.Query.Matches says; a derived layer holds none.
+	Items(ctx context.Context, layer string, q layers.Query) (page []*layers.Feature, matched int, err error)
 	// Count returns the number of features of a layer.
 	Count(ctx context.Context, layer string) (int, error)
 	// Close releases what the store holds.

@@ -173,6 +173,7 @@ func TestReadmeAPIExamples(t *testing.T) {
 	}{
 		// The section runs on through "Readings and alarms".
 		{"Analysis", []string{`"features":[{`, `"valves":[{`, `"accepted":1`, `"state":"active"`, `"warnings":[]`, `"group_by":"day","by":"domain"`}},
+		{"OGC API – Features", []string{`"numberReturned":2,"timeStamp":`}},
 	} {
 		cmds := readmeShell(t, tt.section, names, "curl")
 		if len(cmds) != len(tt.wants) {

@@ -4,8 +4,10 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
@@ -25,7 +27,9 @@ type Store struct {
 
 // layerIndex is one layer's features in an R-tree of their lon/lat bounds.
 type layerIndex struct {
-	tree    rtree.RTreeGN[float64, *layers.Feature]
+	tree rtree.RTreeGN[float64, *layers.Feature]
+	// byID holds the features in id order, for the pages of Items.
+	byID    []*layers.Feature
 	count   int
 	version uint64
 }
@@ -35,12 +39,13 @@ type layerIndex struct {
 func New(c *city.City) *Store {
 	s := &Store{meta: c.Meta, layers: map[string]*layerIndex{}, byID: make(map[uint64]*layers.Feature, c.Count())}
 	for id, fs := range c.Features {
-		li := &layerIndex{count: len(fs), version: 1}
+		li := &layerIndex{count: len(fs), version: 1, byID: slices.Clone(fs)}
 		for _, f := range fs {
 			b := f.Geometry.Bound()
 			li.tree.Insert(b.Min, b.Max, f)
 			s.byID[f.ID] = f
 		}
+		slices.SortFunc(li.byID, byID)
 		s.layers[id] = li
 	}
 	return s
@@ -68,6 +73,50 @@ func (s *Store) Features(ctx context.Context, layer string, b orb.Bound, z int, 
 		return err == nil
 	})
 	return err
+}
+
+func byID(a, b *layers.Feature) int { return cmp.Compare(a.ID, b.ID) }
+
+// Items returns a page of the layer's features that meet q, in id order,
+// and how many meet it in all.
+func (s *Store) Items(ctx context.Context, layer string, q layers.Query) ([]*layers.Feature, int, error) {
+	li, ok := s.layers[layer]
+	if !ok {
+		return nil, 0, nil
+	}
+	cands := li.byID
+	if q.Bound != nil {
+		cands = nil
+		li.tree.Search(q.Bound.Min, q.Bound.Max, func(_, _ [2]float64, f *layers.Feature) bool {
+			cands = append(cands, f)
+			return true
+		})
+		slices.SortFunc(cands, byID)
+	}
+	var page []*layers.Feature
+	matched, skip := 0, q.Offset
+	for i, f := range cands {
+		if i%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, err
+			}
+		}
+		if !q.Matches(f) {
+			continue
+		}
+		matched++
+		if f.ID <= q.After {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(page) < q.Limit {
+			page = append(page, f)
+		}
+	}
+	return page, matched, nil
 }
 
 // Version returns the layer's data version.

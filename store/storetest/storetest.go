@@ -5,9 +5,12 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
@@ -28,6 +31,10 @@ var origin = orb.Point{117.26, 31.84}
 
 // at returns the point dx, dy metres east and north of the origin.
 func at(dx, dy float64) orb.Point { return spatial.NewPlane(origin).Unproject(orb.Point{dx, dy}) }
+
+// At returns the point dx, dy metres east and north of the suite's origin,
+// where its cities lie.
+func At(dx, dy float64) orb.Point { return at(dx, dy) }
 
 // City returns the suite's small city: two gas pipes (a main and a service
 // pipe that shows from zoom 15), their three nodes, a school with its
@@ -60,6 +67,40 @@ func City() *city.City {
 			},
 		},
 	}
+}
+
+// ItemsCity returns the city of the Items cases: 25 gas nodes in a row,
+// stored out of id order; three gas pipes, one of them diagonal; three
+// sensors installed on different days and a school with its contact.
+func ItemsCity() *city.City {
+	c := &city.City{Meta: City().Meta, Features: map[string][]*layers.Feature{}}
+	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(25) {
+		n := uint64(i + 1)
+		kind := "tee"
+		if n%2 == 1 {
+			kind = "valve"
+		}
+		c.Features[layers.GasNode] = append(c.Features[layers.GasNode],
+			&layers.Feature{ID: layers.MakeID(11, n), Layer: layers.GasNode, MinZoom: 14, Geometry: at(20*float64(n), 0), Props: map[string]any{"kind": kind}})
+	}
+	pipe := func(n uint64, g orb.LineString, class, material string, d, year float64, tunnel bool) *layers.Feature {
+		return &layers.Feature{ID: layers.MakeID(10, n), Layer: layers.GasPipe, MinZoom: 10, Geometry: g, Props: map[string]any{
+			"pressure_class": class, "pressure_mpa": 0.2, "diameter_mm": d, "material": material, "install_year": year, "in_tunnel": tunnel,
+			layers.FromNode: float64(layers.MakeID(11, n)), layers.ToNode: float64(layers.MakeID(11, n+1))}}
+	}
+	c.Features[layers.GasPipe] = []*layers.Feature{
+		pipe(3, orb.LineString{at(0, 100), at(100, 200)}, "medium_b", "steel", 200, 2019, false),
+		pipe(1, orb.LineString{at(20, 0), at(40, 0)}, "medium_a", "steel", 300, 2005, false),
+		pipe(2, orb.LineString{at(40, 0), at(60, 0)}, "low", "pe", 63, 2012, true),
+	}
+	for i, day := range []string{"2021-03-06", "2022-01-01", "2021-03-05"} {
+		n := uint64(i + 1)
+		c.Features[layers.Sensor] = append(c.Features[layers.Sensor], &layers.Feature{ID: layers.MakeID(24, n), Layer: layers.Sensor, MinZoom: 14,
+			Geometry: at(20*float64(n), 10), Props: map[string]any{"code": fmt.Sprintf("GAS-%06d", n), "domain": "gas", "kind": "methane",
+				"metrics": "ch4", "asset": float64(layers.MakeID(10, 1)), "asset_layer": layers.GasPipe, "installed": day}})
+	}
+	c.Features[layers.ProtectiveTarget] = City().Features[layers.ProtectiveTarget]
+	return c
 }
 
 // Run runs the suite against the stores open returns.
@@ -320,9 +361,178 @@ func Run(t *testing.T, open Open) {
 			t.Errorf("closure %+v", c)
 		}
 	})
+	t.Run("Items", func(t *testing.T) { runItems(t, open) })
 	t.Run("Meta", func(t *testing.T) {
 		if m := s.Meta(); m.Name != c.Meta.Name || m.Bounds != c.Meta.Bounds {
 			t.Errorf("meta = %+v", m)
+		}
+	})
+}
+
+// runItems checks Items on ItemsCity: pages in id order by offset and by
+// keyset, the count of what matches whatever the page, each filter alone
+// and together, the exact geometry of a bound, time by year and by date.
+func runItems(t *testing.T, open Open) {
+	ctx := context.Background()
+	c := ItemsCity()
+	s := open(t, c)
+	t.Cleanup(func() { s.Close() })
+	cat := layers.Default()
+	layer := func(id string) *layers.Layer { l, _ := cat.Layer(id); return l }
+	node := func(n uint64) uint64 { return layers.MakeID(11, n) }
+	items := func(t *testing.T, layer string, q layers.Query) ([]uint64, int) {
+		t.Helper()
+		page, matched, err := s.Items(ctx, layer, q)
+		if err != nil {
+			t.Fatalf("%s %+v: %v", layer, q, err)
+		}
+		ids := []uint64{}
+		for _, f := range page {
+			if f.Layer != layer {
+				t.Errorf("feature %d has layer %q, want %q", f.ID, f.Layer, layer)
+			}
+			ids = append(ids, f.ID)
+		}
+		// What a store answers is what the rule says of the city.
+		want := 0
+		for _, f := range c.Features[layer] {
+			if q.Matches(f) {
+				want++
+			}
+		}
+		if matched != want {
+			t.Errorf("%s %+v: matched %d, want %d", layer, q, matched, want)
+		}
+		return ids, matched
+	}
+	var all []uint64
+	for n := uint64(1); n <= 25; n++ {
+		all = append(all, node(n))
+	}
+
+	t.Run("InIDOrder", func(t *testing.T) {
+		if ids, n := items(t, layers.GasNode, layers.Query{Limit: 100}); !slices.Equal(ids, all) || n != 25 {
+			t.Errorf("all nodes: %v (%d), want %v", ids, n, all)
+		}
+	})
+	t.Run("Pages", func(t *testing.T) {
+		var byOffset, byAfter []uint64
+		after := uint64(0)
+		for off := 0; off < 30; off += 10 {
+			ids, n := items(t, layers.GasNode, layers.Query{Limit: 10, Offset: off})
+			if n != 25 || len(ids) != min(10, max(0, 25-off)) {
+				t.Errorf("offset %d: %d features, matched %d", off, len(ids), n)
+			}
+			byOffset = append(byOffset, ids...)
+			ids, _ = items(t, layers.GasNode, layers.Query{Limit: 10, After: after})
+			byAfter = append(byAfter, ids...)
+			if len(ids) > 0 {
+				after = ids[len(ids)-1]
+			}
+		}
+		if !slices.Equal(byOffset, all) || !slices.Equal(byAfter, all) {
+			t.Errorf("pages by offset %v, by keyset %v; want %v", byOffset, byAfter, all)
+		}
+		if ids, _ := items(t, layers.GasNode, layers.Query{Limit: 2, After: node(10), Offset: 3}); !slices.Equal(ids, []uint64{node(14), node(15)}) {
+			t.Errorf("after node 10, 3 on: %v", ids)
+		}
+		if ids, n := items(t, layers.GasNode, layers.Query{Limit: 10, Offset: 1000}); len(ids) != 0 || n != 25 {
+			t.Errorf("past the end: %v, matched %d", ids, n)
+		}
+		if ids, n := items(t, layers.GasNode, layers.Query{}); len(ids) != 0 || n != 25 {
+			t.Errorf("limit 0: %v, matched %d; want the count alone", ids, n)
+		}
+	})
+	t.Run("Equal", func(t *testing.T) {
+		p := func(n uint64) []uint64 { return []uint64{layers.MakeID(10, n)} }
+		for _, tt := range []struct {
+			eq   map[string]any
+			want []uint64
+		}{
+			{map[string]any{"pressure_class": "low"}, p(2)},
+			{map[string]any{"pressure_class": "low", "material": "pe"}, p(2)},
+			{map[string]any{"pressure_class": "low", "material": "steel"}, nil},
+			{map[string]any{"diameter_mm": 300.0}, p(1)},
+			{map[string]any{"install_year": 2019.0}, p(3)}, // an integer column in PostGIS
+			{map[string]any{"in_tunnel": true}, p(2)},
+			{map[string]any{"material": "concrete"}, nil},
+			{map[string]any{"diameter_mm": "300"}, nil}, // a value of another type
+			{map[string]any{"depth_m": 1.5}, nil},       // an attribute no feature has
+		} {
+			ids, _ := items(t, layers.GasPipe, layers.Query{Equal: tt.eq, Limit: 10})
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("%v: %v, want %v", tt.eq, ids, tt.want)
+			}
+		}
+		if ids, n := items(t, layers.GasNode, layers.Query{Equal: map[string]any{"kind": "valve"}, Limit: 5, Offset: 5}); n != 13 ||
+			!slices.Equal(ids, []uint64{node(11), node(13), node(15), node(17), node(19)}) {
+			t.Errorf("valves, second page of 5: %v of %d", ids, n)
+		}
+	})
+	t.Run("Bound", func(t *testing.T) {
+		b := orb.Bound{Min: at(30, -5), Max: at(70, 5)}
+		if ids, _ := items(t, layers.GasNode, layers.Query{Bound: &b, Limit: 10}); !slices.Equal(ids, []uint64{node(2), node(3)}) {
+			t.Errorf("nodes in %v: %v", b, ids)
+		}
+		valves := layers.Query{Bound: &b, Equal: map[string]any{"kind": "valve"}, Limit: 10}
+		if ids, _ := items(t, layers.GasNode, valves); !slices.Equal(ids, []uint64{node(3)}) {
+			t.Errorf("valves in %v: %v", b, ids)
+		}
+		// Inside the diagonal pipe's bounds but off the pipe itself.
+		off := orb.Bound{Min: at(80, 100), Max: at(100, 120)}
+		if ids, _ := items(t, layers.GasPipe, layers.Query{Bound: &off, Limit: 10}); len(ids) != 0 {
+			t.Errorf("pipes in %v: %v, want none", off, ids)
+		}
+		on := orb.Bound{Min: at(45, 140), Max: at(55, 160)}
+		if ids, _ := items(t, layers.GasPipe, layers.Query{Bound: &on, Limit: 10}); !slices.Equal(ids, []uint64{layers.MakeID(10, 3)}) {
+			t.Errorf("pipes in %v: %v, want the diagonal one", on, ids)
+		}
+	})
+	t.Run("Time", func(t *testing.T) {
+		day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+		pipes, sensors := layer(layers.GasPipe), layer(layers.Sensor)
+		for _, tt := range []struct {
+			l          *layers.Layer
+			start, end time.Time
+			want       []uint64
+		}{
+			{pipes, day("2005-07-01"), day("2005-07-01"), []uint64{layers.MakeID(10, 1)}},
+			{pipes, day("2006-01-01"), time.Time{}, []uint64{layers.MakeID(10, 2), layers.MakeID(10, 3)}},
+			{pipes, time.Time{}, day("2012-12-31"), []uint64{layers.MakeID(10, 1), layers.MakeID(10, 2)}},
+			{pipes, time.Time{}, time.Time{}, []uint64{layers.MakeID(10, 1), layers.MakeID(10, 2), layers.MakeID(10, 3)}},
+			{sensors, day("2021-03-05"), day("2021-03-06"), []uint64{layers.MakeID(24, 1), layers.MakeID(24, 3)}},
+			{sensors, day("2021-03-06"), time.Time{}, []uint64{layers.MakeID(24, 1), layers.MakeID(24, 2)}},
+			{sensors, time.Time{}, day("2021-03-05"), []uint64{layers.MakeID(24, 3)}},
+		} {
+			q := layers.Query{Time: tt.l.NewTimeFilter(tt.start, tt.end), Limit: 10}
+			if ids, _ := items(t, tt.l.ID, q); !slices.Equal(ids, tt.want) {
+				t.Errorf("%s %v–%v: %v, want %v", tt.l.ID, tt.start, tt.end, ids, tt.want)
+			}
+		}
+	})
+	t.Run("Attributes", func(t *testing.T) {
+		page, _, err := s.Items(ctx, layers.GasPipe, layers.Query{Equal: map[string]any{"diameter_mm": 300.0}, Limit: 1})
+		if err != nil || len(page) != 1 {
+			t.Fatalf("%v, %v", page, err)
+		}
+		f := page[0]
+		if f.Props["pressure_class"] != "medium_a" || f.Props["install_year"] != 2005.0 || f.Props["in_tunnel"] != false || f.Props[layers.ToNode] != float64(node(2)) {
+			t.Errorf("pipe attributes %v", f.Props)
+		}
+		if ls, ok := f.Geometry.(orb.LineString); !ok || len(ls) != 2 || planar.Distance(ls[1], at(40, 0)) > 1e-7 {
+			t.Errorf("pipe geometry %v", f.Geometry)
+		}
+		// The store keeps personal fields whole; leaving them out is the reader's.
+		page, _, err = s.Items(ctx, layers.ProtectiveTarget, layers.Query{Limit: 1})
+		if err != nil || len(page) != 1 || page[0].Props["contact"] != "王建伟" {
+			t.Errorf("school: %v, %v", page, err)
+		}
+	})
+	t.Run("EmptyAndDerived", func(t *testing.T) {
+		for _, l := range []string{layers.Bridge, layers.RiskZone} {
+			if ids, n := items(t, l, layers.Query{Limit: 10}); len(ids) != 0 || n != 0 {
+				t.Errorf("%s: %v (%d), want none", l, ids, n)
+			}
 		}
 	})
 }
