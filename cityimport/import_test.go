@@ -40,14 +40,6 @@ var (
 	kindZh     = map[string]string{"valve": "阀门", "tee": "三通", "regulator": "调压箱", "station": "门站", "end": "末端", "bend": "弯头"}
 )
 
-func invert(m map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		out[v] = k
-	}
-	return out
-}
-
 // survey writes the sample city's gas network as a city keeps it: pipes as
 // a Shapefile in CGCS2000 / 3-degree Gauss-Kruger CM 117E (EPSG:4548) with
 // ten-character field names, GBK-encoded Chinese values, diameters in
@@ -115,36 +107,21 @@ func orbJSON(g orb.Geometry) map[string]any {
 	panic("not a point or a line")
 }
 
-const mappingYAML = `# The gas network of a pipe survey (管线普查): pipes as a Shapefile, nodes as a GeoPackage.
-city:
-  name: 滨湖区
-  name_en: Binhu District
-encoding: GBK
-topology:
-  snap_m: 0.5
-layers:
-  - source: gas_line.shp
-    layer: gas_pipe
-    id: {field: GXBH, offset: 1}
-    attributes:
-      pressure_class: {field: YLJB, values: %s}
-      pressure_mpa: {field: SJYL}
-      diameter_mm: {field: GJ, scale: 1000}
-      material: {field: GXCZ, values: %s}
-      install_year: {field: MSNF}
-      depth_m: {field: MS}
-      length_m: {field: CD}
-      road: {field: SZDL}
-      owner: {field: QSDW}
-      in_tunnel: {field: RL}
-  - source: gas.gpkg
-    source_layer: gas_point
-    layer: gas_node
-    id: {field: DHBH}
-    attributes:
-      kind: {field: LX, values: %s}
-      name: {field: MC}
-`
+// docsMapping is the mapping file docs/import.md shows, which the survey
+// is made for.
+func docsMapping(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/import.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/import.md shows no yaml block")
+	}
+	return block
+}
 
 func mapping(t *testing.T, dir, text string) *cityimport.Mapping {
 	t.Helper()
@@ -155,12 +132,8 @@ func mapping(t *testing.T, dir, text string) *cityimport.Mapping {
 	return m
 }
 
-func flow(m map[string]string) string {
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
-// A survey kept as Shapefiles in Gauss-Kruger metres with GBK text and no
+// A survey kept as Shapefiles in Gauss-Kruger metres (imported through the
+// mapping docs/import.md shows) with GBK text and no
 // node ids on its pipes, and a GeoPackage of its nodes in CGCS2000, comes
 // in through a mapping file as the same network: the same ids, the same
 // attributes, each pipe between the same two nodes, within a centimetre of
@@ -168,7 +141,7 @@ func flow(m map[string]string) string {
 func TestImportSurvey(t *testing.T) {
 	needGDAL(t)
 	dir, orig := survey(t)
-	m := mapping(t, dir, fmt.Sprintf(mappingYAML, flow(invert(pressureZh)), flow(invert(materialZh)), flow(invert(kindZh))))
+	m := mapping(t, dir, docsMapping(t))
 	got, err := cityimport.Import(context.Background(), m, layers.Default())
 	if err != nil {
 		t.Fatal(err)

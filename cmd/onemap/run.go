@@ -16,6 +16,8 @@ Usage:
   onemap gen [flags]         generate the sample city
   onemap migrate --db URL    bring a PostGIS database to the newest schema
   onemap load --db URL       load a city (the sample city by default) into PostGIS
+  onemap import --mapping FILE --out DIR|--db URL   bring a city's survey in
+                             (Shapefile, GeoPackage, PostGIS, GeoJSON); --suggest drafts the mapping
   onemap simulate [flags]    stream realistic readings and scenarios at a server
   onemap journal check|repair [--data-dir DIR]
                              check the journal; move damaged segments aside
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAudit(ctx, args, stdout, stderr)
 	case "directory":
 		return runDirectory(ctx, args, stdout, stderr)
+	case "import":
+		return runImport(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

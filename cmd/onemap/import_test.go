@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onemap/onemap/store/postgis/pgtest"
+)
+
+// importSurvey writes a small gas survey in longitude and latitude — two
+// pipes meeting at a valve, a third beyond a bend — and its mapping.
+func importSurvey(t *testing.T, diameter string) (dir, mapping string) {
+	t.Helper()
+	dir = t.TempDir()
+	pipes := `{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"BH":1,"YLJB":"中压A","CZ":"钢管","GJ":` + diameter + `,"NF":2015},"geometry":{"type":"LineString","coordinates":[[117.25,31.84],[117.252,31.84]]}},
+{"type":"Feature","properties":{"BH":2,"YLJB":"中压A","CZ":"钢管","GJ":0.2,"NF":2015},"geometry":{"type":"LineString","coordinates":[[117.252,31.84],[117.254,31.84]]}},
+{"type":"Feature","properties":{"BH":3,"YLJB":"低压","CZ":"PE管","GJ":0.1,"NF":2020},"geometry":{"type":"LineString","coordinates":[[117.254,31.8400001],[117.254,31.842]]}}]}`
+	points := `{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"BH":1,"LX":"阀门"},"geometry":{"type":"Point","coordinates":[117.252,31.840001]}}]}`
+	os.WriteFile(filepath.Join(dir, "gas_line.geojson"), []byte(pipes), 0o644)
+	os.WriteFile(filepath.Join(dir, "gas_point.geojson"), []byte(points), 0o644)
+	mapping = filepath.Join(dir, "mapping.yaml")
+	os.WriteFile(mapping, []byte(`city: {name: 江城, name_en: Jiangcheng}
+layers:
+  - source: gas_line.geojson
+    layer: gas_pipe
+    id: {field: BH}
+    attributes:
+      pressure_class: {field: YLJB, values: {中压A: medium_a, 低压: low}}
+      material: {field: CZ, values: {钢管: steel, PE管: pe}}
+      diameter_mm: {field: GJ, scale: 1000}
+      install_year: {field: NF}
+    defaults: {pressure_mpa: 0.2}
+  - source: gas_point.geojson
+    layer: gas_node
+    id: {field: BH}
+    attributes:
+      kind: {field: LX, values: {阀门: valve}}
+`), 0o644)
+	return dir, mapping
+}
+
+// onemap import writes a city directory that onemap serves, or loads it
+// into PostGIS; a survey with problems is refused with all of them, in the
+// report too; --suggest drafts the mapping.
+func TestImportCommand(t *testing.T) {
+	dir, mapping := importSurvey(t, "0.2")
+	out := filepath.Join(t.TempDir(), "jiangcheng")
+	var said strings.Builder
+	if err := run(t.Context(), []string{"import", "--mapping", mapping, "--out", out}, &said, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(said.String(), "imported 7 features") || !strings.Contains(said.String(), "gas_pipe 3, gas_node 4") {
+		t.Errorf("import said %q", said.String())
+	}
+	var meta struct{ Name string }
+	b, _ := os.ReadFile(filepath.Join(out, "city.json"))
+	if json.Unmarshal(b, &meta); meta.Name != "江城" {
+		t.Errorf("city.json %s", b)
+	}
+	url := startServer(t, "--city", out)
+	var health struct{ Features int }
+	getJSON(t, url+"/healthz", &health)
+	if health.Features != 7 {
+		t.Errorf("serving the import: %d features", health.Features)
+	}
+
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"NoMapping", []string{"import", "--out", t.TempDir()}, "say onemap import --mapping FILE --out DIR"},
+		{"Both", []string{"import", "--mapping", mapping, "--out", t.TempDir(), "--db", "postgres://x@127.0.0.1:1/x"}, "say onemap import"},
+		{"OutNotEmpty", []string{"import", "--mapping", mapping, "--out", dir}, "holds files already"},
+		{"NoSuggestSources", []string{"import", "--suggest"}, "name the survey's files"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := run(t.Context(), c.args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err %v, want %q", err, c.want)
+			}
+		})
+	}
+
+	t.Run("Problems", func(t *testing.T) {
+		_, bad := importSurvey(t, `"二百"`)
+		report := filepath.Join(t.TempDir(), "problems.json")
+		err := run(t.Context(), []string{"import", "--mapping", bad, "--out", filepath.Join(t.TempDir(), "x"), "--report", report}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "bad_value") {
+			t.Fatalf("err %v", err)
+		}
+		var r struct{ Problems []struct{ Kind, Attribute string } }
+		b, _ := os.ReadFile(report)
+		if json.Unmarshal(b, &r); len(r.Problems) != 1 || r.Problems[0].Kind != "bad_value" || r.Problems[0].Attribute != "diameter_mm" {
+			t.Errorf("report %s", b)
+		}
+	})
+
+	t.Run("Suggest", func(t *testing.T) {
+		var draft strings.Builder
+		if err := run(t.Context(), []string{"import", "--suggest", filepath.Join(dir, "gas_line.geojson")}, &draft, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"layer: gas_pipe", "id: {field: BH}", `"中压A": medium_a`, `"PE管": pe`, "diameter_mm: {field: GJ, scale: 1000}"} {
+			if !strings.Contains(draft.String(), want) {
+				t.Errorf("the draft lacks %q:\n%s", want, draft.String())
+			}
+		}
+	})
+
+	t.Run("postgis", func(t *testing.T) {
+		db := pgtest.URL(t)
+		var said strings.Builder
+		if err := run(t.Context(), []string{"import", "--mapping", mapping, "--db", db}, &said, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		url := startServer(t, "--db", db)
+		var health struct {
+			Features int
+			Status   string
+		}
+		getJSON(t, url+"/healthz", &health)
+		if health.Features != 7 || health.Status != "ok" {
+			t.Errorf("serving the import from PostGIS: %+v", health)
+		}
+	})
+}
