@@ -94,7 +94,9 @@ func TestImportCommand(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "bad_value") {
 			t.Fatalf("err %v", err)
 		}
-		var r struct{ Problems []struct{ Kind, Attribute string } }
+		var r struct {
+			Problems []struct{ Kind, Attribute string }
+		}
 		b, _ := os.ReadFile(report)
 		if json.Unmarshal(b, &r); len(r.Problems) != 1 || r.Problems[0].Kind != "bad_value" || r.Problems[0].Attribute != "diameter_mm" {
 			t.Errorf("report %s", b)
