@@ -426,3 +426,82 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("by the draft: %d pipes and %d nodes", len(got.Features[layers.GasPipe]), len(got.Features[layers.GasNode]))
 	}
 }
+
+// Where a drainage survey has no nodes: the pipes meet at manholes made
+// where their ends meet, a pipe drawn against its flow (its upstream invert
+// below the downstream one) is turned, the survey's wells keep their ids,
+// and a pipe drawn through two of them is split at each — all from GeoJSON
+// in longitude and latitude, which needs no GDAL.
+func TestTopology(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := "[117.25,31.84]", "[117.251,31.84]", "[117.252,31.84]"
+	write := func(name, fc string) { os.WriteFile(filepath.Join(dir, name), []byte(fc), 0o644) }
+	write("drain.geojson", `{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"BH":1,"UP":10.0,"DOWN":9.5},"geometry":{"type":"LineString","coordinates":[`+a+`,`+b+`]}},
+{"type":"Feature","properties":{"BH":2,"UP":9.0,"DOWN":9.4},"geometry":{"type":"LineString","coordinates":[`+c+`,[117.2510000001,31.8400000001]]}},
+{"type":"Feature","properties":{"BH":3,"UP":9.0,"DOWN":8.0},"geometry":{"type":"LineString","coordinates":[`+c+`,[117.252,31.843]]}}]}`)
+	write("wells.geojson", `{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"BH":7,"LX":"检查井"},"geometry":{"type":"Point","coordinates":`+c+`}},
+{"type":"Feature","properties":{"BH":8,"LX":"雨水口"},"geometry":{"type":"Point","coordinates":[117.252,31.841]}},
+{"type":"Feature","properties":{"BH":9,"LX":"检查井"},"geometry":{"type":"Point","coordinates":[117.2520001,31.842]}}]}`)
+	m := mapping(t, dir, `
+layers:
+  - source: drain.geojson
+    layer: drain_pipe
+    id: {field: BH}
+    attributes:
+      up_invert_m: {field: UP}
+      down_invert_m: {field: DOWN}
+    defaults: {system: rain, diameter_mm: 600, material: concrete, install_year: 2010}
+  - source: wells.geojson
+    layer: drain_node
+    id: {field: BH}
+    attributes:
+      kind: {field: LX, values: {检查井: manhole, 雨水口: inlet}}
+`)
+	got, err := cityimport.Import(context.Background(), m, layers.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := map[uint64]*layers.Feature{}
+	for _, f := range got.Features[layers.DrainNode] {
+		nodes[f.ID] = f
+	}
+	byEnd := map[[2]uint64]*layers.Feature{}
+	for _, p := range got.Features[layers.DrainPipe] {
+		byEnd[[2]uint64{uint64(p.Props["from_node"].(float64)), uint64(p.Props["to_node"].(float64))}] = p
+	}
+	if len(got.Features[layers.DrainPipe]) != 5 || len(nodes) != 6 {
+		t.Fatalf("%d pipes and %d nodes, want 5 (pipe 3 in three) and 6 (three of the survey, three made)", len(got.Features[layers.DrainPipe]), len(nodes))
+	}
+	id := func(n uint64) uint64 { return layers.MakeID(15, n) }
+	pipe := func(n uint64) *layers.Feature {
+		for _, p := range got.Features[layers.DrainPipe] {
+			if p.ID == layers.MakeID(14, n) {
+				return p
+			}
+		}
+		t.Fatalf("no pipe %d", n)
+		return nil
+	}
+	end := func(p *layers.Feature, k string) *layers.Feature { return nodes[uint64(p.Props[k].(float64))] }
+	// Pipe 2 ran uphill as drawn: turned, it flows to the well.
+	p2 := pipe(2)
+	if p2.Props["up_invert_m"] != 9.4 || p2.Props["down_invert_m"] != 9.0 || end(p2, "to_node").ID != id(7) {
+		t.Errorf("pipe 2 against its flow: %v", p2.Props)
+	}
+	// Pipes 1 and 2 meet at one made manhole, their ends a centimetre apart.
+	if mid := end(pipe(1), "to_node"); mid == nil || mid != end(p2, "from_node") || mid.Props["kind"] != "manhole" {
+		t.Errorf("pipes 1 and 2 do not meet at a made manhole: %v, %v", pipe(1).Props, p2.Props)
+	}
+	// Pipe 3 is drawn through wells 8 and 9: three pipes, well to well.
+	if p := byEnd[[2]uint64{id(7), id(8)}]; p == nil || p.ID != layers.MakeID(14, 3) {
+		t.Errorf("no first part of pipe 3 from well 7 to 8, keeping its id: %v", byEnd)
+	}
+	if byEnd[[2]uint64{id(8), id(9)}] == nil {
+		t.Errorf("no part of pipe 3 from well 8 to 9")
+	}
+	if nodes[id(8)].Props["kind"] != "inlet" {
+		t.Errorf("the survey's inlet is a %v", nodes[id(8)].Props["kind"])
+	}
+}

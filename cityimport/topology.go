@@ -12,7 +12,7 @@ import (
 )
 
 // network builds the topology of one pipe layer whose pipes come without
-// from_node and to_node: tees recorded on a pipe's line split it there;
+// from_node and to_node: a node of the survey on a pipe's line splits it;
 // every pipe end within snap metres of a node of the node layer (a valve, a
 // regulator, a manhole from the survey's points) ends at that node; ends
 // near no node meet at a node made for them, within snap of each other;
@@ -26,13 +26,13 @@ type network struct {
 }
 
 // buildTopology fills the pipes' ends and returns the pipes (split where
-// tees lie on them) and the nodes (with those it made).
+// nodes lie on their lines) and the nodes (with those it made).
 func buildTopology(pipes, nodes *layers.Layer, ps, ns []*layers.Feature, snap float64, pl spatial.Plane) ([]*layers.Feature, []*layers.Feature) {
 	n := &network{pipes: pipes, nodes: nodes, snap: snap, pl: pl, grid: map[[2]int64][]*layers.Feature{}}
 	for _, f := range ns {
 		n.add(f)
 	}
-	ps = n.splitAtTees(ps, ns)
+	ps = n.splitAtNodes(ps, ns)
 	made := map[uint64]*layers.Feature{}
 	degree := map[uint64]int{}
 	for _, p := range ps {
@@ -132,17 +132,11 @@ func madeKind(nodes *layers.Layer, degree int) string {
 	return "end"
 }
 
-// splitAtTees splits each pipe where a tee of the survey lies on its line,
-// away from its ends: a pipe of the survey drawn through a junction is two
-// pipes of the network. The first part keeps the pipe's id; the others get
-// ids derived from it.
-func (n *network) splitAtTees(ps, ns []*layers.Feature) []*layers.Feature {
-	var tees []*layers.Feature
-	for _, f := range ns {
-		if f.Props["kind"] == "tee" {
-			tees = append(tees, f)
-		}
-	}
+// splitAtNodes splits each pipe where a node of the survey — a tee, a
+// valve, a manhole — lies on its line away from its ends: a pipe drawn
+// through a junction is two pipes of the network, one each side. The first
+// part keeps the pipe's id; the others get ids derived from it.
+func (n *network) splitAtNodes(ps, tees []*layers.Feature) []*layers.Feature {
 	if len(tees) == 0 {
 		return ps
 	}
