@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,11 +14,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/cityimport"
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/spatial"
+	"github.com/onemap/onemap/store/postgis/pgtest"
 	"github.com/paulmach/orb"
 )
 
@@ -503,5 +506,89 @@ layers:
 	}
 	if nodes[id(8)].Props["kind"] != "inlet" {
 		t.Errorf("the survey's inlet is a %v", nodes[id(8)].Props["kind"])
+	}
+}
+
+// A survey kept in a PostGIS database of the city's own — a table in
+// CGCS2000 Gauss-Kruger CM 114E (EPSG:4547), read with a query — and one in
+// Xi'an 80 metres with the city's own transformation (a PROJ string with
+// +towgs84) both land where they were.
+func TestImportFromDatabaseAndXian80(t *testing.T) {
+	needGDAL(t)
+	ctx := context.Background()
+	db := pgtest.URL(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	line := "LINESTRING(114.25 31.84, 114.251 31.84, 114.251 31.841)"
+	if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS postgis;
+		CREATE TABLE survey_gas (gxbh integer, yljb text, cz text, gj double precision, msnf integer, geom geometry(LineString, 4547));
+		INSERT INTO survey_gas VALUES (1, '中压A', '钢管', 0.3, 2012, ST_Transform(ST_GeomFromText('`+line+`', 4326), 4547)),
+		                              (2, '低压', 'PE管', 0.1, 2019, ST_Transform(ST_GeomFromText('LINESTRING(114.251 31.841, 114.252 31.841)', 4326), 4547))`); err != nil {
+		t.Fatal(err)
+	}
+	pass, _ := u.User.Password()
+	pg := fmt.Sprintf("PG:host=%s port=%s dbname=%s user=%s password='%s'", u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), u.User.Username(), pass)
+	dir := t.TempDir()
+	xian := "+proj=tmerc +lat_0=0 +lon_0=114 +k=1 +x_0=500000 +y_0=0 +a=6378140 +rf=298.257 +towgs84=-25.8,105.6,60.3,0,0,0,0 +units=m +no_defs"
+	os.WriteFile(filepath.Join(dir, "lonlat.geojson"), []byte(`{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"BH":5,"LX":"阀门"},"geometry":{"type":"Point","coordinates":[114.251,31.841]}}]}`), 0o644)
+	ogr(t, "-f", "ESRI Shapefile", filepath.Join(dir, "xian80_valves.shp"), filepath.Join(dir, "lonlat.geojson"), "-s_srs", "EPSG:4326", "-t_srs", xian, "-lco", "ENCODING=GBK")
+	// As surveys in Xi'an 80 often come: no .prj, no .cpg.
+	os.Remove(filepath.Join(dir, "xian80_valves.prj"))
+	os.Remove(filepath.Join(dir, "xian80_valves.cpg"))
+	m := mapping(t, dir, fmt.Sprintf(`
+layers:
+  - source: "%s"
+    sql: SELECT gxbh, yljb, cz, gj, msnf, geom FROM survey_gas
+    layer: gas_pipe
+    id: {field: gxbh}
+    attributes:
+      pressure_class: {field: yljb, values: {中压A: medium_a, 低压: low}}
+      material: {field: cz, values: {钢管: steel, PE管: pe}}
+      diameter_mm: {field: gj, scale: 1000}
+      install_year: {field: msnf}
+    defaults: {pressure_mpa: 0.2}
+  - source: xian80_valves.shp
+    crs: "%s"
+    encoding: GBK
+    layer: gas_node
+    id: {field: BH}
+    attributes:
+      kind: {field: LX, values: {阀门: valve}}
+`, pg, xian))
+	got, err := cityimport.Import(ctx, m, layers.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *layers.Feature
+	for _, p := range got.Features[layers.GasPipe] {
+		if p.ID == layers.MakeID(10, 1) {
+			first = p
+		}
+	}
+	if first == nil || first.Props["pressure_class"] != "medium_a" || first.Props["diameter_mm"] != 300.0 {
+		t.Fatalf("pipes %v", got.Features[layers.GasPipe])
+	}
+	want := orb.LineString{{114.25, 31.84}, {114.251, 31.84}, {114.251, 31.841}}
+	if d := maxOffset(first.Geometry, want); d > 0.01 {
+		t.Errorf("the table's pipe is %.3f m from where it was", d)
+	}
+	valve := layers.MakeID(11, 5)
+	if first.Props["to_node"] != float64(valve) {
+		t.Errorf("the pipe does not end at the Xi'an 80 valve: %v", first.Props)
+	}
+	for _, n := range got.Features[layers.GasNode] {
+		if n.ID == valve {
+			if d := spatial.Metres(n.Geometry.(orb.Point), orb.Point{114.251, 31.841}); d > 0.01 {
+				t.Errorf("the Xi'an 80 valve is %.3f m from where it was", d)
+			}
+		}
 	}
 }
