@@ -109,7 +109,7 @@ func TestCheckFindsEverything(t *testing.T) {
 	}
 	wants := []want{
 		{city.KindCityCenter, city.SeverityError, "city.json", -1, "center", "the centre [31.85, 117.25] lies outside the bounds [117.2 31.8 117.3 31.9]; swapped axes?", "", city.CauseSwapped},
-		{city.KindUnknownFile, city.SeverityWarning, "roads.geojson", -1, "", "roads.geojson is not read: no layer has that file name; did you mean road.geojson?", "road.geojson", ""},
+		{city.KindUnknownFile, city.SeverityWarning, "roads.geojson", -1, "", "not read: no layer has that file name; did you mean road.geojson?", "road.geojson", ""},
 		{city.KindUnknownValue, city.SeverityError, "road.geojson", 1, "class", `attribute "class": "Secondary" is not one of expressway, arterial, secondary, branch; did you mean secondary (次干路)?`, "secondary", ""},
 		{city.KindZeroLength, city.SeverityError, "road.geojson", 2, "", "a line of length 0: every point of it is [117.25, 31.85]", "", ""},
 		{city.KindOutsideBounds, city.SeverityWarning, "road.geojson", 3, "", "[118.6, 31.85] lies 123 km outside the city's bounds", "", ""},

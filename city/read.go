@@ -267,12 +267,12 @@ func (ck *checker) unknownFiles(fsys fs.FS) {
 		switch {
 		case d == 0 && ext != ".geojson" && ext != ".json" && best != "city":
 			p.Suggestion = want
-			p.Reason = fmt.Sprintf("%s is not read: onemap reads GeoJSON; convert it to %s (ogr2ogr -f GeoJSON %s %s)", name, want, want, name)
+			p.Reason = fmt.Sprintf("not read: onemap reads GeoJSON; convert it to %s (ogr2ogr -f GeoJSON %s %s)", want, want, name)
 		case d <= max(2, len(best)/3):
 			p.Suggestion = want
-			p.Reason = fmt.Sprintf("%s is not read: no layer has that file name; did you mean %s?", name, want)
+			p.Reason = fmt.Sprintf("not read: no layer has that file name; did you mean %s?", want)
 		default:
-			p.Reason = fmt.Sprintf("%s is not read: a layer's file is named <layer>.geojson (docs/city-data.md lists them)", name)
+			p.Reason = "not read: a layer's file is named <layer>.geojson (docs/city-data.md lists them)"
 		}
 		ck.add(p)
 	}
