@@ -3,6 +3,7 @@ package city_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,31 +56,34 @@ func TestReadLayerErrors(t *testing.T) {
 	const props = `"pressure_class":"low","pressure_mpa":0.005,"diameter_mm":110,"material":"pe","install_year":2010,"from_node":1,"to_node":2`
 	line := `{"type":"LineString","coordinates":[[117.26,31.84],[117.261,31.84]]}`
 	tests := []struct {
-		name, body, want string
-		index            int
+		name, body string
+		kind       city.Kind
+		want       string
+		index      int
 	}{
-		{"NotJSON", `{"type":`, "not GeoJSON", -1},
-		{"NotCollection", `{"type":"Feature"}`, "want FeatureCollection", -1},
-		{"NoID", `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":` + line + `,"properties":{` + props + `}}]}`, "no id", 0},
-		{"NegativeID", `{"type":"FeatureCollection","features":[{"type":"Feature","id":-3,"geometry":` + line + `,"properties":{` + props + `}}]}`, "not a positive integer", 0},
-		{"NoGeometry", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":null,"properties":{` + props + `}}]}`, "no geometry", 0},
-		{"WrongGeometryType", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"Point","coordinates":[117.26,31.84]},"properties":{` + props + `}}]}`, "Point where the layer takes LineString", 0},
-		{"EmptyLine", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"LineString","coordinates":[[117.26,31.84]]},"properties":{` + props + `}}]}`, "invalid or empty LineString", 0},
-		{"OutOfRange", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"LineString","coordinates":[[517.26,31.84],[117.2,31.8]]},"properties":{` + props + `}}]}`, "invalid or empty", 0},
-		{"MissingAttribute", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":` + line + `,"properties":{"pressure_class":"low"}}]}`, `missing required attribute "pressure_mpa"`, 0},
-		{"BadEnum", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":` + line + `,"properties":{` + strings.Replace(props, `"low"`, `"ultra"`, 1) + `}}]}`, `"ultra" is not one of`, 0},
-		{"WrongType", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":` + line + `,"properties":{` + strings.Replace(props, `110`, `"110"`, 1) + `}}]}`, "is not a number", 0},
-		{"BadMinZoom", `{"type":"FeatureCollection","features":[{"type":"Feature","id":2,"geometry":` + line + `,"properties":{"minzoom":99,` + props + `}}]}`, "minzoom", 0},
+		{"NotJSON", `{"type":`, city.KindUnreadable, "not GeoJSON: line 1", -1},
+		{"NotCollection", `{"type":"Feature"}`, city.KindUnreadable, "want FeatureCollection", -1},
+		{"NoID", `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":` + line + `,"properties":{` + props + `}}]}`, city.KindBadID, "no id", 0},
+		{"NegativeID", `{"type":"FeatureCollection","features":[{"type":"Feature","id":-3,"geometry":` + line + `,"properties":{` + props + `}}]}`, city.KindBadID, "not a positive integer", 0},
+		{"NoGeometry", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":null,"properties":{` + props + `}}]}`, city.KindNoGeometry, "no geometry", 0},
+		{"WrongGeometryType", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"Point","coordinates":[117.26,31.84]},"properties":{` + props + `}}]}`, city.KindWrongGeometry, "Point where the layer takes LineString", 0},
+		{"OnePointLine", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"LineString","coordinates":[[117.26,31.84]]},"properties":{` + props + `}}]}`, city.KindInvalidGeometry, "a LineString of 1 point; a line needs at least 2", 0},
+		{"ZeroLength", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"LineString","coordinates":[[117.26,31.84],[117.26,31.84]]},"properties":{` + props + `}}]}`, city.KindZeroLength, "length 0", 0},
+		{"OutOfRange", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":{"type":"LineString","coordinates":[[517.26,31.84],[117.2,31.8]]},"properties":{` + props + `}}]}`, city.KindBadCoordinates, "longitude 517.26 (of [517.26, 31.84]) is outside -180 to 180", 0},
+		{"MissingAttribute", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":` + line + `,"properties":{` + strings.Replace(props, `"pressure_mpa":0.005,`, ``, 1) + `}}]}`, city.KindMissingAttribute, `missing required attribute "pressure_mpa"`, 0},
+		{"BadEnum", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":` + line + `,"properties":{` + strings.Replace(props, `"low"`, `"ultra"`, 1) + `}}]}`, city.KindUnknownValue, `"ultra" is not one of high_a,`, 0},
+		{"WrongType", `{"type":"FeatureCollection","features":[{"type":"Feature","id":1,"geometry":` + line + `,"properties":{` + strings.Replace(props, `110`, `"110"`, 1) + `}}]}`, city.KindWrongType, `"110" (a string) is not a number: write it without quotes`, 0},
+		{"BadMinZoom", `{"type":"FeatureCollection","features":[{"type":"Feature","id":2,"geometry":` + line + `,"properties":{"minzoom":99,` + props + `}}]}`, city.KindBadMinZoom, "minzoom 99 is not a zoom", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := city.ReadLayer(strings.NewReader(tt.body), gas)
-			var ce *city.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want a *city.Error", err)
+			fs, ps := city.ReadLayer(strings.NewReader(tt.body), gas)
+			if len(ps) != 1 || len(fs) != 0 {
+				t.Fatalf("%d features, problems %v; want one problem", len(fs), ps)
 			}
-			if ce.Index != tt.index || ce.File != "gas_pipe.geojson" || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("err = %q (index %d); want %q at index %d", err, ce.Index, tt.want, tt.index)
+			p := ps[0]
+			if p.Kind != tt.kind || p.Severity != city.SeverityError || p.Index != tt.index || p.File != "gas_pipe.geojson" || p.Layer != layers.GasPipe || !strings.Contains(p.Reason, tt.want) {
+				t.Errorf("problem %+v; want a %s error %q at index %d", p, tt.kind, tt.want, tt.index)
 			}
 		})
 	}
@@ -95,7 +99,11 @@ func TestReadDuplicateID(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := city.ReadDir(dir, cat, city.Options{})
-	if err == nil || !strings.Contains(err.Error(), "duplicate id") || !strings.Contains(err.Error(), "protective_target.geojson") {
+	var refused *city.RefusedError
+	if !errors.As(err, &refused) || len(refused.Problems) != 1 || refused.Problems[0].Kind != city.KindDuplicateID {
+		t.Fatalf("err = %v, want one duplicate id", err)
+	}
+	if !strings.Contains(err.Error(), "duplicate id") || !strings.Contains(err.Error(), "protective_target.geojson") {
 		t.Errorf("err = %v, want a duplicate id in protective_target.geojson", err)
 	}
 }
@@ -108,9 +116,14 @@ func TestReadMissingNode(t *testing.T) {
 	if err := city.Write(dir, c, cat); err != nil {
 		t.Fatal(err)
 	}
-	_, err := city.ReadDir(dir, cat, city.Options{})
-	if err == nil || !strings.Contains(err.Error(), "gas_pipe.geojson: feature 1: to_node") || !strings.Contains(err.Error(), "not a feature of gas_node") {
-		t.Errorf("err = %v, want gas_pipe feature 1's to_node named", err)
+	_, ps := city.CheckDir(dir, cat, city.Options{})
+	if len(ps) != 1 {
+		t.Fatalf("problems %v, want one", ps)
+	}
+	p := ps[0]
+	if p.Kind != city.KindUnknownNode || p.File != "gas_pipe.geojson" || p.Index != 1 || p.Attribute != layers.ToNode ||
+		!strings.Contains(p.Reason, fmt.Sprintf("to_node %d is not a feature of gas_node", layers.MakeID(11, 3))) {
+		t.Errorf("problem %+v, want gas_pipe feature 1's to_node named", p)
 	}
 }
 
@@ -120,9 +133,11 @@ func FuzzReadLayer(f *testing.F) {
 	f.Add(`{"type":"FeatureCollection","features":[{"type":"Feature","id":"7","geometry":{"type":"MultiPoint","coordinates":[]},"properties":null}]}`)
 	l, _ := layers.Default().Layer(layers.GasNode)
 	f.Fuzz(func(t *testing.T, s string) {
-		fs, err := city.ReadLayer(strings.NewReader(s), l)
-		if err != nil {
-			return
+		fs, ps := city.ReadLayer(strings.NewReader(s), l)
+		for _, p := range ps {
+			if p.Reason == "" || (p.Severity != city.SeverityError && p.Severity != city.SeverityWarning) || p.Index < -1 {
+				t.Fatalf("a problem without a reason or severity: %+v", p)
+			}
 		}
 		for _, ft := range fs {
 			if ft.ID == 0 || ft.Geometry == nil || ft.Props["kind"] == nil {

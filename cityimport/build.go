@@ -1,88 +1,58 @@
 package cityimport
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"strconv"
 	"strings"
 
+	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
 	"github.com/paulmach/orb"
 )
 
-// Problem is one thing wrong with the survey as the mapping reads it.
-type Problem struct {
-	Kind      string `json:"kind"` // a stable code, such as unmapped_value
-	Layer     string `json:"layer"`
-	Source    string `json:"source"`
-	Index     int    `json:"index"` // the feature in its source, from 0; -1 for the whole source
-	Attribute string `json:"attribute,omitempty"`
-	Reason    string `json:"reason"`
-	// Suggest is the closest allowed value, when there is one.
-	Suggest string `json:"suggest,omitempty"`
-}
-
-// Problems are all the problems of an import, found in one pass.
-type Problems []Problem
-
-// Error lists the problems by kind, with the first few of each.
-func (ps Problems) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "import: %d problems", len(ps))
-	shown := map[string]int{}
-	for _, p := range ps {
-		if shown[p.Kind]++; shown[p.Kind] > 5 {
-			continue
-		}
-		fmt.Fprintf(&b, "\n  %s: %s", p.Kind, p.String())
+// problem is an error of the survey as the mapping reads it: in source's
+// feature index (-1 for the whole source), with the closest allowed value
+// told in its reason.
+func problem(kind city.Kind, l, source string, index int, attr, reason, suggest string) city.Problem {
+	if suggest != "" {
+		reason += fmt.Sprintf(" (did you mean %q?)", suggest)
 	}
-	for k, n := range shown {
-		if n > 5 {
-			fmt.Fprintf(&b, "\n  %s: … and %d more", k, n-5)
-		}
-	}
-	return b.String()
-}
-
-// String is where the problem is and why.
-func (p Problem) String() string {
-	at := p.Source
-	if p.Index >= 0 {
-		at += fmt.Sprintf(": feature %d", p.Index)
-	}
-	if p.Attribute != "" {
-		at += fmt.Sprintf(": %s", p.Attribute)
-	}
-	s := at + ": " + p.Reason
-	if p.Suggest != "" {
-		s += fmt.Sprintf(" (did you mean %q?)", p.Suggest)
-	}
-	return s
+	return city.Problem{Kind: kind, Severity: city.SeverityError, Layer: l, File: source, Index: index, Attribute: attr, Reason: reason, Suggestion: suggest}
 }
 
 // convert makes the features of one source layer, collecting what is wrong.
-func convert(lr LayerRule, l *layers.Layer, recs []record, ps *Problems) []*layers.Feature {
+func convert(lr LayerRule, l *layers.Layer, recs []record, ps *city.Problems) []*layers.Feature {
 	out := make([]*layers.Feature, 0, len(recs))
 	seen := map[uint64]int{}
 	missing := map[string]int{}
 	for _, r := range recs {
-		fail := func(kind, attr, reason, suggest string) {
-			*ps = append(*ps, Problem{Kind: kind, Layer: l.ID, Source: lr.Source, Index: r.Index, Attribute: attr, Reason: reason, Suggest: suggest})
+		fail := func(kind city.Kind, attr, reason, suggest string) {
+			p := problem(kind, l.ID, lr.Source, r.Index, attr, reason, suggest)
+			if r.Geom != nil {
+				p.Geometry = r.Geom
+			}
+			*ps = append(*ps, p)
 		}
 		id, err := makeID(lr, l, r)
 		if err != nil {
-			fail("bad_id", lr.ID.Field, err.Error(), "")
+			fail(city.KindBadID, lr.ID.Field, err.Error(), "")
 			continue
 		}
 		if first, dup := seen[id]; dup {
-			fail("duplicate_id", lr.ID.Field, fmt.Sprintf("id %d is also feature %d's", id, first), "")
+			fail(city.KindDuplicateID, lr.ID.Field, fmt.Sprintf("id %d is also feature %d's", id, first), "")
 			continue
 		}
 		seen[id] = r.Index
 		g, err := single(r.Geom, l.Geometry)
 		if err != nil {
-			fail("bad_geometry", "", err.Error(), "")
+			kind := city.KindWrongGeometry
+			if errors.Is(err, errNoGeometry) {
+				kind = city.KindNoGeometry
+			}
+			fail(kind, "", err.Error(), "")
 			continue
 		}
 		props := map[string]any{}
@@ -116,8 +86,8 @@ func convert(lr LayerRule, l *layers.Layer, recs []record, ps *Problems) []*laye
 		}
 	}
 	for _, name := range sortedKeys(missing) {
-		*ps = append(*ps, Problem{Kind: "no_field", Layer: l.ID, Source: lr.Source, Index: -1, Attribute: name,
-			Reason: fmt.Sprintf("%d features have no field %q", missing[name], name), Suggest: closest(name, fieldsOf(recs))})
+		*ps = append(*ps, problem(city.KindNoField, l.ID, lr.Source, -1, name,
+			fmt.Sprintf("%d features have no field %q", missing[name], name), likely(name, fieldsOf(recs))))
 	}
 	return out
 }
@@ -151,7 +121,7 @@ func makeID(lr LayerRule, l *layers.Layer, r record) (uint64, error) {
 
 // value is an attribute's value from a source field's, or the kind of
 // problem, why, and the closest allowed value.
-func value(fd layers.Field, rule AttrRule, raw any) (v any, kind, why, suggest string) {
+func value(fd layers.Field, rule AttrRule, raw any) (v any, kind city.Kind, why, suggest string) {
 	if rule.Values != nil {
 		s := strings.TrimSpace(text(raw))
 		if m, ok := rule.Values[s]; ok {
@@ -161,13 +131,13 @@ func value(fd layers.Field, rule AttrRule, raw any) (v any, kind, why, suggest s
 			return s, "", "", ""
 		}
 		keys := sortedKeys(rule.Values)
-		return nil, "unmapped_value", fmt.Sprintf("%q is not among the mapped values (%s)", s, strings.Join(keys, ", ")), closest(s, keys)
+		return nil, city.KindUnmappedValue, fmt.Sprintf("%q is not among the mapped values (%s)", s, strings.Join(keys, ", ")), likely(s, keys)
 	}
 	switch fd.Type {
 	case layers.Number:
 		n, ok := number(raw)
 		if !ok {
-			return nil, "bad_value", fmt.Sprintf("%v is not a number", raw), ""
+			return nil, city.KindWrongType, fmt.Sprintf("%v is not a number", raw), ""
 		}
 		if rule.Scale != 0 {
 			n *= rule.Scale
@@ -180,11 +150,11 @@ func value(fd layers.Field, rule AttrRule, raw any) (v any, kind, why, suggest s
 		case "false", "0", "n", "no", "否", "f":
 			return false, "", "", ""
 		}
-		return nil, "bad_value", fmt.Sprintf("%v is not yes or no", raw), ""
+		return nil, city.KindWrongType, fmt.Sprintf("%v is not yes or no", raw), ""
 	}
 	s := strings.TrimSpace(text(raw))
 	if len(fd.Values) > 0 && !contains(fd.Values, s) {
-		return nil, "bad_value", fmt.Sprintf("%q is not one of %s", s, strings.Join(fd.Values, ", ")), closest(s, fd.Values)
+		return nil, city.KindUnknownValue, fmt.Sprintf("%q is not one of %s", s, strings.Join(fd.Values, ", ")), likely(s, fd.Values)
 	}
 	return s, "", "", ""
 }
@@ -261,39 +231,12 @@ func contains(l []string, s string) bool {
 	return false
 }
 
-// closest is the one of options nearest to s by edit distance, when it is
-// near enough to be a likely slip; "" otherwise.
-func closest(s string, options []string) string {
-	best, bestD := "", math.MaxInt
-	for _, o := range options {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(o)); d < bestD {
-			best, bestD = o, d
-		}
-	}
-	if bestD > max(2, len([]rune(s))/2) {
+// likely is the one of options nearest to s, when it is near enough to be
+// a likely slip; "" otherwise.
+func likely(s string, options []string) string {
+	best, d := city.Closest(strings.ToLower(s), options)
+	if d > max(2, len([]rune(s))/2) {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

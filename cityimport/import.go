@@ -14,10 +14,10 @@ import (
 // Import reads every source of the mapping, maps its features to onemap's
 // layers and builds the networks' topology where the survey has none. It
 // collects every problem of every source in one pass: with any, the city
-// is nil and the problems are the error.
+// is nil and the error is a *city.RefusedError holding them all.
 func Import(ctx context.Context, m *Mapping, cat *layers.Catalog) (*city.City, error) {
 	c := &city.City{Features: map[string][]*layers.Feature{}}
-	var ps Problems
+	var ps city.Problems
 	for _, lr := range m.Layers {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -25,7 +25,7 @@ func Import(ctx context.Context, m *Mapping, cat *layers.Catalog) (*city.City, e
 		l, _ := cat.Layer(lr.Layer)
 		recs, err := m.readSource(ctx, lr)
 		if err != nil {
-			ps = append(ps, Problem{Kind: "unreadable", Layer: lr.Layer, Source: lr.Source, Index: -1, Reason: err.Error()})
+			ps = append(ps, problem(city.KindUnreadable, lr.Layer, lr.Source, -1, "", err.Error(), ""))
 			continue
 		}
 		c.Features[l.ID] = append(c.Features[l.ID], convert(lr, l, recs, &ps)...)
@@ -34,17 +34,17 @@ func Import(ctx context.Context, m *Mapping, cat *layers.Catalog) (*city.City, e
 	for _, l := range cat.Layers() {
 		for _, f := range c.Features[l.ID] {
 			if other, dup := ids[f.ID]; dup {
-				ps = append(ps, Problem{Kind: "duplicate_id", Layer: l.ID, Index: -1, Reason: fmt.Sprintf("id %d is in %s and in %s: two sources of one layer number their features alike", f.ID, other, l.ID)})
+				ps = append(ps, problem(city.KindDuplicateID, l.ID, l.ID, -1, "", fmt.Sprintf("id %d is in %s and in %s: two sources of one layer number their features alike", f.ID, other, l.ID), ""))
 			}
 			ids[f.ID] = l.ID
 		}
 	}
-	if len(ps) > 0 {
-		return nil, ps
+	if err := ps.Err(); err != nil {
+		return nil, err
 	}
 	b, ok := bound(c)
 	if !ok {
-		return nil, Problems{{Kind: "empty", Index: -1, Reason: "the sources hold no features"}}
+		return nil, city.Problems{problem(city.KindNoFeatures, "", "", -1, "", "the sources hold no features", "")}.Err()
 	}
 	pl := spatial.NewPlane(b.Center())
 	for _, l := range cat.Layers() {

@@ -361,33 +361,34 @@ layers:
       install_year: {field: MSNF_}
 `)
 	_, err := cityimport.Import(context.Background(), m, layers.Default())
-	var ps cityimport.Problems
-	if !errors.As(err, &ps) {
+	var refused *city.RefusedError
+	if !errors.As(err, &refused) {
 		t.Fatalf("err %v, want the problems", err)
 	}
-	kinds := map[string][]cityimport.Problem{}
+	ps := refused.Problems
+	kinds := map[city.Kind][]city.Problem{}
 	for _, p := range ps {
 		kinds[p.Kind] = append(kinds[p.Kind], p)
 	}
-	check := func(kind string, index int, says, suggest string) {
+	check := func(kind city.Kind, index int, says, suggest string) {
 		t.Helper()
 		for _, p := range kinds[kind] {
-			if p.Index == index && strings.Contains(p.String(), says) && p.Suggest == suggest {
+			if p.Index == index && strings.Contains(p.String(), says) && p.Suggestion == suggest && p.Severity == city.SeverityError {
 				return
 			}
 		}
 		t.Errorf("no %s problem of feature %d saying %q (suggesting %q) among %v", kind, index, says, suggest, ps)
 	}
-	check("bad_id", 0, "id.offset: 1", "")
-	check("unmapped_value", 1, `"中压 A" is not among the mapped values`, "中压A")
-	check("bad_value", 2, "二百 is not a number", "")
-	check("duplicate_id", 3, "feature 2's", "")
-	check("bad_geometry", 4, "a Point where the layer holds LineStrings", "")
-	check("no_field", -1, `no field "MSNF_"`, "")
+	check(city.KindBadID, 0, "id.offset: 1", "")
+	check(city.KindUnmappedValue, 1, `"中压 A" is not among the mapped values (中压A, 低压) (did you mean "中压A"?)`, "中压A")
+	check(city.KindWrongType, 2, "二百 is not a number", "")
+	check(city.KindDuplicateID, 3, "feature 2's", "")
+	check(city.KindWrongGeometry, 4, "a Point where the layer holds LineStrings", "")
+	check(city.KindNoField, -1, `no field "MSNF_"`, "")
 	if len(ps) != 6 {
 		t.Errorf("%d problems, want 6: %v", len(ps), ps)
 	}
-	if !strings.Contains(err.Error(), "6 problems") {
+	if !strings.HasPrefix(err.Error(), "6 errors, 0 warnings; the first: pipes.geojson: feature 0") {
 		t.Errorf("the summary: %v", err)
 	}
 }

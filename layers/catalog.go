@@ -44,8 +44,13 @@ type Field struct {
 	Type     FieldType `json:"type"`
 	Title    Text      `json:"title"`
 	Required bool      `json:"required,omitempty"`
+	// Unit is the unit of a Number field's values ("mm", "MPa"); empty for
+	// counts, years and ids. It follows from the name's suffix (diameter_mm).
+	Unit string `json:"unit,omitempty"`
 	// Values lists the allowed values of a String field that is an enumeration.
 	Values []string `json:"values,omitempty"`
+	// ValueTitles names each of Values in Chinese and English.
+	ValueTitles map[string]Text `json:"value_titles,omitempty"`
 	// Personal fields hold personal data (contact names, phone numbers):
 	// tiles never carry them, and roles that do not need them see them
 	// masked (see MaskProps).
@@ -113,6 +118,15 @@ type Layer struct {
 	// holding a year (laid, built) or a String holding a date (installed);
 	// OGC API's datetime selects by it. Empty for a layer without one.
 	Time string `json:"time,omitempty"`
+}
+
+// ValueTitle returns the title of one of the field's values; the value
+// itself, in both languages, when it has none.
+func (f Field) ValueTitle(v string) Text {
+	if t, ok := f.ValueTitles[v]; ok {
+		return t
+	}
+	return Text{v, v}
 }
 
 // Field returns the layer's field with the given name.

@@ -25,6 +25,17 @@ func TestDefaultCatalog(t *testing.T) {
 			if f.Title.Zh == "" || f.Title.En == "" {
 				t.Errorf("%s.%s: missing a title", l.ID, f.Name)
 			}
+			for _, v := range f.Values {
+				if vt := f.ValueTitles[v]; vt.Zh == "" || vt.En == "" {
+					t.Errorf("%s.%s: value %q has no title", l.ID, f.Name, v)
+				}
+			}
+			// A unit in the title's brackets is the field's unit.
+			if i := strings.LastIndex(f.Title.En, "("); i >= 0 && f.Type == Number {
+				if u := strings.TrimSuffix(f.Title.En[i+1:], ")"); u != f.Unit {
+					t.Errorf("%s.%s: unit %q, title says %q", l.ID, f.Name, f.Unit, u)
+				}
+			}
 		}
 		if l.Style.ColorBy != "" {
 			f, ok := l.Field(l.Style.ColorBy)
@@ -55,6 +66,12 @@ func TestDefaultCatalog(t *testing.T) {
 	gas, _ := c.Layer("gas_pipe")
 	if f, _ := gas.Field("pressure_class"); !slices.Equal(f.Values, PressureClasses) {
 		t.Errorf("gas pressure classes = %v", f.Values)
+	}
+	if f, _ := gas.Field("diameter_mm"); f.Unit != "mm" || !f.Required {
+		t.Errorf("gas diameter = %+v, want a required field in mm", f)
+	}
+	if f, _ := gas.Field("pressure_class"); f.ValueTitle("medium_a") != (Text{"中压A", "Medium pressure A"}) {
+		t.Errorf("medium_a is titled %v", f.ValueTitle("medium_a"))
 	}
 	if gas.Nodes != "gas_node" {
 		t.Errorf("gas_pipe nodes = %q", gas.Nodes)

@@ -1,5 +1,7 @@
 package layers
 
+import "strings"
+
 // Enumerations shared by several layers.
 var (
 	// PressureClasses are the gas pressure classes of GB 50028, highest first.
@@ -7,8 +9,24 @@ var (
 	pipeMaterials   = []string{"steel", "pe", "ductile_iron", "cast_iron", "concrete", "pvc", "hdpe"}
 )
 
+// f makes a field; a Number field's unit follows from its name's suffix.
 func f(name string, t FieldType, zh, en string) Field {
-	return Field{Name: name, Type: t, Title: Text{zh, en}}
+	fl := Field{Name: name, Type: t, Title: Text{zh, en}}
+	if t == Number {
+		for _, u := range unitSuffixes {
+			if strings.HasSuffix(name, u.suffix) {
+				fl.Unit = u.unit
+				break
+			}
+		}
+	}
+	return fl
+}
+
+// unitSuffixes give the unit of a Number field from the end of its name.
+var unitSuffixes = []struct{ suffix, unit string }{
+	{"_mm", "mm"}, {"_m", "m"}, {"_km2", "km²"}, {"_mpa", "MPa"}, {"_kv", "kV"}, {"_kn", "kN"},
+	{"_t", "t"}, {"_s", "s"}, {"_hz", "Hz"}, {"_deg", "°"}, {"_ue", "με"},
 }
 
 func req(fl Field) Field { fl.Required = true; return fl }
@@ -16,7 +34,69 @@ func req(fl Field) Field { fl.Required = true; return fl }
 // personal marks a field as holding personal data, masked as kind.
 func personal(fl Field, kind MaskKind) Field { fl.Personal, fl.Mask = true, kind; return fl }
 
-func enum(fl Field, values ...string) Field { fl.Values = values; return fl }
+// enum makes fl an enumeration of values, titled from valueTitles.
+func enum(fl Field, values ...string) Field {
+	fl.Values = values
+	fl.ValueTitles = make(map[string]Text, len(values))
+	for _, v := range values {
+		if t, ok := valueTitles[v]; ok {
+			fl.ValueTitles[v] = t
+		}
+	}
+	return fl
+}
+
+// retitle gives some of an enumeration's values titles of their own, where
+// the shared title does not fit the field.
+func retitle(fl Field, titles map[string]Text) Field {
+	for v, t := range titles {
+		fl.ValueTitles[v] = t
+	}
+	return fl
+}
+
+// valueTitles name the values of the catalog's enumerations; retitle
+// overrides them where a value means something else in a field.
+var valueTitles = map[string]Text{
+	// water bodies and place labels
+	"river": {"河流", "River"}, "lake": {"湖泊", "Lake"}, "pond": {"坑塘", "Pond"}, "canal": {"沟渠", "Canal"},
+	"district": {"行政区", "District"}, "neighbourhood": {"片区", "Neighbourhood"}, "park": {"公园", "Park"}, "landmark": {"地标", "Landmark"},
+	// road classes (CJJ 37)
+	"expressway": {"快速路", "Expressway"}, "arterial": {"主干路", "Arterial road"}, "secondary": {"次干路", "Secondary road"}, "branch": {"支路", "Branch road"},
+	// building uses
+	"residential": {"住宅", "Residential"}, "commercial": {"商业", "Commercial"}, "office": {"办公", "Office"}, "school": {"学校", "School"},
+	"hospital": {"医院", "Hospital"}, "industrial": {"工业", "Industrial"}, "public": {"公共建筑", "Public building"}, "warehouse": {"仓储", "Warehouse"},
+	// gas pressure classes (GB 50028)
+	"high_a": {"高压A", "High pressure A"}, "high_b": {"高压B", "High pressure B"}, "subhigh_a": {"次高压A", "Sub-high pressure A"},
+	"subhigh_b": {"次高压B", "Sub-high pressure B"}, "medium_a": {"中压A", "Medium pressure A"}, "medium_b": {"中压B", "Medium pressure B"}, "low": {"低压", "Low pressure"},
+	// pipe materials
+	"steel": {"钢", "Steel"}, "pe": {"聚乙烯(PE)", "Polyethylene (PE)"}, "ductile_iron": {"球墨铸铁", "Ductile iron"}, "cast_iron": {"灰口铸铁", "Cast iron"},
+	"concrete": {"混凝土", "Concrete"}, "pvc": {"聚氯乙烯(PVC)", "PVC"}, "hdpe": {"高密度聚乙烯(HDPE)", "HDPE"},
+	// network nodes
+	"valve": {"阀门", "Valve"}, "tee": {"三通", "Tee"}, "regulator": {"调压箱", "Regulator"}, "station": {"场站", "Station"}, "end": {"末端", "End"}, "bend": {"弯头", "Bend"},
+	"hydrant": {"消火栓", "Hydrant"}, "plant": {"厂站", "Plant"}, "large_user": {"大用户", "Large consumer"}, "substation": {"换热站", "Heat substation"},
+	"manhole": {"检查井", "Manhole"}, "outfall": {"排放口", "Outfall"}, "pump_station": {"泵站", "Pumping station"}, "storage_tank": {"调蓄池", "Storage tank"},
+	"waterlogging_point": {"易涝点", "Waterlogging point"}, "inlet": {"雨水口", "Gully inlet"},
+	// pipe classes
+	"transmission": {"输水管", "Transmission main"}, "main": {"干管", "Main"}, "distribution": {"配水管", "Distribution pipe"},
+	"rain": {"雨水", "Stormwater"}, "sewage": {"污水", "Sewage"}, "combined": {"合流", "Combined"},
+	"supply": {"供水", "Supply"}, "return": {"回水", "Return"},
+	// bridges: structures and technical condition grades (JTG/T H21)
+	"beam": {"梁桥", "Beam bridge"}, "arch": {"拱桥", "Arch bridge"}, "tied_arch": {"系杆拱桥", "Tied-arch bridge"},
+	"cable_stayed": {"斜拉桥", "Cable-stayed bridge"}, "suspension": {"悬索桥", "Suspension bridge"},
+	"A": {"一类", "Grade 1"}, "B": {"二类", "Grade 2"}, "C": {"三类", "Grade 3"}, "D": {"四类", "Grade 4"}, "E": {"五类", "Grade 5"},
+	// utility tunnel compartments and monitoring domains
+	"gas": {"燃气", "Gas"}, "power_telecom": {"电力通信舱", "Power and telecom"}, "water_heat": {"给水热力舱", "Water and heating"}, "drainage": {"排水", "Drainage"},
+	"water": {"供水", "Water supply"}, "heating": {"热力", "Heating"}, "bridge": {"桥梁", "Bridge"}, "tunnel": {"综合管廊", "Utility tunnel"},
+	// protective targets and hazards
+	"kindergarten": {"幼儿园", "Kindergarten"}, "nursing_home": {"养老院", "Nursing home"}, "market": {"农贸市场", "Market"}, "mall": {"商场", "Shopping mall"},
+	"metro_station": {"地铁站", "Metro station"}, "stadium": {"体育场馆", "Stadium"},
+	"gas_station": {"加油站", "Filling station"}, "lpg_station": {"液化气站", "LPG station"}, "regulator_station": {"调压站", "Regulator station"},
+	"chemical_store": {"危化品仓库", "Chemical store"}, "restaurant": {"餐饮场所", "Restaurant"}, "construction_site": {"施工工地", "Construction site"},
+	// analyses
+	"monitored": {"已监测", "Monitored"}, "unmonitored": {"未监测", "Unmonitored"}, "alarm": {"报警", "Alarm"}, "gas_pipe": {"燃气管线", "Gas pipe"},
+	"I": {"重大风险", "Major risk"}, "II": {"较大风险", "High risk"}, "III": {"一般风险", "Moderate risk"}, "IV": {"低风险", "Low risk"},
+}
 
 var (
 	fName   = f("name", String, "名称", "Name")
@@ -120,11 +200,13 @@ func Default() *Catalog {
 				fContact, fPhone},
 			Style: Style{Color: "#6b7280", Width: 1.5, Opacity: 0.85, Label: "name"}},
 		{ID: UtilityTunnel, Time: "install_year", Code: 21, Group: "structures", Title: Text{"综合管廊", "Utility tunnel"}, Geometry: LineString, MinZoom: 10, MaxZoom: 16, Static: true,
-			Fields: []Field{req(fName), fNameEn, enum(req(f("compartment", String, "舱室", "Compartment")), "gas", "power_telecom", "water_heat", "drainage"),
+			Fields: []Field{req(fName), fNameEn, retitle(enum(req(f("compartment", String, "舱室", "Compartment")), "gas", "power_telecom", "water_heat", "drainage"),
+				map[string]Text{"gas": {"燃气舱", "Gas"}, "drainage": {"排水舱", "Drainage"}}),
 				req(f("fire_zone", Number, "防火分区", "Fire zone")), f("carries", String, "入廊管线", "Carries"), f("width_m", Number, "舱宽(m)", "Width (m)"), fDepth, fLen, fYear, fOwner},
 			Style: Style{Color: "#7c3aed", ColorBy: "compartment", Colors: map[string]string{"gas": "#e8388a", "power_telecom": "#7c3aed", "water_heat": "#2563eb", "drainage": "#92400e"}, Width: 3}},
 		{ID: ProtectiveTarget, Code: 22, Group: "targets", Title: Text{"防护目标", "Protective targets"}, Geometry: Point, MinZoom: 11, MaxZoom: 16, Static: true,
-			Fields: []Field{req(fName), fNameEn, enum(req(f("kind", String, "类型", "Kind")), "school", "kindergarten", "hospital", "nursing_home", "market", "mall", "metro_station", "station", "stadium", "residential"),
+			Fields: []Field{req(fName), fNameEn, retitle(enum(req(f("kind", String, "类型", "Kind")), "school", "kindergarten", "hospital", "nursing_home", "market", "mall", "metro_station", "station", "stadium", "residential"),
+				map[string]Text{"station": {"车站", "Railway or bus station"}, "residential": {"居民小区", "Residential compound"}}),
 				f("people_day", Number, "白天人数", "People by day"), f("people_night", Number, "夜间人数", "People at night"), f("building", Number, "所在建筑", "Building"), fContact, fPhone},
 			Style: Style{Color: "#2563eb", IconBy: "kind", Label: "name"}},
 		{ID: Hazard, Code: 23, Group: "targets", Title: Text{"危险源", "Hazards"}, Geometry: Point, MinZoom: 11, MaxZoom: 16, Static: true,

@@ -104,24 +104,37 @@ func (s *Server) handleTileJSON(c echo.Context) error {
 
 // catalogLayer is one layer as /catalog lists it.
 type catalogLayer struct {
-	ID       string         `json:"id"`
-	Title    any            `json:"title"`
-	Group    string         `json:"group"`
-	Geometry string         `json:"geometry"`
-	MinZoom  int            `json:"minzoom"`
-	MaxZoom  int            `json:"maxzoom"`
-	TileJSON string         `json:"tilejson"`
-	Tiles    string         `json:"tiles"`
-	Count    int            `json:"count"`
-	Fields   []catalogField `json:"fields"`
-	Style    any            `json:"style"`
+	ID       string `json:"id"`
+	Title    any    `json:"title"`
+	Group    string `json:"group"`
+	Geometry string `json:"geometry"`
+	MinZoom  int    `json:"minzoom"`
+	MaxZoom  int    `json:"maxzoom"`
+	TileJSON string `json:"tilejson"`
+	Tiles    string `json:"tiles"`
+	Count    int    `json:"count"`
+	// CRS is the CRS of the layer's coordinates as the store keeps and
+	// serves them; onemap load transforms other CRSs on the way in.
+	CRS string `json:"crs"`
+	// Bounds is the box of the layer's features, [minLon, minLat, maxLon,
+	// maxLat]; absent when the layer has none.
+	Bounds *[4]float64    `json:"bounds,omitempty"`
+	Fields []catalogField `json:"fields"`
+	Style  any            `json:"style"`
 }
 
 type catalogField struct {
-	Name   string   `json:"name"`
-	Type   string   `json:"type"`
-	Title  any      `json:"title"`
-	Values []string `json:"values,omitempty"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Title    any    `json:"title"`
+	Required bool   `json:"required"`
+	Unit     string `json:"unit,omitempty"`
+	// Values are the allowed values of an enumeration, in order;
+	// ValueTitles names each in Chinese and English.
+	Values      []string `json:"values,omitempty"`
+	ValueTitles any      `json:"value_titles,omitempty"`
+	Personal    bool     `json:"personal,omitempty"`
+	Mask        string   `json:"mask,omitempty"`
 }
 
 // handleCatalog answers /catalog: the city, the legend groups and every layer.
@@ -139,12 +152,24 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		}
 		cl := catalogLayer{
 			ID: l.ID, Title: l.Title, Group: l.Group, Geometry: string(l.Geometry),
-			MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, Count: n, Style: l.Style,
+			MinZoom: l.MinZoom, MaxZoom: l.MaxZoom, Count: n, Style: l.Style, CRS: "EPSG:4326",
 			TileJSON: base + "/tiles/" + l.ID + ".json",
 			Tiles:    base + "/tiles/" + l.ID + "/{z}/{x}/{y}.mvt",
 		}
+		b, ok, err := s.store.Bounds(c.Request().Context(), l.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			cl.Bounds = &[4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+		}
 		for _, f := range l.Fields {
-			cl.Fields = append(cl.Fields, catalogField{f.Name, string(f.Type), f.Title, f.Values})
+			cf := catalogField{Name: f.Name, Type: string(f.Type), Title: f.Title, Required: f.Required, Unit: f.Unit,
+				Values: f.Values, Personal: f.Personal, Mask: string(f.Mask)}
+			if len(f.ValueTitles) > 0 {
+				cf.ValueTitles = f.ValueTitles
+			}
+			cl.Fields = append(cl.Fields, cf)
 		}
 		out.Layers = append(out.Layers, cl)
 	}

@@ -229,13 +229,20 @@ func TestTileJSON(t *testing.T) {
 
 func TestCatalog(t *testing.T) {
 	ts := testServer(t)
+	type field struct {
+		Name, Type, Unit, Mask string
+		Required, Personal     bool
+		Values                 []string
+		ValueTitles            map[string]struct{ Zh, En string } `json:"value_titles"`
+	}
 	var cat struct {
 		Groups []struct{ ID string }
 		Layers []struct {
-			ID, Group, Geometry, TileJSON string
-			MinZoom, Count                int
-			Title                         struct{ Zh, En string }
-			Fields                        []struct{ Name, Type string }
+			ID, Group, Geometry, TileJSON, CRS string
+			MinZoom, Count                     int
+			Bounds                             *[4]float64
+			Title                              struct{ Zh, En string }
+			Fields                             []field
 		}
 	}
 	if err := json.Unmarshal(body(t, get(t, ts.URL+"/catalog")), &cat); err != nil {
@@ -244,13 +251,43 @@ func TestCatalog(t *testing.T) {
 	if len(cat.Layers) != len(layers.Default().Layers()) || len(cat.Groups) == 0 {
 		t.Fatalf("catalog has %d layers and %d groups", len(cat.Layers), len(cat.Groups))
 	}
+	fields := map[string]field{}
 	for _, l := range cat.Layers {
-		if l.Title.Zh == "" || l.Title.En == "" || l.Geometry == "" || l.TileJSON != ts.URL+"/tiles/"+l.ID+".json" || len(l.Fields) == 0 {
+		if l.Title.Zh == "" || l.Title.En == "" || l.Geometry == "" || l.TileJSON != ts.URL+"/tiles/"+l.ID+".json" || len(l.Fields) == 0 || l.CRS != "EPSG:4326" {
 			t.Errorf("layer %+v is incomplete", l)
 		}
 		if l.ID == layers.GasPipe && l.Count != 1 {
 			t.Errorf("gas_pipe count = %d, want 1", l.Count)
 		}
+		for _, f := range l.Fields {
+			fields[l.ID+"."+f.Name] = f
+		}
+		// The test city's gas pipe runs from 0.001° west of the centre to
+		// 0.001° east; a layer without features has no bounds.
+		switch l.ID {
+		case layers.GasPipe:
+			want := [4]float64{near(-0.001, 0)[0], centre[1], near(0.001, 0)[0], centre[1]}
+			if l.Bounds == nil || *l.Bounds != want {
+				t.Errorf("gas_pipe bounds = %v, want %v", l.Bounds, want)
+			}
+		case layers.Bridge:
+			if l.Bounds != nil {
+				t.Errorf("bridge, without features, has bounds %v", *l.Bounds)
+			}
+		}
+	}
+	if f := fields["gas_pipe.diameter_mm"]; !f.Required || f.Type != "Number" || f.Unit != "mm" {
+		t.Errorf("gas_pipe.diameter_mm = %+v, want a required Number in mm", f)
+	}
+	if f := fields["gas_pipe.owner"]; f.Required {
+		t.Errorf("gas_pipe.owner is marked required")
+	}
+	f := fields["gas_pipe.pressure_class"]
+	if !f.Required || len(f.Values) != 7 || f.Values[4] != "medium_a" || f.ValueTitles["medium_a"].Zh != "中压A" || f.ValueTitles["medium_a"].En != "Medium pressure A" {
+		t.Errorf("gas_pipe.pressure_class = %+v, want the pressure classes with their titles", f)
+	}
+	if f := fields["bridge.contact_phone"]; !f.Personal || f.Mask != "phone" {
+		t.Errorf("bridge.contact_phone = %+v, want personal, masked as a phone", f)
 	}
 }
 

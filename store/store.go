@@ -10,6 +10,7 @@ import (
 
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
+	"github.com/paulmach/orb"
 )
 
 // ErrNotFound is returned for a feature id no layer holds.
@@ -28,6 +29,9 @@ type Store interface {
 	Items(ctx context.Context, layer string, q layers.Query) (page []*layers.Feature, matched int, err error)
 	// Count returns the number of features of a layer.
 	Count(ctx context.Context, layer string) (int, error)
+	// Bounds returns the box in longitude and latitude that holds every
+	// feature of a layer; false when the layer has none.
+	Bounds(ctx context.Context, layer string) (orb.Bound, bool, error)
 	// Close releases what the store holds.
 	Close() error
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,15 +67,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%s: %w", *mapping, err)
 	}
 	c, err := cityimport.Import(ctx, m, cat)
-	var ps cityimport.Problems
-	if errors.As(err, &ps) && *report != "" {
-		if werr := writeJSONFile(*report, map[string]any{"problems": ps}); werr != nil {
-			return werr
+	var refused *city.RefusedError
+	if errors.As(err, &refused) {
+		refused.Problems.WriteSummary(stderr, 5)
+		if *report != "" {
+			if werr := refused.Problems.WriteReport(*report, filepath.Dir(*mapping)); werr != nil {
+				return werr
+			}
+			fmt.Fprintf(stderr, "every problem is in %s and, to open on a map, %s\n", *report, city.TwinPath(*report))
 		}
-		fmt.Fprintf(stderr, "every problem is in %s\n", *report)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("import: %w", err)
 	}
 	if *out != "" {
 		if err := city.Write(*out, c, cat); err != nil {
@@ -108,13 +110,4 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "imported %d features to %s: %s\n", c.Count(), where, strings.Join(counts, ", "))
 	return nil
-}
-
-// writeJSONFile writes v as indented JSON to name.
-func writeJSONFile(name string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(name, append(b, '\n'), 0o644)
 }

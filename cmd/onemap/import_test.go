@@ -91,15 +91,22 @@ func TestImportCommand(t *testing.T) {
 		_, bad := importSurvey(t, `"二百"`)
 		report := filepath.Join(t.TempDir(), "problems.json")
 		err := run(t.Context(), []string{"import", "--mapping", bad, "--out", filepath.Join(t.TempDir(), "x"), "--report", report}, io.Discard, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), "bad_value") {
+		if err == nil || !strings.Contains(err.Error(), "二百 is not a number") {
 			t.Fatalf("err %v", err)
 		}
 		var r struct {
 			Problems []struct{ Kind, Attribute string }
 		}
 		b, _ := os.ReadFile(report)
-		if json.Unmarshal(b, &r); len(r.Problems) != 1 || r.Problems[0].Kind != "bad_value" || r.Problems[0].Attribute != "diameter_mm" {
+		if json.Unmarshal(b, &r); len(r.Problems) != 1 || r.Problems[0].Kind != "wrong_type" || r.Problems[0].Attribute != "diameter_mm" {
 			t.Errorf("report %s", b)
+		}
+		var twin struct {
+			Features []struct{ Geometry struct{ Type string } }
+		}
+		b, _ = os.ReadFile(strings.TrimSuffix(report, ".json") + ".geojson")
+		if json.Unmarshal(b, &twin); len(twin.Features) != 1 || twin.Features[0].Geometry.Type != "LineString" {
+			t.Errorf("the report's map %s", b)
 		}
 	})
 

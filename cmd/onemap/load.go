@@ -49,6 +49,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dir := fs.String("city", "", "city directory to load; empty loads the embedded sample city")
 	srid := fs.Int("srid", 4326, "SRID of the city's coordinates, e.g. 4547 for CGCS2000 / 3-degree Gauss-Kruger CM 114E; transformed to 4326 on load")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	report := fs.String("report", "", "write every problem of the city directory to this JSON file, and the features at fault to its .geojson twin")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -60,13 +61,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cat := layers.Default()
 	start := time.Now()
-	var c *city.City
-	var err error
-	if *dir == "" {
-		c, err = readCity("", cat)
-	} else {
-		c, err = city.ReadDir(*dir, cat, city.Options{Projected: *srid != 4326 && *srid != 4490})
-	}
+	c, err := readCity(*dir, cat, city.Options{Projected: *srid != 4326 && *srid != 4490}, *report, stderr)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@
 //	onemap [serve] [--addr :8080] [--city DIR] [--data-dir DIR]
 //	onemap gen --seed S --scale N --out DIR
 //	onemap migrate --db URL
-//	onemap load --db URL [--city DIR] [--srid N]
+//	onemap load --db URL [--city DIR] [--srid N] [--report FILE]
 //	onemap journal check|repair [--data-dir DIR]
 package main
 

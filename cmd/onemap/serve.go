@@ -57,7 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cat := layers.Default()
 	accessLog, _ := server.ParseAccessLog(cfg.AccessLog) // checked by Validate
 	m := metrics.New(metrics.Options{Catalog: cat})
-	st, err := openStore(ctx, cfg, cat, log)
+	st, err := openStore(ctx, cfg, cat, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -324,25 +324,49 @@ func serveDebug(addr string, log *slog.Logger, errc chan<- error) (*http.Server,
 
 // openStore opens PostGIS when the configuration names a database, and
 // otherwise holds the city in memory.
-func openStore(ctx context.Context, cfg Config, cat *layers.Catalog, log *slog.Logger) (store.Store, error) {
+// The summary of a city's problems shows this many of each kind; --report
+// writes them all.
+const problemsShown = 5
+
+func openStore(ctx context.Context, cfg Config, cat *layers.Catalog, log *slog.Logger, stderr io.Writer) (store.Store, error) {
 	if cfg.DB != "" {
 		return postgis.Open(ctx, cfg.DB, cat, log)
 	}
-	c, err := readCity(cfg.City, cat)
+	c, err := readCity(cfg.City, cat, city.Options{}, cfg.Report, stderr)
 	if err != nil {
 		return nil, err
 	}
 	return memory.New(c), nil
 }
 
-// readCity reads a city directory, or the embedded sample city when dir is empty.
-func readCity(dir string, cat *layers.Catalog) (*city.City, error) {
-	if dir != "" {
-		return city.ReadDir(dir, cat, city.Options{})
+// readCity reads a city directory, or the embedded sample city when dir is
+// empty. It writes to w a summary of the city's problems, and to report, if
+// named, all of them; errors refuse the city, warnings do not.
+func readCity(dir string, cat *layers.Catalog, o city.Options, report string, w io.Writer) (*city.City, error) {
+	name := dir
+	var c *city.City
+	var ps city.Problems
+	if dir == "" {
+		name = "the embedded sample city"
+		c, ps = city.Check(data.SampleCity(), cat, o)
+	} else {
+		c, ps = city.CheckDir(dir, cat, o)
 	}
-	c, err := city.Read(data.SampleCity(), cat)
-	if err != nil {
-		return nil, fmt.Errorf("embedded sample city: %w", err)
+	if len(ps) > 0 {
+		fmt.Fprintf(w, "city %s: ", name)
+		ps.WriteSummary(w, problemsShown)
+	}
+	if report != "" {
+		if err := ps.WriteReport(report, dir); err != nil {
+			return nil, fmt.Errorf("--report: %w", err)
+		}
+		fmt.Fprintf(w, "city %s: the report is in %s and %s\n", name, report, city.TwinPath(report))
+	}
+	if err := ps.Err(); err != nil {
+		if report == "" && len(ps) > 1 {
+			return nil, fmt.Errorf("city %s refused: %w (--report FILE writes them all)", name, err)
+		}
+		return nil, fmt.Errorf("city %s refused: %w", name, err)
 	}
 	return c, nil
 }

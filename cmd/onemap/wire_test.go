@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/spatial"
 	"github.com/onemap/onemap/store/memory"
@@ -20,7 +21,7 @@ import (
 func TestWire(t *testing.T) {
 	ctx := context.Background()
 	cat := layers.Default()
-	c, err := readCity("", cat)
+	c, err := readCity("", cat, city.Options{}, "", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

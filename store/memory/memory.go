@@ -32,6 +32,7 @@ type layerIndex struct {
 	byID    []*layers.Feature
 	count   int
 	version uint64
+	bound   orb.Bound // of every feature; meaningless when count is 0
 }
 
 // New indexes the city's features. The store keeps the features; the caller
@@ -40,8 +41,13 @@ func New(c *city.City) *Store {
 	s := &Store{meta: c.Meta, layers: map[string]*layerIndex{}, byID: make(map[uint64]*layers.Feature, c.Count())}
 	for id, fs := range c.Features {
 		li := &layerIndex{count: len(fs), version: 1, byID: slices.Clone(fs)}
-		for _, f := range fs {
+		for i, f := range fs {
 			b := f.Geometry.Bound()
+			if i == 0 {
+				li.bound = b
+			} else {
+				li.bound = li.bound.Union(b)
+			}
 			li.tree.Insert(b.Min, b.Max, f)
 			s.byID[f.ID] = f
 		}
@@ -142,6 +148,14 @@ func (s *Store) Count(_ context.Context, layer string) (int, error) {
 		return li.count, nil
 	}
 	return 0, nil
+}
+
+// Bounds returns the box that holds every feature of a layer.
+func (s *Store) Bounds(_ context.Context, layer string) (orb.Bound, bool, error) {
+	if li, ok := s.layers[layer]; ok && li.count > 0 {
+		return li.bound, true, nil
+	}
+	return orb.Bound{}, false, nil
 }
 
 // Meta describes the city.

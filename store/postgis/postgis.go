@@ -33,6 +33,7 @@ type Store struct {
 	meta     city.Meta
 	versions map[string]uint64
 	counts   map[string]int
+	bounds   map[string]orb.Bound // of the layers with features
 
 	selects map[string]string // per layer: the SELECT list of Features
 	stop    context.CancelFunc
@@ -123,22 +124,28 @@ func (s *Store) refresh(ctx context.Context, layer string) error {
 		return fmt.Errorf("postgis: read layer versions: %w", err)
 	}
 	counts := map[string]int{}
+	bounds := map[string]orb.Bound{}
 	for l := range versions {
 		if _, err := s.cat.Layer(l); err != nil {
 			continue
 		}
 		var n int
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+qi(l)).Scan(&n); err != nil {
+		var minX, minY, maxX, maxY *float64
+		if err := s.pool.QueryRow(ctx, `SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM `+qi(l)+`) q`).
+			Scan(&n, &minX, &minY, &maxX, &maxY); err != nil {
 			return fmt.Errorf("postgis: count %s: %w", l, err)
 		}
 		counts[l] = n
+		if minX != nil && minY != nil && maxX != nil && maxY != nil {
+			bounds[l] = orb.Bound{Min: orb.Point{*minX, *minY}, Max: orb.Point{*maxX, *maxY}}
+		}
 	}
 	// Refreshes run concurrently (the change feed, Sync); versions only
 	// grow, so a refresh that read older rows must not win.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.versions == nil {
-		s.versions, s.counts = map[string]uint64{}, map[string]int{}
+		s.versions, s.counts, s.bounds = map[string]uint64{}, map[string]int{}, map[string]orb.Bound{}
 	}
 	newer := false
 	for l, v := range versions {
@@ -146,6 +153,11 @@ func (s *Store) refresh(ctx context.Context, layer string) error {
 			newer = newer || v > s.versions[l]
 			s.versions[l] = v
 			s.counts[l] = counts[l]
+			if b, ok := bounds[l]; ok {
+				s.bounds[l] = b
+			} else {
+				delete(s.bounds, l)
+			}
 		}
 	}
 	if newer || s.meta.Name == "" {
@@ -217,6 +229,15 @@ func (s *Store) Count(_ context.Context, layer string) (int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.counts[layer], nil
+}
+
+// Bounds returns the box that holds every feature of a layer, as of the
+// layer's last change.
+func (s *Store) Bounds(_ context.Context, layer string) (orb.Bound, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.bounds[layer]
+	return b, ok, nil
 }
 
 // Features calls fn for each feature of the layer whose bounds intersect b

@@ -30,6 +30,10 @@ type Open func(t *testing.T, c *city.City) store.Store
 var origin = orb.Point{117.26, 31.84}
 
 // at returns the point dx, dy metres east and north of the origin.
+// near reports whether two points agree to 1e-5°, about a metre: PostGIS
+// keeps the boxes of geometries in single precision.
+func near(a, b orb.Point) bool { return math.Abs(a[0]-b[0]) < 1e-5 && math.Abs(a[1]-b[1]) < 1e-5 }
+
 func at(dx, dy float64) orb.Point { return spatial.NewPlane(origin).Unproject(orb.Point{dx, dy}) }
 
 // At returns the point dx, dy metres east and north of the suite's origin,
@@ -192,6 +196,17 @@ func Run(t *testing.T, open Open) {
 		}
 		if s.Version(layers.GasPipe) == 0 {
 			t.Error("gas_pipe has version 0")
+		}
+	})
+	t.Run("Bounds", func(t *testing.T) {
+		// The nodes lie at (0, 0), (500, 0) and (500, 80) metres from the origin.
+		b, ok, err := s.Bounds(ctx, layers.GasNode)
+		want := orb.Bound{Min: at(0, 0), Max: at(500, 80)}
+		if err != nil || !ok || !near(b.Min, want.Min) || !near(b.Max, want.Max) {
+			t.Errorf("gas_node bounds = %v, %v, %v; want %v", b, ok, err, want)
+		}
+		if _, ok, err := s.Bounds(ctx, layers.Bridge); ok || err != nil {
+			t.Errorf("bridge, which has no features, has bounds: %v", err)
 		}
 	})
 	t.Run("Tiles", func(t *testing.T) {
