@@ -20,25 +20,29 @@ type Kind string
 
 // The kinds of problem, in the order a summary lists them.
 const (
-	KindUnreadable       Kind = "unreadable"          // a file that cannot be read, or is not the JSON it should be
-	KindCityMissing      Kind = "city_missing"        // city.json lacks its name, bounds, centre or zoom
-	KindCityBounds       Kind = "city_bounds"         // city.json's bounds are not a box of longitudes and latitudes
-	KindCityCenter       Kind = "city_center_outside" // city.json's centre lies outside its bounds
-	KindUnknownFile      Kind = "unknown_file"        // a file in the directory that no layer reads
-	KindBadID            Kind = "bad_id"              // a feature without a positive integer id
-	KindDuplicateID      Kind = "duplicate_id"        // an id that another feature, of any layer, has too
-	KindNoGeometry       Kind = "no_geometry"         // a feature without a geometry
-	KindWrongGeometry    Kind = "wrong_geometry"      // a geometry of another type than the layer's
-	KindInvalidGeometry  Kind = "invalid_geometry"    // a line of one point, a ring not closed
-	KindBadCoordinates   Kind = "bad_coordinates"     // not finite, or not a longitude and latitude
-	KindOutsideBounds    Kind = "outside_bounds"      // valid coordinates, outside the city's bounds
-	KindZeroLength       Kind = "zero_length"         // a line whose points are all one point
-	KindMissingAttribute Kind = "missing_attribute"   // a required attribute absent or null
-	KindUnknownValue     Kind = "unknown_value"       // a value outside its attribute's enumeration
-	KindWrongType        Kind = "wrong_type"          // a value of the wrong type
-	KindBadMinZoom       Kind = "bad_minzoom"         // a minzoom that is not a zoom
-	KindUnknownNode      Kind = "unknown_node"        // a from_node or to_node naming no node
-	KindNodeFar          Kind = "node_far"            // a pipe's end farther than NodeTolerance from its node
+	KindUnreadable        Kind = "unreadable"          // a file that cannot be read, or is not the JSON it should be
+	KindCityMissing       Kind = "city_missing"        // city.json lacks its name, bounds, centre or zoom
+	KindCityBounds        Kind = "city_bounds"         // city.json's bounds are not a box of longitudes and latitudes
+	KindCityCenter        Kind = "city_center_outside" // city.json's centre lies outside its bounds
+	KindUnknownFile       Kind = "unknown_file"        // a file in the directory that no layer reads
+	KindBadID             Kind = "bad_id"              // a feature without a positive integer id
+	KindDuplicateID       Kind = "duplicate_id"        // an id that another feature, of any layer, has too
+	KindNoGeometry        Kind = "no_geometry"         // a feature without a geometry
+	KindWrongGeometry     Kind = "wrong_geometry"      // a geometry of another type than the layer's
+	KindInvalidGeometry   Kind = "invalid_geometry"    // a line of one point, a ring not closed
+	KindBadCoordinates    Kind = "bad_coordinates"     // not finite, or not a longitude and latitude
+	KindOutsideBounds     Kind = "outside_bounds"      // valid coordinates, outside the city's bounds
+	KindZeroLength        Kind = "zero_length"         // a line whose points are all one point
+	KindMissingAttribute  Kind = "missing_attribute"   // a required attribute absent or null
+	KindUnknownValue      Kind = "unknown_value"       // a value outside its attribute's enumeration
+	KindWrongType         Kind = "wrong_type"          // a value of the wrong type
+	KindBadMinZoom        Kind = "bad_minzoom"         // a minzoom that is not a zoom
+	KindUnknownNode       Kind = "unknown_node"        // a from_node or to_node naming no node
+	KindNodeFar           Kind = "node_far"            // a pipe's end farther than NodeTolerance from its node
+	KindSelfCrossing      Kind = "self_crossing"       // a line that crosses itself
+	KindDuplicateGeometry Kind = "duplicate_geometry"  // two features of a layer drawn exactly alike
+	KindDanglingNode      Kind = "dangling_node"       // a node no pipe reaches, or a tee or bend only one pipe reaches
+	KindIsland            Kind = "island"              // a part of a network joined to none of its sources
 	// Kinds of problem that importing a survey finds (package cityimport).
 	KindNoField       Kind = "no_field"       // a field the mapping names that a source's features lack
 	KindUnmappedValue Kind = "unmapped_value" // a source value the mapping's values do not hold
@@ -48,7 +52,7 @@ const (
 var kindOrder = []Kind{KindUnreadable, KindCityMissing, KindCityBounds, KindCityCenter, KindUnknownFile,
 	KindBadID, KindDuplicateID, KindNoGeometry, KindWrongGeometry, KindInvalidGeometry, KindBadCoordinates,
 	KindOutsideBounds, KindZeroLength, KindMissingAttribute, KindUnknownValue, KindWrongType, KindBadMinZoom,
-	KindUnknownNode, KindNodeFar, KindNoField, KindUnmappedValue, KindNoFeatures}
+	KindUnknownNode, KindNodeFar, KindSelfCrossing, KindDuplicateGeometry, KindDanglingNode, KindIsland, KindNoField, KindUnmappedValue, KindNoFeatures}
 
 // Severity says whether a problem refuses the city (an error) or is only
 // told (a warning).

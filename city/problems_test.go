@@ -129,6 +129,8 @@ func TestCheckFindsEverything(t *testing.T) {
 		{city.KindBadCoordinates, city.SeverityError, "protective_target.geojson", 2, "", "longitude 517.26 (of [517.26, 31.84]) is outside -180 to 180", "", ""},
 		{city.KindUnreadable, city.SeverityError, "water.geojson", -1, "", "not GeoJSON: line 3: invalid character 'n'", "", ""},
 		{city.KindDuplicateID, city.SeverityError, "protective_target.geojson", 0, "", "duplicate id 10001: feature 0 of gas_pipe.geojson has it too", "", ""},
+		{city.KindDuplicateGeometry, city.SeverityWarning, "road.geojson", 5, "", "drawn exactly as feature 0 (id 3001)", "", ""},
+		{city.KindDuplicateGeometry, city.SeverityWarning, "gas_pipe.geojson", 1, "", "drawn exactly as feature 0 (id 10001)", "", ""},
 	}
 	for _, w := range wants {
 		found := false
@@ -147,7 +149,7 @@ func TestCheckFindsEverything(t *testing.T) {
 	if len(ps) != len(wants) {
 		t.Errorf("%d problems, want %d:\n%v", len(ps), len(wants), ps)
 	}
-	if ps.Errors() != len(wants)-2 || ps.Warnings() != 2 {
+	if ps.Errors() != len(wants)-4 || ps.Warnings() != 4 {
 		t.Errorf("%d errors and %d warnings", ps.Errors(), ps.Warnings())
 	}
 	// A feature's problems carry its id, and its geometry where it is
@@ -167,14 +169,14 @@ func TestCheckFindsEverything(t *testing.T) {
 	if !errors.As(err, &refused) || len(refused.Problems) != len(ps) {
 		t.Fatalf("ReadDir: %v", err)
 	}
-	if !strings.Contains(err.Error(), "19 errors, 2 warnings; the first: city.json: the centre") {
+	if !strings.Contains(err.Error(), "19 errors, 4 warnings; the first: city.json: the centre") {
 		t.Errorf("ReadDir: %v", err)
 	}
 
 	var sum strings.Builder
 	ps.WriteSummary(&sum, 1)
 	for _, want := range []string{
-		"19 errors, 2 warnings:\n",
+		"19 errors, 4 warnings:\n",
 		"  error    bad_coordinates      road.geojson               1\n",
 		"  error    bad_coordinates      protective_target.geojson  2\n",
 		"  warning  unknown_file         roads.geojson              1\n",
@@ -282,7 +284,7 @@ func TestWriteReport(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Dir != "my-city" || !r.Refused || r.Errors != 19 || r.Warnings != 2 || len(r.Problems) != len(ps) || len(r.Summary) == 0 {
+	if r.Dir != "my-city" || !r.Refused || r.Errors != 19 || r.Warnings != 4 || len(r.Problems) != len(ps) || len(r.Summary) == 0 {
 		t.Errorf("report: %+v", r)
 	}
 	for i, p := range r.Problems {
@@ -368,4 +370,57 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A network whose ends all name its nodes is checked as a whole: a part
+// joined to no source is an island, a tee only one pipe reaches and a valve
+// no pipe reaches dangle, a line that crosses itself is told — all
+// warnings, which do not refuse the city.
+func TestNetworkWarnings(t *testing.T) {
+	node := func(id, at, kind string) string { return feature(id, point(at), `"kind":"`+kind+`"`) }
+	pipe := func(id, coords, from, to string) string {
+		return feature(id, line(coords), pipeProps+`,"from_node":`+from+`,"to_node":`+to)
+	}
+	dir := writeFiles(t, map[string]string{
+		"city.json": `{"name":"测试区","bounds":[117.2,31.8,117.3,31.9],"center":[117.25,31.85],"zoom":13}`,
+		layers.GasNode + ".geojson": collection(
+			node("11001", "[117.25,31.85]", "station"),
+			node("11002", "[117.26,31.85]", "valve"),
+			node("11003", "[117.27,31.85]", "tee"),
+			node("11004", "[117.28,31.86]", "end"),
+			node("11005", "[117.29,31.86]", "end"),
+			node("11006", "[117.22,31.82]", "valve")),
+		layers.GasPipe + ".geojson": collection(
+			pipe("10001", "[[117.25,31.85],[117.26,31.85]]", "11001", "11002"),
+			pipe("10002", "[[117.26,31.85],[117.27,31.85]]", "11002", "11003"),
+			pipe("10003", "[[117.28,31.86],[117.285,31.87],[117.285,31.855],[117.282,31.862],[117.29,31.86]]", "11004", "11005")),
+	})
+	c, ps := city.CheckDir(dir, layers.Default(), city.Options{})
+	if c == nil || ps.Errors() != 0 {
+		t.Fatalf("warnings refused the city: %v", ps)
+	}
+	for _, w := range []struct {
+		kind  city.Kind
+		file  string
+		index int
+		says  string
+	}{
+		{city.KindDanglingNode, "gas_node.geojson", 2, "a tee that only one pipe reaches"},
+		{city.KindDanglingNode, "gas_node.geojson", 5, "no pipe of gas_pipe starts or ends at this valve"},
+		{city.KindIsland, "gas_pipe.geojson", 2, "1 pipes joined to no station"},
+		{city.KindSelfCrossing, "gas_pipe.geojson", 2, "the line crosses itself: its segments 2 and 4 meet"},
+	} {
+		found := false
+		for _, p := range ps.OfKind(w.kind) {
+			if p.File == w.file && p.Index == w.index && strings.Contains(p.Reason, w.says) && p.Severity == city.SeverityWarning {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s of %s feature %d saying %q among\n%v", w.kind, w.file, w.index, w.says, ps)
+		}
+	}
+	if len(ps) != 4 {
+		t.Errorf("%d problems, want 4: %v", len(ps), ps)
+	}
 }

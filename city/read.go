@@ -98,7 +98,9 @@ func Check(fsys fs.FS, cat *layers.Catalog, o Options) (*City, Problems) {
 		read[l.ID] = fs
 	}
 	ck.duplicates(read)
+	ck.shapes(read)
 	ck.networks(read)
+	ck.topology(read)
 	if ck.ps.Errors() > 0 {
 		return nil, ck.ps
 	}
@@ -133,7 +135,7 @@ func (ck *checker) add(p Problem) {
 // map from being drawn right, errors for the rest.
 func severityOf(k Kind) Severity {
 	switch k {
-	case KindUnknownFile, KindOutsideBounds:
+	case KindUnknownFile, KindOutsideBounds, KindSelfCrossing, KindDuplicateGeometry, KindDanglingNode, KindIsland:
 		return SeverityWarning
 	}
 	return SeverityError
