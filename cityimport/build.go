@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,7 +59,7 @@ func convert(lr LayerRule, l *layers.Layer, recs []record, ps *city.Problems) []
 		}
 		props := map[string]any{}
 		ok := true
-		for _, name := range sortedKeys(lr.Attributes) {
+		for _, name := range slices.Sorted(maps.Keys(lr.Attributes)) {
 			rule := lr.Attributes[name]
 			raw, present := r.Props[rule.Field]
 			if !present {
@@ -85,7 +87,7 @@ func convert(lr LayerRule, l *layers.Layer, recs []record, ps *city.Problems) []
 			out = append(out, &layers.Feature{ID: id, Layer: l.ID, Geometry: g, Props: props, MinZoom: uint8(l.MinZoom)})
 		}
 	}
-	for _, name := range sortedKeys(missing) {
+	for _, name := range slices.Sorted(maps.Keys(missing)) {
 		*ps = append(*ps, problem(city.KindNoField, l.ID, lr.Source, -1, name,
 			fmt.Sprintf("%d features have no field %q", missing[name], name), likely(name, fieldsOf(recs))))
 	}
@@ -127,10 +129,10 @@ func value(fd layers.Field, rule AttrRule, raw any) (v any, kind city.Kind, why,
 		if m, ok := rule.Values[s]; ok {
 			return m, "", "", ""
 		}
-		if len(fd.Values) > 0 && contains(fd.Values, s) {
+		if len(fd.Values) > 0 && slices.Contains(fd.Values, s) {
 			return s, "", "", ""
 		}
-		keys := sortedKeys(rule.Values)
+		keys := slices.Sorted(maps.Keys(rule.Values))
 		return nil, city.KindUnmappedValue, fmt.Sprintf("%q is not among the mapped values (%s)", s, strings.Join(keys, ", ")), likely(s, keys)
 	}
 	switch fd.Type {
@@ -153,7 +155,7 @@ func value(fd layers.Field, rule AttrRule, raw any) (v any, kind city.Kind, why,
 		return nil, city.KindWrongType, fmt.Sprintf("%v is not yes or no", raw), ""
 	}
 	s := strings.TrimSpace(text(raw))
-	if len(fd.Values) > 0 && !contains(fd.Values, s) {
+	if len(fd.Values) > 0 && !slices.Contains(fd.Values, s) {
 		return nil, city.KindUnknownValue, fmt.Sprintf("%q is not one of %s", s, strings.Join(fd.Values, ", ")), likely(s, fd.Values)
 	}
 	return s, "", "", ""
@@ -219,16 +221,7 @@ func fieldsOf(recs []record) []string {
 			seen[k] = true
 		}
 	}
-	return sortedKeys(seen)
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // likely is the one of options nearest to s, when it is near enough to be

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -252,7 +253,7 @@ func TestImportSurvey(t *testing.T) {
 		for _, x := range adj {
 			seen[x.Space.ID] = true
 		}
-		return fmt.Sprint(sortedIDs(seen))
+		return fmt.Sprint(slices.Sorted(maps.Keys(seen)))
 	}
 	if spaces(na) != spaces(nb) || len(na) == 0 {
 		t.Errorf("the gas neighbourhood: %d adjacencies to %d spaces imported, %d in the original", len(nb), len(spaces(nb)), len(na))
@@ -272,7 +273,7 @@ func TestImportSurvey(t *testing.T) {
 					seen[h.Feature.ID] = true
 				}
 			}
-			return fmt.Sprint(sortedIDs(seen))
+			return fmt.Sprint(slices.Sorted(maps.Keys(seen)))
 		}
 		if ids(ha) != ids(hb) {
 			t.Errorf("near node %d: %s imported, %s in the original", n.ID, ids(hb), ids(ha))
@@ -324,15 +325,6 @@ func mapsValues[K comparable, V any](m map[K]V) []V {
 	for _, v := range m {
 		out = append(out, v)
 	}
-	return out
-}
-
-func sortedIDs(m map[uint64]bool) []uint64 {
-	out := make([]uint64, 0, len(m))
-	for id := range m {
-		out = append(out, id)
-	}
-	slices.Sort(out)
 	return out
 }
 

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/onemap/onemap/layers"
@@ -147,7 +147,7 @@ func (m *Mapping) check(cat *layers.Catalog) error {
 		if lr.ID.Offset < 0 || lr.ID.Offset > 1<<20 {
 			fail("%s: id.offset %d is not 0 to %d", at, lr.ID.Offset, 1<<20)
 		}
-		for _, name := range sortedKeys(lr.Attributes) {
+		for _, name := range slices.Sorted(maps.Keys(lr.Attributes)) {
 			r := lr.Attributes[name]
 			fd, ok := field(l, name)
 			if !ok {
@@ -169,7 +169,7 @@ func (m *Mapping) check(cat *layers.Catalog) error {
 				}
 			}
 		}
-		for _, name := range sortedKeys(lr.Defaults) {
+		for _, name := range slices.Sorted(maps.Keys(lr.Defaults)) {
 			if _, ok := field(l, name); !ok {
 				fail("%s: default %q is not an attribute of the layer", at, name)
 			}
@@ -230,14 +230,5 @@ func sourceLayers(cat *layers.Catalog) []string {
 			out = append(out, l.ID)
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -185,7 +186,7 @@ func distinct(recs []record, f string) []string {
 			n[strings.TrimSpace(text(v))]++
 		}
 	}
-	out := sortedKeys(n)
+	out := slices.Sorted(maps.Keys(n))
 	sort.SliceStable(out, func(i, j int) bool { return n[out[i]] > n[out[j]] })
 	return out[:min(len(out), MaxSuggestValues)]
 }

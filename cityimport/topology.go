@@ -3,6 +3,7 @@ package cityimport
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"maps"
 	"math"
 	"slices"
 
@@ -57,7 +58,7 @@ func buildTopology(pipes, nodes *layers.Layer, ps, ns []*layers.Feature, snap fl
 			p.Props[key] = float64(node.ID)
 		}
 	}
-	for _, id := range sortedIDs(made) {
+	for _, id := range slices.Sorted(maps.Keys(made)) {
 		f := made[id]
 		f.Props["kind"] = madeKind(nodes, degree[id])
 		ns = append(ns, f)
@@ -166,7 +167,7 @@ func (n *network) splitAtNodes(ps, tees []*layers.Feature) []*layers.Feature {
 		})
 		parts := splitLine(ls, cuts)
 		for i, part := range parts {
-			f := &layers.Feature{ID: p.ID, Layer: p.Layer, Geometry: part, Props: clone(p.Props), MinZoom: p.MinZoom}
+			f := &layers.Feature{ID: p.ID, Layer: p.Layer, Geometry: part, Props: maps.Clone(p.Props), MinZoom: p.MinZoom}
 			if i > 0 {
 				f.ID = splitID(n.pipes, p.ID, i)
 			}
@@ -249,21 +250,4 @@ func orderByInvert(p *layers.Feature) {
 	p.Geometry = r
 	p.Props["up_invert_m"], p.Props["down_invert_m"] = down, up
 	p.Props[layers.FromNode], p.Props[layers.ToNode] = p.Props[layers.ToNode], p.Props[layers.FromNode]
-}
-
-func clone(m map[string]any) map[string]any {
-	c := make(map[string]any, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
-
-func sortedIDs[V any](m map[uint64]V) []uint64 {
-	out := make([]uint64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
