@@ -81,7 +81,7 @@ func (g *gen) bridgeDecks() {
 			}
 			poly := orb.Polygon{{{x - e.line.width/2, ds}, {x + e.line.width/2, ds}, {x + e.line.width/2, dn}, {x - e.line.width/2, dn}, {x - e.line.width/2, ds}}}
 			// Design values the structure's monitoring is judged against
-			// (THRESHOLDS.md: % of the design limit): strain 500 με, deflection
+			// (the guide: % of the design limit): strain 500 με, deflection
 			// L/600 of the main span, and a first natural frequency that falls
 			// with the span (about 100/L Hz for girders, a little more for
 			// stiffer cable-stayed and arch decks).

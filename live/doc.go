@@ -5,7 +5,7 @@
 // per-(sensor, metric) state that a reading moves from normal to an alarm
 // level and back, or that silence makes offline.
 //
-// The default rules, from the project's THRESHOLDS document, are embedded as
+// The default rules, the guide's thresholds, are embedded as
 // JSON (rules/default.json) and parsed with [DefaultRules]; a city's own rules
 // file is parsed with [ParseRules] and refused whole on any error.
 //

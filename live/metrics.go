@@ -15,6 +15,9 @@ const (
 	Tunnel   Domain = "tunnel"
 )
 
+// AllDomains lists the domains a sensor may watch.
+var AllDomains = []Domain{Gas, Water, Drainage, Heating, Bridge, Tunnel}
+
 // Unit is one unit a metric may be reported in, with the values the quantity
 // can physically take in that unit and the full scale of a typical instrument.
 type Unit struct {
@@ -62,8 +65,8 @@ func unit(sym string, lo, hi, instLo, instHi float64) Unit {
 }
 
 // catalog is every metric id, keyed by id. The ids are the sample city's
-// sensor vocabulary (citygen.Metrics) plus frequency, which THRESHOLDS names
-// for bridges. Instrument ranges follow DOMAIN.md where it gives one (water
+// sensor vocabulary (citygen.Metrics) plus frequency, which the guide names
+// for bridges. Instrument ranges follow the guide where it gives one (water
 // pressure 0–2.5 MPa, leak noise 0–100 dB, impact ±20 g); physical ranges are
 // wide on purpose, to refuse only readings no sensor could honestly send.
 var catalog = map[string]*Metric{

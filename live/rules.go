@@ -142,7 +142,7 @@ var defaultRules = func() *RuleSet {
 	return rs
 }()
 
-// DefaultRules returns the rules onemap ships, from THRESHOLDS.md. The set is
+// DefaultRules returns the rules onemap ships, the guide's thresholds. The set is
 // shared: treat it and its rules as read-only.
 func DefaultRules() *RuleSet { return defaultRules }
 
@@ -198,7 +198,7 @@ type levelJSON struct {
 	When      string      `json:"when"`
 }
 
-// Defaults of THRESHOLDS.md for what a rule leaves out.
+// The guide's defaults for what a rule leaves out.
 const (
 	DefaultStaleIntervals = 3
 	DefaultInterval       = 60 * time.Second

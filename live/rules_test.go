@@ -130,7 +130,7 @@ func TestLookup(t *testing.T) {
 
 // TestDefaultRules checks the embedded rules: they parse, every catalog
 // metric has a base rule, each rule cites its source, and the figures of
-// THRESHOLDS.md land where they should.
+// the guide's thresholds land where they should.
 func TestDefaultRules(t *testing.T) {
 	rs := DefaultRules()
 	for _, m := range Metrics() {
@@ -143,7 +143,7 @@ func TestDefaultRules(t *testing.T) {
 			t.Errorf("line %d: source %q says neither standard nor default", r.line, r.Source)
 		}
 	}
-	// metrics THRESHOLDS.md grades, by the asset they sit on
+	// metrics the guide grades, by the asset they sit on
 	graded := []struct {
 		metric, layer, kind string
 		levels              int

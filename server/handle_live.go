@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -169,12 +170,15 @@ func (s *Server) handleAlarms(c echo.Context) error {
 	}
 	if q := c.QueryParam("level"); q != "" {
 		l, err := strconv.Atoi(q)
-		if err != nil || l < 1 || l > 9 {
-			return errorf(CodeBadRequest, "level is 1 (most severe) to 3, or the metric's own count")
+		if err != nil || l < 1 || l > int(live.MaxLevel) {
+			return errorf(CodeBadRequest, fmt.Sprintf("level %q is not a level: 1 (most severe) to %d", q, live.MaxLevel))
 		}
 		f.Level = live.Level(l)
 	}
 	f.Domain, f.District = live.Domain(c.QueryParam("domain")), c.QueryParam("district")
+	if f.Domain != "" && !slices.Contains(live.AllDomains, f.Domain) {
+		return errorf(CodeBadRequest, fmt.Sprintf("domain %q is not one of %s", f.Domain, joinDomains(live.AllDomains)))
+	}
 	if q := c.QueryParam("bbox"); q != "" {
 		b, err := parseBBox(q)
 		if err != nil {
@@ -413,4 +417,12 @@ func (s *Server) handleSeries(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{
 		"sensor": sn.ID, "metric": metric, "unit": unit, "from": from, "to": to, "step_s": step.Seconds(), "buckets": out,
 	})
+}
+
+func joinDomains(ds []live.Domain) string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = string(d)
+	}
+	return strings.Join(out, ", ")
 }

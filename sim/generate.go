@@ -80,7 +80,7 @@ func NewGenerator(o Options) (*Generator, error) {
 		s.assetLayer, _ = f.Props["asset_layer"].(string)
 		iv, _ := f.Props["interval_s"].(float64)
 		if iv <= 0 {
-			iv = 60 // THRESHOLDS.md: the default reporting interval
+			iv = 60 // the guide's default reporting interval
 		}
 		s.period = int64(iv * 1000)
 		r := rand.New(rand.NewPCG(o.Seed, f.ID))

@@ -82,7 +82,7 @@ func TestEverySensorEveryMetric(t *testing.T) {
 
 // TestNormalDay checks that a whole normal day (with showers, peaks and
 // dropouts) raises no alarm: no single value reaches a level-3 threshold of
-// THRESHOLDS.md, and relative metrics stay well inside their bands.
+// the guide's thresholds (docs/rules.md), and relative metrics stay well inside their bands.
 func TestNormalDay(t *testing.T) {
 	c := sampleCity(t)
 	for seed, span := range map[uint64]time.Duration{1: 24 * time.Hour, 2: 6 * time.Hour} {

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// The thresholds of THRESHOLDS.md, written out here as the reference the
+// The guide's thresholds, written out here as the reference the
 // simulator is checked against (not read from any rules file, so that a
 // change of the shipped rules does not silently change what "normal" means
 // here).
@@ -63,7 +63,7 @@ func maxLevel(a, b int) int {
 var never = 1e300
 
 // levelOf returns the level the series of one metric of one sensor raises
-// by THRESHOLDS.md, and false for a metric it has no absolute rule for.
+// by the guide's thresholds, and false for a metric it has no absolute rule for.
 // baseline gives the same metric's value a week earlier (for flow).
 func levelOf(s *sensor, metric string, series []pt, strict bool, baseline func(t int64) float64, pressureLow func(t int64) bool) (int, bool) {
 	tr := func(f func(p pt) float64) []pt {

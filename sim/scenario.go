@@ -49,7 +49,7 @@ type Expect struct {
 	Target string `json:"target"`
 	Metric string `json:"metric"`
 	Level  int    `json:"level"`
-	Why    string `json:"why,omitempty"` // the threshold of THRESHOLDS.md it crosses
+	Why    string `json:"why,omitempty"` // the guide's threshold it crosses
 }
 
 // Profile is the timeline of one metric: steps played one after the other

@@ -22,7 +22,7 @@ func TestSampleScenarios(t *testing.T) {
 }
 
 // TestScenarioAlarms plays each sample scenario in the sample city and checks,
-// with the thresholds of THRESHOLDS.md (rules_test.go), that each target
+// with the guide's thresholds (rules_test.go), that each target
 // reaches exactly its expected level, that targets without an expectation
 // and every other sensor raise nothing, and that the scenario ends normal.
 func TestScenarioAlarms(t *testing.T) {

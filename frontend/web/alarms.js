@@ -194,7 +194,7 @@ export const TEXT = {
   },
 };
 
-// Colours of the sensor states (THRESHOLDS.md: level 1 is the most severe;
+// Colours of the sensor states (the guide's levels: level 1 is the most severe;
 // offline and fault are states, not danger alarms, and look different).
 export const LEVEL_COLORS = { 1: '#dc2626', 2: '#f97316', 3: '#facc15' };
 const OTHER_LEVEL = '#3b82f6'; // a metric with more than three levels
