@@ -13,7 +13,7 @@ const usage = `onemap serves the one map of a city's safety risks.
 
 Usage:
   onemap [serve] [flags]     serve the map (the default)
-  onemap gen [flags]         generate the sample city
+  onemap gen --out DIR       generate a city (the sample city: seed 1, scale 1)
   onemap migrate --db URL    bring a PostGIS database to the newest schema
   onemap load --db URL       load a city (the sample city by default) into PostGIS
   onemap import --mapping FILE --out DIR|--db URL   bring a city's survey in
@@ -34,6 +34,9 @@ Run "onemap COMMAND -h" for a command's flags.
 
 // run is the whole program, callable from tests.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		args = []string{"help"}
+	}
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -67,6 +70,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runImport(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, "\nThe flags of onemap serve, the default command:\n")
+		fs := flag.NewFlagSet("onemap serve", flag.ContinueOnError)
+		cfg := defaultConfig()
+		cfg.flags(fs)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
 		return nil
 	}
 	fmt.Fprint(stderr, usage)

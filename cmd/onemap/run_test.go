@@ -118,6 +118,7 @@ func TestRunErrors(t *testing.T) {
 		{"NoConns", []string{"serve", "--max-conns", "0"}, "--max-conns"},
 		{"MissingCity", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--city", "/no/such/city"}, "city.json"},
 		{"BadScale", []string{"gen", "--scale", "0", "--out", t.TempDir()}, "--scale"},
+		{"GenWithoutOut", []string{"gen", "--scale", "2"}, "gen: say where: --out DIR"},
 		{"BadMQTT", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "localhost:1883"}, "tcp://host:1883"},
 		{"BadMQTTTopic", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "tcp://localhost:1883", "--mqtt-topic", "a/#/b"}, "# may only be the last level"},
 		{"BadAccessLog", []string{"serve", "--access-log", "loud"}, `--access-log (ONEMAP_ACCESS_LOG) "loud": want all, uncached or off`},
@@ -172,4 +173,19 @@ func TestMaxConns(t *testing.T) {
 		t.Fatalf("after the first closed: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// onemap --help lists every command, then the flags of serve, the default.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		var out strings.Builder
+		if err := run(t.Context(), []string{arg}, &out, io.Discard); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		for _, want := range []string{"onemap import", "onemap simulate", "onemap directory", "onemap gen --out DIR", "The flags of onemap serve", "-addr", "-db"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s does not show %q:\n%s", arg, want, out.String())
+			}
+		}
+	}
 }
