@@ -3,6 +3,7 @@ package sim
 import (
 	"flag"
 	"fmt"
+	"strconv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,18 @@ func Flags(fs *flag.FlagSet) *Options {
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed; the same seed gives the same readings")
 	fs.IntVar(&o.BatchSize, "batch", DefaultBatchSize, "readings per request")
 	fs.BoolVar(&o.NDJSON, "ndjson", false, "send NDJSON instead of a JSON array")
-	fs.IntVar(&o.Retries, "retries", 10, "retries of a failed request before its batch is given up (logged); negative: none")
+	o.Retries = DefaultRetries
+	fs.Func("retries", fmt.Sprintf("retries of a failed request before its batch is given up (logged); 0: none (default %d)", DefaultRetries), func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 1000 {
+			return fmt.Errorf("%q is not a number of retries from 0 to 1000", s)
+		}
+		o.Retries = n
+		if n == 0 {
+			o.Retries = NoRetries
+		}
+		return nil
+	})
 	return o
 }
 

@@ -13,6 +13,13 @@ import (
 	"github.com/onemap/onemap/layers"
 )
 
+// DefaultRetries is how many times a failed request is tried again when
+// Options say nothing; NoRetries says none.
+const (
+	DefaultRetries = 10
+	NoRetries      = -1
+)
+
 // Options say what to simulate and where to send it.
 type Options struct {
 	// URL is the server's base URL (readings go to URL + /api/v1/readings)
@@ -44,8 +51,8 @@ type Options struct {
 	// NDJSON sends batches as newline-delimited JSON instead of a JSON array.
 	NDJSON bool
 	// Retries is how many times a failed request is tried again, with
-	// backoff, before its batch is given up (and logged); 0 means 10,
-	// a negative number none.
+	// backoff, before its batch is given up (and logged); 0 means
+	// DefaultRetries, NoRetries (or any negative number) none.
 	Retries int
 	// Client sends the requests; nil means one with a 30 s timeout.
 	Client *http.Client
@@ -93,7 +100,7 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	switch {
 	case o.Retries == 0:
-		o.Retries = 10
+		o.Retries = DefaultRetries
 	case o.Retries < 0:
 		o.Retries = 0
 	}

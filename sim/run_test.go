@@ -25,6 +25,7 @@ type recorder struct {
 	paths    []string
 	answer   func(n int, body []byte) int // status for the n-th request, from 0
 	requests int
+	all      [][]byte // every request's body, answered or refused
 }
 
 func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +33,7 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.mu.Lock()
 	n := rec.requests
 	rec.requests++
+	rec.all = append(rec.all, body)
 	status := http.StatusOK
 	if rec.answer != nil {
 		status = rec.answer(n, body)
@@ -306,5 +308,43 @@ func TestFlags(t *testing.T) {
 	Flags(fs)
 	if err := fs.Parse([]string{"--scenario", "no-such"}); err == nil {
 		t.Error("an unknown scenario: no error")
+	}
+}
+
+// TestRetriesFlag: --retries 0 tries each batch once and gives it up; a
+// bad count is refused.
+func TestRetriesFlag(t *testing.T) {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := Flags(fs)
+	if err := fs.Parse([]string{"--retries", "0", "--rate", "500", "--batch", "50"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{answer: func(int, []byte) int { return http.StatusServiceUnavailable }}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	o.URL = srv.URL
+	_ = runFor(t, *o, 1200*time.Millisecond) // every batch is given up: an error is expected
+	rec.mu.Lock()
+	seen := map[string]int{}
+	for _, b := range rec.all {
+		seen[string(b)]++
+	}
+	rec.mu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("nothing was sent")
+	}
+	for _, n := range seen {
+		if n != 1 {
+			t.Fatalf("a batch was tried %d times with --retries 0", n)
+		}
+	}
+	for _, bad := range []string{"-1", "many", "100000"} {
+		fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		Flags(fs)
+		if err := fs.Parse([]string{"--retries", bad}); err == nil {
+			t.Errorf("--retries %s was taken", bad)
+		}
 	}
 }

@@ -183,7 +183,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.VoiceGateway, "voice-gateway", c.VoiceGateway, "URL the voice calls of warnings are POSTed to as {phone, text}, with ONEMAP_VOICE_TOKEN as bearer token (ONEMAP_VOICE_GATEWAY)")
 	fs.StringVar(&c.LevelRules, "level-rules", c.LevelRules, "warning level rules file (JSON, docs/incidents.md); empty uses the embedded defaults (ONEMAP_LEVEL_RULES)")
 	fs.StringVar(&c.IngestToken, "ingest-token", c.IngestToken, "a static device token POST /api/v1/readings takes, beside those of onemap tokens (ONEMAP_INGEST_TOKEN)")
-	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the sample city's sensors and play its scenarios, for a demonstration (ONEMAP_SIMULATE=1)")
+	fs.BoolVar(&c.Simulate, "simulate", c.Simulate, "also simulate the city's sensors (and, on the sample city, play its scenarios), for a demonstration (ONEMAP_SIMULATE=1)")
 	fs.StringVar(&c.MQTT, "mqtt", c.MQTT, "MQTT broker to take readings from, tcp://[user:password@]host:1883 (or tls://, ws://, wss://); empty takes none (ONEMAP_MQTT)")
 	fs.StringVar(&c.MQTTTopic, "mqtt-topic", c.MQTTTopic, "topic filter of the readings; a wildcard's last level names the sensor when a reading has none; empty is "+mqttin.DefaultTopic+" (ONEMAP_MQTT_TOPIC)")
 	fs.BoolVar(&c.MQTTTokens, "mqtt-tokens", c.MQTTTokens, `every MQTT message is an envelope {"token": device token, "readings": […]}, refused without a valid token; off trusts the broker's own authentication (ONEMAP_MQTT_TOKENS=1)`)

@@ -189,3 +189,30 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// --simulate on a city of its own simulates that city's sensors — not the
+// sample city's, which it would refuse — without the sample's scenarios.
+func TestSimulateOwnCity(t *testing.T) {
+	dir := t.TempDir()
+	if err := run(t.Context(), []string{"gen", "--seed", "7", "--scale", "2", "--out", dir}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	url := startServer(t, "--city", dir, "--simulate")
+	var h struct {
+		Ingest struct {
+			Accepted, Refused uint64
+			RefusedByCode     map[string]uint64 `json:"refused_by_code"`
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, url+"/healthz", &h)
+		if h.Ingest.Accepted >= 1000 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if h.Ingest.Accepted < 1000 || h.Ingest.Refused != 0 {
+		t.Errorf("the simulator's readings: %d accepted, %d refused %v", h.Ingest.Accepted, h.Ingest.Refused, h.Ingest.RefusedByCode)
+	}
+}

@@ -225,7 +225,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer redirect.Close()
 	}
 	if cfg.Simulate {
-		go simulateAlongside(ctx, scheme+"://"+ln.Addr().String(), simToken, log)
+		go simulateAlongside(ctx, scheme+"://"+ln.Addr().String(), simToken, st, log)
 	}
 	select {
 	case err := <-errc:
