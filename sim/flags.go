@@ -3,9 +3,9 @@ package sim
 import (
 	"flag"
 	"fmt"
-	"strconv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
