@@ -360,6 +360,9 @@ layers:
   - layer: gas_node
     id: {key: [BH]}
     defaults: {colour: red}
+  - source: -overwrite
+    layer: gas_node
+    id: {key: [BH]}
 `
 	_, err := cityimport.ReadMapping(strings.NewReader(bad), t.TempDir(), layers.Default())
 	var me *cityimport.MappingError
@@ -375,13 +378,14 @@ layers:
 		"pressure_class is not a number: it cannot be scaled",
 		"layers[2]: no source",
 		`default "colour" is not an attribute`,
+		"layers[3]: a source or source_layer beginning with -",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal does not say %q:\n%v", want, err)
 		}
 	}
-	if len(me.Problems) != 8 {
-		t.Errorf("%d problems, want 8:\n%v", len(me.Problems), err)
+	if len(me.Problems) != 9 {
+		t.Errorf("%d problems, want 9:\n%v", len(me.Problems), err)
 	}
 	if _, err := cityimport.ReadMapping(strings.NewReader("layers:\n  - source: a.shp\n    layer: gas_pipe\n    id: {field: ID}\n    colour: red\n"), "", layers.Default()); err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("an unknown key: %v", err)

@@ -134,6 +134,8 @@ func (m *Mapping) check(cat *layers.Catalog) error {
 		at := fmt.Sprintf("layers[%d]", i)
 		if lr.Source == "" {
 			fail("%s: no source", at)
+		} else if strings.HasPrefix(lr.Source, "-") || strings.HasPrefix(lr.SourceLayer, "-") {
+			fail("%s: a source or source_layer beginning with - (write ./%s for a file)", at, lr.Source)
 		}
 		l, err := cat.Layer(lr.Layer)
 		if err != nil || l.Derived {
