@@ -650,3 +650,33 @@ layers:
 		}
 	}
 }
+
+// A GeoJSON file of the 2008 kind that names its CRS — Gauss-Kruger metres —
+// is read in that CRS, through GDAL; one in CRS84 is read as it is.
+func TestGeoJSONWithItsCRS(t *testing.T) {
+	needGDAL(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "lonlat.geojson"), []byte(`{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"BH":1,"LX":"阀门"},"geometry":{"type":"Point","coordinates":[117.25,31.84]}}]}`), 0o644)
+	ogr(t, "-f", "GeoJSON", filepath.Join(dir, "metres.geojson"), filepath.Join(dir, "lonlat.geojson"), "-s_srs", "EPSG:4326", "-t_srs", "EPSG:4548", "-lco", "RFC7946=NO")
+	if b, _ := os.ReadFile(filepath.Join(dir, "metres.geojson")); !strings.Contains(string(b), "4548") {
+		t.Fatalf("the fixture names no CRS: %s", b)
+	}
+	for _, file := range []string{"metres.geojson", "lonlat.geojson"} {
+		m := mapping(t, dir, `
+layers:
+  - source: `+file+`
+    layer: gas_node
+    id: {field: BH}
+    attributes:
+      kind: {field: LX, values: {阀门: valve}}
+`)
+		got, err := cityimport.Import(context.Background(), m, layers.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := spatial.Metres(got.Features[layers.GasNode][0].Geometry.(orb.Point), orb.Point{117.25, 31.84}); d > 0.01 {
+			t.Errorf("%s: the valve lands %.1f m from where it is", file, d)
+		}
+	}
+}

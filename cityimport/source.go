@@ -49,8 +49,13 @@ func (m *Mapping) readSource(ctx context.Context, lr LayerRule) ([]record, error
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", lr.Source, err)
 		}
-		defer f.Close()
-		return decodeFeatures(f, lr.Source)
+		recs, err := decodeFeatures(f, lr.Source)
+		f.Close()
+		if !errors.Is(err, errOwnCRS) {
+			return recs, err
+		}
+		// A GeoJSON file of the old kind that names another CRS: GDAL
+		// reads it in that CRS.
 	}
 	args := []string{"-f", "GeoJSON", "/vsistdout/", src}
 	if lr.SQL != "" {
@@ -125,6 +130,18 @@ func decodeFeatures(r io.Reader, name string) ([]record, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		key, _ := t.(string)
+		if key == "crs" {
+			var c struct {
+				Properties struct{ Name string } `json:"properties"`
+			}
+			if err := dec.Decode(&c); err != nil {
+				return nil, fmt.Errorf("%s: crs: %w", name, err)
+			}
+			if n := c.Properties.Name; n != "" && !lonLatCRS(n) {
+				return nil, errOwnCRS
+			}
+			continue
+		}
 		if key != "features" {
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
@@ -195,3 +212,20 @@ func firstLine(s, otherwise string) string {
 }
 
 var errNoGeometry = errors.New("no geometry")
+
+// errOwnCRS says a GeoJSON file names a CRS of its own (the 2008 form's
+// "crs" member) other than longitude and latitude.
+var errOwnCRS = errors.New("the file names a CRS of its own")
+
+// lonLatCRS reports whether a GeoJSON crs name is longitude and latitude:
+// CRS84, EPSG:4326 or CGCS2000 geographic (EPSG:4490, the same to
+// centimetres).
+func lonLatCRS(name string) bool {
+	n := strings.ToUpper(name)
+	for _, s := range []string{"CRS84", "EPSG::4326", "EPSG:4326", "EPSG::4490", "EPSG:4490"} {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	return false
+}
