@@ -226,6 +226,34 @@ func TestBrowserQuality(t *testing.T) {
 		screenshot(t, ctx, "quality-bad-file.png")
 	})
 
+	t.Run("Bounded", func(t *testing.T) {
+		// A report of 50,010 problems: 50,000 drawn, 500 listed.
+		var b strings.Builder
+		b.WriteString(`{"type":"FeatureCollection","features":[`)
+		for i := range 50010 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"type":"Feature","geometry":{"type":"Point","coordinates":[%.5f,%.5f]},"properties":{"kind":"outside_bounds","severity":"warning","file":"hydrant.geojson","index":%d,"reason":"far"}}`,
+				117.2+float64(i%250)*0.0004, 31.8+float64(i/250)*0.0004, i)
+		}
+		b.WriteString(`]}`)
+		big := filepath.Join(t.TempDir(), "big.geojson")
+		if err := os.WriteFile(big, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		upload(t, big)
+		waitJS[bool](t, ctx, `window.onemap.quality.problems.length === 50010 && window.onemap.quality.drawn === 50000`, 30*time.Second, "the large report")
+		if n := eval[int](t, ctx, `document.querySelectorAll("#quality-list .quality-row").length`); n != 500 {
+			t.Errorf("%d rows listed, want 500", n)
+		}
+		more := eval[string](t, ctx, `document.querySelector("#quality-list .quality-more").textContent`)
+		note := eval[string](t, ctx, `document.getElementById("quality-notes").textContent`)
+		if !strings.Contains(more, "50,010") || !strings.Contains(note, "只在地图上绘制了前 50,000 个（共 50,010 个）") {
+			t.Errorf("the list says %q, the note %q", more, note)
+		}
+	})
+
 	t.Run("English", func(t *testing.T) {
 		clickID(t, ctx, "quality-server")
 		waitJS[bool](t, ctx, `window.onemap.quality.source === "server" && window.onemap.quality.problems.length === 1`, 5*time.Second, "back to the server's problems")
