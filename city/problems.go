@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/onemap/onemap/layers"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -264,6 +265,58 @@ func TwinPath(path string) string {
 	return strings.TrimSuffix(path, ext) + ".geojson"
 }
 
+// GeoJSON returns the problems as a GeoJSON FeatureCollection, one feature
+// per problem with the problem as its properties (kind, severity, layer,
+// file, index, id, attribute, reason, suggestion, cause) and the feature's
+// geometry, or a null geometry where it has none a map can draw — as for
+// the problems of a whole file, whose index is -1.
+func (ps Problems) GeoJSON() *geojson.FeatureCollection {
+	fc := geojson.NewFeatureCollection()
+	for _, p := range ps {
+		f := &geojson.Feature{Type: "Feature", Geometry: p.Geometry, Properties: geojson.Properties{
+			"kind": p.Kind, "severity": p.Severity, "file": p.File, "index": p.Index, "reason": p.Reason,
+		}}
+		if p.Layer != "" {
+			f.Properties["layer"] = p.Layer
+		}
+		if p.ID != 0 {
+			f.ID = p.ID
+			f.Properties["id"] = p.ID
+		}
+		for k, v := range map[string]string{"attribute": p.Attribute, "suggestion": p.Suggestion, "cause": p.Cause} {
+			if v != "" {
+				f.Properties[k] = v
+			}
+		}
+		fc.Append(f)
+	}
+	return fc
+}
+
+// WithoutPersonal returns the problems with nothing of a personal
+// attribute's value in them (a field of its layer marked Personal: a
+// contact's name, a phone number): such a problem's reason names the
+// attribute and its kind alone, and its suggestion is dropped. The others
+// are as they were.
+func (ps Problems) WithoutPersonal(cat *layers.Catalog) Problems {
+	out := make(Problems, len(ps))
+	for i, p := range ps {
+		out[i] = p
+		if p.Attribute == "" || p.Layer == "" || cat == nil {
+			continue
+		}
+		l, err := cat.Layer(p.Layer)
+		if err != nil {
+			continue
+		}
+		if fd, ok := l.Field(p.Attribute); ok && fd.Personal {
+			out[i].Reason = fmt.Sprintf("attribute %q: %s (its value is personal data and not shown)", p.Attribute, p.Kind)
+			out[i].Suggestion = ""
+		}
+	}
+	return out
+}
+
 // WriteReport writes every problem of the city in dir as JSON to path, and
 // to TwinPath(path) a GeoJSON FeatureCollection of the features at fault,
 // one feature per problem with the problem as its properties, to open on a
@@ -283,28 +336,15 @@ func (ps Problems) WriteReport(path, dir string) error {
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	fc := geojson.NewFeatureCollection()
+	// The twin holds the features at fault; a whole file's problems are
+	// in the JSON alone.
+	var features Problems
 	for _, p := range ps {
-		if p.Index < 0 {
-			continue
+		if p.Index >= 0 {
+			features = append(features, p)
 		}
-		f := &geojson.Feature{Type: "Feature", Geometry: p.Geometry, Properties: geojson.Properties{
-			"kind": p.Kind, "severity": p.Severity, "file": p.File, "index": p.Index, "reason": p.Reason,
-		}}
-		if p.Layer != "" {
-			f.Properties["layer"] = p.Layer
-		}
-		if p.ID != 0 {
-			f.ID = p.ID
-			f.Properties["id"] = p.ID
-		}
-		for k, v := range map[string]string{"attribute": p.Attribute, "suggestion": p.Suggestion, "cause": p.Cause} {
-			if v != "" {
-				f.Properties[k] = v
-			}
-		}
-		fc.Append(f)
 	}
+	fc := features.GeoJSON()
 	gb, err := fc.MarshalJSON()
 	if err != nil {
 		return err

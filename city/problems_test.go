@@ -13,6 +13,7 @@ import (
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/store/storetest"
+	"github.com/paulmach/orb"
 )
 
 // writeFiles writes files, by name, into a new directory.
@@ -422,5 +423,51 @@ func TestNetworkWarnings(t *testing.T) {
 	}
 	if len(ps) != 4 {
 		t.Errorf("%d problems, want 4: %v", len(ps), ps)
+	}
+}
+
+// GeoJSON has one feature per problem, a whole file's problem too (with a
+// null geometry and index -1); WithoutPersonal leaves nothing of a
+// personal attribute's value in the problems.
+func TestProblemsGeoJSON(t *testing.T) {
+	ps := city.Problems{
+		{Kind: city.KindUnknownFile, Severity: city.SeverityWarning, File: "roads.geojson", Index: -1, Reason: "no layer reads roads.geojson", Suggestion: "road.geojson"},
+		{Kind: city.KindOutsideBounds, Severity: city.SeverityWarning, Layer: layers.Road, File: "road.geojson", Index: 2, ID: 3004,
+			Reason: "outside the city's bounds", Geometry: orb.LineString{{118.5, 31.85}, {118.6, 31.85}}},
+		{Kind: city.KindWrongType, Severity: city.SeverityError, Layer: layers.ProtectiveTarget, File: "protective_target.geojson", Index: 0, ID: 22001,
+			Attribute: "contact_phone", Reason: `attribute "contact_phone": 13912345678 (a number) is not a string: write it in quotes`, Suggestion: "13912345678"},
+	}
+	b, err := ps.WithoutPersonal(layers.Default()).GeoJSON().MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "13912345678") {
+		t.Errorf("a personal value in the problems: %s", b)
+	}
+	var fc struct {
+		Features []struct {
+			Geometry json.RawMessage `json:"geometry"`
+			Props    map[string]any  `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Features) != 3 {
+		t.Fatalf("%d features, want 3: %s", len(fc.Features), b)
+	}
+	whole, road, phone := fc.Features[0], fc.Features[1], fc.Features[2]
+	if string(whole.Geometry) != "null" || whole.Props["index"] != -1.0 || whole.Props["suggestion"] != "road.geojson" || whole.Props["severity"] != "warning" {
+		t.Errorf("the unknown file: %s %v", whole.Geometry, whole.Props)
+	}
+	if !strings.Contains(string(road.Geometry), "LineString") || road.Props["id"] != 3004.0 || road.Props["layer"] != layers.Road {
+		t.Errorf("the road outside: %s %v", road.Geometry, road.Props)
+	}
+	if phone.Props["attribute"] != "contact_phone" || phone.Props["suggestion"] != nil || !strings.Contains(phone.Props["reason"].(string), "personal") {
+		t.Errorf("the phone number: %v", phone.Props)
+	}
+	// The problems given are left as they were.
+	if ps[2].Suggestion != "13912345678" {
+		t.Error("WithoutPersonal changed its receiver")
 	}
 }

@@ -10,7 +10,7 @@ import (
 func TestFS(t *testing.T) {
 	for _, name := range []string{
 		"index.html", "app.js", "app.css", "login.html", "login.js", "session.js", "user.js", "audit.js", "admin.js",
-		"incident.js", "inbox.js", "tasks.js", "replay.js", "stats.js", "report.css",
+		"incident.js", "inbox.js", "tasks.js", "replay.js", "stats.js", "quality.js", "report.css",
 		"vendor/README.md",
 		"vendor/maplibre-gl/maplibre-gl.mjs",
 		"vendor/maplibre-gl/maplibre-gl-worker.mjs",

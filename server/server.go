@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/onemap/onemap/auth"
+	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/hub"
 	"github.com/onemap/onemap/incident"
 	"github.com/onemap/onemap/incident/attach"
@@ -110,6 +111,10 @@ type Options struct {
 	Response *response.Desk
 	// Attachments keep the photos of field reports; nil serves none.
 	Attachments attach.Store
+	// Quality are the problems found in the city when it was read (its
+	// warnings: a city with errors is not served), served at
+	// /api/v1/quality; nil serves none.
+	Quality city.Problems
 }
 
 // Journal is what the health check reads of the write-ahead log;
@@ -143,6 +148,9 @@ type Server struct {
 	// closing is set by Close: /readyz answers 503 from then on, so a
 	// load balancer stops sending while the connections drain.
 	closing atomic.Bool
+
+	// quality is the answer of /api/v1/quality.
+	quality []byte
 
 	access Access
 	authz  *auth.Authorizer
@@ -182,6 +190,7 @@ func New(o Options) *Server {
 		cache:    tiles.NewCache(o.CacheBytes),
 		log:      o.Log,
 	}
+	s.quality = qualityJSON(o.Quality, o)
 	if s.enc == nil {
 		s.enc = tiles.NewEncoder(o.Catalog, o.Store)
 	}
@@ -226,6 +235,7 @@ func New(o Options) *Server {
 	api.GET("/nearby", s.handleNearby)
 	api.POST("/analysis/valve-closure", s.handleValveClosure)
 	api.GET("/analysis/gas-neighbourhood", s.handleGasNeighbourhood)
+	api.GET("/quality", s.handleQuality)
 	if o.Live != nil {
 		e.POST("/api/v1/readings", s.handleReadings, s.withTimeout(o.IngestTimeout))
 		api.GET("/sensors", s.handleSensors)

@@ -61,7 +61,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cat := layers.Default()
 	start := time.Now()
-	c, err := readCity(*dir, cat, city.Options{Projected: *srid != 4326 && *srid != 4490}, *report, stderr)
+	c, _, err := readCity(*dir, cat, city.Options{Projected: *srid != 4326 && *srid != 4490}, *report, stderr)
 	if err != nil {
 		return err
 	}

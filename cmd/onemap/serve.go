@@ -57,7 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cat := layers.Default()
 	accessLog, _ := server.ParseAccessLog(cfg.AccessLog) // checked by Validate
 	m := metrics.New(metrics.Options{Catalog: cat})
-	st, err := openStore(ctx, cfg, cat, log, stderr)
+	st, problems, err := openStore(ctx, cfg, cat, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -190,6 +190,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Response:       inc.desk,
 		Attachments:    inc.attachments,
 		LevelRules:     lr,
+		Quality:        problems,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -322,27 +323,30 @@ func serveDebug(addr string, log *slog.Logger, errc chan<- error) (*http.Server,
 	return hs, nil
 }
 
-// openStore opens PostGIS when the configuration names a database, and
-// otherwise holds the city in memory.
 // The summary of a city's problems shows this many of each kind; --report
 // writes them all.
 const problemsShown = 5
 
-func openStore(ctx context.Context, cfg Config, cat *layers.Catalog, log *slog.Logger, stderr io.Writer) (store.Store, error) {
+// openStore opens PostGIS when the configuration names a database, and
+// otherwise holds the city in memory; it returns the problems found in the
+// city read (its warnings), none for a database.
+func openStore(ctx context.Context, cfg Config, cat *layers.Catalog, log *slog.Logger, stderr io.Writer) (store.Store, city.Problems, error) {
 	if cfg.DB != "" {
-		return postgis.Open(ctx, cfg.DB, cat, log)
+		st, err := postgis.Open(ctx, cfg.DB, cat, log)
+		return st, nil, err
 	}
-	c, err := readCity(cfg.City, cat, city.Options{}, cfg.Report, stderr)
+	c, ps, err := readCity(cfg.City, cat, city.Options{}, cfg.Report, stderr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return memory.New(c), nil
+	return memory.New(c), ps, nil
 }
 
 // readCity reads a city directory, or the embedded sample city when dir is
 // empty. It writes to w a summary of the city's problems, and to report, if
-// named, all of them; errors refuse the city, warnings do not.
-func readCity(dir string, cat *layers.Catalog, o city.Options, report string, w io.Writer) (*city.City, error) {
+// named, all of them; errors refuse the city, warnings do not. It returns
+// the city and its problems.
+func readCity(dir string, cat *layers.Catalog, o city.Options, report string, w io.Writer) (*city.City, city.Problems, error) {
 	name := dir
 	var c *city.City
 	var ps city.Problems
@@ -358,17 +362,17 @@ func readCity(dir string, cat *layers.Catalog, o city.Options, report string, w 
 	}
 	if report != "" {
 		if err := ps.WriteReport(report, dir); err != nil {
-			return nil, fmt.Errorf("--report: %w", err)
+			return nil, nil, fmt.Errorf("--report: %w", err)
 		}
 		fmt.Fprintf(w, "city %s: the report is in %s and %s\n", name, report, city.TwinPath(report))
 	}
 	if err := ps.Err(); err != nil {
 		if report == "" && len(ps) > 1 {
-			return nil, fmt.Errorf("city %s refused: %w (--report FILE writes them all)", name, err)
+			return nil, nil, fmt.Errorf("city %s refused: %w (--report FILE writes them all)", name, err)
 		}
-		return nil, fmt.Errorf("city %s refused: %w", name, err)
+		return nil, nil, fmt.Errorf("city %s refused: %w", name, err)
 	}
-	return c, nil
+	return c, ps, nil
 }
 
 // displayAddr turns a listening address into one a browser can open.

@@ -21,7 +21,7 @@ import (
 func TestWire(t *testing.T) {
 	ctx := context.Background()
 	cat := layers.Default()
-	c, err := readCity("", cat, city.Options{}, "", io.Discard)
+	c, _, err := readCity("", cat, city.Options{}, "", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

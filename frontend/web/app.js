@@ -15,6 +15,8 @@
 // those allowed. The incident loop (incident.js) has its panel on the
 // desktop, the warnings in force on every view's map, the inbox (inbox.js)
 // for a logged-in user and the responder's tasks on the phone (tasks.js).
+// The desktop also charts the alarms (stats.js) and maps the problems of
+// the city's data (quality.js).
 
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { TEXT as ANALYSIS_TEXT, createAnalysis } from '/analysis.js';
@@ -31,6 +33,7 @@ import { TEXT as INBOX_TEXT, createInbox } from '/inbox.js';
 import { TEXT as TASKS_TEXT, createTasks } from '/tasks.js';
 import { TEXT as REPLAY_TEXT, createPositionLayer, createReplay } from '/replay.js';
 import { TEXT as STATS_TEXT, createStats } from '/stats.js';
+import { TEXT as QUALITY_TEXT, createQuality } from '/quality.js';
 
 // The view: 'desktop', 'screen' or 'phone' (?view=).
 const VIEW = { screen: 'screen', phone: 'phone' }[new URLSearchParams(location.search).get('view')] ?? 'desktop';
@@ -69,6 +72,7 @@ const TEXT = {
     ...TASKS_TEXT.zh,
     ...REPLAY_TEXT.zh,
     ...STATS_TEXT.zh,
+    ...QUALITY_TEXT.zh,
     screenWarnings: '生效预警',
     screenNoWarnings: '当前无生效预警',
     screenResponse: '处置任务完成 {done}/{total} · 超时 {overdue}',
@@ -95,6 +99,7 @@ const TEXT = {
     ...TASKS_TEXT.en,
     ...REPLAY_TEXT.en,
     ...STATS_TEXT.en,
+    ...QUALITY_TEXT.en,
     screenWarnings: 'Warnings in force',
     screenNoWarnings: 'No warnings in force',
     screenResponse: 'Tasks done {done}/{total} · overdue {overdue}',
@@ -279,6 +284,7 @@ function renderText() {
   tasks?.renderText();
   replay?.renderText();
   stats?.renderText();
+  quality?.renderText();
   audit?.renderText();
   users?.renderText();
   tokens?.renderText();
@@ -418,6 +424,8 @@ function featuresAt(point) {
 map.on('click', (e) => {
   // In the nearby and valve modes a click is a question for the analysis.
   if (analysis.click(e)) return;
+  // A click on a data quality problem opens it (the desktop).
+  if (quality?.click(e)) return;
   // A click on an alarm icon opens the alarm's details.
   if (alarms.click(e)) return;
   // A click on a warning area opens its incident (the desktop).
@@ -557,10 +565,18 @@ window.onemap.alarms = alarms;
 const positions = VIEW === 'desktop' ? createPositionLayer({ map }) : null;
 const replay = VIEW === 'desktop' ? createReplay({ map, t, lang: () => state.lang, format: alarms.format, positions }) : null;
 incidents = VIEW === 'desktop'
-  ? createIncidents({ map, t, lang: () => state.lang, format: alarms.format, onOpen: () => { inbox?.setOpen(false); stats?.setOpen(false); }, replay, positions })
+  ? createIncidents({ map, t, lang: () => state.lang, format: alarms.format, onOpen: () => { inbox?.setOpen(false); stats?.setOpen(false); quality?.setOpen(false); }, replay, positions })
   : null;
 // The alarm analysis (stats.js), on the right of the map like the incidents.
-const stats = VIEW === 'desktop' ? createStats({ t, format: alarms.format, onOpen: () => { inbox?.setOpen(false); incidents?.setOpen(false); } }) : null;
+const stats = VIEW === 'desktop' ? createStats({ t, format: alarms.format, onOpen: () => { inbox?.setOpen(false); incidents?.setOpen(false); quality?.setOpen(false); } }) : null;
+// The problems of the city's data (quality.js), in the same place.
+const quality = VIEW === 'desktop'
+  ? createQuality({
+    map, t, lang: () => state.lang, layerTitle: (id) => title(state.layersById.get(id)?.title, id), closePopup,
+    onOpen: () => { inbox?.setOpen(false); incidents?.setOpen(false); stats?.setOpen(false); },
+  })
+  : null;
+window.onemap.quality = quality;
 window.onemap.replay = replay;
 window.onemap.positions = positions;
 window.onemap.stats = stats;
@@ -569,7 +585,7 @@ window.onemap.incidents = incidents;
 window.onemap.warnings = warnings;
 // The inbox of a logged-in user, on the desktop and the phone.
 // The incident panel and the inbox share the right of the map: one at a time.
-const inbox = VIEW !== 'screen' ? createInbox({ t, lang: () => state.lang, format: alarms.format, onOpen: () => { incidents?.setOpen(false); stats?.setOpen(false); } }) : null;
+const inbox = VIEW !== 'screen' ? createInbox({ t, lang: () => state.lang, format: alarms.format, onOpen: () => { incidents?.setOpen(false); stats?.setOpen(false); quality?.setOpen(false); } }) : null;
 window.onemap.inbox = inbox;
 let inboxTimer = 0;
 function onWarnings(list) {
@@ -737,6 +753,7 @@ session.onChange((s) => {
   alarms.permissionsChanged();
   incidents?.permissionsChanged();
   stats?.permissionsChanged();
+  quality?.permissionsChanged();
   inbox?.sessionChanged();
   tasks?.sessionChanged();
   phone?.renderText();
