@@ -111,7 +111,7 @@ func TestGasNeighbourhood(t *testing.T) {
 	if s := a.Spaces[0]; s.ID != layers.MakeID(4, 1) || s.Layer != layers.Building || s.Pipe != layers.MakeID(10, 1) || s.Monitored || s.Risk <= 0 || s.DistanceM < 19.99 || s.DistanceM > 20.01 {
 		t.Errorf("space %+v", s)
 	}
-	for _, q := range []string{"distance=0", "distance=abc", "distance=501", "bbox=1,2,3", "bbox=10,10,5,5", "sensor_distance=-1", "limit=0"} {
+	for _, q := range []string{"distance=0", "distance=abc", "distance=501", "bbox=1,2,3", "bbox=10,10,5,5", "sensor_distance=-1", "limit=0", "unmonitored=yes"} {
 		resp := get(t, ts.URL+"/api/v1/analysis/gas-neighbourhood?"+q, as("analyst")...)
 		if resp.StatusCode != 400 {
 			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 
@@ -49,7 +50,14 @@ func (s *Server) handleGasNeighbourhood(c echo.Context) error {
 			return err
 		}
 	}
-	onlyUnmonitored := c.QueryParam("unmonitored") == "true"
+	var onlyUnmonitored bool
+	switch q := c.QueryParam("unmonitored"); q {
+	case "", "false":
+	case "true":
+		onlyUnmonitored = true
+	default:
+		return errorf(CodeBadRequest, fmt.Sprintf("unmonitored %q is true or false", q))
+	}
 	limit := 1000
 	if limit, err = parseLimit(c.QueryParam("limit"), limit, 100000); err != nil {
 		return err

@@ -100,6 +100,9 @@ func (s *Server) handleSensors(c echo.Context) error {
 		bbox = &b
 	}
 	domain, kind := c.QueryParam("domain"), c.QueryParam("kind")
+	if domain != "" && !slices.Contains(live.AllDomains, live.Domain(domain)) {
+		return errorf(CodeBadRequest, fmt.Sprintf("domain %q is not one of %s", domain, joinDomains(live.AllDomains)))
+	}
 	p := &callerOf(c).p
 	out := []map[string]any{}
 	for _, sn := range s.opt.Sensors.All() {

@@ -240,6 +240,7 @@ func TestLiveBadRequests(t *testing.T) {
 		{"BadLevel", "GET", "/api/v1/alarms?level=0", "", "", 400, CodeBadRequest},
 		{"LevelBeyondAny", "GET", "/api/v1/alarms?level=9", "", "", 400, CodeBadRequest},
 		{"UnknownDomain", "GET", "/api/v1/alarms?domain=drain", "", "", 400, CodeBadRequest},
+		{"SensorsUnknownDomain", "GET", "/api/v1/sensors?domain=drain", "", "", 400, CodeBadRequest},
 		{"BadFrom", "GET", "/api/v1/alarms?from=yesterday", "", "", 400, CodeBadRequest},
 		{"UnknownAlarm", "GET", "/api/v1/alarms/99", "", "", 404, CodeNotFound},
 		{"BadAlarmID", "GET", "/api/v1/alarms/x", "", "", 400, CodeBadID},
