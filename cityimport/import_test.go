@@ -27,7 +27,7 @@ import (
 )
 
 // needGDAL skips without ogr2ogr, except on CI, where it fails.
-func needGDAL(t *testing.T) {
+func needGDAL(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("ogr2ogr"); err != nil {
 		if os.Getenv("ONEMAP_REQUIRE_ALL") != "" {
@@ -91,7 +91,7 @@ func survey(t *testing.T) (string, *city.City) {
 	return dir, orig
 }
 
-func ogr(t *testing.T, args ...string) {
+func ogr(t testing.TB, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("ogr2ogr", args...).CombinedOutput(); err != nil {
 		t.Fatalf("ogr2ogr %v: %v\n%s", args, err, out)
