@@ -1,6 +1,7 @@
 package cityimport
 
 import (
+	"maps"
 	"os"
 	"runtime"
 	"strconv"
@@ -127,7 +128,7 @@ func BenchmarkTopology(b *testing.B) {
 func surveyed(fs []*layers.Feature) []*layers.Feature {
 	out := make([]*layers.Feature, len(fs))
 	for i, f := range fs {
-		props := clone(f.Props)
+		props := maps.Clone(f.Props)
 		delete(props, layers.FromNode)
 		delete(props, layers.ToNode)
 		out[i] = &layers.Feature{ID: f.ID, Layer: f.Layer, Geometry: f.Geometry, Props: props, MinZoom: f.MinZoom}
