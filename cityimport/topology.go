@@ -10,6 +10,7 @@ import (
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/spatial"
 	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
 )
 
 // network builds the topology of one pipe layer whose pipes come without
@@ -137,24 +138,31 @@ func madeKind(nodes *layers.Layer, degree int) string {
 // valve, a manhole — lies on its line away from its ends: a pipe drawn
 // through a junction is two pipes of the network, one each side. The first
 // part keeps the pipe's id; the others get ids derived from it.
-func (n *network) splitAtNodes(ps, tees []*layers.Feature) []*layers.Feature {
-	if len(tees) == 0 {
+func (n *network) splitAtNodes(ps, nodes []*layers.Feature) []*layers.Feature {
+	if len(nodes) == 0 {
 		return ps
+	}
+	// The nodes in an R-tree: each pipe looks only at those near its line.
+	var tree rtree.RTreeGN[float64, orb.Point]
+	for _, f := range nodes {
+		if p, ok := f.Geometry.(orb.Point); ok {
+			tree.Insert(p, p, p)
+		}
 	}
 	out := make([]*layers.Feature, 0, len(ps))
 	for _, p := range ps {
 		ls := p.Geometry.(orb.LineString)
 		var cuts []cut
 		b := n.pl.Bound(ls.Bound(), n.snap)
-		for _, t := range tees {
-			tp := t.Geometry.(orb.Point)
-			if !b.Contains(tp) || spatial.Metres(tp, ls[0]) <= n.snap || spatial.Metres(tp, ls[len(ls)-1]) <= n.snap {
-				continue
+		tree.Search(b.Min, b.Max, func(_, _ [2]float64, tp orb.Point) bool {
+			if spatial.Metres(tp, ls[0]) <= n.snap || spatial.Metres(tp, ls[len(ls)-1]) <= n.snap {
+				return true
 			}
 			if c, ok := n.onLine(ls, tp); ok {
 				cuts = append(cuts, c)
 			}
-		}
+			return true
+		})
 		if len(cuts) == 0 {
 			out = append(out, p)
 			continue
