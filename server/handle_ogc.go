@@ -128,9 +128,13 @@ func (s *Server) ogcLayer(c echo.Context) (*layers.Layer, error) {
 	return l, nil
 }
 
-// ogcCollection describes one layer as a collection.
-func (s *Server) ogcCollection(base string, l *layers.Layer) map[string]any {
+// ogcCollection describes one layer as a collection, its extent the
+// bounds of its features (the city's while it has none).
+func (s *Server) ogcCollection(c echo.Context, base string, l *layers.Layer) map[string]any {
 	b := s.store.Meta().Bounds
+	if lb, ok, err := s.store.Bounds(c.Request().Context(), l.ID); err == nil && ok {
+		b = [4]float64{lb.Min[0], lb.Min[1], lb.Max[0], lb.Max[1]}
+	}
 	href := base + "/collections/" + l.ID
 	return map[string]any{
 		"id": l.ID, "title": l.Title.Zh, "description": l.Title.En,
@@ -150,7 +154,7 @@ func (s *Server) handleOGCCollections(c echo.Context) error {
 	base := s.baseURL(c) + "/ogc"
 	cs := []map[string]any{}
 	for _, l := range s.ogcLayers() {
-		cs = append(cs, s.ogcCollection(base, l))
+		cs = append(cs, s.ogcCollection(c, base, l))
 	}
 	return ogcJSON(c, echo.MIMEApplicationJSON, map[string]any{
 		"links":       []ogcLink{{Href: base + "/collections", Rel: "self", Type: echo.MIMEApplicationJSON}},
@@ -166,7 +170,7 @@ func (s *Server) handleOGCCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return ogcJSON(c, echo.MIMEApplicationJSON, s.ogcCollection(s.baseURL(c)+"/ogc", l))
+	return ogcJSON(c, echo.MIMEApplicationJSON, s.ogcCollection(c, s.baseURL(c)+"/ogc", l))
 }
 
 // ogcFeatureOf is f as an item: its attributes without the personal ones,
