@@ -94,6 +94,20 @@ func TestBrowserCarto(t *testing.T) {
 			}
 		}
 	}
+	// The legend explains the derived layers' colours, in both languages.
+	keys := `["gas_adjacent_space", "risk_zone"].map(id => (document.querySelector('li[data-layer="' + id + '"] .legend-key') || {}).textContent || "").join(" | ")`
+	if k := eval[string](t, ctx, keys); !strings.Contains(k, "未监测") || !strings.Contains(k, "已监测") || !strings.Contains(k, "重大风险") {
+		t.Errorf("legend keys %q, want 未监测, 已监测 and 重大风险", k)
+	}
+	if on := eval[bool](t, ctx, `document.getElementById("toggle-risk_zone").checked`); on {
+		t.Error("risk zones are on by default on the desktop")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang-switch"))); err != nil {
+		t.Fatal(err)
+	}
+	if k := eval[string](t, ctx, keys); !strings.Contains(k, "Unmonitored") || !strings.Contains(k, "Monitored") || !strings.Contains(k, "Major risk") {
+		t.Errorf("English legend keys %q", k)
+	}
 	if bad := failed.list(); len(bad) > 0 {
 		t.Errorf("failed requests: %v", bad)
 	}
