@@ -44,6 +44,9 @@ const (
 const (
 	StyleMetaLayer = "onemap:layer"
 	StyleMetaGroup = "onemap:group"
+	// StyleMetaDerived is true on the style layers of derived layers (an
+	// analysis drawn as a layer), which clients may start switched off.
+	StyleMetaDerived = "onemap:derived"
 )
 
 // Style returns the MapLibre style (version 8) of the one map: one composite
@@ -150,16 +153,25 @@ func styleLayers(l *layers.Layer, lang string, isNode bool) (geom, labels []styl
 		if l.Live {
 			src = StyleLiveSource
 		}
+		meta := styleObj{StyleMetaLayer: l.ID, StyleMetaGroup: l.Group}
+		if l.Derived {
+			meta[StyleMetaDerived] = true
+		}
 		return styleLayer{
 			ID: id, Type: typ, Source: src, SourceLayer: l.ID, MinZoom: max(minzoom, l.MinZoom),
-			Metadata: styleObj{StyleMetaLayer: l.ID, StyleMetaGroup: l.Group},
-			Layout:   styleObj{}, Paint: styleObj{},
+			Metadata: meta, Layout: styleObj{}, Paint: styleObj{},
 		}
 	}
 	color := styleColor(l)
 
 	switch l.Geometry {
 	case layers.Polygon:
+		minzoom := 0
+		if l.Derived {
+			minzoom = styleDerivedAreaMinZoom
+		}
+		mk0 := mk
+		mk = func(suffix, typ string, _ int) styleLayer { return mk0(suffix, typ, minzoom) }
 		fill := mk("", "fill", 0)
 		fill.Paint["fill-color"] = color
 		fill.Paint["fill-opacity"] = styleOr(s.Opacity, 1)
@@ -199,11 +211,19 @@ func styleLayers(l *layers.Layer, lang string, isNode bool) (geom, labels []styl
 			casing.Layout["line-cap"] = "round"
 			geom = append(geom, casing)
 		} else if s.WidthBy != "" {
-			// Pipes get a white halo so that they stand out on roads and
-			// buildings and where networks cross.
+			// Pipes are cased twice so that they read over the light base,
+			// roads and buildings and where networks cross: a thin dark
+			// edge under a white halo under the pipe. At city zoom the
+			// casing is the mains' alone, as is most of the pipes' ink.
+			edge := mk("edge", "line", 0)
+			edge.Layout["line-join"] = "round"
+			edge.Paint["line-color"] = "#1f2937"
+			edge.Paint["line-opacity"] = stylePipeOpacity(s.WidthBy, 0.15, 0.55)
+			edge.Paint["line-width"] = stylePipeWidth(width, s.WidthBy, 3)
+			geom = append(geom, edge)
 			casing.Paint["line-color"] = "#ffffff"
-			casing.Paint["line-opacity"] = 0.8
-			casing.Paint["line-width"] = styleWidth(width, factor, 2)
+			casing.Paint["line-opacity"] = stylePipeOpacity(s.WidthBy, 0.3, 1)
+			casing.Paint["line-width"] = stylePipeWidth(width, s.WidthBy, 2)
 			geom = append(geom, casing)
 		}
 		line := mk("", "line", 0)
@@ -211,6 +231,10 @@ func styleLayers(l *layers.Layer, lang string, isNode bool) (geom, labels []styl
 		line.Layout["line-cap"] = "round"
 		line.Paint["line-color"] = color
 		line.Paint["line-width"] = styleWidth(width, factor, 0)
+		if s.WidthBy != "" {
+			line.Paint["line-width"] = stylePipeWidth(width, s.WidthBy, 0)
+			line.Paint["line-opacity"] = stylePipeOpacity(s.WidthBy, 0.45, 1)
+		}
 		if len(s.Dash) > 0 {
 			line.Layout["line-cap"] = "butt"
 			line.Paint["line-dasharray"] = s.Dash
@@ -237,7 +261,13 @@ func styleLayers(l *layers.Layer, lang string, isNode bool) (geom, labels []styl
 			}
 			geom = append(geom, sym)
 		case s.Radius > 0:
-			circle := mk("", "circle", 0)
+			// Derived points (the gas-adjacent spaces, one or more on every
+			// block) crowd the networks out below street zoom.
+			minzoom := 0
+			if l.Derived {
+				minzoom = styleDerivedPointMinZoom
+			}
+			circle := mk("", "circle", minzoom)
 			circle.Paint["circle-color"] = color
 			circle.Paint["circle-radius"] = styleZoom(float64(l.MinZoom), s.Radius*0.7, 15, s.Radius, 18, s.Radius*1.8)
 			circle.Paint["circle-stroke-color"] = "#ffffff"
@@ -398,6 +428,45 @@ func styleZoom(pairs ...float64) any {
 func styleDiameter(field string) any {
 	return []any{"interpolate", []any{"linear"}, []any{"number", []any{"get", field}, 200},
 		50, 0.5, 150, 0.75, 300, 1, 600, 1.5, 1200, 2.2}
+}
+
+// The zooms from which derived layers are drawn: points (gas-adjacent
+// spaces) from street zoom, where they stand apart; areas (risk zones) from
+// district zoom.
+const (
+	styleDerivedPointMinZoom = 15
+	styleDerivedAreaMinZoom  = 13
+)
+
+// styleMainDiameter is the diameter (mm) from which a pipe is a main, drawn
+// fully at city zoom, where smaller pipes are faint.
+const styleMainDiameter = 300
+
+// stylePipeOpacity is a pipe's opacity: small below zoom 13 for pipes under
+// styleMainDiameter, full for mains and for every pipe from zoom 14.
+func stylePipeOpacity(field string, small, main float64) any {
+	atCity := []any{"case", []any{">=", []any{"number", []any{"get", field}, 0}, styleMainDiameter}, main, small}
+	return []any{"interpolate", []any{"linear"}, []any{"zoom"}, 12, atCity, 14, main}
+}
+
+// styleMainBoost widens the mains at city zoom (up to 13), where they are
+// the network's outline and would otherwise be hairlines.
+const styleMainBoost = 1.7
+
+// stylePipeWidth is styleWidth for a pipe widened with its diameter, the
+// mains widened more at city zoom.
+func stylePipeWidth(width float64, field string, add float64) any {
+	e := []any{"interpolate", []any{"exponential", 1.4}, []any{"zoom"}}
+	for _, st := range styleWidthStops {
+		w := styleRound(width * st.scale)
+		var v any = []any{"+", []any{"*", w, styleDiameter(field)}, add}
+		if st.zoom <= 13 {
+			boost := []any{"case", []any{">=", []any{"number", []any{"get", field}, 0}, styleMainDiameter}, styleMainBoost, 1}
+			v = []any{"+", []any{"*", w, styleDiameter(field), boost}, add}
+		}
+		e = append(e, st.zoom, v)
+	}
+	return e
 }
 
 // styleRoadClass narrows roads by class; the layer's width is an

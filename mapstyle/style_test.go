@@ -32,14 +32,14 @@ type parsedStyle struct {
 		Bounds  [4]float64 `json:"bounds"`
 	} `json:"sources"`
 	Layers []struct {
-		ID          string            `json:"id"`
-		Type        string            `json:"type"`
-		Source      string            `json:"source"`
-		SourceLayer string            `json:"source-layer"`
-		MinZoom     int               `json:"minzoom"`
-		Metadata    map[string]string `json:"metadata"`
-		Layout      map[string]any    `json:"layout"`
-		Paint       map[string]any    `json:"paint"`
+		ID          string         `json:"id"`
+		Type        string         `json:"type"`
+		Source      string         `json:"source"`
+		SourceLayer string         `json:"source-layer"`
+		MinZoom     int            `json:"minzoom"`
+		Metadata    map[string]any `json:"metadata"`
+		Layout      map[string]any `json:"layout"`
+		Paint       map[string]any `json:"paint"`
 	} `json:"layers"`
 }
 
@@ -97,13 +97,16 @@ func TestStyle(t *testing.T) {
 	ids = nil
 	for _, sl := range s.Layers[1:] {
 		ids = append(ids, sl.ID)
-		id := sl.Metadata[StyleMetaLayer]
+		id, _ := sl.Metadata[StyleMetaLayer].(string)
 		l, err := cat.Layer(id)
 		if err != nil {
 			t.Errorf("%s: metadata names layer %q: %v", sl.ID, id, err)
 			continue
 		}
 		seen[id]++
+		if derived, _ := sl.Metadata[StyleMetaDerived].(bool); derived != l.Derived {
+			t.Errorf("%s: derived %v in the metadata, want %v", sl.ID, derived, l.Derived)
+		}
 		if sl.Metadata[StyleMetaGroup] != l.Group {
 			t.Errorf("%s: group %q, want %q", sl.ID, sl.Metadata[StyleMetaGroup], l.Group)
 		}
@@ -145,7 +148,7 @@ func TestStyle(t *testing.T) {
 			t.Errorf("catalog layer %s has no style layer", l.ID)
 		}
 	}
-	for _, want := range []string{"gas_pipe", "gas_pipe-casing", "road-casing", "road", "road-label", "protective_target", "protective_target-label", "hazard", "sensor", "label"} {
+	for _, want := range []string{"gas_pipe", "gas_pipe-edge", "gas_pipe-casing", "water_pipe-edge", "road-casing", "road", "road-label", "protective_target", "protective_target-label", "hazard", "sensor", "label"} {
 		if !slices.Contains(ids, want) {
 			t.Errorf("no style layer %s in %v", want, ids)
 		}
@@ -244,4 +247,37 @@ func ExampleStyle() {
 	// Output:
 	// http://localhost:8080/sprite
 	// http://localhost:8080/fonts/{fontstack}/{range}.pbf
+}
+
+// TestStyleCityZoom keeps the city view readable: derived layers drawn only
+// from the zoom where they stand apart, pipes cased twice (a dark edge
+// under a white halo, in that order, under the pipe) and faint at city zoom
+// but for the mains.
+func TestStyleCityZoom(t *testing.T) {
+	s := parseStyle(t, testStyleOptions)
+	at := map[string]int{}
+	for i, sl := range s.Layers {
+		at[sl.ID] = i
+		switch sl.Metadata[StyleMetaLayer] {
+		case layers.GasAdjacentSpace:
+			if sl.MinZoom < 15 {
+				t.Errorf("%s: drawn from zoom %d, want 15", sl.ID, sl.MinZoom)
+			}
+		case layers.RiskZone:
+			if sl.MinZoom < 13 {
+				t.Errorf("%s: drawn from zoom %d, want 13", sl.ID, sl.MinZoom)
+			}
+		}
+	}
+	for _, id := range []string{layers.GasPipe, layers.WaterPipe, layers.DrainPipe, layers.HeatPipe} {
+		e, c, p := at[id+"-edge"], at[id+"-casing"], at[id]
+		if e == 0 || !(e < c && c < p) {
+			t.Errorf("%s: edge, casing and pipe at %d, %d, %d; want in that order", id, e, c, p)
+		}
+		op := s.Layers[p].Paint["line-opacity"]
+		b, _ := json.Marshal(op)
+		if !strings.Contains(string(b), `"zoom"`) || !strings.Contains(string(b), fmt.Sprint(styleMainDiameter)) {
+			t.Errorf("%s: line-opacity %s, want by zoom and diameter", id, b)
+		}
+	}
 }

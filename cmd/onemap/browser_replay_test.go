@@ -169,7 +169,7 @@ func TestBrowserReplay(t *testing.T) {
 			t.Errorf("after the warning %d areas drawn", n)
 		}
 		sensor := waitJS[map[string]any](t, ctx, `window.onemap.map.queryRenderedFeatures({layers: ["replay-sensors"]})[0]?.properties`, 5*time.Second, "the sensor drawn")
-		want := map[int]string{1: "#dc2626", 2: "#f97316", 3: "#facc15"}[level]
+		want := map[int]string{1: "#b91c1c", 2: "#f97316", 3: "#fde047"}[level]
 		if sensor["colour"] != want || sensor["level"] != float64(level) {
 			t.Errorf("the sensor is drawn %v, want level %d in %s", sensor, level, want)
 		}

@@ -196,7 +196,11 @@ export const TEXT = {
 
 // Colours of the sensor states (the guide's levels: level 1 is the most severe;
 // offline and fault are states, not danger alarms, and look different).
-export const LEVEL_COLORS = { 1: '#dc2626', 2: '#f97316', 3: '#facc15' };
+// The three differ in lightness (dark red, orange, light yellow) so that
+// they part for colour-blind eyes too, and the map draws each level in its
+// own shape besides: level 1 a disc in a double ring, level 2 a disc in a
+// ring, level 3 a smaller plain disc.
+export const LEVEL_COLORS = { 1: '#b91c1c', 2: '#f97316', 3: '#fde047' };
 const OTHER_LEVEL = '#3b82f6'; // a metric with more than three levels
 const OFFLINE_COLOR = '#9ca3af';
 const FAULT_COLOR = '#9333ea';
@@ -230,6 +234,9 @@ const RANGES = {
 
 // The vector source and source layer of the sensors.
 const SENSORS = { source: 'onemap', sourceLayer: 'sensor' };
+
+// The alarm icons' sizes in CSS pixels, by level.
+const ICON_PX = { 1: 34, 2: 28, 3: 18 };
 
 const SRC = 'alarms';
 const LYR = { halo: 'alarms-halo', icon: 'alarms-icon', label: 'alarms-label', selected: 'alarms-selected' };
@@ -530,27 +537,28 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
   function addLayers() {
     if (map.getSource(SRC)) return;
     map.addSource(SRC, { type: 'geojson', data: alarmFeatures() });
-    const size = ['match', ['get', 'level'], 1, 1.15, 2, 1, 0.9];
+    // Everything here is sized in screen pixels, the same at every zoom:
+    // the halo just outside the icon, never a block wide.
     map.addLayer({
       id: LYR.halo, type: 'circle', source: SRC, metadata: META,
       paint: {
         'circle-color': ['match', ['get', 'level'], 1, LEVEL_COLORS[1], 2, LEVEL_COLORS[2], 3, LEVEL_COLORS[3], OTHER_LEVEL],
-        'circle-radius': ['*', 20, size],
+        'circle-radius': ['match', ['get', 'level'], 1, ICON_PX[1] / 2 + 5, 2, ICON_PX[2] / 2 + 4, ICON_PX[3] / 2 + 3],
         'circle-opacity': 0.4,
         'circle-opacity-transition': { duration: 0, delay: 0 },
         'circle-radius-transition': { duration: 0, delay: 0 },
-        'circle-blur': 0.4,
+        'circle-blur': 0.5,
       },
     });
     map.addLayer({
       id: LYR.selected, type: 'circle', source: SRC, metadata: META, filter: selectedFilter(),
-      paint: { 'circle-radius': 19, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#1d4ed8', 'circle-stroke-width': 3 },
+      paint: { 'circle-radius': ICON_PX[1] / 2 + 3, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#1d4ed8', 'circle-stroke-width': 3 },
     });
     map.addLayer({
       id: LYR.icon, type: 'symbol', source: SRC, metadata: META,
       layout: {
         'icon-image': ['get', 'icon'],
-        'icon-size': size,
+        'icon-size': 1,
         'icon-allow-overlap': true,
         'icon-ignore-placement': true,
         'symbol-sort-key': ['get', 'order'],
@@ -581,31 +589,49 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
     if (map.getLayer(LYR.selected)) map.setFilter(LYR.selected, selectedFilter());
   }
 
-  // alarmIcon draws an icon: a disc of the level's colour ringed in the
-  // domain's colour, with the domain's letter.
+  // alarmIcon draws an icon, shaped by level besides its colour: a disc of
+  // the level's colour with the domain's letter, edged in the domain's
+  // colour; level 1 inside a double dark ring, level 2 inside one ring,
+  // level 3 smaller and plain.
   function alarmIcon(id) {
     const [, lg, domain, levelText] = id.split('-');
     const level = Number(levelText);
     const ratio = 2;
-    const px = 26 * ratio;
+    const px = (ICON_PX[level] ?? ICON_PX[3]) * ratio;
+    const rings = { 1: 2, 2: 1 }[level] ?? 0;
     const canvas = document.createElement('canvas');
     canvas.width = canvas.height = px;
     const ctx = canvas.getContext('2d');
     const c = px / 2;
+    // The rings, outermost first: white, the level's ink, white, ...
+    let r = c - 0.5 * ratio;
+    for (let i = 0; i < rings; i++) {
+      ctx.beginPath();
+      ctx.arc(c, c, r - 1.25 * ratio, 0, 2 * Math.PI);
+      ctx.lineWidth = 2.5 * ratio;
+      ctx.strokeStyle = '#ffffff';
+      ctx.stroke();
+      ctx.beginPath();
+      ctx.arc(c, c, r - 1.25 * ratio, 0, 2 * Math.PI);
+      ctx.lineWidth = 1.5 * ratio;
+      ctx.strokeStyle = '#111827';
+      ctx.stroke();
+      r -= 3 * ratio;
+    }
     ctx.beginPath();
-    ctx.arc(c, c, c - 1.5 * ratio, 0, 2 * Math.PI);
+    ctx.arc(c, c, r - 1.5 * ratio, 0, 2 * Math.PI);
     ctx.fillStyle = levelColor(level);
     ctx.fill();
-    ctx.lineWidth = 3 * ratio;
+    ctx.lineWidth = 2.5 * ratio;
     ctx.strokeStyle = DOMAIN_COLORS[domain] ?? '#111827';
     ctx.stroke();
     ctx.beginPath();
-    ctx.arc(c, c, c - 0.5 * ratio, 0, 2 * Math.PI);
-    ctx.lineWidth = 1 * ratio;
+    ctx.arc(c, c, r - 0.25 * ratio, 0, 2 * Math.PI);
+    ctx.lineWidth = 0.75 * ratio;
     ctx.strokeStyle = '#ffffff';
     ctx.stroke();
     ctx.fillStyle = level === 3 ? '#111827' : '#ffffff';
-    ctx.font = `bold ${13 * ratio}px system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif`;
+    ctx.font = `bold ${(level === 3 ? 10 : 12) * ratio}px system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif`;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
     const mark = DOMAIN_MARK[lg]?.[domain] ?? (domain || '?').charAt(0).toUpperCase();
@@ -691,17 +717,18 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
   function renderKey() {
     key.replaceChildren();
     const entries = [
-      [LEVEL_COLORS[1], t('alarmLevel').replace('{n}', '1')],
-      [LEVEL_COLORS[2], t('alarmLevel').replace('{n}', '2')],
-      [LEVEL_COLORS[3], t('alarmLevel').replace('{n}', '3')],
+      [LEVEL_COLORS[1], t('alarmLevel').replace('{n}', '1'), 1],
+      [LEVEL_COLORS[2], t('alarmLevel').replace('{n}', '2'), 2],
+      [LEVEL_COLORS[3], t('alarmLevel').replace('{n}', '3'), 3],
       [OFFLINE_COLOR, t('alarmKeyOffline')],
       [FAULT_COLOR, t('alarmKeyFault')],
     ];
-    for (const [color, text] of entries) {
+    for (const [color, text, level] of entries) {
       const item = document.createElement('span');
       item.className = 'alarm-key-item';
       const dot = document.createElement('span');
       dot.className = 'alarm-dot';
+      if (level) dot.dataset.level = String(level);
       dot.style.background = color;
       item.append(dot, text);
       key.append(item);

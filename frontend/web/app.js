@@ -46,6 +46,7 @@ session.refresh();
 
 // Metadata keys every style layer carries (see mapstyle.Style).
 const META_LAYER = 'onemap:layer';
+const META_DERIVED = 'onemap:derived'; // on the style layers of derived (analysis) layers
 const META_GROUP = 'onemap:group';
 
 // UI text in both languages. Layer, group and field titles come from /catalog.
@@ -114,6 +115,9 @@ const state = {
   hidden: new Set(), // catalog layer ids switched off
   styleLayers: new Map(), // catalog layer id → its style layers' ids
   colors: new Map(), // catalog layer id → a colour of its style, for the legend
+  keys: new Map(), // catalog layer id → {field, entries: [[value, colour]]} of its colour match
+  minzoom: new Map(), // catalog layer id → the lowest zoom any of its style layers draws at
+  defaultsApplied: false, // the layers off by default are off (once, on the first style)
   popup: null,
 };
 
@@ -188,6 +192,15 @@ map.on('error', (e) => console.warn('map:', e.error?.message ?? e));
 // with the style's colours.
 map.on('style.load', () => {
   indexStyleLayers();
+  // On the desktop the derived areas (risk zones, metres wide around every
+  // alarm and gas main) start switched off, one click away in the legend,
+  // so that they do not cover the blocks the alarms are in.
+  if (!state.defaultsApplied && VIEW === 'desktop') {
+    for (const layer of map.getStyle().layers) {
+      if (layer.metadata?.[META_DERIVED] && layer.type === 'fill') state.hidden.add(layer.metadata[META_LAYER]);
+    }
+  }
+  state.defaultsApplied = true;
   applyVisibility();
   renderLegend();
 });
@@ -198,6 +211,8 @@ map.on('zoomend', updateZoomHints);
 function indexStyleLayers() {
   state.styleLayers.clear();
   state.colors.clear();
+  state.keys.clear();
+  state.minzoom.clear();
   for (const layer of map.getStyle().layers) {
     const id = layer.metadata?.[META_LAYER];
     if (!id) continue;
@@ -205,13 +220,32 @@ function indexStyleLayers() {
     state.styleLayers.get(id).push(layer.id);
     const color = layerColor(layer);
     if (color && !state.colors.has(id)) state.colors.set(id, color);
+    const key = layerKey(layer);
+    if (key && !state.keys.has(id)) state.keys.set(id, key);
+    const z = layer.minzoom ?? 0;
+    if (!state.minzoom.has(id) || z < state.minzoom.get(id)) state.minzoom.set(id, z);
   }
+}
+
+// layerKey is the colour match of a style layer on a field, as
+// {field, entries: [[value, colour], ..., ['', fallback colour]]}, for the
+// legend to explain; casings and labels have none.
+function layerKey(layer) {
+  if (layer.id.endsWith('-casing') || layer.id.endsWith('-edge') || layer.type === 'symbol') return null;
+  for (const key of ['line-color', 'fill-color', 'circle-color']) {
+    const v = layer.paint?.[key];
+    if (!Array.isArray(v) || v[0] !== 'match' || !Array.isArray(v[1]) || v[1][0] !== 'get') continue;
+    const entries = [];
+    for (let i = 2; i + 1 < v.length; i += 2) entries.push([v[i], v[i + 1]]);
+    return { field: v[1][1], entries };
+  }
+  return null;
 }
 
 // layerColor is a style layer's constant colour or the first output of its
 // colour match; casings (white halos) have none worth showing.
 function layerColor(layer) {
-  if (layer.id.endsWith('-casing')) return '';
+  if (layer.id.endsWith('-casing') || layer.id.endsWith('-edge')) return '';
   for (const key of ['line-color', 'fill-color', 'circle-color', 'text-color']) {
     const v = layer.paint?.[key];
     if (typeof v === 'string') return v;
@@ -318,6 +352,8 @@ function renderLegend() {
       });
       label.insertBefore(swatch(layer), label.lastChild);
       item.append(label);
+      const key = colourKey(layer);
+      if (key) item.append(key);
       list.append(item);
     }
     fieldset.append(list);
@@ -348,6 +384,37 @@ function swatch(layer) {
   return el;
 }
 
+// colourKey explains what a layer's colours mean, one line per colour its
+// style matches a field's values to (values of one colour on one line), as
+// the catalog names the values: 红 未监测 / 绿 已监测. Only for the layers
+// coloured by an enumeration the catalog names, with a few colours.
+function colourKey(layer) {
+  const key = state.keys.get(layer.id);
+  const field = key && layer.fields?.find((f) => f.name === key.field);
+  if (!field?.value_titles) return null;
+  const byColour = new Map();
+  for (const [value, colour] of key.entries) {
+    const name = field.value_titles[value];
+    if (!name) continue;
+    if (!byColour.has(colour)) byColour.set(colour, []);
+    byColour.get(colour).push(title(name, value));
+  }
+  if (byColour.size < 2 || byColour.size > 6) return null;
+  const list = document.createElement('ul');
+  list.className = 'legend-key';
+  list.dataset.field = key.field;
+  for (const [colour, names] of byColour) {
+    const li = document.createElement('li');
+    const sw = swatch(layer);
+    sw.style.background = colour;
+    const text = document.createElement('span');
+    text.textContent = names.join(' / ');
+    li.append(sw, text);
+    list.append(li);
+  }
+  return list;
+}
+
 function setHidden(id, hidden) {
   if (hidden) state.hidden.add(id);
   else state.hidden.delete(id);
@@ -376,9 +443,11 @@ function updateZoomHints() {
   const z = map.getZoom();
   for (const item of legendBody.querySelectorAll('li[data-layer]')) {
     const layer = state.layersById.get(item.dataset.layer);
-    const out = layer && z < layer.minzoom;
+    // The style may draw a layer from further in than its tiles carry it.
+    const minzoom = layer && Math.max(layer.minzoom, state.minzoom.get(layer.id) ?? 0);
+    const out = layer && z < minzoom;
     item.classList.toggle('out-of-zoom', Boolean(out));
-    item.title = out ? t('outOfZoom').replace('{z}', layer.minzoom) : '';
+    item.title = out ? t('outOfZoom').replace('{z}', minzoom) : '';
   }
 }
 
