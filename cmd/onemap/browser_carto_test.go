@@ -22,23 +22,7 @@ func TestBrowserCarto(t *testing.T) {
 	dir := t.TempDir()
 	addUser(t, dir, "zhangwei", "Zhang Wei", "operator")
 	url := startServer(t, "--data-dir", dir)
-	var body strings.Builder
-	now := time.Now().Truncate(time.Second)
-	for i := 40; i >= 1; i-- {
-		ts := now.Add(-time.Duration(i) * time.Minute).UTC().Format(time.RFC3339)
-		for code, peak := range map[string]float64{"GAS-000001": 60, "GAS-000002": 30, "GAS-000003": 8} {
-			v := min(peak, 1+peak*float64(40-i)/30)
-			fmt.Fprintf(&body, "{\"sensor\":%q,\"metric\":\"ch4_lel\",\"value\":%.1f,\"ts\":%q}\n", code, v, ts)
-		}
-	}
-	resp, err := postIngest(url+"/api/v1/readings", "application/x-ndjson", strings.NewReader(body.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST readings: %s", resp.Status)
-	}
+	postRisingLeak(t, url)
 	ctx := browser(t, 1280, 800)
 	ctx, cancel := context.WithTimeout(ctx, 180*time.Second)
 	defer cancel()
