@@ -59,13 +59,18 @@ func (pl Plane) Bound(b orb.Bound, r float64) orb.Bound {
 // distance to it is measured on the ellipsoid (Metres), so that it does not
 // drift with the point's distance from the plane's origin.
 func (pl Plane) Closest(g orb.Geometry, p orb.Point) (orb.Point, float64) {
-	q := pl.Project(p)
-	c, d := closest(pl, g, q)
+	at, d := pl.closestOnPlane(g, p)
 	if d == 0 || math.IsInf(d, 1) {
-		return pl.Unproject(c), d
+		return at, d
 	}
-	at := pl.Unproject(c)
 	return at, Metres(p, at)
+}
+
+// closestOnPlane is Closest with the distance measured on the plane: good
+// for choosing among candidates, which Metres then measures once.
+func (pl Plane) closestOnPlane(g orb.Geometry, p orb.Point) (orb.Point, float64) {
+	c, d := closest(pl, g, pl.Project(p))
+	return pl.Unproject(c), d
 }
 
 // Metres is the distance in metres between two points (longitude,
@@ -183,23 +188,27 @@ func (pl Plane) Distance(a, b orb.Geometry) (orb.Point, float64) {
 	if p, ok := a.(orb.Point); ok {
 		return pl.Closest(b, p)
 	}
-	best, bestD := orb.Point{}, math.Inf(1)
 	// Every vertex of a against b, and every vertex of b against a: the
 	// closest pair of two non-crossing polylines has a vertex at one end.
+	// The pair is chosen on the plane and measured once on the ellipsoid.
+	from, best, bestD := orb.Point{}, orb.Point{}, math.Inf(1)
 	for _, p := range vertices(a) {
-		if c, d := pl.Closest(b, p); d < bestD {
-			best, bestD = c, d
+		if c, d := pl.closestOnPlane(b, p); d < bestD {
+			from, best, bestD = p, c, d
 		}
 	}
 	for _, p := range vertices(b) {
-		if _, d := pl.Closest(a, p); d < bestD {
-			best, bestD = p, d
+		if c, d := pl.closestOnPlane(a, p); d < bestD {
+			from, best, bestD = c, p, d
 		}
 	}
 	if bestD > 0 && intersects(pl, a, b) {
 		return pl.crossing(a, b), 0
 	}
-	return best, bestD
+	if bestD == 0 || math.IsInf(bestD, 1) {
+		return best, bestD
+	}
+	return best, Metres(from, best)
 }
 
 // vertices lists every vertex of g.
