@@ -146,3 +146,48 @@ func TestErrorfStatus(t *testing.T) {
 		t.Errorf("a /ws code as an HTTP error: %+v, want internal", e)
 	}
 }
+
+// The web app has words of its own, in Chinese and English, for every code
+// the server sends over HTTP (frontend/web/errors.js), so that no English
+// message of the server reaches its Chinese interface; and no words for
+// codes the server does not send.
+func TestFrontendErrorWords(t *testing.T) {
+	b, err := os.ReadFile("../frontend/web/errors.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	zhStart, enStart := strings.Index(src, "  zh: {"), strings.Index(src, "  en: {")
+	if zhStart < 0 || enStart < zhStart {
+		t.Fatal("errors.js: no zh table followed by an en table")
+	}
+	entry := regexp.MustCompile(`(?m)^\s+err_([a-z_]+): '([^']+)',$`)
+	table := func(s string) map[string]string {
+		m := map[string]string{}
+		for _, e := range entry.FindAllStringSubmatch(s, -1) {
+			m[e[1]] = e[2]
+		}
+		return m
+	}
+	zh, en := table(src[zhStart:enStart]), table(src[enStart:])
+	han := regexp.MustCompile(`\p{Han}`)
+	for _, c := range codeList {
+		if c.Status == 0 {
+			continue
+		}
+		if w, ok := zh[c.Code]; !ok || !han.MatchString(w) {
+			t.Errorf("errors.js: %s has no Chinese words (%q)", c.Code, w)
+		}
+		if w, ok := en[c.Code]; !ok || han.MatchString(w) {
+			t.Errorf("errors.js: %s has no English words (%q)", c.Code, w)
+		}
+		delete(zh, c.Code)
+		delete(en, c.Code)
+	}
+	for code := range zh {
+		t.Errorf("errors.js has words for %s, which the server does not send", code)
+	}
+	for code := range en {
+		t.Errorf("errors.js has English words for %s, which the server does not send", code)
+	}
+}

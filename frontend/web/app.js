@@ -23,7 +23,7 @@ import { TEXT as ANALYSIS_TEXT, createAnalysis } from '/analysis.js';
 import { TEXT as ALARM_TEXT, createAlarms } from '/alarms.js';
 import { TEXT as LIVE_TEXT, createLive, createTicker } from '/live.js';
 import { createScreen } from '/screen.js';
-import { createPhone } from '/phone.js';
+import { TEXT as PHONE_TEXT, createPhone } from '/phone.js';
 import * as session from '/session.js';
 import { createUserMenu } from '/user.js';
 import { TEXT as AUDIT_TEXT, createAudit } from '/audit.js';
@@ -74,6 +74,7 @@ const TEXT = {
     ...REPLAY_TEXT.zh,
     ...STATS_TEXT.zh,
     ...QUALITY_TEXT.zh,
+    ...PHONE_TEXT.zh,
     screenWarnings: '生效预警',
     screenNoWarnings: '当前无生效预警',
     screenResponse: '处置任务完成 {done}/{total} · 超时 {overdue}',
@@ -101,6 +102,7 @@ const TEXT = {
     ...REPLAY_TEXT.en,
     ...STATS_TEXT.en,
     ...QUALITY_TEXT.en,
+    ...PHONE_TEXT.en,
     screenWarnings: 'Warnings in force',
     screenNoWarnings: 'No warnings in force',
     screenResponse: 'Tasks done {done}/{total} · overdue {overdue}',
@@ -491,6 +493,8 @@ function featuresAt(point) {
 }
 
 map.on('click', (e) => {
+  // While the phone chooses a place, a tap is the place.
+  if (phone?.click(e)) return;
   // In the nearby and valve modes a click is a question for the analysis.
   if (analysis.click(e)) return;
   // A click on a data quality problem opens it (the desktop).
@@ -676,7 +680,7 @@ window.onemap.ticker = ticker;
 // The big screen's counts and trend, the phone's alarms near it.
 const screen = VIEW === 'screen' ? createScreen({ t, format: alarms.format }) : null;
 const phone = VIEW === 'phone'
-  ? createPhone({ map, t, format: alarms.format, alarms, onRegion: () => live?.subscribe(), onPosition: () => { tasks?.renderText(); tasks?.positionChanged(); } })
+  ? createPhone({ map, t, lang: () => state.lang, format: alarms.format, alarms, onRegion: () => live?.subscribe(), onPosition: () => { tasks?.renderText(); tasks?.positionChanged(); } })
   : null;
 // The responder's tasks, report form and warnings near the phone.
 const tasks = phone ? createTasks({ t, lang: () => state.lang, format: alarms.format, phone, map }) : null;

@@ -5,10 +5,43 @@
 // distance; a row flies to the alarm, and its button (确认 for a user who
 // may acknowledge, 详情 for others) opens alarms.js's details with the
 // acknowledgement form.
+//
+// Without a position (the permission refused, no fix, no geolocation), the
+// sheet says why in its own words and offers a place instead: a tap on the
+// map or one of the city's districts. A place chosen so stands for the
+// position (kept for the tab's session) until the responder asks for the
+// located one again; it is never sent as where they reported from.
 
-import { can } from '/session.js';
+import { apiJSON, can } from '/session.js';
 import { geoErrorText } from '/tasks.js';
 
+// UI text in both languages, merged into the page's TEXT table.
+export const TEXT = {
+  zh: {
+    nearPick: '选择位置',
+    nearPickMap: '在地图上点选',
+    nearPickMapHint: '点击地图上您所在的位置',
+    nearPickDistrict: '选择街道',
+    nearPickCancel: '取消',
+    nearPlace: '已选位置：{place}',
+    nearPlaceMap: '地图上所选的点',
+    nearUseLocation: '使用定位',
+    nearChange: '换位置',
+  },
+  en: {
+    nearPick: 'Choose a place',
+    nearPickMap: 'Tap the map',
+    nearPickMapHint: 'Tap where you are on the map',
+    nearPickDistrict: 'Pick a district',
+    nearPickCancel: 'Cancel',
+    nearPlace: 'Chosen place: {place}',
+    nearPlaceMap: 'the point chosen on the map',
+    nearUseLocation: 'Use my location',
+    nearChange: 'Change place',
+  },
+};
+
+const PLACE_KEY = 'onemap.nearPlace';
 const RADIUS_KEY = 'onemap.nearRadius';
 const RADIUS_DEFAULT = 2000;
 const RADIUS_MIN = 500;
@@ -39,14 +72,41 @@ function circlePolygon([lon, lat], radius) {
   return ring;
 }
 
+// ringCentre is the centre of a polygon's outer ring's bounding box.
+export function ringCentre(ring) {
+  let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [x, y] of ring) {
+    w = Math.min(w, x); s = Math.min(s, y); e = Math.max(e, x); n = Math.max(n, y);
+  }
+  return [(w + e) / 2, (s + n) / 2];
+}
+
+// savedPlace is the place chosen earlier in this tab, or null.
+function savedPlace() {
+  try {
+    const p = JSON.parse(sessionStorage.getItem(PLACE_KEY) ?? 'null');
+    const ok = p && Array.isArray(p.at) && p.at.length === 2 && p.at.every(Number.isFinite) &&
+      Math.abs(p.at[0]) <= 180 && Math.abs(p.at[1]) <= 90;
+    return ok ? { at: p.at, district: typeof p.district === 'string' ? p.district : '' } : null;
+  } catch {
+    return null;
+  }
+}
+
 // createPhone builds the sheet and watches the position. deps: map, t,
-// format (alarms.js's formats), alarms (alarms.js's hooks), onRegion() when
-// the circle changes (the live channel subscribes again), onPosition() after
-// each position or failure to find one.
-export function createPhone({ map, t, format, alarms, onRegion, onPosition = () => {} }) {
+// lang() (the page's language), format (alarms.js's formats), alarms
+// (alarms.js's hooks), onRegion() when the circle changes (the live channel
+// subscribes again), onPosition() after each position or failure to find
+// one.
+export function createPhone({ map, t, lang = () => 'zh', format, alarms, onRegion, onPosition = () => {} }) {
   const saved = Number(localStorage.getItem(RADIUS_KEY));
   const st = {
-    position: null, // [lon, lat]
+    position: null, // [lon, lat]: the located one, or the place chosen
+    gps: null, // [lon, lat]: the last located position
+    place: savedPlace(), // {at, district}: the place chosen instead, or null
+    picking: false, // the next tap on the map chooses the place
+    choosing: false, // the chooser is open while there is a position
+    districts: null, // [{name, name_en, at}] once loaded
     accuracy: 0,
     radius: saved >= RADIUS_MIN && saved <= RADIUS_MAX ? saved : RADIUS_DEFAULT,
     error: '', // why there is no position: a GeolocationPositionError code or 'unsupported'
@@ -87,8 +147,97 @@ export function createPhone({ map, t, format, alarms, onRegion, onPosition = () 
   const list = document.createElement('ul');
   list.id = 'near-list';
   list.className = 'alarm-list near-list';
-  sheet.append(head, status, list);
+
+  // The chooser of a place: a tap on the map, or a district.
+  const chooser = document.createElement('div');
+  chooser.id = 'near-pick';
+  chooser.className = 'near-pick';
+  const pickMap = document.createElement('button');
+  pickMap.type = 'button';
+  pickMap.id = 'near-pick-map';
+  pickMap.className = 'near-ack near-pick-button';
+  const district = document.createElement('select');
+  district.id = 'near-district';
+  district.className = 'near-district';
+  const useGPS = document.createElement('button');
+  useGPS.type = 'button';
+  useGPS.id = 'near-use-location';
+  useGPS.className = 'near-ack near-pick-button secondary';
+  chooser.append(pickMap, district, useGPS);
+  const change = document.createElement('button');
+  change.type = 'button';
+  change.id = 'near-change';
+  change.className = 'near-change';
+  head.append(change);
+  sheet.append(head, status, chooser, list);
   document.body.append(sheet);
+
+  pickMap.addEventListener('click', () => {
+    st.picking = !st.picking;
+    document.body.classList.toggle('picking-place', st.picking);
+    render();
+  });
+  district.addEventListener('change', () => {
+    const d = st.districts?.[Number(district.value)];
+    if (d) choose(d.at, d.name);
+  });
+  useGPS.addEventListener('click', () => {
+    st.place = null;
+    st.choosing = false;
+    sessionStorage.removeItem(PLACE_KEY);
+    if (st.gps) moveTo(st.gps);
+    else {
+      st.position = null;
+      render();
+      onPosition();
+    }
+  });
+  change.addEventListener('click', () => {
+    st.choosing = !st.choosing;
+    render();
+  });
+
+  // loadDistricts fills the chooser's list from the city's districts.
+  async function loadDistricts() {
+    if (st.districts) return;
+    st.districts = [];
+    try {
+      const fc = await apiJSON('/ogc/collections/district/items?limit=200');
+      st.districts = (fc.features ?? [])
+        .filter((f) => f.geometry?.type === 'Polygon' || f.geometry?.type === 'MultiPolygon')
+        .map((f) => {
+          const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+          return { name: String(f.properties?.name ?? ''), name_en: String(f.properties?.name_en ?? ''), at: ringCentre(ring) };
+        })
+        .filter((d) => d.name)
+        .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
+    } catch {
+      st.districts = null; // tried again the next time the chooser shows
+    }
+    render();
+  }
+
+  // choose takes a place for the position; district names it, when it is
+  // one.
+  function choose(at, districtName = '') {
+    st.place = { at, district: districtName };
+    st.picking = false;
+    st.choosing = false;
+    document.body.classList.remove('picking-place');
+    sessionStorage.setItem(PLACE_KEY, JSON.stringify(st.place));
+    moveTo(at);
+  }
+
+  // moveTo makes at the position, frames it and subscribes around it.
+  function moveTo(at) {
+    st.position = at;
+    st.fitted = false;
+    draw();
+    fit();
+    onRegion();
+    update(st.alarms);
+    onPosition();
+  }
 
   range.addEventListener('input', () => {
     st.radius = Number(range.value);
@@ -116,12 +265,19 @@ export function createPhone({ map, t, format, alarms, onRegion, onPosition = () 
   // ------------------------------------------------------------- position
 
   function located(pos) {
-    const first = !st.position;
     const next = [pos.coords.longitude, pos.coords.latitude];
-    const moved = first || distance(st.position, next) > Math.max(50, st.radius / 20);
-    st.position = next;
+    st.gps = next;
     st.accuracy = pos.coords.accuracy ?? 0;
     st.error = '';
+    if (st.place) {
+      // A place chosen stands until the responder asks for this one.
+      render();
+      onPosition();
+      return;
+    }
+    const first = !st.position;
+    const moved = first || distance(st.position, next) > Math.max(50, st.radius / 20);
+    st.position = next;
     draw();
     if (moved) {
       st.fitted = false;
@@ -144,6 +300,18 @@ export function createPhone({ map, t, format, alarms, onRegion, onPosition = () 
     navigator.geolocation.watchPosition(located, failed, { enableHighAccuracy: true, maximumAge: 10e3, timeout: 30e3 });
   } else {
     st.error = 'unsupported';
+  }
+  if (st.place) {
+    st.position = st.place.at;
+    map.once('load', () => moveTo(st.place.at));
+  }
+
+  // click takes a tap on the map as the place while choosing one; true
+  // when it did.
+  function click(e) {
+    if (!st.picking) return false;
+    choose([e.lngLat.lng, e.lngLat.lat]);
+    return true;
   }
 
   // fit frames the circle in the part of the map the sheet leaves free.
@@ -213,16 +381,51 @@ export function createPhone({ map, t, format, alarms, onRegion, onPosition = () 
     render();
   }
 
+  // placeName is the chosen place in the page's language.
+  function placeName() {
+    const d = st.place?.district && st.districts?.find((x) => x.name === st.place.district);
+    if (d) return lang() === 'en' && d.name_en ? d.name_en : d.name;
+    return st.place?.district || t('nearPlaceMap');
+  }
+
+  function renderChooser() {
+    const open = !st.position || st.choosing || st.picking;
+    chooser.hidden = !open;
+    change.hidden = open || !st.position;
+    change.textContent = t('nearChange');
+    pickMap.textContent = st.picking ? t('nearPickCancel') : t('nearPickMap');
+    pickMap.setAttribute('aria-pressed', String(st.picking));
+    useGPS.textContent = t('nearUseLocation');
+    useGPS.hidden = !st.place || Boolean(st.error);
+    if (open && !st.districts) loadDistricts();
+    const first = document.createElement('option');
+    first.value = '';
+    first.textContent = t('nearPickDistrict');
+    const chosen = st.place?.district ?? '';
+    district.replaceChildren(first, ...(st.districts ?? []).map((d, i) => {
+      const o = document.createElement('option');
+      o.value = String(i);
+      o.textContent = lang() === 'en' && d.name_en ? d.name_en : d.name;
+      o.selected = d.name === chosen;
+      return o;
+    }));
+    district.setAttribute('aria-label', t('nearPickDistrict'));
+    district.disabled = !st.districts?.length;
+  }
+
   function render() {
     heading.firstChild.textContent = `${t('nearTitle')} `;
     count.textContent = String(st.alarms.length);
     count.style.background = st.alarms.length ? format.levelColor(Math.min(...st.alarms.map((a) => a.level))) : '';
     renderRadius();
-    if (st.error) status.textContent = t('nearNoPosition') + geoErrorText(st.error, t);
+    renderChooser();
+    if (st.picking) status.textContent = t('nearPickMapHint');
+    else if (st.place) status.textContent = t('nearPlace').replace('{place}', placeName()) + (st.alarms.length ? '' : ` · ${t('nearNone')}`);
+    else if (st.error) status.textContent = `${t('nearNoPosition')}${geoErrorText(st.error, t)} · ${t('nearPick')}`;
     else if (!st.position) status.textContent = t('nearLocating');
     else if (st.alarms.length === 0) status.textContent = t('nearNone');
     else status.textContent = '';
-    status.classList.toggle('error', Boolean(st.error));
+    status.classList.toggle('error', Boolean(st.error) && !st.place && !st.picking);
     status.hidden = status.textContent === '';
     list.replaceChildren(...st.alarms.map(row));
   }
@@ -276,7 +479,12 @@ export function createPhone({ map, t, format, alarms, onRegion, onPosition = () 
     update,
     region,
     renderText,
+    click,
+    choose,
     get position() { return st.position; },
+    get located() { return st.gps; },
+    get place() { return st.place; },
+    get picking() { return st.picking; },
     get error() { return st.error; },
     get radius() { return st.radius; },
     get alarms() { return st.alarms; },

@@ -19,9 +19,12 @@
 // The login page (login.html, login.js) shares the text, the wait words
 // and the check of where to go back to.
 
+import { TEXT as ERROR_TEXT } from '/errors.js';
+
 // UI text in both languages, merged into the page's TEXT table.
 export const TEXT = {
   zh: {
+    ...ERROR_TEXT.zh,
     loginTitle: '登录',
     loginLogin: '账号',
     loginPassword: '密码',
@@ -56,13 +59,12 @@ export const TEXT = {
     role_responder: '现场处置',
     role_unit: '权属单位',
     role_admin: '管理员',
-    errForbidden: '当前账号没有此操作的权限',
-    errCsrf: '登录状态已变化，请刷新页面后重试',
-    errUnauthorized: '请先登录',
+    errUnknown: '操作未成功（{code}），请稍后再试',
     errNetwork: '无法连接服务器',
     screenNeedLogin: '大屏未登录或登录已失效：请登录，或使用带令牌的大屏地址。正在重试…',
   },
   en: {
+    ...ERROR_TEXT.en,
     loginTitle: 'Log in',
     loginLogin: 'Login',
     loginPassword: 'Password',
@@ -100,9 +102,7 @@ export const TEXT = {
     role_responder: 'Responder',
     role_unit: 'Owning unit',
     role_admin: 'Administrator',
-    errForbidden: 'Your account may not do this',
-    errCsrf: 'Your login changed; reload the page and try again',
-    errUnauthorized: 'Log in first',
+    errUnknown: 'It did not work ({code}); try again later',
     errNetwork: 'The server cannot be reached',
     screenNeedLogin: 'The screen is not logged in: log in, or open the screen\'s address with its token. Retrying…',
   },
@@ -225,12 +225,17 @@ export async function apiJSON(url, options = {}) {
   return data;
 }
 
-// errorText is an error's words for the user in the page's language: the
-// refusals every request can meet are named, others keep the server's
-// message.
+// errorText is an error's words for the user in the page's language: in
+// Chinese the words of its code (errors.js), never the server's English
+// message; in English the server's message, which says more, or the
+// code's words.
 export function errorText(err, t) {
-  const key = { forbidden: 'errForbidden', csrf: 'errCsrf', unauthorized: 'errUnauthorized', network: 'errNetwork' }[err?.code];
-  return key ? t(key) : (err?.message ?? String(err));
+  if (err?.code === 'network') return t('errNetwork');
+  const key = `err_${err?.code}`;
+  const words = err?.code && t(key) !== key ? t(key) : '';
+  const en = document.documentElement.lang === 'en';
+  if (en && err?.message) return err.message;
+  return words || (en ? String(err?.message ?? err) : t('errUnknown').replace('{code}', String(err?.code ?? err?.status ?? '')));
 }
 
 function isWrite(options) {

@@ -247,8 +247,10 @@ export function createTasks({ t, lang, format, phone, map }) {
     return li;
   }
 
+  // position is where the responder was located; a place they chose
+  // instead is not where they report from.
   function position() {
-    const p = phone?.position;
+    const p = phone?.located;
     return p ? { lon: p[0], lat: p[1] } : undefined;
   }
 
@@ -389,7 +391,7 @@ export function createTasks({ t, lang, format, phone, map }) {
     photoText.textContent = t('reportPhoto');
     send.textContent = t('reportSend');
     send.disabled = st.busy;
-    const p = phone?.position;
+    const p = phone?.located;
     pos.textContent = p
       ? t('reportPosition').replace('{pos}', `${p[1].toFixed(5)}, ${p[0].toFixed(5)}`)
       : (phone?.error ? geoErrorText(phone.error, t) : t('reportNoPositionYet'));
