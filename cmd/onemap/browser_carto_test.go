@@ -17,7 +17,8 @@ import (
 // (12, 14 and 16) around three open gas alarms of levels 1, 2 and 3, and
 // saves a screenshot of each. With ONEMAP_CARTO_SHOTS set to a name, such as
 // "before" or "after", it writes them to docs/carto-z<zoom>-<name>.png, the
-// comparison docs/cartography.md shows.
+// comparison docs/cartography.md shows; with ONEMAP_UPDATE_SCREENSHOTS, the
+// "after" ones.
 func TestBrowserCarto(t *testing.T) {
 	dir := t.TempDir()
 	addUser(t, dir, "zhangwei", "Zhang Wei", "operator")
@@ -71,11 +72,14 @@ func TestBrowserCarto(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if stage != "" {
+		switch {
+		case stage != "":
 			out := filepath.Join("..", "..", "docs", fmt.Sprintf("carto-z%d-%s.png", z, stage))
 			if err := os.WriteFile(out, png, 0o644); err != nil {
 				t.Fatal(err)
 			}
+		default:
+			updateDocsShot(t, fmt.Sprintf("carto-z%d-after.png", z), png)
 		}
 	}
 	// The legend explains the derived layers' colours, in both languages.

@@ -109,7 +109,7 @@ func idle(change string) string {
 }
 
 // screenshot saves a PNG of the page under the test's artifacts, and into
-// docs/ when ONEMAP_UPDATE_SCREENSHOTS is set, for the README.
+// docs/ when ONEMAP_UPDATE_SCREENSHOTS is set and the docs show it.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
@@ -121,11 +121,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", p)
-	if os.Getenv("ONEMAP_UPDATE_SCREENSHOTS") != "" {
-		if err := os.WriteFile(filepath.Join("..", "..", "docs", name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	updateDocsShot(t, name, png)
 }
 
 // renderedCount counts the features the map draws for a catalog layer.
