@@ -77,7 +77,11 @@ func Suggest(ctx context.Context, sources []string, crs, encoding string, cat *l
 		if l == nil {
 			b.WriteString("    layer: TODO # one of " + strings.Join(sourceLayers(cat), ", ") + "\n")
 		} else {
-			fmt.Fprintf(&b, "    layer: %s # %s, %d features\n", l.ID, l.Title.Zh, len(recs))
+			noun := "features"
+			if len(recs) == 1 {
+				noun = "feature"
+			}
+			fmt.Fprintf(&b, "    layer: %s # %s, %d %s\n", l.ID, l.Title.Zh, len(recs), noun)
 		}
 		idField := ""
 		for _, h := range idHints {

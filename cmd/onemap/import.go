@@ -80,15 +80,32 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	if *out != "" {
-		if err := city.Write(*out, c, cat); err != nil {
-			return fmt.Errorf("import: write %s: %w", *out, err)
+	// What is written must read back as a city, with the same checks as
+	// serve, before it goes anywhere: into --out, or a scratch directory on
+	// its way to the database.
+	dir := *out
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "onemap-import-*")
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
 		}
-		// What was written must read back as a city: the same checks as serve.
-		if _, err := city.ReadDir(*out, cat, city.Options{}); err != nil {
-			return fmt.Errorf("import: the city written does not pass its checks: %w", err)
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	if err := city.Write(dir, c, cat); err != nil {
+		return fmt.Errorf("import: write %s: %w", dir, err)
+	}
+	_, ps := city.CheckDir(dir, cat, city.Options{})
+	if *report != "" {
+		if err := ps.WriteReport(*report, filepath.Dir(*mapping)); err != nil {
+			return err
 		}
-	} else {
+		fmt.Fprintf(stderr, "%d errors, %d warnings; every one is in %s and, to open on a map, %s\n", ps.Errors(), ps.Warnings(), *report, city.TwinPath(*report))
+	}
+	if err := ps.Err(); err != nil {
+		return fmt.Errorf("import: the city written does not pass its checks: %w", err)
+	}
+	if *db != "" {
 		st, err := postgis.Open(ctx, *db, cat, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 		if err != nil {
 			return err

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,4 +140,89 @@ func TestImportCommand(t *testing.T) {
 			t.Errorf("serving the import from PostGIS: %+v", health)
 		}
 	})
+}
+
+// README's import examples, on a survey as a city hands it over: a
+// Shapefile of pipes in GBK and a GeoPackage of points. The draft mapping
+// is completed as its TODOs ask, then imports into a city directory onemap
+// serves, and into PostGIS with a report.
+func TestReadmeImportExamples(t *testing.T) {
+	if _, err := exec.LookPath("ogr2ogr"); err != nil {
+		t.Fatal("README's import examples need GDAL's ogr2ogr (scripts/test installs gdal-bin):", err)
+	}
+	src, _ := importSurvey(t, "0.2")
+	dir := t.TempDir()
+	survey := filepath.Join(dir, "survey")
+	os.Mkdir(survey, 0o755)
+	for _, c := range [][]string{
+		{"-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", filepath.Join(survey, "gas_line.shp"), filepath.Join(src, "gas_line.geojson")},
+		{"-f", "GPKG", "-nln", "gas_point", filepath.Join(survey, "gas.gpkg"), filepath.Join(src, "gas_point.geojson")},
+	} {
+		if b, err := exec.Command("ogr2ogr", c...).CombinedOutput(); err != nil {
+			t.Fatalf("ogr2ogr %v: %v\n%s", c, err, b)
+		}
+	}
+	names := map[string]string{
+		"survey/gas_line.shp": filepath.Join(survey, "gas_line.shp"), "survey/gas.gpkg": filepath.Join(survey, "gas.gpkg"),
+		"mapping.yaml": filepath.Join(dir, "mapping.yaml"), "my-city": filepath.Join(dir, "my-city"),
+		`"$DATABASE_URL"`: pgtest.URL(t), "problems.json": filepath.Join(dir, "problems.json"),
+	}
+	cmds := readmeCommands(t, "A city's own data", names)
+	if len(cmds) != 3 || cmds[0][0] != "import" || !slices.Contains(cmds[0], "--suggest") {
+		t.Fatalf("README's import examples: %q, want the draft, the import to a directory and to PostGIS", cmds)
+	}
+
+	// The draft, written where the shell's > sends it.
+	args, to := cmds[0], ""
+	if i := slices.Index(args, ">"); i > 0 && i+1 < len(args) {
+		args, to = args[:i], args[i+1]
+	}
+	var draft strings.Builder
+	if err := run(t.Context(), args, &draft, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"source: " + names["survey/gas_line.shp"], `"中压A": medium_a`, "diameter_mm: {field: GJ, scale: 1000}", "layer: gas_node # 燃气节点, 1 feature\n", `"阀门": valve`} {
+		if !strings.Contains(draft.String(), want) {
+			t.Errorf("the draft lacks %q:\n%s", want, draft.String())
+		}
+	}
+	// The person who checks it fills in its TODOs.
+	filled := strings.NewReplacer("name: TODO", "name: 江城", "name_en: TODO", "name_en: Jiangcheng",
+		"# TODO: {field: NF}", "install_year: {field: NF}", "      install_year: TODO\n", "",
+		"pressure_mpa: TODO", "pressure_mpa: 0.2").Replace(draft.String())
+	for _, line := range strings.Split(filled, "\n") {
+		if strings.Contains(line, "TODO") && !strings.HasPrefix(line, "#") {
+			t.Fatalf("a TODO the test does not fill in: %q", line)
+		}
+	}
+	if err := os.WriteFile(to, []byte(filled), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	var said strings.Builder
+	if err := run(t.Context(), cmds[1], &said, io.Discard); err != nil {
+		t.Fatalf("%q: %v", cmds[1], err)
+	}
+	if !strings.Contains(said.String(), "gas_pipe 3") {
+		t.Errorf("import said %q", said.String())
+	}
+	var health struct{ Features int }
+	getJSON(t, startServer(t, "--city", names["my-city"])+"/healthz", &health)
+	if health.Features < 4 {
+		t.Errorf("serving the import: %d features, want the 3 pipes and their nodes", health.Features)
+	}
+
+	if err := run(t.Context(), cmds[2], io.Discard, io.Discard); err != nil {
+		t.Fatalf("%q: %v", cmds[2], err)
+	}
+	var report struct{ Problems []any }
+	b, err := os.ReadFile(names["problems.json"])
+	if err != nil || json.Unmarshal(b, &report) != nil || len(report.Problems) != 0 {
+		t.Errorf("the report of a clean import: %v %s", err, b)
+	}
+	var pg struct{ Features int }
+	getJSON(t, startServer(t, "--db", names[`"$DATABASE_URL"`])+"/healthz", &pg)
+	if pg.Features != health.Features {
+		t.Errorf("PostGIS serves %d features of the import, the directory %d", pg.Features, health.Features)
+	}
 }
