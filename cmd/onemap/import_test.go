@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -224,5 +225,72 @@ func TestReadmeImportExamples(t *testing.T) {
 	getJSON(t, startServer(t, "--db", names[`"$DATABASE_URL"`])+"/healthz", &pg)
 	if pg.Features != health.Features {
 		t.Errorf("PostGIS serves %d features of the import, the directory %d", pg.Features, health.Features)
+	}
+}
+
+// README's PostGIS examples: migrate, load the sample city, a city
+// directory in longitude and latitude and one in CGCS2000 Gauss–Krüger
+// metres, then serve what was loaded last, where it lies.
+func TestReadmePostGISExamples(t *testing.T) {
+	if _, err := exec.LookPath("ogr2ogr"); err != nil {
+		t.Fatal("the Gauss–Krüger city is made with GDAL's ogr2ogr (scripts/test installs gdal-bin):", err)
+	}
+	db := pgtest.URL(t)
+	t.Setenv("DATABASE_URL", db)
+	_, mapping := importSurvey(t, "0.2")
+	lonlat := filepath.Join(t.TempDir(), "my-city")
+	if err := run(t.Context(), []string{"import", "--mapping", mapping, "--out", lonlat}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	gk := filepath.Join(t.TempDir(), "my-city")
+	os.Mkdir(gk, 0o755)
+	files, _ := filepath.Glob(filepath.Join(lonlat, "*"))
+	for _, f := range files {
+		to := filepath.Join(gk, filepath.Base(f))
+		if !strings.HasSuffix(f, ".geojson") {
+			b, _ := os.ReadFile(f)
+			os.WriteFile(to, b, 0o644)
+			continue
+		}
+		if b, err := exec.Command("ogr2ogr", "-f", "GeoJSON", "-t_srs", "EPSG:4548", "-lco", "RFC7946=NO", "-lco", "WRITE_NAME=NO", to, f).CombinedOutput(); err != nil {
+			t.Fatalf("ogr2ogr %s: %v\n%s", f, err, b)
+		}
+	}
+	cmds := readmeCommands(t, "On PostGIS", map[string]string{"/path/to/my-city": lonlat, "my-city": gk, `"$DATABASE_URL"`: db})
+	want := []string{"migrate", "load", "load", "load", "serve"}
+	if len(cmds) != len(want) {
+		t.Fatalf("README's PostGIS examples: %q, want %v", cmds, want)
+	}
+	for i, c := range cmds[:4] {
+		if c[0] != want[i] {
+			t.Fatalf("README's PostGIS example %d: %q, want %s", i, c, want[i])
+		}
+		var said strings.Builder
+		if err := run(t.Context(), c, &said, io.Discard); err != nil {
+			t.Fatalf("%q: %v", c, err)
+		}
+		t.Logf("%q: %s", c, strings.TrimSpace(said.String()))
+	}
+	if cmds[4][0] != "serve" {
+		t.Fatalf("README's last PostGIS example %q, want serve", cmds[4])
+	}
+	url := startServer(t, cmds[4][1:]...)
+	var health struct{ Features int }
+	getJSON(t, url+"/healthz", &health)
+	if health.Features != 7 {
+		t.Errorf("serving the city loaded last: %d features, want its 7", health.Features)
+	}
+	// The Gauss–Krüger metres came back as the longitude and latitude they were.
+	var items struct {
+		Features []struct {
+			Geometry struct{ Coordinates [][2]float64 }
+		}
+	}
+	getJSON(t, url+"/ogc/collections/gas_pipe/items?limit=1&bbox=117.249,31.839,117.2521,31.8401", &items)
+	if len(items.Features) != 1 {
+		t.Fatalf("the first pipe not found where the survey put it: %+v", items)
+	}
+	if c := items.Features[0].Geometry.Coordinates[0]; math.Abs(c[0]-117.25) > 1e-6 || math.Abs(c[1]-31.84) > 1e-6 {
+		t.Errorf("the first pipe starts at %v, want [117.25, 31.84]", c)
 	}
 }
