@@ -105,7 +105,7 @@ type liveSensor struct {
 }
 
 // sensorAt asks the API for a sensor's id and location.
-func sensorAt(t *testing.T, url, code string) liveSensor {
+func sensorAt(t testing.TB, url, code string) liveSensor {
 	t.Helper()
 	res, err := http.Get(url + "/api/v1/sensors/" + code)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // browser starts Debian's Chromium headless with a fresh profile and returns
 // a context to drive it. Without Chromium the test skips, except where
 // ONEMAP_REQUIRE_ALL is set (CI), where it fails.
-func browser(t *testing.T, width, height int) context.Context {
+func browser(t testing.TB, width, height int) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -93,7 +93,7 @@ func (fr *failedRequests) list() []string {
 
 // eval evaluates a JavaScript expression, waiting for it if it is a
 // promise, and fails the test if it throws.
-func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+func eval[T any](t testing.TB, ctx context.Context, expr string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
