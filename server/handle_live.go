@@ -56,7 +56,7 @@ func (s *Server) handleReadings(c echo.Context) error {
 	case errors.As(err, &mbe):
 		return errorf(CodeTooLarge, "a batch is at most 16 MiB; nothing past the limit was read")
 	case errors.Is(err, os.ErrDeadlineExceeded) && res != nil:
-		return s.partialBatch(c, res, errorf(CodeBodyTimeout, fmt.Sprintf("the body did not arrive within %s; what came before was taken", s.opt.IngestTimeout)))
+		return s.partialBatch(c, res, errorf(CodeBodyTimeout, fmt.Sprintf("the body did not arrive within %s; what came before was taken", live.Span(s.opt.IngestTimeout))))
 	case errors.Is(err, live.ErrBody) && res != nil:
 		// What came before the fault is accepted; say where it broke.
 		return s.partialBatch(c, res, errorf(CodeBadBody, err.Error()))
