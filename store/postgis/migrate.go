@@ -57,6 +57,7 @@ func SchemaVersion(url string) (version uint, dirty bool, err error) {
 
 // migrateURL names the pgx v5 driver of the migration library.
 func migrateURL(url string) string {
+	url = withoutPoolParams(url)
 	for _, p := range []string{"postgres://", "postgresql://"} {
 		if rest, ok := strings.CutPrefix(url, p); ok {
 			return "pgx5://" + rest

@@ -45,7 +45,7 @@ const connectTimeout = 15 * time.Second
 // first and then plain text lists both attempts; the server's own answer
 // is the cause, not the refused TLS.
 func checkConnect(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
+	cfg, err := pgx.ParseConfig(withoutPoolParams(url))
 	if err != nil {
 		return fmt.Errorf("postgis: --db is not a PostgreSQL URL (postgres://user@host:port/db): %w", err)
 	}

@@ -53,7 +53,7 @@ func Open(ctx context.Context, url string, cat *layers.Catalog, log *slog.Logger
 	if err := Migrate(ctx, url); err != nil {
 		return nil, err
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: %w", err)
 	}
