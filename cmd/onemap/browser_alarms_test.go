@@ -33,11 +33,12 @@ const chartDrawn = `new Promise((resolve, reject) => {
 	check();
 })`
 
-// stopped resolves once the map has finished moving.
+// stopped resolves once the map has finished moving. It polls rather than
+// waits for "moveend": a promise only an event listener holds can be
+// collected before the event, and the evaluation then fails.
 const stopped = `new Promise(r => {
-	const m = window.onemap.map;
-	if (!m.isMoving()) return r(true);
-	m.once("moveend", () => r(true));
+	const check = () => window.onemap.map.isMoving() ? setTimeout(check, 50) : r(true);
+	check();
 })`
 
 type chartInfo struct {

@@ -122,7 +122,7 @@ func TestBrowserQuality(t *testing.T) {
 				t.Errorf("the popup lacks %q: %q", want, popup)
 			}
 		}
-		eval[bool](t, ctx, `new Promise(r => { const m = window.onemap.map; if (!m.isMoving()) return r(true); m.once("moveend", () => r(true)); })`)
+		eval[bool](t, ctx, stopped)
 		eval[bool](t, ctx, drawn)
 		centre := eval[[]float64](t, ctx, `window.onemap.map.getCenter().toArray()`)
 		if centre[0] < 117.27 || centre[0] > 117.30 {
@@ -183,7 +183,7 @@ func TestBrowserQuality(t *testing.T) {
 				t.Errorf("the popup lacks %q: %q", want, popup)
 			}
 		}
-		eval[bool](t, ctx, `new Promise(r => { const m = window.onemap.map; if (!m.isMoving()) return r(true); m.once("moveend", () => r(true)); })`)
+		eval[bool](t, ctx, stopped)
 		eval[bool](t, ctx, drawn)
 		screenshot(t, ctx, "quality.png")
 
