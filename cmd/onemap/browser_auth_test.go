@@ -185,9 +185,8 @@ func TestBrowserAuth(t *testing.T) {
 		if next := eval[string](t, ctx, `new URLSearchParams(location.search).get("next") || ""`); next != "" && next != "/" {
 			t.Errorf("the login page goes back to %q, want /", next)
 		}
-		if !eval[bool](t, ctx, `!document.getElementById("login-anonymous").hidden`) {
-			t.Error("the login page offers no way to view the map anonymously")
-		}
+		// The link appears once the page has asked who is here.
+		waitJS[bool](t, ctx, `!document.getElementById("login-anonymous").hidden`, 10*time.Second, "the login page's way to view the map anonymously")
 		screenshot(t, ctx, "login.png")
 	})
 

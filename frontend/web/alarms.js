@@ -1,36 +1,26 @@
-// Alarms on the map: sensors coloured by their state, active alarms as
-// blinking icons, a list of the active alarms and an alarm's details with
-// its changes, an acknowledgement form and the sensor's curve.
+// Alarms in the page: a list of the active alarms and an alarm's details
+// with its changes, an acknowledgement form and the sensor's curve; the map
+// draws them (alarm-map.js).
 //
-//   - Sensors: the sensor style layers of the "onemap" source read the
-//     feature-state of each sensor (its MVT id is the sensor id): "level"
-//     1 red, 2 orange, 3 yellow; "health" offline grey, fault purple;
-//     otherwise their usual colour by domain.
-//   - Alarms: a GeoJSON source of the active alarms, drawn at every zoom as
-//     an icon (level colour, domain letter) over a halo that blinks, level 1
-//     fast and level 3 slowly.
 //   - The list (#alarm-list): most severe first, then newest; a row flies to
 //     the alarm and opens its details (#alarm-detail).
 //   - The details: the alarm's fields and changes (GET /api/v1/alarms/{id}),
 //     acknowledgement (POST /api/v1/alarms/{id}/ack, for users with the
-//     permission alarms.ack; the server names the user), and the curve of the
-//     alarm's metric over 24 h, 7 d or 30 d
-//     (GET /api/v1/sensors/{id}/series), drawn with uPlot: the min–max band,
-//     the average line and the alarm's start.
+//     permission alarms.ack; the server names the user), the curve of the
+//     alarm's metric (alarm-chart.js) and its impact (impact.js).
 //
 // The active alarms come from poll(), which asks GET /api/v1/alarms every few
 // seconds, or from the live channel (live.js), which stops the polling while
 // its socket is open and calls update() with each new list. The sensors'
 // colours come from the alarms until the live channel hands over the
 // sensors' own states (setSensorStates).
-//
-// The module's sources and layers ("alarms-*") carry no "onemap:layer"
-// metadata, so the legend and the popups ignore them; they are added again
-// when a language switch replaces the style.
 
-import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { TEXT as IMPACT_TEXT, createImpact } from '/impact.js';
 import { apiJSON, can, current, errorText, loginURL } from '/session.js';
+import { createAlarmChart } from './alarm-chart.js';
+import { createAlarmMap } from './alarm-map.js';
+import { createFormat } from './format.js';
+import { FAULT_COLOR, LEVEL_COLORS, OFFLINE_COLOR, ackName, levelColor, sensorLevels, sortAlarms } from './levels.js';
 
 // UI text in both languages, merged into the page's TEXT table.
 export const TEXT = {
@@ -93,6 +83,7 @@ export const TEXT = {
     range_24h: '24 小时',
     range_7d: '7 天',
     range_30d: '30 天',
+    chartTime: '时间',
     chartMin: '最小',
     chartMax: '最大',
     chartAvg: '平均',
@@ -173,6 +164,7 @@ export const TEXT = {
     range_24h: '24 h',
     range_7d: '7 d',
     range_30d: '30 d',
+    chartTime: 'Time',
     chartMin: 'Min',
     chartMax: 'Max',
     chartAvg: 'Avg',
@@ -194,88 +186,14 @@ export const TEXT = {
   },
 };
 
-// Colours of the sensor states (the guide's levels: level 1 is the most severe;
-// offline and fault are states, not danger alarms, and look different).
-// The three differ in lightness (dark red, orange, light yellow) so that
-// they part for colour-blind eyes too, and the map draws each level in its
-// own shape besides: level 1 a disc in a double ring, level 2 a disc in a
-// ring, level 3 a smaller plain disc.
-export const LEVEL_COLORS = { 1: '#b91c1c', 2: '#f97316', 3: '#fde047' };
-const OTHER_LEVEL = '#3b82f6'; // a metric with more than three levels
-const OFFLINE_COLOR = '#9ca3af';
-const FAULT_COLOR = '#9333ea';
-
-// The domains' colours, as the sensor layer draws them.
-const DOMAIN_COLORS = {
-  gas: '#db2777', water: '#0284c7', drainage: '#92400e',
-  heating: '#ea580c', bridge: '#4b5563', tunnel: '#7c3aed',
-};
-
-// The letter of a domain on its alarm icon, per language.
-const DOMAIN_MARK = {
-  zh: { gas: '燃', water: '水', drainage: '排', heating: '热', bridge: '桥', tunnel: '廊' },
-  en: { gas: 'G', water: 'W', drainage: 'D', heating: 'H', bridge: 'B', tunnel: 'T' },
-};
-
 // How often the active alarms are asked for, in milliseconds.
 export const POLL_INTERVAL = 5000;
-
-// The blink period of each level's halo, in milliseconds; the paint changes
-// at most every BLINK_TICK ms, so the map stays idle between ticks.
-const BLINK_PERIOD = { 1: 600, 2: 1200, 3: 2400 };
-const BLINK_TICK = 60;
-
-// The curve's time ranges: length and bucket step.
-const RANGES = {
-  '24h': { ms: 24 * 3600e3, step: '1m' },
-  '7d': { ms: 7 * 24 * 3600e3, step: '10m' },
-  '30d': { ms: 30 * 24 * 3600e3, step: '1h' },
-};
-
-// The vector source and source layer of the sensors.
-const SENSORS = { source: 'onemap', sourceLayer: 'sensor' };
-
-// The alarm icons' sizes in CSS pixels, by level.
-const ICON_PX = { 1: 34, 2: 28, 3: 18 };
-
-const SRC = 'alarms';
-const LYR = { halo: 'alarms-halo', icon: 'alarms-icon', label: 'alarms-label', selected: 'alarms-selected' };
-const META = { 'onemap:alarms': true };
-
-// ackName is who acknowledged an alarm: the user's name, else the login.
-export function ackName(ack) {
-  return ack?.name || ack?.by || '';
-}
-
-export function levelColor(level) {
-  return LEVEL_COLORS[level] ?? OTHER_LEVEL;
-}
-
-// sortAlarms orders alarms most severe first, then newest first.
-export function sortAlarms(alarms) {
-  return [...alarms].sort((a, b) => a.level - b.level || Date.parse(b.started) - Date.parse(a.started) || b.id - a.id);
-}
-
-// sensorPaint wraps a sensor layer's colour so that feature-state decides
-// first: an alarm level, then offline or fault, then the usual colour.
-function sensorPaint(base) {
-  return [
-    'case',
-    ['==', ['feature-state', 'level'], 1], LEVEL_COLORS[1],
-    ['==', ['feature-state', 'level'], 2], LEVEL_COLORS[2],
-    ['==', ['feature-state', 'level'], 3], LEVEL_COLORS[3],
-    ['>', ['coalesce', ['feature-state', 'level'], 0], 3], OTHER_LEVEL,
-    ['==', ['feature-state', 'health'], 'fault'], FAULT_COLOR,
-    ['==', ['feature-state', 'health'], 'offline'], OFFLINE_COLOR,
-    base,
-  ];
-}
 
 // createAlarms adds the alarm panel to the page, wires the button of
 // index.html (#alarm-button, #alarm-count) and starts asking for alarms. It
 // returns the hooks the page calls: click (true when a map click hit an
 // alarm icon) and renderText (after a language switch), and, for tests and
-// a later push channel, update, open and the current state.
+// the live channel, update, open and the current state.
 //
 // deps: map, t (the page's text helper), lang (the page's language),
 // layerTitle (a catalog layer id's title), closePopup, incidentSection(alarm)
@@ -286,19 +204,26 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
     alarms: [], // the active alarms, sorted
     loaded: false, // the first answer came
     error: '', // the last poll's error, if any
-    sensorLevels: new Map(), // sensor id → most severe level of its active alarms
-    sensorHealth: new Map(), // sensor id → 'offline' or 'fault', as last seen
     liveSensors: false, // the colours come from setSensorStates, not the alarms
-    open: null, // the alarm shown in the details: {id, alarm, sensor, range, ack}
+    open: null, // the alarm shown in the details: {id, alarm, sensor, error}
     view: 'list', // 'list' or 'detail'
     panelOpen: false,
-    chart: null, // the uPlot of the details
-    chartSeq: 0,
     detailSeq: 0,
   };
 
+  const format = createFormat({ t, lang });
+  const { domainTitle, metricTitle, withUnit, dateTime, relative } = format;
   const button = document.getElementById('alarm-button');
   const count = document.getElementById('alarm-count');
+  const drawn = createAlarmMap({
+    map, lang,
+    onPick: (id) => {
+      closePopup();
+      setPanel(true);
+      open(id, { fly: false });
+    },
+  });
+  const chart = createAlarmChart({ t, format });
   // The impact view of the open alarm (impact.js).
   const impact = createImpact({ map, t, lang, flyTo: (where) => flyTo(where) });
 
@@ -358,23 +283,21 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
     st.panelOpen = open;
     panel.hidden = !open;
     button?.setAttribute('aria-expanded', String(open));
-    if (!open) {
-      st.open = null;
-      st.view = 'list';
-      impact.clear();
-      destroyChart();
-      drawSelected();
-    }
+    if (!open) closeDetail();
     renderPanel();
   }
 
   function showList() {
+    closeDetail();
+    renderPanel();
+  }
+
+  function closeDetail() {
     st.view = 'list';
     st.open = null;
     impact.clear();
-    destroyChart();
-    drawSelected();
-    renderPanel();
+    chart.destroy();
+    drawn.select(-1);
   }
 
   // ------------------------------------------------------------ polling
@@ -419,289 +342,19 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
     st.alarms = sortAlarms(alarms);
     st.loaded = true;
     st.error = '';
-    if (!st.liveSensors) {
-      const levels = new Map();
-      for (const a of st.alarms) {
-        const l = levels.get(a.sensor);
-        if (l === undefined || a.level < l) levels.set(a.sensor, a.level);
-      }
-      applySensorLevels(levels);
-    }
-    drawAlarms();
+    if (!st.liveSensors) drawn.setLevels(sensorLevels(st.alarms));
+    drawn.draw(st.alarms);
     renderCount();
     if (st.open) refreshOpen();
     renderPanel();
   }
 
-  // ------------------------------------------------------ sensor colours
-
-  function sourceReady() {
-    return Boolean(map.getSource(SENSORS.source));
-  }
-
-  // applySensorLevels sets feature-state "level" on the sensors that alarm
-  // and removes it from those that stopped.
-  function applySensorLevels(levels) {
-    const old = st.sensorLevels;
-    st.sensorLevels = levels;
-    if (!sourceReady()) return; // style.load applies them
-    for (const id of old.keys()) {
-      if (!levels.has(id)) map.removeFeatureState({ ...SENSORS, id }, 'level');
-    }
-    for (const [id, level] of levels) {
-      if (old.get(id) !== level) map.setFeatureState({ ...SENSORS, id }, { level });
-    }
-  }
-
-  // setHealth marks a sensor offline or faulty (or clears the mark).
-  function setHealth(id, health) {
-    const old = st.sensorHealth.get(id);
-    if (health === 'offline' || health === 'fault') st.sensorHealth.set(id, health);
-    else st.sensorHealth.delete(id);
-    const now = st.sensorHealth.get(id);
-    if (!sourceReady() || old === now) return;
-    if (now) map.setFeatureState({ ...SENSORS, id }, { health: now });
-    else map.removeFeatureState({ ...SENSORS, id }, 'health');
-  }
-
   // setSensorStates hands the sensors' colours to the caller (the live
-  // channel), which knows each sensor's own state: levels and health are
-  // sensor id → most severe level (1 first) and sensor id → 'offline' or
-  // 'fault'. With replace, sensors not named lose their marks (a snapshot);
-  // without, only the named ones change (a delta), and a level of 0 or a
-  // health of 'online' clears the mark.
-  function setSensorStates(levels, health, { replace = false } = {}) {
+  // channel), which knows each sensor's own state (alarm-map.js's
+  // setStates).
+  function setSensorStates(levels, health, opts) {
     st.liveSensors = true;
-    const nextLevels = replace ? new Map() : new Map(st.sensorLevels);
-    for (const [id, level] of levels) {
-      if (level > 0) nextLevels.set(id, level);
-      else nextLevels.delete(id);
-    }
-    applySensorLevels(nextLevels);
-    if (replace) {
-      for (const id of [...st.sensorHealth.keys()]) if (!health.has(id)) setHealth(id, 'online');
-    }
-    for (const [id, h] of health) setHealth(id, h);
-  }
-
-  // sensorLayers are the ids of the style's circle layers of sensors.
-  function sensorLayers() {
-    return map.getLayersOrder().filter((id) => {
-      const l = map.getLayer(id);
-      return l && l.type === 'circle' && l.source === SENSORS.source && l.sourceLayer === SENSORS.sourceLayer;
-    });
-  }
-
-  // styleSensors makes every sensor style layer read the feature-state,
-  // once per style.
-  function styleSensors() {
-    let changed = false;
-    for (const id of sensorLayers()) {
-      const base = map.getPaintProperty(id, 'circle-color') ?? '#10b981';
-      if (JSON.stringify(base).includes('feature-state')) continue;
-      const alarming = ['>', ['coalesce', ['feature-state', 'level'], 0], 0];
-      map.setPaintProperty(id, 'circle-color', sensorPaint(base));
-      map.setPaintProperty(id, 'circle-stroke-color', ['case', alarming, '#111827', map.getPaintProperty(id, 'circle-stroke-color') ?? '#ffffff']);
-      map.setPaintProperty(id, 'circle-stroke-width', ['case', alarming, 2, map.getPaintProperty(id, 'circle-stroke-width') ?? 1.2]);
-      changed = true;
-    }
-    if (!changed || !sourceReady()) return;
-    for (const [id, level] of st.sensorLevels) map.setFeatureState({ ...SENSORS, id }, { level });
-    for (const [id, health] of st.sensorHealth) map.setFeatureState({ ...SENSORS, id }, { health });
-  }
-
-  // ------------------------------------------------------ icons on the map
-
-  function alarmFeatures() {
-    return {
-      type: 'FeatureCollection',
-      features: st.alarms.map((a) => ({
-        type: 'Feature',
-        id: a.id,
-        geometry: { type: 'Point', coordinates: a.location },
-        properties: {
-          id: a.id, level: a.level, domain: a.domain, code: a.sensor_code,
-          icon: `alarm-${lang()}-${a.domain}-${a.level}`,
-          // The most severe alarms are drawn on top.
-          order: -a.level,
-        },
-      })),
-    };
-  }
-
-  function selectedFilter() {
-    return ['==', ['get', 'id'], st.open ? st.open.id : -1];
-  }
-
-  // addLayers puts the alarm source and layers on top of the style.
-  function addLayers() {
-    if (map.getSource(SRC)) return;
-    map.addSource(SRC, { type: 'geojson', data: alarmFeatures() });
-    // Everything here is sized in screen pixels, the same at every zoom:
-    // the halo just outside the icon, never a block wide.
-    map.addLayer({
-      id: LYR.halo, type: 'circle', source: SRC, metadata: META,
-      paint: {
-        'circle-color': ['match', ['get', 'level'], 1, LEVEL_COLORS[1], 2, LEVEL_COLORS[2], 3, LEVEL_COLORS[3], OTHER_LEVEL],
-        'circle-radius': ['match', ['get', 'level'], 1, ICON_PX[1] / 2 + 5, 2, ICON_PX[2] / 2 + 4, ICON_PX[3] / 2 + 3],
-        'circle-opacity': 0.4,
-        'circle-opacity-transition': { duration: 0, delay: 0 },
-        'circle-radius-transition': { duration: 0, delay: 0 },
-        'circle-blur': 0.5,
-      },
-    });
-    map.addLayer({
-      id: LYR.selected, type: 'circle', source: SRC, metadata: META, filter: selectedFilter(),
-      paint: { 'circle-radius': ICON_PX[1] / 2 + 3, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#1d4ed8', 'circle-stroke-width': 3 },
-    });
-    map.addLayer({
-      id: LYR.icon, type: 'symbol', source: SRC, metadata: META,
-      layout: {
-        'icon-image': ['get', 'icon'],
-        'icon-size': 1,
-        'icon-allow-overlap': true,
-        'icon-ignore-placement': true,
-        'symbol-sort-key': ['get', 'order'],
-      },
-      paint: { 'icon-opacity-transition': { duration: 0, delay: 0 } },
-    });
-    map.addLayer({
-      id: LYR.label, type: 'symbol', source: SRC, metadata: META, minzoom: 15,
-      layout: {
-        'text-field': ['get', 'code'],
-        'text-font': ['Go Regular'],
-        'text-size': 11,
-        'text-offset': [0, 1.6],
-        'text-anchor': 'top',
-        'text-optional': true,
-      },
-      paint: { 'text-color': '#111827', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
-    });
-  }
-
-  function drawAlarms() {
-    const src = map.getSource(SRC);
-    if (src) src.setData(alarmFeatures());
-    blink();
-  }
-
-  function drawSelected() {
-    if (map.getLayer(LYR.selected)) map.setFilter(LYR.selected, selectedFilter());
-  }
-
-  // alarmIcon draws an icon, shaped by level besides its colour: a disc of
-  // the level's colour with the domain's letter, edged in the domain's
-  // colour; level 1 inside a double dark ring, level 2 inside one ring,
-  // level 3 smaller and plain.
-  function alarmIcon(id) {
-    const [, lg, domain, levelText] = id.split('-');
-    const level = Number(levelText);
-    const ratio = 2;
-    const px = (ICON_PX[level] ?? ICON_PX[3]) * ratio;
-    const rings = { 1: 2, 2: 1 }[level] ?? 0;
-    const canvas = document.createElement('canvas');
-    canvas.width = canvas.height = px;
-    const ctx = canvas.getContext('2d');
-    const c = px / 2;
-    // The rings, outermost first: white, the level's ink, white, ...
-    let r = c - 0.5 * ratio;
-    for (let i = 0; i < rings; i++) {
-      ctx.beginPath();
-      ctx.arc(c, c, r - 1.25 * ratio, 0, 2 * Math.PI);
-      ctx.lineWidth = 2.5 * ratio;
-      ctx.strokeStyle = '#ffffff';
-      ctx.stroke();
-      ctx.beginPath();
-      ctx.arc(c, c, r - 1.25 * ratio, 0, 2 * Math.PI);
-      ctx.lineWidth = 1.5 * ratio;
-      ctx.strokeStyle = '#111827';
-      ctx.stroke();
-      r -= 3 * ratio;
-    }
-    ctx.beginPath();
-    ctx.arc(c, c, r - 1.5 * ratio, 0, 2 * Math.PI);
-    ctx.fillStyle = levelColor(level);
-    ctx.fill();
-    ctx.lineWidth = 2.5 * ratio;
-    ctx.strokeStyle = DOMAIN_COLORS[domain] ?? '#111827';
-    ctx.stroke();
-    ctx.beginPath();
-    ctx.arc(c, c, r - 0.25 * ratio, 0, 2 * Math.PI);
-    ctx.lineWidth = 0.75 * ratio;
-    ctx.strokeStyle = '#ffffff';
-    ctx.stroke();
-    ctx.fillStyle = level === 3 ? '#111827' : '#ffffff';
-    ctx.font = `bold ${(level === 3 ? 10 : 12) * ratio}px system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif`;
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'middle';
-    const mark = DOMAIN_MARK[lg]?.[domain] ?? (domain || '?').charAt(0).toUpperCase();
-    ctx.fillText(mark, c, c + ratio);
-    return { image: ctx.getImageData(0, 0, px, px), ratio };
-  }
-
-  map.on('styleimagemissing', (e) => {
-    if (!e.id.startsWith('alarm-') || map.hasImage(e.id)) return;
-    const { image, ratio } = alarmIcon(e.id);
-    map.addImage(e.id, image, { pixelRatio: ratio });
-  });
-
-  // The halos blink: their opacity follows a cosine of each level's period.
-  // A timer, not every animation frame, so that the map is idle between
-  // ticks; it runs only while there are alarms.
-  let blinkTimer = 0;
-  function blink() {
-    if (st.alarms.length === 0 || !map.getLayer(LYR.halo)) {
-      clearInterval(blinkTimer);
-      blinkTimer = 0;
-      return;
-    }
-    if (blinkTimer) return;
-    blinkTimer = setInterval(() => {
-      if (!map.getLayer(LYR.halo)) return;
-      if (document.hidden) return;
-      const now = performance.now();
-      const phase = (level) => 0.5 + 0.5 * Math.cos((2 * Math.PI * now) / BLINK_PERIOD[level]);
-      const halo = ['match', ['get', 'level'], 1, 0.1 + 0.7 * phase(1), 2, 0.1 + 0.6 * phase(2), 0.1 + 0.5 * phase(3)];
-      const icon = ['match', ['get', 'level'], 1, 0.55 + 0.45 * phase(1), 2, 0.7 + 0.3 * phase(2), 0.8 + 0.2 * phase(3)];
-      map.setPaintProperty(LYR.halo, 'circle-opacity', halo);
-      map.setPaintProperty(LYR.icon, 'icon-opacity', icon);
-    }, BLINK_TICK);
-  }
-
-  // Each style (first load, language switch, which diffs the style and so
-  // drops what the page added): colour the sensors, add the alarm layers
-  // again. styledata comes often; both steps do nothing when already done.
-  function restyle() {
-    if (map.getLayersOrder().length === 0) return;
-    try {
-      styleSensors();
-      if (!map.getSource(SRC)) {
-        addLayers();
-        drawSelected();
-        clearInterval(blinkTimer);
-        blinkTimer = 0;
-        blink();
-      }
-    } catch (err) {
-      // The new style is not ready yet; its next styledata event comes.
-    }
-  }
-  map.on('style.load', restyle);
-  map.on('styledata', restyle);
-
-  // click opens the details of an alarm icon under the pointer.
-  function click(e) {
-    if (!map.getLayer(LYR.icon)) return false;
-    const r = 10;
-    const hits = map.queryRenderedFeatures(
-      [[e.point.x - r, e.point.y - r], [e.point.x + r, e.point.y + r]],
-      { layers: [LYR.icon] });
-    if (hits.length === 0) return false;
-    const id = Number(hits[0].properties.id);
-    closePopup();
-    setPanel(true);
-    open(id, { fly: false });
-    return true;
+    drawn.setStates(levels, health, opts);
   }
 
   // ------------------------------------------------------------- the list
@@ -808,10 +461,10 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
   // open shows an alarm's details, flying to it unless told not to.
   async function open(id, { fly = true } = {}) {
     const known = st.alarms.find((a) => a.id === id) ?? null;
-    st.open = { id, alarm: known, sensor: null, range: st.open?.id === id ? st.open.range : '24h', ack: '' };
+    st.open = { id, alarm: known, sensor: null, range: st.open?.id === id ? chart.range : '24h' };
     st.view = 'detail';
     if (!st.panelOpen) setPanel(true);
-    drawSelected();
+    drawn.select(id);
     if (fly && known) flyTo(known.location);
     renderPanel();
     renderDetail();
@@ -831,12 +484,12 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
       o.error = '';
       if (first) renderDetail();
       else renderFields();
-      if (first || !st.chart) loadChart();
+      if (first || !chart.chart) chart.load();
       const sensor = await apiJSON(`/api/v1/sensors/${alarm.sensor}`).catch(() => null);
       if (!sensor || seq !== st.detailSeq || st.open !== o) return;
       o.sensor = sensor;
       const health = (o.sensor.state ?? []).find((s) => s.metric === alarm.metric)?.health;
-      setHealth(alarm.sensor, health);
+      drawn.setHealth(alarm.sensor, health);
       renderFields();
     } catch (err) {
       if (seq !== st.detailSeq || st.open !== o) return;
@@ -862,13 +515,9 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
   let fieldsEl = null;
   let ackEl = null;
   let changesEl = null;
-  let chartBox = null;
-  let chartStatus = null;
-  let chartTitle = null;
-  let rangeButtons = new Map();
 
   function renderDetail() {
-    destroyChart();
+    chart.destroy();
     detail.replaceChildren();
     const o = st.open;
     if (!o) return;
@@ -890,33 +539,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
     h.append(badge, document.createTextNode(` ${domainTitle(a.domain)} · ${a.sensor_code} · ${metricTitle(a.metric)}`));
     detail.append(h);
 
-    // The curve.
-    const tools = document.createElement('div');
-    tools.className = 'alarm-chart-tools';
-    chartTitle = document.createElement('span');
-    chartTitle.className = 'alarm-chart-title';
-    tools.append(chartTitle);
-    rangeButtons = new Map();
-    for (const r of Object.keys(RANGES)) {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.id = `alarm-range-${r}`;
-      b.className = 'alarm-range';
-      b.textContent = t(`range_${r}`);
-      b.addEventListener('click', () => {
-        if (!st.open || st.open.range === r) return;
-        st.open.range = r;
-        loadChart();
-      });
-      rangeButtons.set(r, b);
-      tools.append(b);
-    }
-    chartBox = document.createElement('div');
-    chartBox.id = 'alarm-chart';
-    chartBox.className = 'alarm-chart';
-    chartStatus = document.createElement('p');
-    chartStatus.className = 'alarm-chart-status';
-    detail.append(tools, chartBox, chartStatus);
+    detail.append(...chart.section(a, o.range));
 
     fieldsEl = document.createElement('dl');
     fieldsEl.className = 'alarm-fields';
@@ -943,11 +566,7 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
       badge.dataset.level = String(a.level);
       badge.style.background = a.state === 'cleared' ? OFFLINE_COLOR : levelColor(a.level);
     }
-    if (chartTitle) {
-      chartTitle.textContent = (a.unit ? t('alarmChart') : t('alarmChartNoUnit'))
-        .replace('{metric}', metricTitle(a.metric)).replace('{unit}', a.unit);
-    }
-    for (const [r, b] of rangeButtons) b.setAttribute('aria-pressed', String(r === o.range));
+    chart.show(a);
 
     fieldsEl.replaceChildren();
     const field = (name, value, title = '') => {
@@ -1099,142 +718,6 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
     if (st.view === 'detail' && st.open?.alarm && !st.open.alarm.ack) renderAck();
   }
 
-  // --------------------------------------------------------------- curve
-
-  function destroyChart() {
-    st.chart?.destroy();
-    st.chart = null;
-  }
-
-  // loadChart fetches the curve of the open alarm's metric for the chosen
-  // range and draws it.
-  async function loadChart() {
-    const o = st.open;
-    if (!o?.alarm || !chartBox) return;
-    const a = o.alarm;
-    const range = RANGES[o.range];
-    for (const [r, b] of rangeButtons) b.setAttribute('aria-pressed', String(r === o.range));
-    const seq = ++st.chartSeq;
-    chartStatus.className = 'alarm-chart-status';
-    chartStatus.textContent = t('chartLoading');
-    chartStatus.hidden = false;
-    const to = new Date(Math.max(Date.now(), Date.parse(a.updated) || 0) + 60e3);
-    const from = new Date(to.getTime() - range.ms);
-    const q = new URLSearchParams({ metric: a.metric, from: rfc3339(from), to: rfc3339(to), step: range.step });
-    try {
-      const series = await apiJSON(`/api/v1/sensors/${a.sensor}/series?${q}`);
-      if (seq !== st.chartSeq || st.open !== o) return;
-      drawChart(series, a);
-      chartStatus.textContent = series.buckets?.length ? '' : t('chartEmpty');
-      chartStatus.hidden = chartStatus.textContent === '';
-    } catch (err) {
-      if (seq !== st.chartSeq || st.open !== o) return;
-      chartStatus.className = 'alarm-chart-status error';
-      chartStatus.textContent = t('chartError') + errorText(err, t);
-    }
-  }
-
-  // chartData turns buckets into uPlot's columns (seconds, min, max, avg),
-  // with a gap wherever more than one step has no data.
-  function chartData(series) {
-    const xs = [], mins = [], maxs = [], avgs = [];
-    const step = series.step_s || 60;
-    let prev = null;
-    for (const b of series.buckets ?? []) {
-      const x = Date.parse(b.t) / 1000;
-      if (prev !== null && x - prev > 1.5 * step) {
-        xs.push(prev + step);
-        mins.push(null);
-        maxs.push(null);
-        avgs.push(null);
-      }
-      xs.push(x);
-      mins.push(b.min);
-      maxs.push(b.max);
-      avgs.push(b.avg);
-      prev = x;
-    }
-    return [xs, mins, maxs, avgs];
-  }
-
-  function drawChart(series, a) {
-    destroyChart();
-    const data = chartData(series);
-    const start = Date.parse(a.started) / 1000;
-    const from = Date.parse(series.from) / 1000;
-    const to = Date.parse(series.to) / 1000;
-    const fmt = (_u, v) => (v === null || v === undefined ? '–' : number(v));
-    const width = Math.max(240, chartBox.clientWidth || 320);
-    const opts = {
-      width,
-      height: 180,
-      tzDate: (ts) => new Date(ts * 1000),
-      cursor: { drag: { x: true, y: false } },
-      legend: { show: true, live: true },
-      scales: {
-        x: {
-          time: true,
-          // The data and the alarm's start, within the asked range.
-          range: (_u, min, max) => {
-            let lo = Number.isFinite(min) ? Math.min(min, start) : start - 3600;
-            let hi = Number.isFinite(max) ? Math.max(max, start) : to;
-            lo = Math.max(lo, from);
-            hi = Math.min(Math.max(hi, lo + 60), to);
-            return [lo, hi];
-          },
-        },
-      },
-      axes: [
-        { stroke: '#6b7280', grid: { stroke: '#f3f4f6' }, ticks: { stroke: '#e5e7eb' }, values: timeTicks },
-        { stroke: '#6b7280', grid: { stroke: '#f3f4f6' }, ticks: { stroke: '#e5e7eb' }, size: 56, values: (_u, vals) => vals.map((v) => number(v)) },
-      ],
-      series: [
-        { value: (_u, v) => (v === null ? '–' : dateTime(new Date(v * 1000).toISOString())) },
-        { label: t('chartMin'), stroke: 'rgba(37, 99, 235, 0.45)', width: 1, value: fmt },
-        { label: t('chartMax'), stroke: 'rgba(37, 99, 235, 0.45)', width: 1, value: fmt },
-        { label: t('chartAvg'), stroke: '#1d4ed8', width: 2, value: fmt },
-      ],
-      bands: [{ series: [2, 1], fill: 'rgba(37, 99, 235, 0.15)' }],
-      hooks: {
-        // The alarm's start: a dashed line in the level's colour.
-        draw: [(u) => {
-          const x = u.valToPos(start, 'x', true);
-          const { left, top, width: w, height: h } = u.bbox;
-          if (!(x >= left && x <= left + w)) return;
-          const ctx = u.ctx;
-          ctx.save();
-          ctx.strokeStyle = levelColor(a.max_level || a.level);
-          ctx.lineWidth = 2 * devicePixelRatio;
-          ctx.setLineDash([5 * devicePixelRatio, 4 * devicePixelRatio]);
-          ctx.beginPath();
-          ctx.moveTo(x, top);
-          ctx.lineTo(x, top + h);
-          ctx.stroke();
-          ctx.setLineDash([]);
-          ctx.fillStyle = '#b91c1c';
-          ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-          const label = t('chartStart');
-          const tw = ctx.measureText(label).width;
-          ctx.textBaseline = 'top';
-          ctx.fillText(label, x + tw + 6 * devicePixelRatio > left + w ? x - tw - 4 * devicePixelRatio : x + 4 * devicePixelRatio, top + 2 * devicePixelRatio);
-          ctx.restore();
-        }],
-      },
-    };
-    st.chart = new uPlot(opts, data, chartBox);
-    st.chart.root.dataset.points = String(series.buckets?.length ?? 0);
-  }
-
-  // timeTicks labels the time axis in the page's language, on a 24-hour
-  // clock: times within two days, dates beyond.
-  function timeTicks(u, splits) {
-    const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
-    const opts = span > 2 * 86400
-      ? { month: '2-digit', day: '2-digit' }
-      : { hour: '2-digit', minute: '2-digit', hour12: false };
-    return splits.map((s) => new Date(s * 1000).toLocaleString(locale(), opts));
-  }
-
   // ----------------------------------------------------------------- help
 
   // flyTo centres where in the part of the map the panel leaves free: right
@@ -1250,67 +733,20 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
     map.flyTo({ center: where, zoom: Math.max(map.getZoom(), 16), offset, essential: true });
   }
 
-  function locale() {
-    return lang() === 'en' ? 'en' : 'zh-CN';
-  }
-
-  function number(v) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) return '–';
-    const digits = Math.abs(v) >= 100 ? 1 : Math.abs(v) >= 1 ? 2 : 3;
-    return v.toLocaleString(locale(), { maximumFractionDigits: digits });
-  }
-
-  function withUnit(v, unit) {
-    return unit ? `${number(v)} ${unit}` : number(v);
-  }
-
-  function dateTime(s) {
-    const d = new Date(s);
-    if (Number.isNaN(d.getTime())) return '';
-    return d.toLocaleString(locale(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  }
-
-  // relative says how long ago a time was: "3 分钟前", "3 minutes ago".
-  function relative(s) {
-    const secs = (Date.now() - Date.parse(s)) / 1000;
-    if (!Number.isFinite(secs)) return '';
-    if (secs < 45) return t('alarmJustNow');
-    const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
-    if (secs < 3600) return rtf.format(-Math.max(1, Math.round(secs / 60)), 'minute');
-    if (secs < 86400) return rtf.format(-Math.round(secs / 3600), 'hour');
-    return rtf.format(-Math.round(secs / 86400), 'day');
-  }
-
-  function domainTitle(d) {
-    const s = t(`domain_${d}`);
-    return s === `domain_${d}` ? d : s;
-  }
-
-  function metricTitle(m) {
-    const s = t(`metric_${m}`);
-    return s === `metric_${m}` ? m : s;
-  }
-
-  function rfc3339(d) {
-    return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  }
-
   // renderText puts the current language into the button and the panel.
   function renderText() {
     if (button) button.title = t('alarmsButtonTitle');
-    drawAlarms(); // the icons carry the domain's letter in the language
+    drawn.draw(); // the icons carry the domain's letter in the language
     renderPanel();
     if (st.view === 'detail' && st.open?.alarm) {
-      const range = st.open.range;
+      st.open.range = chart.range;
       renderDetail();
-      st.open.range = range;
-      loadChart();
+      chart.load();
     }
   }
 
   poll();
   return {
-    click,
     renderText,
     update,
     poll,
@@ -1318,15 +754,16 @@ export function createAlarms({ map, t, lang, layerTitle, closePopup, incidentSec
     get polling() { return polling; },
     open,
     ack,
-    setHealth,
+    setHealth: drawn.setHealth,
     setSensorStates,
+    click: drawn.click,
     setPanel,
     permissionsChanged,
     // The formats of the list, for the ticker and the other views.
-    format: { levelColor, domainTitle, metricTitle, withUnit, number, dateTime, relative, locale },
+    format,
     get alarms() { return st.alarms; },
-    get sensorLevels() { return st.sensorLevels; },
-    get chart() { return st.chart; },
+    get sensorLevels() { return drawn.sensorLevels; },
+    get chart() { return chart.chart; },
     get openAlarm() { return st.open?.alarm ?? null; },
     impact,
   };

@@ -22,6 +22,7 @@
 // window.onemap.live holds the state for tests.
 
 import { pageToken } from '/session.js';
+import { BACKOFF_MIN, nextBackoff, sensorColour, subscribeMessage, watchdog as watch } from '/channel.js';
 
 // The feature-state keys and the sensor source are alarms.js's; the style
 // gives the live layers this source (mapstyle.StyleLiveSource).
@@ -96,8 +97,6 @@ export const TEXT = {
   },
 };
 
-const BACKOFF_MIN = 500;
-const BACKOFF_MAX = 10000;
 const DEBOUNCE = 250;
 
 // wsURL is the socket's address on this server.
@@ -107,20 +106,6 @@ export function wsURL() {
   const tk = pageToken();
   if (tk) u.searchParams.set('token', tk);
   return u.toString();
-}
-
-// sensorColour is a sensor's state over its metrics: the most severe
-// non-zero level (1 first, 0 when all are normal) and "fault" or "offline"
-// when any metric is ("fault" first), else "online".
-export function sensorColour(metrics) {
-  let level = 0;
-  let health = 'online';
-  for (const m of metrics.values()) {
-    if (m.level > 0 && (level === 0 || m.level < level)) level = m.level;
-    if (m.health === 'fault') health = 'fault';
-    else if (m.health === 'offline' && health !== 'fault') health = 'offline';
-  }
-  return { level, health };
 }
 
 // createLive opens the live channel.
@@ -207,7 +192,7 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
   function retry() {
     clearTimeout(retryTimer);
     const wait = backoff;
-    backoff = Math.min(BACKOFF_MAX, backoff * 2);
+    backoff = nextBackoff(backoff);
     retryTimer = setTimeout(connect, wait);
   }
 
@@ -256,21 +241,13 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
     window.dispatchEvent(new CustomEvent('onemap:poke', { detail: what }));
   }
 
-  function regionKey(r) {
-    return JSON.stringify({ bbox: r.bbox, circle: r.circle, topics });
-  }
-
   // subscribe sends the current region; after a reconnect with the same
   // region it resumes from the last seq.
   function subscribe(afterHello = false) {
     if (!st.connected) return;
     const r = region();
     if (!r) return;
-    const key = regionKey(r);
-    const msg = { type: 'subscribe', topics, zoom: Math.max(0, Math.min(24, r.zoom)) };
-    if (r.circle) msg.circle = r.circle;
-    else msg.bbox = r.bbox;
-    if (afterHello && st.seq > 0 && st.subscribed === key) msg.resume = st.seq;
+    const { msg, key } = subscribeMessage(r, topics, { afterHello, seq: st.seq, subscribed: st.subscribed });
     st.subscribed = key;
     send(msg);
   }
@@ -397,14 +374,15 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
   // twice that.
   const watchdog = setInterval(() => {
     if (!ws || !st.connected) return;
-    const quiet = Date.now() - st.lastMessageAt;
-    if (quiet > 2 * st.heartbeat * 1000) {
+    const now = Date.now();
+    const act = watch(now - st.lastMessageAt, st.heartbeat, now - pinged);
+    if (act === 'reconnect') {
       const sock = ws;
       ws = null;
       try { sock.close(); } catch { /* already closing */ }
       lost();
-    } else if (quiet > st.heartbeat * 1000 && Date.now() - pinged > st.heartbeat * 1000) {
-      pinged = Date.now();
+    } else if (act === 'ping') {
+      pinged = now;
       send({ type: 'ping' });
     }
   }, 1000);

@@ -13,7 +13,7 @@
 //     with the login.
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { LEVEL_COLORS } from '/alarms.js';
+import { levelColor } from './levels.js';
 import { ROMAN, WARNING_COLORS, el, request, stateTitle, stepErrorText } from '/incident.js';
 
 // UI text in both languages, merged into the page's TEXT table.
@@ -74,14 +74,12 @@ export const TEXT = {
   },
 };
 
-// The colour of a sensor with no alarm at the time, and of a level beyond 3.
+// The colour of a sensor with no alarm at the time.
 const NORMAL_COLOR = '#10b981';
-const OTHER_LEVEL = '#3b82f6';
 
 // sensorColour is an alarm level's colour; 0 is normal.
 export function sensorColour(level) {
-  if (!level) return NORMAL_COLOR;
-  return LEVEL_COLORS[level] ?? OTHER_LEVEL;
+  return level ? levelColor(level) : NORMAL_COLOR;
 }
 
 // levelAt is the level an alarm had at time ms, from its changes (raised,
