@@ -24,7 +24,17 @@ type StyleOptions struct {
 	// Lang is the label language, "zh" (the default) or "en"; English
 	// labels fall back to the Chinese name where a feature has none.
 	Lang string
+	// Theme is "light" (the default) or "dark": the same layers, the base
+	// map dark and the networks light enough to read on it, for a command
+	// centre's wall.
+	Theme string
 }
+
+// The themes of the style.
+const (
+	ThemeLight = "light"
+	ThemeDark  = "dark"
+)
 
 // Source zoom range of the composite tiles; MapLibre overzooms past 16.
 const (
@@ -64,6 +74,13 @@ func Style(c *layers.Catalog, o StyleOptions) ([]byte, error) {
 	case "zh", "en":
 	default:
 		return nil, fmt.Errorf("mapstyle: style language %q is not zh or en", o.Lang)
+	}
+	switch o.Theme {
+	case "":
+		o.Theme = ThemeLight
+	case ThemeLight, ThemeDark:
+	default:
+		return nil, fmt.Errorf("mapstyle: style theme %q is not light or dark", o.Theme)
 	}
 	var ids, live []string
 	for _, l := range c.Layers() {
@@ -105,10 +122,13 @@ func Style(c *layers.Catalog, o StyleOptions) ([]byte, error) {
 		labels = append(labels, t...)
 	}
 	all = append(all, labels...)
+	if o.Theme == ThemeDark {
+		darken(c, all)
+	}
 	return json.Marshal(map[string]any{
 		"version":  8,
 		"name":     "onemap",
-		"metadata": styleObj{"onemap:lang": o.Lang},
+		"metadata": styleObj{"onemap:lang": o.Lang, "onemap:theme": o.Theme},
 		"center":   o.Center,
 		"zoom":     o.Zoom,
 		"sources":  sources,

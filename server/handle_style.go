@@ -19,7 +19,8 @@ func (s *Server) routeStyle(e *echo.Echo, gz echo.MiddlewareFunc) {
 	}
 }
 
-// handleStyle answers /style.json[?lang=en]: the MapLibre style of the one map.
+// handleStyle answers /style.json[?lang=en][&theme=dark]: the MapLibre
+// style of the one map, its labels in a language, light or dark.
 func (s *Server) handleStyle(c echo.Context) error {
 	lang := c.QueryParam("lang")
 	switch lang {
@@ -29,9 +30,17 @@ func (s *Server) handleStyle(c echo.Context) error {
 	default:
 		return errorf(CodeBadRequest, "lang must be zh or en")
 	}
+	theme := c.QueryParam("theme")
+	switch theme {
+	case "":
+		theme = mapstyle.ThemeLight
+	case mapstyle.ThemeLight, mapstyle.ThemeDark:
+	default:
+		return errorf(CodeBadRequest, "theme must be light or dark")
+	}
 	m := s.store.Meta()
 	b, err := mapstyle.Style(s.cat, mapstyle.StyleOptions{
-		BaseURL: s.baseURL(c), Center: m.Center, Zoom: m.Zoom, Bounds: m.Bounds, Lang: lang,
+		BaseURL: s.baseURL(c), Center: m.Center, Zoom: m.Zoom, Bounds: m.Bounds, Lang: lang, Theme: theme,
 	})
 	if err != nil {
 		return err

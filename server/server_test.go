@@ -317,19 +317,23 @@ func TestHealthAndFrontend(t *testing.T) {
 
 func TestStyleGlyphsSprite(t *testing.T) {
 	ts := testServer(t)
-	for _, lang := range []string{"", "?lang=en"} {
+	for _, lang := range []string{"", "?lang=en", "?theme=dark", "?lang=en&theme=dark"} {
 		resp := get(t, ts.URL+"/style.json"+lang)
 		var st struct {
-			Version int
-			Glyphs  string
-			Sprite  string
-			Layers  []struct{ ID string }
+			Version  int
+			Glyphs   string
+			Sprite   string
+			Metadata map[string]string
+			Layers   []struct{ ID string }
 		}
 		if err := json.Unmarshal(body(t, resp), &st); err != nil || resp.StatusCode != 200 {
 			t.Fatalf("style%s: %d %v", lang, resp.StatusCode, err)
 		}
 		if st.Version != 8 || st.Glyphs != ts.URL+"/fonts/{fontstack}/{range}.pbf" || st.Sprite != ts.URL+"/sprite" || len(st.Layers) < 20 {
 			t.Errorf("style%s: version %d glyphs %q sprite %q, %d layers", lang, st.Version, st.Glyphs, st.Sprite, len(st.Layers))
+		}
+		if theme := st.Metadata["onemap:theme"]; (theme == "dark") != strings.Contains(lang, "dark") {
+			t.Errorf("style%s: theme %q", lang, theme)
 		}
 	}
 	for path, ct := range map[string]string{
@@ -347,6 +351,7 @@ func TestStyleGlyphsSprite(t *testing.T) {
 	}
 	for path, want := range map[string]int{
 		"/style.json?lang=fr":                 400,
+		"/style.json?theme=night":             400,
 		"/fonts/Comic%20Sans/0-255.pbf":       404,
 		"/fonts/Go%20Regular/0-99.pbf":        400,
 		"/fonts/Go%20Regular/5-260.pbf":       400,
