@@ -287,6 +287,11 @@ func TestBrowserIncident(t *testing.T) {
 			t.Errorf("the big screen lists the warning as %q, want its headline", head)
 		}
 		waitJS[bool](t, sctx, `window.onemap.live.warnings.size === 1 && window.onemap.warnings.list.length === 1`, 5*time.Second, "the warning over the screen's channel")
+		// The ticker leads with the warning in force, before the alarms.
+		first := waitJS[map[string]string](t, sctx, `(() => { const li = document.querySelector("#ticker-list .ticker-item"); return li && {...li.dataset, text: li.textContent}; })()`, 5*time.Second, "the ticker's first item")
+		if first["incident"] != id || first["level"] != fmt.Sprint(level) || !strings.Contains(first["text"], "预警") {
+			t.Errorf("the ticker's first item %v, want the warning of incident %s at level %d", first, id, level)
+		}
 		// The response: the plan's tasks, none done yet.
 		resp := waitJS[map[string]string](t, sctx, `!document.getElementById("screen-response").hidden && {...document.getElementById("screen-response").dataset, text: document.getElementById("screen-response").textContent}`, 20*time.Second, "the response status")
 		if resp["total"] == "0" || resp["done"] != "0" || !strings.Contains(resp["text"], "处置任务完成 0/"+resp["total"]) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LEVEL_COLORS, OTHER_LEVEL, OFFLINE_COLOR, FAULT_COLOR, domainMark, levelColor, levelInk, sortAlarms, ackName, sensorLevels, sensorPaint } from '../web/levels.js';
+import { LEVEL_COLORS, OTHER_LEVEL, OFFLINE_COLOR, FAULT_COLOR, domainMark, levelColor, levelInk, sortAlarms, ackName, sensorLevels, sensorPaint, newestAlarms, worstLevel } from '../web/levels.js';
 
 test('each level has its own colour and a level past 3 the other colour', () => {
   const colours = [1, 2, 3].map(levelColor);
@@ -76,4 +76,23 @@ test('the sensor paint lets an alarm level win over health and health over the b
   assert.equal(paint.at(-1), '#000000');
   const outputs = paint.slice(2, -1).filter((_, i) => i % 2 === 0);
   assert.deepEqual(outputs, [LEVEL_COLORS[1], LEVEL_COLORS[2], LEVEL_COLORS[3], OTHER_LEVEL, FAULT_COLOR, OFFLINE_COLOR]);
+});
+
+test('the ticker shows the most recently changed alarms first, at most max', () => {
+  const alarms = [
+    { id: 1, started: '2026-12-01T08:00:00Z', updated: '2026-12-01T10:00:00Z' },
+    { id: 2, started: '2026-12-01T09:00:00Z' },
+    { id: 3, started: '2026-12-01T09:30:00Z', updated: '2026-12-01T09:30:00Z' },
+    { id: 4, started: '2026-12-01T09:30:00Z' },
+  ];
+  assert.deepEqual(newestAlarms(alarms, 10).map((a) => a.id), [1, 4, 3, 2]);
+  assert.deepEqual(newestAlarms(alarms, 2).map((a) => a.id), [1, 4]);
+  assert.deepEqual(newestAlarms([], 5), []);
+});
+
+test('only levels 1 and 2 sound, the worst of them', () => {
+  assert.equal(worstLevel([{ level: 3 }, { level: 2 }, { level: 1 }]), 1);
+  assert.equal(worstLevel([{ level: 3 }, { level: 2 }]), 2);
+  assert.equal(worstLevel([{ level: 3 }, { level: 4 }]), 0);
+  assert.equal(worstLevel([]), 0);
 });

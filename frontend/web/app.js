@@ -142,8 +142,14 @@ function title(text, fallback = '') {
   return text[state.lang] || text.zh || text.en || fallback;
 }
 
+// styleURL is the style in a language; the big screen's is dark
+// (mapstyle's theme=dark: the same layers on a dark ground).
 function styleURL(lang) {
-  return lang === 'en' ? '/style.json?lang=en' : '/style.json';
+  const q = new URLSearchParams();
+  if (lang === 'en') q.set('lang', 'en');
+  if (VIEW === 'screen') q.set('theme', 'dark');
+  const qs = q.toString();
+  return qs ? `/style.json?${qs}` : '/style.json';
 }
 
 // ---------------------------------------------------------------- the map
@@ -665,6 +671,7 @@ function onWarnings(list) {
   warnings.update(list);
   incidents?.warningsChanged(list);
   screen?.updateWarnings(list);
+  ticker.setWarnings(list);
   tasks?.updateWarnings(list);
   // A warning published or changed brings messages.
   clearTimeout(inboxTimer);
@@ -714,14 +721,10 @@ function onStatus(channel, s) {
   screen?.setStatus(worst);
 }
 function onAlarms(change) {
-  // The first snapshot fills the ticker quietly; after that, new alarms and
-  // escalations sound.
-  const fresh = [...change.added, ...change.escalated];
-  if (change.kind === 'snapshot' && cityAlarms.snapshots <= 1) {
-    ticker.add(fresh.sort((a, b) => Date.parse(b.updated) - Date.parse(a.updated)).slice(0, 10));
-  } else if (fresh.length) {
-    ticker.add(fresh, { sound: true });
-  }
+  // The ticker shows the active alarms; the first snapshot fills it
+  // quietly, after that new alarms and escalations sound.
+  const first = change.kind === 'snapshot' && cityAlarms.snapshots <= 1;
+  ticker.update(change.alarms, { fresh: [...change.added, ...change.escalated], sound: !first });
   screen?.update(change.alarms);
   phone?.update(change.alarms);
 }
@@ -772,13 +775,20 @@ function combine(view, city) {
   };
 }
 
-// fitCity frames the whole city above the ticker (the map stops where the
-// panel starts).
+// fitCity frames the whole city in what the panel and the ticker leave of
+// the full-bleed map.
 function fitCity() {
   const b = state.catalog?.city?.bounds;
   if (!b) return;
+  const panel = document.getElementById('screen-panel')?.getBoundingClientRect();
+  const strip = document.getElementById('alarm-ticker')?.getBoundingClientRect();
+  const w = map.getContainer().clientWidth;
+  const h = map.getContainer().clientHeight;
+  const right = panel?.width ? w - panel.left + 20 : 30;
+  const bottom = strip?.height ? h - strip.top + 20 : 100;
   map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {
-    padding: { top: 30, bottom: 100, left: 30, right: 30 },
+    // Never more padding than the map has room for.
+    padding: { top: 30, left: 30, right: Math.min(right, w * 0.6), bottom: Math.min(bottom, h * 0.4) },
     animate: false,
   });
 }

@@ -84,3 +84,20 @@ export function sensorPaint(base) {
     base,
   ];
 }
+
+// newestAlarms is the ticker's order: the most recently changed alarm
+// first (updated, else started), then by id; at most max of them.
+export function newestAlarms(alarms, max) {
+  const at = (a) => Date.parse(a.updated ?? a.started) || 0;
+  return [...alarms].sort((a, b) => at(b) - at(a) || b.id - a.id).slice(0, max);
+}
+
+// worstLevel is the most severe of the levels 1 and 2 among alarms, the
+// ones that sound; 0 when there is none.
+export function worstLevel(alarms) {
+  let worst = 0;
+  for (const a of alarms) {
+    if ((a.level === 1 || a.level === 2) && (worst === 0 || a.level < worst)) worst = a.level;
+  }
+  return worst;
+}

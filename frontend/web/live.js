@@ -22,6 +22,8 @@
 // window.onemap.live holds the state for tests.
 
 import { pageToken } from '/session.js';
+import { ROMAN, WARNING_COLORS } from '/incident.js';
+import { newestAlarms, worstLevel } from '/levels.js';
 import { BACKOFF_MIN, nextBackoff, sensorColour, subscribeMessage, watchdog as watch } from '/channel.js';
 
 // The feature-state keys and the sensor source are alarms.js's; the style
@@ -36,7 +38,8 @@ export const TEXT = {
     live_live: '实时',
     live_reconnecting: '连接中断，正在重新连接…',
     tickerTitle: '最新报警',
-    tickerEmpty: '暂无新报警',
+    tickerEmpty: '当前无报警',
+    tickerWarning: '预警',
     tickerMute: '静音',
     tickerUnmute: '打开声音',
     tickerMuteTitle: '新的一级、二级报警时提示音',
@@ -68,7 +71,8 @@ export const TEXT = {
     live_live: 'Live',
     live_reconnecting: 'Connection lost, reconnecting…',
     tickerTitle: 'Latest alarms',
-    tickerEmpty: 'No new alarms',
+    tickerEmpty: 'No active alarms',
+    tickerWarning: 'Warning',
     tickerMute: 'Mute',
     tickerUnmute: 'Sound on',
     tickerMuteTitle: 'A tone for each new level 1 or 2 alarm',
@@ -434,8 +438,9 @@ export function createLive({ map, alarms, region, topics = ['sensors', 'alarms',
 const TICKER_MAX = 30;
 const MUTE_KEY = 'onemap.mute';
 
-// createTicker adds the alarm ticker to the page: a strip of the newest
-// alarms as they arrive (level, domain, sensor, metric, value, time), the
+// createTicker adds the alarm ticker to the page: a strip of the warnings
+// in force (level, headline) and then the active alarms, the most recently
+// changed first (level, domain, sensor, metric, value, time), the
 // connection's state and a mute toggle kept on the device. Each new level 1
 // or 2 alarm sounds a short tone (WebAudio, no files); the browser allows
 // sound only after a gesture on the page, and until then the tone is
@@ -445,7 +450,8 @@ const MUTE_KEY = 'onemap.mute';
 // when an item is chosen.
 export function createTicker({ t, format, onPick = () => {} }) {
   const st = {
-    items: [], // {alarm, at}, newest first
+    items: [], // the active alarms, newest first
+    warnings: [], // the warnings in force, most severe first
     muted: localStorage.getItem(MUTE_KEY) === '1',
     played: 0,
     blocked: 0,
@@ -520,20 +526,43 @@ export function createTicker({ t, format, onPick = () => {} }) {
     }
   }
 
-  // add puts alarms at the head of the strip, newest first; with sound, each
-  // of level 1 or 2 sounds.
-  function add(alarms, { sound = false } = {}) {
-    const fresh = [...alarms].sort((a, b) => Date.parse(a.updated ?? a.started) - Date.parse(b.updated ?? b.started));
-    let worst = 0;
-    for (const a of fresh) {
-      st.items = [{ alarm: a, at: Date.now() }, ...st.items.filter((i) => i.alarm.id !== a.id)].slice(0, TICKER_MAX);
-      if (a.level === 1 || a.level === 2) worst = worst === 0 ? a.level : Math.min(worst, a.level);
-    }
+  // update shows the active alarms, the most recently changed first, so the
+  // strip always agrees with the alarms on the map; fresh are the alarms
+  // just raised or escalated, which sound (level 1 or 2) when sound is set.
+  function update(active, { fresh = [], sound = false } = {}) {
+    st.items = newestAlarms(active, TICKER_MAX);
+    const worst = worstLevel(fresh);
     if (sound && worst) tone(worst);
     renderList();
   }
 
-  function item({ alarm: a }) {
+  // setWarnings shows the warnings in force ({incident, warning}) at the
+  // head of the strip, most severe first.
+  function setWarnings(list) {
+    st.warnings = (list ?? []).filter((w) => w?.warning && w.standing !== false)
+      .sort((a, b) => (a.warning.level ?? 9) - (b.warning.level ?? 9) || String(b.warning.issued ?? '').localeCompare(String(a.warning.issued ?? '')));
+    renderList();
+  }
+
+  function warningItem(w) {
+    const li = document.createElement('li');
+    li.className = 'ticker-item ticker-warning';
+    li.dataset.incident = w.incident;
+    li.dataset.level = String(w.warning.level);
+    const badge = document.createElement('span');
+    badge.className = 'warning-badge';
+    badge.dataset.level = String(w.warning.level);
+    badge.style.background = WARNING_COLORS[w.warning.level] ?? '#9ca3af';
+    badge.textContent = `${t('tickerWarning')} ${ROMAN[w.warning.level] ?? '?'}`;
+    const what = document.createElement('span');
+    what.className = 'ticker-what';
+    const en = format.locale() === 'en';
+    what.textContent = (en ? w.warning.headline_en || w.warning.headline : w.warning.headline) || w.warning.location || w.incident;
+    li.append(badge, what);
+    return li;
+  }
+
+  function item(a) {
     const li = document.createElement('li');
     li.className = 'ticker-item';
     li.dataset.id = String(a.id);
@@ -564,14 +593,14 @@ export function createTicker({ t, format, onPick = () => {} }) {
   }
 
   function renderList() {
-    if (st.items.length === 0) {
+    if (st.items.length === 0 && st.warnings.length === 0) {
       const li = document.createElement('li');
       li.className = 'ticker-empty';
       li.textContent = t('tickerEmpty');
       list.replaceChildren(li);
       return;
     }
-    list.replaceChildren(...st.items.map(item));
+    list.replaceChildren(...st.warnings.map(warningItem), ...st.items.map(item));
   }
 
   function renderMute() {
@@ -597,10 +626,12 @@ export function createTicker({ t, format, onPick = () => {} }) {
 
   renderText();
   return {
-    add,
+    update,
+    setWarnings,
     setStatus,
     renderText,
-    get items() { return st.items.map((i) => i.alarm); },
+    get items() { return st.items; },
+    get warnings() { return st.warnings; },
     get muted() { return st.muted; },
     get sounds() { return { played: st.played, blocked: st.blocked }; },
   };
