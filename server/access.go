@@ -110,6 +110,8 @@ var routeNeeds = map[string]need{
 	"GET /api/v1/nearby":              needs(auth.PermMapView),
 	// The problems of the city's data, as the map shows them.
 	"GET /api/v1/quality": needs(auth.PermMapView),
+	// The 3D view's part of the city.
+	"GET /api/v1/scene": needs(auth.PermMapView),
 	// Computations, not writes: not audited.
 	"POST /api/v1/analysis/valve-closure":    needs(auth.PermAnalysisRun),
 	"GET /api/v1/analysis/gas-neighbourhood": needs(auth.PermAnalysisRun),

@@ -236,6 +236,7 @@ func New(o Options) *Server {
 	api.POST("/analysis/valve-closure", s.handleValveClosure)
 	api.GET("/analysis/gas-neighbourhood", s.handleGasNeighbourhood)
 	api.GET("/quality", s.handleQuality)
+	api.GET("/scene", s.handleScene)
 	if o.Live != nil {
 		e.POST("/api/v1/readings", s.handleReadings, s.withTimeout(o.IngestTimeout))
 		api.GET("/sensors", s.handleSensors)
