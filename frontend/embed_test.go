@@ -16,6 +16,9 @@ func TestFS(t *testing.T) {
 		"vendor/maplibre-gl/maplibre-gl-worker.mjs",
 		"vendor/maplibre-gl/maplibre-gl.css",
 		"vendor/maplibre-gl/LICENSE.txt",
+		"vendor/deck.gl/dist.min.js",
+		"vendor/deck.gl/LICENSE",
+		"scene3d.js", "scene-model.js",
 	} {
 		b, err := fs.ReadFile(FS, name)
 		if err != nil || len(b) == 0 {

@@ -48,6 +48,7 @@ var routeAudience = map[string]string{
 	"GET /api/v1/features/:id/nearby":        "viewers",
 	"GET /api/v1/nearby":                     "viewers",
 	"GET /api/v1/quality":                    "viewers",
+	"GET /api/v1/scene":                      "viewers",
 	"POST /api/v1/analysis/valve-closure":    "analysts",
 	"GET /api/v1/analysis/gas-neighbourhood": "analysts",
 

@@ -50,7 +50,9 @@ func TestSceneBadRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := get(t, ts.URL+"/api/v1/scene?"+tt.query)
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			json.Unmarshal(body(t, resp), &e)
 			if resp.StatusCode != 400 || e.Error.Code != tt.code || !strings.Contains(e.Error.Message, tt.says) {
 				t.Errorf("%d %q %q, want 400 %q saying %q", resp.StatusCode, e.Error.Code, e.Error.Message, tt.code, tt.says)

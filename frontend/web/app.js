@@ -34,10 +34,16 @@ import { TEXT as TASKS_TEXT, createTasks } from '/tasks.js';
 import { TEXT as REPLAY_TEXT, createPositionLayer, createReplay } from '/replay.js';
 import { TEXT as STATS_TEXT, createStats } from '/stats.js';
 import { TEXT as QUALITY_TEXT, createQuality } from '/quality.js';
+import { TEXT as SCENE_TEXT, SCENE_LAYERS, createScene3D } from '/scene3d.js';
+import { sensorFill } from '/scene-model.js';
+import { DOMAIN_COLORS, FAULT_COLOR, LEVEL_COLORS, OFFLINE_COLOR, OTHER_LEVEL } from '/levels.js';
+import { sensorColour } from '/channel.js';
 
 // The view: 'desktop', 'screen' or 'phone' (?view=).
 const VIEW = { screen: 'screen', phone: 'phone' }[new URLSearchParams(location.search).get('view')] ?? 'desktop';
 document.body.dataset.view = VIEW;
+// ?mode=3d opens the desktop or the big screen in the 3D view.
+const MODE_3D = new URLSearchParams(location.search).get('mode') === '3d';
 
 // The big screen is watched, not handled: it never leaves for the login
 // page and keeps trying while the server is away.
@@ -63,6 +69,7 @@ const TEXT = {
     no: '否',
     outOfZoom: '放大到 {z} 级以上可见',
     ...ANALYSIS_TEXT.zh,
+    ...SCENE_TEXT.zh,
     ...ALARM_TEXT.zh,
     ...LIVE_TEXT.zh,
     ...session.TEXT.zh,
@@ -91,6 +98,7 @@ const TEXT = {
     no: 'no',
     outOfZoom: 'Visible from zoom {z}',
     ...ANALYSIS_TEXT.en,
+    ...SCENE_TEXT.en,
     ...ALARM_TEXT.en,
     ...LIVE_TEXT.en,
     ...session.TEXT.en,
@@ -122,6 +130,8 @@ const state = {
   defaultsApplied: false, // the layers off by default are off (once, on the first style)
   popup: null,
 };
+// The 3D view (the desktop and the big screen), made once the map is.
+let scene3d = null;
 
 // The page language: ?lang=, then the last choice, then Chinese.
 function initialLang() {
@@ -211,6 +221,7 @@ map.on('style.load', () => {
   state.defaultsApplied = true;
   applyVisibility();
   renderLegend();
+  scene3d?.restyle();
 });
 map.on('zoomend', updateZoomHints);
 
@@ -263,10 +274,10 @@ function layerColor(layer) {
 }
 
 // applyVisibility shows or hides every style layer of every catalog layer
-// as the legend says.
+// as the legend says; in 3D the layers the scene draws are hidden.
 function applyVisibility() {
   for (const [id, styleIds] of state.styleLayers) {
-    const visibility = state.hidden.has(id) ? 'none' : 'visible';
+    const visibility = state.hidden.has(id) || (scene3d?.on && SCENE_LAYERS.includes(id)) ? 'none' : 'visible';
     for (const sid of styleIds) {
       if (map.getLayer(sid) && map.getLayoutProperty(sid, 'visibility') !== visibility) {
         map.setLayoutProperty(sid, 'visibility', visibility);
@@ -327,6 +338,7 @@ function renderText() {
   replay?.renderText();
   stats?.renderText();
   quality?.renderText();
+  scene3d?.renderText();
   audit?.renderText();
   users?.renderText();
   tokens?.renderText();
@@ -503,6 +515,8 @@ map.on('click', (e) => {
   if (phone?.click(e)) return;
   // In the nearby and valve modes a click is a question for the analysis.
   if (analysis.click(e)) return;
+  // In 3D a click picks from the scene.
+  if (scene3d?.click(e)) return;
   // A click on a data quality problem opens it (the desktop).
   if (quality?.click(e)) return;
   // A click on an alarm icon opens the alarm's details.
@@ -532,6 +546,17 @@ map.on('mousemove', (e) => {
   }
   hoverPoint = e.point;
 });
+
+// showFeature opens the details of a feature picked in 3D, as a click on
+// it in 2D does.
+async function showFeature(id, lngLat) {
+  try {
+    const f = await session.apiJSON(`/api/v1/features/${id}`);
+    showPopup({ id: f.id, properties: f.properties ?? {}, sourceLayer: f.layer, layer: { metadata: { [META_LAYER]: f.layer } } }, lngLat);
+  } catch (err) {
+    console.warn('feature:', err);
+  }
+}
 
 function closePopup() {
   state.popup?.remove();
@@ -734,7 +759,8 @@ function onAlarms(change) {
 let cityAlarms = null;
 map.once('load', () => {
   loaded = true;
-  if (screen) fitCity();
+  if (screen && !MODE_3D) fitCity();
+  start3D();
   if (VIEW === 'desktop') {
     const view = createLive({ map, alarms, region: () => region(false), topics: ['sensors', 'risk_zones'], onStatus: (s) => onStatus('view', s) });
     cityAlarms = createLive({ map, alarms, region: () => region(true), topics: ['alarms', 'warnings'], onStatus: (s) => onStatus('city', s), onAlarms, onWarnings });
@@ -792,7 +818,39 @@ function fitCity() {
     animate: false,
   });
 }
-if (screen) window.addEventListener('resize', () => fitCity());
+if (screen && !MODE_3D) window.addEventListener('resize', () => fitCity());
+
+// ------------------------------------------------------------ the 3D view
+
+// A sensor's colour in 3D is its live state's, as on the 2D map.
+const SENSOR_COLORS = { levels: LEVEL_COLORS, other: OTHER_LEVEL, fault: FAULT_COLOR, offline: OFFLINE_COLOR };
+function sensorColor(sn) {
+  const metrics = live?.sensors?.get(sn.id);
+  return sensorFill(metrics ? sensorColour(metrics) : null, SENSOR_COLORS, DOMAIN_COLORS[sn.domain] ?? '#6b7280');
+}
+scene3d = VIEW === 'phone' ? null : createScene3D({
+  map,
+  t,
+  fetchJSON: (url, options) => session.apiJSON(url, options),
+  colorOf: (layer) => state.colors.get(layer) ?? '#6b7280',
+  sensorColor,
+  ground: () => (VIEW === 'screen' ? '#334155' : '#e5e7eb'),
+  onPick: (id, _layer, lngLat) => showFeature(id, lngLat),
+  onChange: () => {
+    closePopup();
+    applyVisibility();
+  },
+  button: VIEW === 'desktop',
+});
+window.onemap.scene3d = scene3d;
+
+// start3D opens the page in 3D (?mode=3d) once the map and the catalog are
+// there; the big screen looks at the city's centre.
+function start3D() {
+  if (!MODE_3D || !scene3d || scene3d.on || !loaded || !state.catalog) return;
+  if (screen) map.jumpTo({ center: state.catalog.city.center });
+  scene3d.setOn(true);
+}
 
 // ---------------------------------------------------------------- the user
 
@@ -855,7 +913,8 @@ async function loadCatalog() {
     state.catalog = await session.apiJSON('/catalog');
     state.layersById = new Map(state.catalog.layers.map((l) => [l.id, l]));
     renderLegend();
-    if (screen && loaded) fitCity();
+    if (screen && loaded && !MODE_3D) fitCity();
+    start3D();
     if (loaded) live?.regionChanged();
   } catch (err) {
     const p = document.createElement('p');
