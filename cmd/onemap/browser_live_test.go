@@ -125,7 +125,7 @@ func sensorAt(t testing.TB, url, code string) liveSensor {
 var lastReading time.Time
 
 // postReading posts one reading, stamped now.
-func postReading(t *testing.T, url, code, metric string, value float64) {
+func postReading(t testing.TB, url, code, metric string, value float64) {
 	t.Helper()
 	ts := time.Now().UTC().Truncate(time.Second)
 	if !ts.After(lastReading) {
