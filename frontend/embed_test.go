@@ -18,7 +18,7 @@ func TestFS(t *testing.T) {
 		"vendor/maplibre-gl/LICENSE.txt",
 		"vendor/deck.gl/dist.min.js",
 		"vendor/deck.gl/LICENSE",
-		"scene3d.js", "scene-model.js",
+		"scene3d.js", "scene-model.js", "analysis.js", "analysis-map.js", "analysis-text.js",
 	} {
 		b, err := fs.ReadFile(FS, name)
 		if err != nil || len(b) == 0 {
