@@ -205,7 +205,13 @@ func TestBrowserIncidentToArchive(t *testing.T) {
 		waitJS[bool](t, ctx, `/警戒区已设置/.test(document.getElementById("incident-detail").textContent) && !!document.querySelector('#incident-detail img[src*="/api/v1/attachments/"]')`, 15*time.Second, "the field report with its photo")
 		for _, s := range []struct{ step, state string }{{"respond", "responding"}, {"resolve", "resolved"}, {"release", "released"}, {"archive", "archived"}} {
 			if s.step == "release" {
-				eval[bool](t, ctx, `(() => { document.getElementById("incident-step-reason").value = "隐患已消除"; return true; })()`)
+				// Typed, as a person does: an input event.
+				eval[bool](t, ctx, `(() => { const r = document.getElementById("incident-step-reason"); r.focus(); r.value = "隐患已消除"; r.dispatchEvent(new Event("input")); return true; })()`)
+				// A redraw of the incident (a live update) keeps what was typed,
+				// and the focus.
+				if kept := eval[string](t, ctx, `(() => { window.onemap.incidents.permissionsChanged(); const r = document.getElementById("incident-step-reason"); return r.value + (document.activeElement === r ? "|focused" : ""); })()`); kept != "隐患已消除|focused" {
+					t.Errorf("after a redraw the reason is %q, want what was typed, focused", kept)
+				}
 			}
 			clickID(t, ctx, "incident-step-"+s.step)
 			waitJS[bool](t, ctx, incidentState(s.state), 10*time.Second, "the incident "+s.state)

@@ -784,6 +784,10 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {}, repla
 
   function renderDetail() {
     const d = st.detail;
+    // What the user is typing survives a redraw (a live update of the
+    // incident): the reason is kept in d, and its focus and caret here.
+    const typing = document.activeElement?.id === 'incident-step-reason' ? document.activeElement : null;
+    const caret = typing ? [typing.selectionStart, typing.selectionEnd] : null;
     detail.replaceChildren();
     if (!d) return;
     detail.dataset.id = d.id;
@@ -835,6 +839,11 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {}, repla
     renderPush();
 
     detail.append(el('h4', '', t('incidentTimeline')), timeline(d.records));
+    const again = typing && document.getElementById('incident-step-reason');
+    if (again) {
+      again.focus({ preventScroll: true });
+      again.setSelectionRange(...caret);
+    }
   }
 
   // linksBlock links the printable report, the JSON export, the current
@@ -1068,6 +1077,8 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {}, repla
       reason.maxLength = 1000;
       reason.placeholder = t('incidentReason');
       reason.setAttribute('aria-label', t('incidentReason'));
+      reason.value = d.reason ?? '';
+      reason.addEventListener('input', () => { d.reason = reason.value; });
       row.append(reason);
       for (const [, name] of plain) {
         row.append(button(`incident-step-${name}`, t(`step_${name}`), () => step(d, name, reason.value.trim() ? { reason: reason.value.trim() } : {})));
@@ -1354,6 +1365,7 @@ export function createIncidents({ map, t, lang, format, onOpen = () => {}, repla
       const answer = await request(`/api/v1/incidents/${encodeURIComponent(d.id)}/${name}`, { method: 'POST', body: b });
       if (st.detail !== d) return;
       d.form = '';
+      d.reason = '';
       d.message = { text: t('incidentDone').replace('{state}', stateTitle(answer.incident.state, t)), error: false };
       d.incident = answer.incident;
       d.allowed = answer.allowed ?? [];
