@@ -82,14 +82,7 @@ func TestBrowserScreenWall(t *testing.T) {
 			eval[bool](t, ctx, drawn)
 			// The map is dark: the strip between the page's left edge and the
 			// city is the dark ground.
-			shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := png.Decode(bytes.NewReader(shot))
-			if err != nil {
-				t.Fatal(err)
-			}
+			img := capture(t, ctx)
 			if lum := meanLuminance(img, image.Rect(0, 0, img.Bounds().Dx()*3/5, img.Bounds().Dy()*4/5)); lum > 70 {
 				t.Errorf("the map's mean luminance is %.0f of 255, want a dark map", lum)
 			}
@@ -102,6 +95,20 @@ func TestBrowserScreenWall(t *testing.T) {
 	if a, b := sizes[1920], sizes[3840]; a == 0 || b < 1.8*a {
 		t.Errorf("the title is %g px at 1920 and %g px at 3840 wide, want about twice as large on the 4K wall", a, b)
 	}
+}
+
+// capture is the page as an image, to read its pixels.
+func capture(t *testing.T, ctx context.Context) image.Image {
+	t.Helper()
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 // meanLuminance is the mean luma (0–255) of an image's pixels in r.

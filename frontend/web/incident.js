@@ -352,13 +352,14 @@ export function levelText(level, t) {
 }
 
 // levelBadge is a badge of a warning level: its colour, its numeral and
-// its colour's name, so that it reads without telling colours apart.
-export function levelBadge(level, t, id = '') {
+// its colour's name (or text), so that it reads without telling colours
+// apart.
+export function levelBadge(level, t, id = '', text = levelText(level, t)) {
   const b = document.createElement('span');
   b.className = 'warning-badge';
   if (id) b.id = id;
   b.dataset.level = String(level ?? '');
-  b.textContent = levelText(level, t);
+  b.textContent = text;
   b.style.background = WARNING_COLORS[level] ?? '#9ca3af';
   return b;
 }

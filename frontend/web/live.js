@@ -22,7 +22,7 @@
 // window.onemap.live holds the state for tests.
 
 import { pageToken } from '/session.js';
-import { ROMAN, WARNING_COLORS } from '/incident.js';
+import { ROMAN, levelBadge } from '/incident.js';
 import { newestAlarms, worstLevel } from '/levels.js';
 import { BACKOFF_MIN, nextBackoff, sensorColour, subscribeMessage, watchdog as watch } from '/channel.js';
 
@@ -549,11 +549,7 @@ export function createTicker({ t, format, onPick = () => {} }) {
     li.className = 'ticker-item ticker-warning';
     li.dataset.incident = w.incident;
     li.dataset.level = String(w.warning.level);
-    const badge = document.createElement('span');
-    badge.className = 'warning-badge';
-    badge.dataset.level = String(w.warning.level);
-    badge.style.background = WARNING_COLORS[w.warning.level] ?? '#9ca3af';
-    badge.textContent = `${t('tickerWarning')} ${ROMAN[w.warning.level] ?? '?'}`;
+    const badge = levelBadge(w.warning.level, t, '', `${t('tickerWarning')} ${ROMAN[w.warning.level] ?? '?'}`);
     const what = document.createElement('span');
     what.className = 'ticker-what';
     const en = format.locale() === 'en';

@@ -85,8 +85,16 @@ export function sceneLayers(scene, { colorOf, sensorColor, ground = '#e5e7eb', v
     else if (b.base < 0) boxes.under.push(b);
     else boxes.over.push(b);
   }
-  const outline = (b) => b.outline.map(([x, y]) => [x, y, lift(b.base)]);
-  const height = (b) => lift(b.base + b.height) - lift(b.base);
+  // The boxes: outlines extruded from their (lifted) base.
+  const boxLayer = (id, data, alpha) => ({
+    type: 'SolidPolygonLayer',
+    props: {
+      id, data, pickable: true, extruded: true,
+      getPolygon: (b) => b.outline.map(([x, y]) => [x, y, lift(b.base)]),
+      getElevation: (b) => lift(b.base + b.height) - lift(b.base),
+      getFillColor: (b) => rgba(colorOf(b.layer), alpha(b)),
+    },
+  });
   const [w, s, e, n] = scene.bbox;
   return [
     {
@@ -109,14 +117,7 @@ export function sceneLayers(scene, { colorOf, sensorColor, ground = '#e5e7eb', v
         getFillColor: (sh) => rgba(colorOf(sh.layer), 220),
       },
     },
-    {
-      type: 'SolidPolygonLayer',
-      props: {
-        id: 'scene-compartments', data: boxes.under, pickable: true, extruded: true,
-        getPolygon: outline, getElevation: height,
-        getFillColor: (b) => rgba(colorOf(b.layer), 170),
-      },
-    },
+    boxLayer('scene-compartments', boxes.under, () => 170),
     {
       type: 'SolidPolygonLayer',
       props: {
@@ -126,22 +127,8 @@ export function sceneLayers(scene, { colorOf, sensorColor, ground = '#e5e7eb', v
         parameters: { depthWriteEnabled: false },
       },
     },
-    {
-      type: 'SolidPolygonLayer',
-      props: {
-        id: 'scene-bridges', data: boxes.over, pickable: true, extruded: true,
-        getPolygon: outline, getElevation: height,
-        getFillColor: (b) => rgba(colorOf(b.layer), b.part === 'deck' ? 235 : 255),
-      },
-    },
-    {
-      type: 'SolidPolygonLayer',
-      props: {
-        id: 'scene-buildings', data: boxes.buildings, pickable: true, extruded: true,
-        getPolygon: outline, getElevation: height,
-        getFillColor: (b) => rgba(colorOf(b.layer), 150),
-      },
-    },
+    boxLayer('scene-bridges', boxes.over, (b) => (b.part === 'deck' ? 235 : 255)),
+    boxLayer('scene-buildings', boxes.buildings, () => 150),
     {
       type: 'ScatterplotLayer',
       props: {

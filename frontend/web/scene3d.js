@@ -47,7 +47,7 @@ function loadDeck() {
 export function createScene3D({ map, t, fetchJSON, colorOf, sensorColor, ground, onPick, onChange = () => {}, button = true }) {
   const st = {
     on: false, deck: null, overlay: null, scene: null, bbox: null,
-    abort: null, version: 0, timer: 0, saved: null, status: '',
+    abort: null, version: 0, timer: 0, bearing: 0, status: '',
   };
   const control = button ? createControl() : null;
   if (control) map.addControl(control, 'top-right');
@@ -90,7 +90,7 @@ export function createScene3D({ map, t, fetchJSON, colorOf, sensorColor, ground,
     control?.render();
     note.hidden = !on;
     if (on) {
-      st.saved = { pitch: map.getPitch(), bearing: map.getBearing() };
+      st.bearing = map.getBearing();
       map.setMaxPitch(SCENE_PITCH);
       map.jumpTo({ pitch: SCENE_PITCH, zoom: Math.max(map.getZoom(), SCENE_ZOOM) });
       onChange(true);
@@ -115,7 +115,7 @@ export function createScene3D({ map, t, fetchJSON, colorOf, sensorColor, ground,
       st.overlay = null;
       st.scene = null;
       st.bbox = null;
-      map.jumpTo({ pitch: 0, bearing: st.saved?.bearing ?? 0 });
+      map.jumpTo({ pitch: 0, bearing: st.bearing });
       map.setMaxPitch(0);
       setStatus('');
       onChange(false);
@@ -198,7 +198,6 @@ export function createScene3D({ map, t, fetchJSON, colorOf, sensorColor, ground,
     // is drawn on the map's canvas, [x, y] in CSS pixels, as deck.gl's
     // viewport of the moment puts it.
     project(lon, lat, z) {
-      // eslint-disable-next-line no-underscore-dangle
       const vp = st.overlay?._deck?.getViewports()?.[0];
       return vp ? vp.project([lon, lat, lift(z)]) : null;
     },

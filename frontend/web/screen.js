@@ -13,7 +13,7 @@
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { createScreenStats } from '/stats.js';
 import { api } from '/session.js';
-import { ROMAN, STANDING, WARNING_COLORS, levelText, request } from '/incident.js';
+import { ROMAN, STANDING, levelBadge, levelText, request } from '/incident.js';
 
 const HOUR = 3600e3;
 const MINUTE = 60e3;
@@ -131,11 +131,7 @@ export function createScreen({ t, format }) {
       li.dataset.key = String(l);
       li.dataset.count = String(by.get(l) ?? 0);
       li.classList.toggle('zero', !by.get(l));
-      const badge = document.createElement('span');
-      badge.className = 'warning-badge';
-      badge.dataset.level = String(l);
-      badge.style.background = WARNING_COLORS[l];
-      badge.textContent = ROMAN[l];
+      const badge = levelBadge(l, t, '', ROMAN[l]);
       badge.title = levelText(l, t);
       const name = document.createElement('span');
       name.className = 'screen-name';
@@ -152,11 +148,7 @@ export function createScreen({ t, format }) {
       const li = document.createElement('li');
       li.dataset.incident = w.incident;
       li.dataset.level = String(w.warning.level);
-      const badge = document.createElement('span');
-      badge.className = 'warning-badge';
-      badge.dataset.level = String(w.warning.level);
-      badge.style.background = WARNING_COLORS[w.warning.level] ?? '#9ca3af';
-      badge.textContent = ROMAN[w.warning.level] ?? '?';
+      const badge = levelBadge(w.warning.level, t, '', ROMAN[w.warning.level] ?? '?');
       const head = document.createElement('span');
       head.className = 'screen-warn-headline';
       head.textContent = (en ? w.warning.headline_en || w.warning.headline : w.warning.headline) || w.warning.location || w.incident;
