@@ -4,6 +4,11 @@ import "sync"
 
 // Bus carries events from publishers to the hubs that fan them out: in one
 // process, or, with a broker behind it, between the instances of a cluster.
+//
+// A Bus that numbers events itself sets Seq on every event it delivers,
+// strictly increasing (gaps are allowed), and says so by implementing
+// Numbering; the hub then keeps those numbers instead of giving its own,
+// so that hubs fed by the same bus give the same event the same number.
 type Bus interface {
 	// Publish hands an event to every subscriber; it must not block.
 	Publish(ev Event)
@@ -43,6 +48,14 @@ func (b *LocalBus) Subscribe(fn func(Event)) (cancel func()) {
 		defer b.mu.Unlock()
 		delete(b.subs, id)
 	}
+}
+
+// Numbering is implemented by a Bus that may number events itself: when
+// NumbersEvents returns true, the hub keeps the Seq of the events it
+// delivers (see Bus) and starts from 0 rather than from Options.FirstSeq.
+type Numbering interface {
+	Bus
+	NumbersEvents() bool
 }
 
 var _ Bus = (*LocalBus)(nil)

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,7 +113,7 @@ func (c *Client) Update(sub Subscription) error {
 		// h.mu is held: no event is being dispatched, and every one up to
 		// the cursor has been.
 		h.logMu.Lock()
-		evs, ok := h.since(sub.Resume, h.cursor.Load())
+		evs, ok := h.since(sub.Resume, h.cursor.Load(), math.MaxInt)
 		h.logMu.Unlock()
 		if !ok {
 			c.state, c.reason = needResync, ReasonTooOld

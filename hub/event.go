@@ -37,7 +37,8 @@ func (t Topic) bit() uint8 {
 // an alarm) or of one layer. Events of the same Topic, ID and Part coalesce:
 // a client that is behind gets only the latest of them.
 type Event struct {
-	// Seq is the hub's position of the event, set when the hub takes it.
+	// Seq is the hub's position of the event, set when the hub takes it,
+	// or by a bus that numbers events (see Bus).
 	Seq   uint64
 	Topic Topic
 	// ID is the feature id the tiles carry (a sensor), or the alarm's id;

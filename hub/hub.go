@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,8 @@ type Options struct {
 	DeferFor time.Duration
 	// FirstSeq is the sequence number before the first event; 0 takes the
 	// time in microseconds, so that numbers from an earlier run of the
-	// server are older than any of this run and resume as too old.
+	// server are older than any of this run and resume as too old. It is
+	// not used when the bus numbers events (see Numbering).
 	FirstSeq uint64
 	Now      func() time.Time
 	Log      *slog.Logger
@@ -60,6 +62,9 @@ type Hub struct {
 	logMu sync.Mutex
 	log   ring
 	seq   uint64 // the last sequence number given
+	// numbered is set when the bus numbers events: the hub keeps their
+	// Seq, which may have gaps and starts wherever the bus is.
+	numbered bool
 
 	// mu guards the clients and the index; it is held while events are
 	// dispatched, so that a subscription sees each event exactly once.
@@ -100,11 +105,17 @@ func New(o Options) *Hub {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	if o.FirstSeq == 0 {
+	nb, numbered := o.Bus.(Numbering)
+	numbered = numbered && nb.NumbersEvents()
+	switch {
+	case numbered:
+		o.FirstSeq = 0 // the bus's first event sets where the history starts
+	case o.FirstSeq == 0:
 		o.FirstSeq = uint64(o.Now().UnixMicro())
 	}
-	h := &Hub{opt: o, wake: make(chan struct{}, 1), done: make(chan struct{}), clients: map[*Client]struct{}{}, seq: o.FirstSeq}
+	h := &Hub{opt: o, wake: make(chan struct{}, 1), done: make(chan struct{}), clients: map[*Client]struct{}{}, seq: o.FirstSeq, numbered: numbered}
 	h.log.buf = make([]entry, o.History)
+	h.log.dropped = o.FirstSeq
 	h.cursor.Store(o.FirstSeq)
 	h.dispatching.Add(1)
 	go h.run()
@@ -129,14 +140,27 @@ func (h *Hub) Len() int {
 	return len(h.clients)
 }
 
-// accept numbers an event from the bus and keeps it for the dispatcher.
+// accept numbers an event from the bus, or keeps the number the bus gave
+// it, and keeps it for the dispatcher.
 func (h *Hub) accept(ev Event) {
 	now := h.opt.Now()
 	e := &ev
 	e.makeKey()
 	h.logMu.Lock()
-	h.seq++
-	e.Seq = h.seq
+	switch {
+	case !h.numbered:
+		e.Seq = h.seq + 1
+	case e.Seq <= h.seq:
+		// Already taken: a bus that replays after reconnecting.
+		h.logMu.Unlock()
+		return
+	case h.seq == 0:
+		// The first event: the hub knows nothing of those before it, and
+		// has dispatched them all.
+		h.log.dropped = e.Seq - 1
+		h.cursor.Store(e.Seq - 1)
+	}
+	h.seq = e.Seq
 	h.log.trim(now.Add(-h.opt.MaxAge))
 	h.log.push(entry{e, now.UnixNano()})
 	h.logMu.Unlock()
@@ -146,22 +170,23 @@ func (h *Hub) accept(ev Event) {
 	}
 }
 
-// since returns the events after seq up to and including to, or false when
-// the history no longer holds all of them; h.logMu is held.
-func (h *Hub) since(seq, to uint64) ([]*Event, bool) {
-	if seq > to {
+// since returns the events after seq up to and including to, at most
+// limit of them, or false when the history no longer holds all of them;
+// h.logMu is held.
+func (h *Hub) since(seq, to uint64, limit int) ([]*Event, bool) {
+	if seq > to || seq < h.log.dropped {
 		return nil, false
 	}
 	if seq == to {
 		return nil, true
 	}
-	first, ok := h.log.first()
-	if !ok || seq+1 < first {
-		return nil, false
-	}
-	out := make([]*Event, 0, to-seq)
-	for s := seq + 1; s <= to; s++ {
-		out = append(out, h.log.at(int(s-first)).ev)
+	var out []*Event
+	for i := h.log.search(seq); i < h.log.n && len(out) < limit; i++ {
+		ev := h.log.at(i).ev
+		if ev.Seq > to {
+			break
+		}
+		out = append(out, ev)
 	}
 	return out, true
 }
@@ -178,15 +203,13 @@ func (h *Hub) run() {
 		case <-h.wake:
 		}
 		for {
-			cur := h.cursor.Load()
+			// The cursor is read under logMu: accept moves it to where a
+			// numbering bus starts.
 			h.logMu.Lock()
-			to := min(h.seq, cur+batch)
-			evs, ok := h.since(cur, to)
+			cur := h.cursor.Load()
+			evs, ok := h.since(cur, h.seq, batch)
 			buf = append(buf[:0], evs...)
-			first, held := h.log.first()
-			if !held {
-				first = h.seq + 1
-			}
+			floor := h.log.dropped
 			h.logMu.Unlock()
 			if ok && len(buf) == 0 {
 				break
@@ -195,11 +218,11 @@ func (h *Hub) run() {
 			if !ok {
 				// The history moved on before these events reached anyone:
 				// every client has missed some.
-				h.opt.Log.Warn("hub: dispatch fell behind the history; every client resyncs", "lost", first-1-cur)
+				h.opt.Log.Warn("hub: dispatch fell behind the history; every client resyncs", "lost", floor-cur)
 				for c := range h.clients {
 					c.resync("lagging")
 				}
-				h.cursor.Store(first - 1)
+				h.cursor.Store(floor)
 			}
 			for _, ev := range buf {
 				h.dispatch(ev)
@@ -314,38 +337,43 @@ type entry struct {
 	at int64
 }
 
-// ring is the bounded history: consecutive sequence numbers, oldest first.
+// ring is the bounded history: increasing sequence numbers, oldest first,
+// consecutive unless the bus numbers events.
 type ring struct {
 	buf   []entry
 	start int
 	n     int
+	// dropped is the number of the last event dropped, or the number
+	// before the first: every event after it is held.
+	dropped uint64
 }
 
 func (r *ring) push(e entry) {
 	if r.n == len(r.buf) {
-		r.buf[r.start] = entry{}
-		r.start = (r.start + 1) % len(r.buf)
-		r.n--
+		r.drop()
 	}
 	r.buf[(r.start+r.n)%len(r.buf)] = e
 	r.n++
+}
+
+func (r *ring) drop() {
+	r.dropped = r.buf[r.start].ev.Seq
+	r.buf[r.start] = entry{}
+	r.start = (r.start + 1) % len(r.buf)
+	r.n--
 }
 
 // trim drops the events that came before the cutoff.
 func (r *ring) trim(cutoff time.Time) {
 	c := cutoff.UnixNano()
 	for r.n > 0 && r.buf[r.start].at < c {
-		r.buf[r.start] = entry{}
-		r.start = (r.start + 1) % len(r.buf)
-		r.n--
+		r.drop()
 	}
 }
 
-func (r *ring) first() (uint64, bool) {
-	if r.n == 0 {
-		return 0, false
-	}
-	return r.buf[r.start].ev.Seq, true
+// search returns the index of the first event after seq, or r.n.
+func (r *ring) search(seq uint64) int {
+	return sort.Search(r.n, func(i int) bool { return r.at(i).ev.Seq > seq })
 }
 
 func (r *ring) at(i int) *entry { return &r.buf[(r.start+i)%len(r.buf)] }
