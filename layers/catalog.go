@@ -60,6 +60,22 @@ type Field struct {
 	Mask MaskKind `json:"mask,omitempty"`
 }
 
+// Whole reports whether a Number field holds whole numbers only (ids,
+// years, counts): PostGIS keeps them in integer columns and tiles carry them
+// as integers, the other Number fields as doubles.
+func (f Field) Whole() bool { return f.Type == Number && (IDFields[f.Name] || wholeFields[f.Name]) }
+
+// IDFields are the Number attributes that hold feature ids.
+var IDFields = map[string]bool{FromNode: true, ToNode: true, "asset": true, "building": true}
+
+// wholeFields are the Number attributes, other than ids, that are whole
+// numbers.
+var wholeFields = map[string]bool{
+	"install_year": true, "build_year": true, "floors": true, "lanes": true, "holes": true,
+	"fire_zone": true, "leak_count": true, "interval_s": true, "population": true,
+	"people_day": true, "people_night": true, "rank": true,
+}
+
 // Group is a legend group; its layers are switched together or one by one.
 type Group struct {
 	ID    string `json:"id"`

@@ -118,28 +118,28 @@ func (e *Encoder) encode(ctx context.Context, out []byte, ls []*layers.Layer, t 
 	if len(ls) == 0 {
 		return out, nil
 	}
-	p := newProjection(t)
-	query := t.Bound(float64(Buffer) / Extent)
+	p := NewProjection(t)
 	for _, l := range ls {
+		query := QueryBound(t, l)
 		src := e.src
 		if s, ok := e.own[l.ID]; ok {
 			src = s
 		}
-		w := newLayerWriter(l.ID, l.PersonalFields())
+		w := NewLayerWriter(l)
 		err := src.Features(ctx, l.ID, query, t.Z, func(f *layers.Feature) error {
-			if g := p.geometry(f.Geometry, l.Geometry); g != nil {
-				w.add(f.ID, f.Props, g)
+			if g := p.Geometry(f.Geometry); g != nil {
+				w.Add(f.ID, f.Props, g)
 			}
 			return nil
 		})
 		if err != nil {
-			w.release()
+			w.Release()
 			return nil, fmt.Errorf("tile %s layer %s: %w", t, l.ID, err)
 		}
 		if w.n > 0 {
-			out = w.appendTo(out)
+			out = w.AppendTo(out)
 		}
-		w.release()
+		w.Release()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -147,26 +147,39 @@ func (e *Encoder) encode(ctx context.Context, out []byte, ls []*layers.Layer, t 
 	return out, nil
 }
 
-// projection maps longitude and latitude to the units of one tile and clips
-// and simplifies geometry there.
-type projection struct {
+// Projection maps geometry to the units of one tile and clips and
+// simplifies it there, as every tile is made: lines and polygons clipped to
+// the tile and its buffer, points to the tile alone, simplified by
+// Tolerance. Its input is longitude and latitude, or, from NewWorldProjection,
+// points already in world units (World).
+type Projection struct {
 	worldSize  float64
 	minX, minY float64
+	lonLat     bool
 	clipBox    orb.Bound // the tile and its buffer
 	tileBox    orb.Bound // the tile alone, for points
 	simplifier *simplify.DouglasPeuckerSimplifier
-	// scratch holds the last projected line; the geometry geometry returns
-	// is good until its next call, which is all the encoder needs.
+	// scratch holds the last projected line; the geometry Geometry returns
+	// is good until its next call, which is all a layer writer needs.
 	scratch []orb.Point
 }
 
-func newProjection(t Tile) *projection {
-	p := &projection{
+// NewProjection returns the projection of longitude and latitude to tile t.
+func NewProjection(t Tile) *Projection {
+	p := NewWorldProjection(t)
+	p.lonLat = true
+	return p
+}
+
+// NewWorldProjection returns the projection to tile t of points in world
+// units, as World gives them.
+func NewWorldProjection(t Tile) *Projection {
+	p := &Projection{
 		worldSize: Extent * math.Exp2(float64(t.Z)),
 		minX:      float64(t.X) * Extent,
 		minY:      float64(t.Y) * Extent,
 		clipBox:   orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}},
-		tileBox:   orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{Extent - 1, Extent - 1}},
+		tileBox:   orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{Extent, Extent}},
 	}
 	// Dropping vertices closer than a unit or two to the line changes nothing
 	// visible and keeps low-zoom tiles small. Pipes are mostly two-vertex
@@ -177,19 +190,40 @@ func newProjection(t Tile) *projection {
 	return p
 }
 
-func (p *projection) point(ll orb.Point) orb.Point {
-	x := (ll[0] + 180) / 360 * p.worldSize
+// QueryBound is the box in longitude and latitude whose features tile t
+// of layer l draws: the tile and its buffer for lines and polygons, the
+// tile alone for points. A point within half a unit of the tile's far edge
+// is drawn on that edge, as PostGIS draws it, not in the next tile.
+func QueryBound(t Tile, l *layers.Layer) orb.Bound {
+	if l.Geometry == layers.Point {
+		return t.Bound(0)
+	}
+	return t.Bound(float64(Buffer) / Extent)
+}
+
+// World returns a longitude and latitude in world units: Web Mercator
+// scaled so that the world is the square from 0 to 1, y down. A store that
+// keeps its points so projects each one once, not once a tile.
+func World(ll orb.Point) orb.Point {
 	sin := math.Sin(ll[1] * math.Pi / 180)
-	y := (0.5 - math.Log((1+sin)/(1-sin))/(4*math.Pi)) * p.worldSize
-	return orb.Point{math.Round(x - p.minX), math.Round(y - p.minY)}
+	return orb.Point{(ll[0] + 180) / 360, 0.5 - math.Log((1+sin)/(1-sin))/(4*math.Pi)}
+}
+
+func (p *Projection) point(pt orb.Point) orb.Point {
+	if p.lonLat {
+		pt = World(pt)
+	}
+	// worldSize is a power of two: a point projected here and one kept in
+	// world units land on the same unit.
+	return orb.Point{math.Round(pt[0]*p.worldSize - p.minX), math.Round(pt[1]*p.worldSize - p.minY)}
 }
 
 // points projects a run of points, dropping repeats that rounding made.
-func (p *projection) points(in []orb.Point) []orb.Point {
+func (p *Projection) points(in []orb.Point) []orb.Point {
 	return p.appendPoints(make([]orb.Point, 0, len(in)), in)
 }
 
-func (p *projection) appendPoints(out, in []orb.Point) []orb.Point {
+func (p *Projection) appendPoints(out, in []orb.Point) []orb.Point {
 	for _, ll := range in {
 		q := p.point(ll)
 		if n := len(out); n > 0 && out[n-1] == q {
@@ -200,31 +234,23 @@ func (p *projection) appendPoints(out, in []orb.Point) []orb.Point {
 	return out
 }
 
-// geometry returns g in tile units, clipped to the tile and its buffer and
-// simplified for the zoom, or nil when nothing of it is left to draw.
-func (p *projection) geometry(g orb.Geometry, want layers.GeomType) orb.Geometry {
+// Geometry returns g in tile units, clipped to the tile and its buffer and
+// simplified for the zoom, or nil when nothing of it is left to draw. What
+// it returns is good until its next call.
+func (p *Projection) Geometry(g orb.Geometry) orb.Geometry {
 	switch g := g.(type) {
 	case orb.Point:
-		q := p.point(g)
-		if !p.tileBox.Contains(q) {
-			return nil
+		if q, ok := p.Point(g); ok {
+			return q
 		}
-		return q
+		return nil
 	case orb.LineString:
-		// Most lines are short pipe segments that lie inside the tile and
-		// its buffer: project them into scratch space and be done.
-		pl := p.appendPoints(p.scratch[:0], g)
-		p.scratch = pl
-		if len(pl) < 2 {
-			return nil
+		if l, other := p.Line(g); l != nil {
+			return orb.LineString(l)
+		} else if other != nil {
+			return other
 		}
-		if b := orb.LineString(pl).Bound(); p.clipBox.Contains(b.Min) && p.clipBox.Contains(b.Max) {
-			if p.simplifier != nil && len(pl) > 2 {
-				return p.simplifier.LineString(orb.LineString(pl))
-			}
-			return orb.LineString(pl)
-		}
-		return p.lines(orb.MultiLineString{g})
+		return nil
 	case orb.MultiLineString:
 		return p.lines(g)
 	case orb.Polygon:
@@ -235,7 +261,33 @@ func (p *projection) geometry(g orb.Geometry, want layers.GeomType) orb.Geometry
 	return nil
 }
 
-func (p *projection) lines(mls orb.MultiLineString) orb.Geometry {
+// Point returns a point in tile units; false when it lies outside the
+// tile (edges included).
+func (p *Projection) Point(pt orb.Point) (orb.Point, bool) {
+	q := p.point(pt)
+	return q, p.tileBox.Contains(q)
+}
+
+// Line returns a line in tile units, simplified: whole, when it lies
+// within the tile and its buffer (most pipe segments), in scratch space
+// good until the next call; else clipped, as other, which is nil when
+// nothing of the line is left.
+func (p *Projection) Line(g []orb.Point) (whole []orb.Point, other orb.Geometry) {
+	pl := p.appendPoints(p.scratch[:0], g)
+	p.scratch = pl
+	if len(pl) < 2 {
+		return nil, nil
+	}
+	if b := orb.LineString(pl).Bound(); p.clipBox.Contains(b.Min) && p.clipBox.Contains(b.Max) {
+		if p.simplifier != nil && len(pl) > 2 {
+			return p.simplifier.LineString(orb.LineString(pl)), nil
+		}
+		return pl, nil
+	}
+	return nil, p.lines(orb.MultiLineString{g})
+}
+
+func (p *Projection) lines(mls orb.MultiLineString) orb.Geometry {
 	var out orb.MultiLineString
 	for _, ls := range mls {
 		pl := orb.LineString(p.points(ls))
@@ -243,7 +295,8 @@ func (p *projection) lines(mls orb.MultiLineString) orb.Geometry {
 			continue
 		}
 		for _, part := range clip.LineString(p.clipBox, pl) {
-			if p.simplifier != nil {
+			part = snap(part)
+			if p.simplifier != nil && len(part) > 2 {
 				part = p.simplifier.LineString(part)
 			}
 			if len(part) >= 2 {
@@ -260,7 +313,22 @@ func (p *projection) lines(mls orb.MultiLineString) orb.Geometry {
 	return out
 }
 
-func (p *projection) polygons(mp orb.MultiPolygon) orb.Geometry {
+// snap rounds a clipped line to whole units, where the clip's new ends
+// fall between them, and drops the repeats that makes, in place: a line
+// that only touches the buffer's edge is left a single point, not drawn.
+func snap(l orb.LineString) orb.LineString {
+	out := l[:0]
+	for _, q := range l {
+		q = orb.Point{math.Round(q[0]), math.Round(q[1])}
+		if n := len(out); n > 0 && out[n-1] == q {
+			continue
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+func (p *Projection) polygons(mp orb.MultiPolygon) orb.Geometry {
 	var out orb.MultiPolygon
 	for _, poly := range mp {
 		var rings orb.Polygon

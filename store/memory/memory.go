@@ -1,10 +1,19 @@
 // Package memory is the embedded store: a whole city held in memory, each
-// layer indexed by an R-tree. It needs no service and is what onemap runs on
-// by default.
+// layer in columns and indexed by an R-tree. It needs no service and is
+// what onemap runs on by default.
+//
+// A layer keeps no map or object per feature: ids, minimum zooms and each
+// catalog attribute are columns (numbers as float64, strings as codes into
+// the layer's dictionary, booleans as bytes), and geometry is one array of
+// points with the offsets of each feature's parts, beside the same points
+// projected once to Web Mercator world units, so that a tile scales them
+// and needs no trigonometry. The collector has a few dozen arrays to mark,
+// not millions of maps. Tiles are written straight from the columns (the
+// store is a tiles.Renderer); features are made whole only for the callers
+// that ask for them.
 package memory
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -12,53 +21,46 @@ import (
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/store"
+	"github.com/onemap/onemap/tiles"
 	"github.com/paulmach/orb"
-	"github.com/tidwall/rtree"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ tiles.Renderer = (*Store)(nil)
+)
 
 // Store holds a city in memory. It is safe for concurrent readers.
 type Store struct {
 	meta   city.Meta
-	layers map[string]*layerIndex
-	byID   map[uint64]*layers.Feature
+	layers map[string]*layer
+	byCode map[uint8]*layer
 }
 
-// layerIndex is one layer's features in an R-tree of their lon/lat bounds.
-type layerIndex struct {
-	tree rtree.RTreeGN[float64, *layers.Feature]
-	// byID holds the features in id order, for the pages of Items.
-	byID    []*layers.Feature
-	count   int
-	version uint64
-	bound   orb.Bound // of every feature; meaningless when count is 0
-}
+// New holds the city's features in columns of the default catalog's
+// attributes. The store copies what it keeps; the city may be dropped.
+func New(c *city.City) *Store { return NewWith(c, layers.Default()) }
 
-// New indexes the city's features. The store keeps the features; the caller
-// must not change them afterwards.
-func New(c *city.City) *Store {
-	s := &Store{meta: c.Meta, layers: map[string]*layerIndex{}, byID: make(map[uint64]*layers.Feature, c.Count())}
+// NewWith holds the city's features in columns of the catalog's attributes.
+func NewWith(c *city.City, cat *layers.Catalog) *Store {
+	s := &Store{meta: c.Meta, layers: map[string]*layer{}, byCode: map[uint8]*layer{}}
 	for id, fs := range c.Features {
-		li := &layerIndex{count: len(fs), version: 1, byID: slices.Clone(fs)}
-		for i, f := range fs {
-			b := f.Geometry.Bound()
-			if i == 0 {
-				li.bound = b
-			} else {
-				li.bound = li.bound.Union(b)
-			}
-			li.tree.Insert(b.Min, b.Max, f)
-			s.byID[f.ID] = f
-		}
-		slices.SortFunc(li.byID, byID)
-		s.layers[id] = li
+		l, _ := cat.Layer(id)
+		s.add(build(id, l, fs))
 	}
 	return s
 }
 
+// add indexes a built layer.
+func (s *Store) add(li *layer) {
+	s.layers[li.id] = li
+	if code, ok := li.code(); ok {
+		s.byCode[code] = li
+	}
+}
+
 // Features calls fn for each feature of the layer whose bounds intersect b
-// and whose minimum zoom is at most z.
+// and whose minimum zoom is at most z. The feature is made for the call.
 func (s *Store) Features(ctx context.Context, layer string, b orb.Bound, z int, fn func(*layers.Feature) error) error {
 	li, ok := s.layers[layer]
 	if !ok {
@@ -66,8 +68,8 @@ func (s *Store) Features(ctx context.Context, layer string, b orb.Bound, z int, 
 	}
 	var err error
 	n := 0
-	li.tree.Search(b.Min, b.Max, func(_, _ [2]float64, f *layers.Feature) bool {
-		if int(f.MinZoom) > z {
+	li.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
+		if int(li.minZoom[i]) > z {
 			return true
 		}
 		if n++; n%1024 == 0 {
@@ -75,13 +77,11 @@ func (s *Store) Features(ctx context.Context, layer string, b orb.Bound, z int, 
 				return false
 			}
 		}
-		err = fn(f)
+		err = fn(li.feature(i))
 		return err == nil
 	})
 	return err
 }
-
-func byID(a, b *layers.Feature) int { return cmp.Compare(a.ID, b.ID) }
 
 // Items returns a page of the layer's features that meet q, in id order,
 // and how many meet it in all.
@@ -90,28 +90,35 @@ func (s *Store) Items(ctx context.Context, layer string, q layers.Query) ([]*lay
 	if !ok {
 		return nil, 0, nil
 	}
-	cands := li.byID
+	var cands []int32
 	if q.Bound != nil {
-		cands = nil
-		li.tree.Search(q.Bound.Min, q.Bound.Max, func(_, _ [2]float64, f *layers.Feature) bool {
-			cands = append(cands, f)
+		li.tree.Search(q.Bound.Min, q.Bound.Max, func(_, _ [2]float64, i int32) bool {
+			cands = append(cands, i)
 			return true
 		})
-		slices.SortFunc(cands, byID)
+		slices.Sort(cands) // features are held in id order
+	}
+	n := len(li.ids)
+	if q.Bound != nil {
+		n = len(cands)
 	}
 	var page []*layers.Feature
 	matched, skip := 0, q.Offset
-	for i, f := range cands {
-		if i%1024 == 1023 {
+	for k := range n {
+		if k%1024 == 1023 {
 			if err := ctx.Err(); err != nil {
 				return nil, 0, err
 			}
 		}
-		if !q.Matches(f) {
+		i := int32(k)
+		if q.Bound != nil {
+			i = cands[k]
+		}
+		if !li.matches(i, &q) {
 			continue
 		}
 		matched++
-		if f.ID <= q.After {
+		if li.ids[i] <= q.After {
 			continue
 		}
 		if skip > 0 {
@@ -119,7 +126,7 @@ func (s *Store) Items(ctx context.Context, layer string, q layers.Query) ([]*lay
 			continue
 		}
 		if len(page) < q.Limit {
-			page = append(page, f)
+			page = append(page, li.feature(i))
 		}
 	}
 	return page, matched, nil
@@ -127,32 +134,42 @@ func (s *Store) Items(ctx context.Context, layer string, q layers.Query) ([]*lay
 
 // Version returns the layer's data version.
 func (s *Store) Version(layer string) uint64 {
-	if li, ok := s.layers[layer]; ok {
-		return li.version
+	if _, ok := s.layers[layer]; ok {
+		return 1
 	}
 	return 0
 }
 
 // Feature returns the feature with the given id.
 func (s *Store) Feature(_ context.Context, id uint64) (*layers.Feature, error) {
-	f, ok := s.byID[id]
-	if !ok {
-		return nil, fmt.Errorf("feature %d: %w", id, store.ErrNotFound)
+	if li, ok := s.byCode[layers.CodeOf(id)]; ok {
+		if i, ok := li.index(id); ok {
+			return li.feature(i), nil
+		}
 	}
-	return f, nil
+	// A layer whose ids do not all carry its code.
+	for _, li := range s.layers {
+		if _, ok := li.code(); ok {
+			continue
+		}
+		if i, ok := li.index(id); ok {
+			return li.feature(i), nil
+		}
+	}
+	return nil, fmt.Errorf("feature %d: %w", id, store.ErrNotFound)
 }
 
 // Count returns the number of features of a layer.
 func (s *Store) Count(_ context.Context, layer string) (int, error) {
 	if li, ok := s.layers[layer]; ok {
-		return li.count, nil
+		return len(li.ids), nil
 	}
 	return 0, nil
 }
 
 // Bounds returns the box that holds every feature of a layer.
 func (s *Store) Bounds(_ context.Context, layer string) (orb.Bound, bool, error) {
-	if li, ok := s.layers[layer]; ok && li.count > 0 {
+	if li, ok := s.layers[layer]; ok && len(li.ids) > 0 {
 		return li.bound, true, nil
 	}
 	return orb.Bound{}, false, nil
@@ -163,3 +180,48 @@ func (s *Store) Meta() city.Meta { return s.meta }
 
 // Close does nothing; the memory is the garbage collector's.
 func (s *Store) Close() error { return nil }
+
+// RenderTile writes tile t of the layers from their columns, by the
+// encoder's rules and in PostGIS's layout: features in id order, the
+// catalog's attributes in catalog order and typed by the catalog, the
+// others after them in jsonb order, so that both stores give the same
+// bytes for the same features.
+func (s *Store) RenderTile(ctx context.Context, ls []*layers.Layer, t tiles.Tile) ([]byte, error) {
+	p := tiles.NewWorldProjection(t)
+	r := renders.Get().(*render)
+	defer renders.Put(r)
+	var out []byte
+	for _, l := range ls {
+		li, ok := s.layers[l.ID]
+		if !ok {
+			continue
+		}
+		r.hits = r.hits[:0]
+		query := tiles.QueryBound(t, l)
+		li.tree.Search(query.Min, query.Max, func(_, _ [2]float64, i int32) bool {
+			if int(li.minZoom[i]) <= t.Z {
+				r.hits = append(r.hits, i)
+			}
+			return true
+		})
+		if len(r.hits) == 0 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		slices.Sort(r.hits)
+		w := tiles.NewLayerWriter(l)
+		r.start(li, l, w)
+		var i int32
+		tags := func() []uint32 { return r.tags(w, li, i) }
+		for _, i = range r.hits {
+			li.addTile(w, p, i, &r.geom, tags)
+		}
+		if w.Len() > 0 {
+			out = w.AppendTo(out)
+		}
+		w.Release()
+	}
+	return out, ctx.Err()
+}

@@ -8,16 +8,6 @@ import (
 	"github.com/onemap/onemap/layers"
 )
 
-// idFields are Number attributes that hold feature ids: stored as bigint.
-var idFields = map[string]bool{layers.FromNode: true, layers.ToNode: true, "asset": true, "building": true}
-
-// intFields are Number attributes that are whole numbers: stored as integer.
-var intFields = map[string]bool{
-	"install_year": true, "build_year": true, "floors": true, "lanes": true, "holes": true,
-	"fire_zone": true, "leak_count": true, "interval_s": true, "population": true,
-	"people_day": true, "people_night": true, "rank": true,
-}
-
 // columnType is the SQL type of an attribute's column.
 func columnType(f layers.Field) string {
 	switch f.Type {
@@ -27,9 +17,9 @@ func columnType(f layers.Field) string {
 		return "boolean"
 	}
 	switch {
-	case idFields[f.Name]:
+	case layers.IDFields[f.Name]:
 		return "bigint"
-	case intFields[f.Name]:
+	case f.Whole():
 		return "integer"
 	}
 	return "double precision"

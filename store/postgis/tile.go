@@ -22,7 +22,8 @@ var tileSQL sync.Map
 // feature id as the MVT id, the catalog's attributes but the personal ones,
 // lines and polygons clipped to the tile and its buffer, points to the tile
 // alone, features below their minimum zoom left out, simplified by
-// tiles.Tolerance.
+// tiles.Tolerance; features in id order, as the memory store writes them,
+// so that both give the same bytes for the same features.
 func (s *Store) RenderTile(ctx context.Context, ls []*layers.Layer, t tiles.Tile) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
@@ -51,7 +52,8 @@ func buildTileSQL(ls []*layers.Layer) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "WITH e AS (SELECT ST_TileEnvelope($1, $2, $3) AS env,\n"+
 		"  ST_Transform(ST_TileEnvelope($1, $2, $3), 4326) AS tile,\n"+
-		"  ST_Transform(ST_TileEnvelope($1, $2, $3, margin => %d.0 / %d), 4326) AS query)\nSELECT ", tiles.Buffer, tiles.Extent)
+		"  ST_Transform(ST_TileEnvelope($1, $2, $3, margin => %d.0 / %d), 4326) AS query,\n"+
+		"  $4::float8 AS tol)\nSELECT ", tiles.Buffer, tiles.Extent)
 	for i, l := range ls {
 		if i > 0 {
 			b.WriteString("\n || ")
@@ -75,9 +77,9 @@ func buildTileSQL(ls []*layers.Layer) string {
 		if l.Geometry == layers.Point {
 			buffer, filter = 0, "geom && e.tile"
 		} else {
-			g = "CASE WHEN $4 > 0 THEN ST_Simplify(" + g + ", $4, true) ELSE " + g + " END"
+			g = "CASE WHEN e.tol > 0 THEN ST_Simplify(" + g + ", e.tol, true) ELSE " + g + " END"
 		}
-		fmt.Fprintf(&b, "COALESCE((SELECT ST_AsMVT(t, '%s', %d, 'geom', 'id') FROM (\n"+
+		fmt.Fprintf(&b, "COALESCE((SELECT ST_AsMVT(t, '%s', %d, 'geom', 'id' ORDER BY id) FROM (\n"+
 			"   SELECT id, ST_AsMVTGeom(%s, e.env, %d, %d, true) AS geom%s, %s\n"+
 			"   FROM %s, e WHERE %s AND minzoom <= $1) t WHERE geom IS NOT NULL), ''::bytea)",
 			l.ID, tiles.Extent, g, tiles.Extent, buffer, cols, extra, qi(l.ID), filter)
