@@ -363,9 +363,11 @@ func (w *LayerWriter) addFeature(id uint64, tags []uint32, typ uint64) {
 	w.n++
 }
 
-// AppendTo appends the layer as a field of a Tile message, growing tile
-// once.
-func (w *LayerWriter) AppendTo(tile []byte) []byte {
+// Size returns the number of bytes AppendTo appends.
+func (w *LayerWriter) Size() int { return sizeBytesField(tileLayers, w.layerSize()) }
+
+// layerSize is the size of the Layer message.
+func (w *LayerWriter) layerSize() int {
 	n := sizeBytesField(layerName, len(w.name)) + len(w.features)
 	for _, k := range w.keys {
 		n += sizeBytesField(layerKeys, len(k))
@@ -375,7 +377,13 @@ func (w *LayerWriter) AppendTo(tile []byte) []byte {
 		n += sizeBytesField(layerValues, end-start)
 		start = end
 	}
-	n += protowire.SizeTag(layerExtent) + protowire.SizeVarint(Extent) + protowire.SizeTag(layerVersion) + protowire.SizeVarint(2)
+	return n + protowire.SizeTag(layerExtent) + protowire.SizeVarint(Extent) + protowire.SizeTag(layerVersion) + protowire.SizeVarint(2)
+}
+
+// AppendTo appends the layer as a field of a Tile message, growing tile
+// once.
+func (w *LayerWriter) AppendTo(tile []byte) []byte {
+	n := w.layerSize()
 	tile = slices.Grow(tile, sizeBytesField(tileLayers, n))
 	tile = protowire.AppendVarint(protowire.AppendTag(tile, tileLayers, protowire.BytesType), uint64(n))
 	tile = protowire.AppendTag(tile, layerName, protowire.BytesType)
@@ -385,7 +393,7 @@ func (w *LayerWriter) AppendTo(tile []byte) []byte {
 		tile = protowire.AppendTag(tile, layerKeys, protowire.BytesType)
 		tile = protowire.AppendString(tile, k)
 	}
-	start = 0
+	start := 0
 	for _, end := range w.valueEnd {
 		tile = appendBytesField(tile, layerValues, w.values[start:end])
 		start = end
@@ -417,11 +425,20 @@ func appendBytesField(b []byte, field protowire.Number, v []byte) []byte {
 func appendPacked(b []byte, field protowire.Number, vs []uint32) []byte {
 	n := 0
 	for _, v := range vs {
-		n += protowire.SizeVarint(uint64(v))
+		if v < 0x80 {
+			n++
+		} else {
+			n += protowire.SizeVarint(uint64(v))
+		}
 	}
 	b = protowire.AppendVarint(protowire.AppendTag(b, field, protowire.BytesType), uint64(n))
+	b = slices.Grow(b, n)
 	for _, v := range vs {
-		b = protowire.AppendVarint(b, uint64(v))
+		if v < 0x80 {
+			b = append(b, byte(v))
+		} else {
+			b = protowire.AppendVarint(b, uint64(v))
+		}
 	}
 	return b
 }

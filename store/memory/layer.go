@@ -104,13 +104,6 @@ func build(id string, l *layers.Layer, fs []*layers.Feature) *layer {
 		i := int32(k)
 		li.ids[i], li.minZoom[i] = f.ID, f.MinZoom
 		li.addGeometry(i, f.Geometry)
-		b := f.Geometry.Bound()
-		if k == 0 {
-			li.bound = b
-		} else {
-			li.bound = li.bound.Union(b)
-		}
-		li.tree.Insert(b.Min, b.Max, i)
 		for j := range li.cols {
 			c := &li.cols[j]
 			v, ok := f.Props[c.field.Name]
@@ -134,6 +127,7 @@ func build(id string, l *layers.Layer, fs []*layers.Feature) *layer {
 	for m, p := range li.ll {
 		li.xy[m] = tiles.World(p)
 	}
+	li.buildIndex()
 	return li
 }
 

@@ -190,7 +190,14 @@ func (s *Store) RenderTile(ctx context.Context, ls []*layers.Layer, t tiles.Tile
 	p := tiles.NewWorldProjection(t)
 	r := renders.Get().(*render)
 	defer renders.Put(r)
-	var out []byte
+	ws := r.writers[:0]
+	defer func() {
+		for _, w := range ws {
+			w.Release()
+		}
+		r.writers = ws[:0]
+	}()
+	size := 0
 	for _, l := range ls {
 		li, ok := s.layers[l.ID]
 		if !ok {
@@ -212,16 +219,24 @@ func (s *Store) RenderTile(ctx context.Context, ls []*layers.Layer, t tiles.Tile
 		}
 		slices.Sort(r.hits)
 		w := tiles.NewLayerWriter(l)
+		ws = append(ws, w)
 		r.start(li, l, w)
 		var i int32
 		tags := func() []uint32 { return r.tags(w, li, i) }
 		for _, i = range r.hits {
 			li.addTile(w, p, i, &r.geom, tags)
 		}
+		size += w.Size()
+	}
+	// The tile is the caller's: one allocation of its size.
+	var out []byte
+	if size > 0 {
+		out = make([]byte, 0, size)
+	}
+	for _, w := range ws {
 		if w.Len() > 0 {
 			out = w.AppendTo(out)
 		}
-		w.Release()
 	}
 	return out, ctx.Err()
 }

@@ -9,9 +9,10 @@ import (
 
 // render is the reused space of one tile being written.
 type render struct {
-	hits []int32
-	geom scratch
-	buf  []uint32
+	writers []*tiles.LayerWriter
+	hits    []int32
+	geom    scratch
+	buf     []uint32
 	// Per column of the layer being written: its key's index in the
 	// layer, and what its dictionary codes are in the layer's values.
 	keys  []uint32

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -17,9 +18,12 @@ import (
 	"github.com/onemap/onemap/layers"
 	"github.com/onemap/onemap/live"
 	"github.com/onemap/onemap/spatial"
+	"github.com/onemap/onemap/store/memory"
 	"github.com/onemap/onemap/store/postgis"
 	"github.com/onemap/onemap/store/postgis/pgtest"
+	"github.com/onemap/onemap/tiles"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
 )
 
 // BenchmarkIngest1000 posts batches of 1,000 readings of the sample city's
@@ -168,4 +172,79 @@ func loadedCity(b *testing.B) (*postgis.Store, orb.Bound) {
 	b.Cleanup(func() { s.Close() })
 	m := s.Meta()
 	return s, orb.Bound{Min: orb.Point{m.Bounds[0], m.Bounds[1]}, Max: orb.Point{m.Bounds[2], m.Bounds[3]}}
+}
+
+// BenchmarkTileStores renders the uncached composite tile of the six pipe
+// and duct layers at z12, z14 and z16 over the whole sample city from the
+// memory store and from PostGIS, side by side in one run, one tile at a
+// time; each op is one tile. cpu-ns/feature is this process's CPU per
+// feature drawn, plus, for PostGIS, the database's.
+func BenchmarkTileStores(b *testing.B) {
+	ctx := context.Background()
+	c, err := city.Read(data.SampleCity(), layers.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pg := open(b, c)
+	defer pg.Close()
+	mem := memory.New(c)
+	c = nil // the memory store keeps its own columns
+	runtime.GC()
+	var pipes []*layers.Layer
+	for _, id := range []string{layers.GasPipe, layers.WaterPipe, layers.DrainPipe, layers.HeatPipe, layers.PowerDuct, layers.TelecomDuct} {
+		l, _ := layers.Default().Layer(id)
+		pipes = append(pipes, l)
+	}
+	bd := mem.Meta().Bounds
+	city := orb.Bound{Min: orb.Point{bd[0], bd[1]}, Max: orb.Point{bd[2], bd[3]}}
+	for _, z := range []int{12, 14, 16} {
+		ts := tiles.Covering(city, z)
+		// The features of each tile, counted once from the memory store.
+		counts := make([]int, len(ts))
+		for i, tl := range ts {
+			tile, err := mem.RenderTile(ctx, pipes, tl)
+			if err != nil {
+				b.Fatal(err)
+			}
+			counts[i] = featureCount(b, tile)
+		}
+		for _, st := range []struct {
+			name string
+			r    tiles.Renderer
+			db   bool
+		}{{"memory", mem, false}, {"postgis", pg, true}} {
+			b.Run(fmt.Sprintf("z%d/%s", z, st.name), func(b *testing.B) {
+				features := 0
+				cpu, dbCPU := cpuTime(), postgresCPU()
+				for i := 0; b.Loop(); i++ {
+					if _, err := st.r.RenderTile(ctx, pipes, ts[i%len(ts)]); err != nil {
+						b.Fatal(err)
+					}
+					features += counts[i%len(ts)]
+				}
+				used := cpuTime() - cpu
+				if st.db {
+					used += postgresCPU() - dbCPU
+				}
+				b.ReportMetric(float64(features)/float64(b.N), "features/op")
+				b.ReportMetric(float64(used.Nanoseconds())/float64(max(features, 1)), "cpu-ns/feature")
+			})
+		}
+	}
+}
+
+// featureCount is the number of features in all layers of a tile.
+func featureCount(b *testing.B, tile []byte) int {
+	if len(tile) == 0 {
+		return 0
+	}
+	ls, err := mvt.Unmarshal(tile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, l := range ls {
+		n += len(l.Features)
+	}
+	return n
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // open loads c into a fresh database and opens a store on it.
-func open(t *testing.T, c *city.City) *postgis.Store {
+func open(t testing.TB, c *city.City) *postgis.Store {
 	t.Helper()
 	ctx := context.Background()
 	url := pgtest.URL(t)
