@@ -24,8 +24,12 @@ type Config struct {
 	// Report is the file the city's problems are written to as JSON, with
 	// its GeoJSON twin beside it; empty writes none.
 	Report string
-	DB     string // a PostgreSQL URL; empty for the embedded default
-	Rules  string // a rules file; empty for the embedded defaults
+	// Snapshot is the memory store's snapshot of the city: read on start
+	// when it is of the same files, written when it is not. Empty is
+	// city.snap in the data directory; "off" keeps none.
+	Snapshot string
+	DB       string // a PostgreSQL URL; empty for the embedded default
+	Rules    string // a rules file; empty for the embedded defaults
 	// LevelRules is the warning level rules file; empty for the defaults.
 	LevelRules string
 	// Directory is the directory.json of who is told what; empty for the
@@ -117,6 +121,7 @@ func defaultConfig() Config {
 	env("ONEMAP_DATA_DIR", &c.DataDir)
 	env("ONEMAP_CITY", &c.City)
 	env("ONEMAP_REPORT", &c.Report)
+	env("ONEMAP_SNAPSHOT", &c.Snapshot)
 	env("DATABASE_URL", &c.DB)
 	env("ONEMAP_RULES", &c.Rules)
 	env("ONEMAP_LEVEL_RULES", &c.LevelRules)
@@ -175,6 +180,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for state that survives a restart (ONEMAP_DATA_DIR)")
 	fs.StringVar(&c.City, "city", c.City, "city directory to serve; empty serves the embedded sample city (ONEMAP_CITY)")
 	fs.StringVar(&c.Report, "report", c.Report, "write every problem of the city directory to this JSON file, and the features at fault to its .geojson twin (ONEMAP_REPORT)")
+	fs.StringVar(&c.Snapshot, "snapshot", c.Snapshot, "the city's snapshot for a fast start: read when it is of the same files, written when not (onemap load --snapshot writes one); empty is city.snap in the data directory, off keeps none (ONEMAP_SNAPSHOT)")
 	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL of a PostGIS database to serve from, postgres://user@host:port/db; empty serves from memory (DATABASE_URL)")
 	fs.StringVar(&c.Rules, "rules", c.Rules, "alarm rules file (JSON, docs/rules.md); empty uses the embedded defaults (ONEMAP_RULES)")
 	fs.StringVar(&c.Directory, "directory", c.Directory, "units, people and contacts told of warnings (JSON, docs/notify.md); empty uses the sample city's (ONEMAP_DIRECTORY)")
@@ -265,6 +271,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DB != "" && c.City != "" {
 		errs = append(errs, errors.New("--city and --db exclude each other: load the city into the database with onemap load"))
+	}
+	if c.DB != "" && c.Snapshot != "" && c.Snapshot != "off" {
+		errs = append(errs, errors.New("--snapshot is the memory store's; with --db, PostGIS holds the city"))
 	}
 	if c.DB != "" && c.Report != "" {
 		errs = append(errs, errors.New("--report checks the city directory that serve reads; with --db, the city was read by onemap load, which takes --report too"))

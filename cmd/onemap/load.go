@@ -50,11 +50,15 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	srid := fs.Int("srid", 4326, "SRID of the city's coordinates, e.g. 4547 for CGCS2000 / 3-degree Gauss-Kruger CM 114E; transformed to 4326 on load")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	report := fs.String("report", "", "write every problem of the city directory to this JSON file, and the features at fault to its .geojson twin")
+	snapshot := fs.String("snapshot", "", "write the city as a snapshot for onemap serve --snapshot to this file, instead of loading it into PostGIS")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
+	if *snapshot != "" {
+		return writeSnapshot(*snapshot, *dir, *report, stdout, stderr)
+	}
 	if *db == "" {
-		return errors.New("load: --db or DATABASE_URL is required")
+		return errors.New("load: --db or DATABASE_URL is required, or --snapshot FILE")
 	}
 	if *srid <= 0 {
 		return fmt.Errorf("load: --srid %d: want a positive EPSG code", *srid)

@@ -27,7 +27,6 @@ import (
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/server"
 	"github.com/onemap/onemap/store"
-	"github.com/onemap/onemap/store/memory"
 	"github.com/onemap/onemap/store/postgis"
 	"golang.org/x/net/netutil"
 )
@@ -335,11 +334,7 @@ func openStore(ctx context.Context, cfg Config, cat *layers.Catalog, log *slog.L
 		st, err := postgis.Open(ctx, cfg.DB, cat, log)
 		return st, nil, err
 	}
-	c, ps, err := readCity(cfg.City, cat, city.Options{}, cfg.Report, stderr)
-	if err != nil {
-		return nil, nil, err
-	}
-	return memory.New(c), ps, nil
+	return openMemory(cfg, cat, log, stderr)
 }
 
 // readCity reads a city directory, or the embedded sample city when dir is

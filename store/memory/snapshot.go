@@ -23,7 +23,7 @@ import (
 // A snapshot is a loaded city as the store holds it, so that a large city
 // starts without reading its GeoJSON again: a magic and a format version, a
 // JSON header (the city's description, what it was made from, its
-// problems, each layer's columns), then each layer's arrays little-endian
+// problems, each layer's columns) and its CRC-32C, then each layer's arrays little-endian
 // in large blocks, and a CRC-32C of everything before it. The R-trees are
 // built again on reading.
 const (
@@ -32,6 +32,8 @@ const (
 	// maxHeader bounds the header a snapshot may claim.
 	maxHeader = 64 << 20
 )
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrSnapshot is returned for a file that is not a snapshot this onemap
 // can read: another format version, damaged, or made with another catalog.
@@ -98,7 +100,7 @@ func (s *Store) SaveSnapshot(path string, info SnapshotInfo) error {
 
 // WriteSnapshot writes the store's snapshot to w.
 func (s *Store) WriteSnapshot(w io.Writer, info SnapshotInfo) error {
-	sw := &snapWriter{w: w, h: crc32.New(crc32.MakeTable(crc32.Castagnoli))}
+	sw := &snapWriter{w: w, h: crc32.New(castagnoli)}
 	ids := make([]string, 0, len(s.layers))
 	for id := range s.layers {
 		ids = append(ids, id)
@@ -120,6 +122,7 @@ func (s *Store) WriteSnapshot(w io.Writer, info SnapshotInfo) error {
 	sw.bytes([]byte(snapshotMagic))
 	sw.u32s([]uint32{snapshotVersion, uint32(len(head))})
 	sw.bytes(head)
+	sw.u32s([]uint32{crc32.Checksum(head, castagnoli)})
 	for _, id := range ids {
 		li := s.layers[id]
 		sw.u64s(li.ids)
@@ -183,7 +186,7 @@ func OpenSnapshot(path string, cat *layers.Catalog) (*Store, SnapshotInfo, error
 // ReadSnapshot reads a snapshot of size bytes; its columns must be the
 // catalog's. Nothing is allocated for arrays the size cannot hold.
 func ReadSnapshot(r io.Reader, size int64, cat *layers.Catalog) (*Store, SnapshotInfo, error) {
-	sr := &snapReader{r: r, h: crc32.New(crc32.MakeTable(crc32.Castagnoli))}
+	sr := &snapReader{r: r, h: crc32.New(castagnoli)}
 	fail := func(format string, a ...any) (*Store, SnapshotInfo, error) {
 		return nil, SnapshotInfo{}, fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, a...)...)
 	}
@@ -208,6 +211,14 @@ func ReadSnapshot(r io.Reader, size int64, cat *layers.Catalog) (*Store, Snapsho
 	var hd snapshotHeader
 	if sr.err != nil {
 		return fail("cut short: %v", sr.err)
+	}
+	var headSum [1]uint32
+	sr.u32s(headSum[:])
+	if sr.err != nil {
+		return fail("cut short: %v", sr.err)
+	}
+	if headSum[0] != crc32.Checksum(head, castagnoli) {
+		return fail("damaged: the checksum of its header does not match")
 	}
 	if err := json.Unmarshal(head, &hd); err != nil {
 		return fail("header: %v", err)
@@ -300,9 +311,6 @@ func ReadSnapshot(r io.Reader, size int64, cat *layers.Catalog) (*Store, Snapsho
 		if sr.err != nil {
 			return fail("layer %s cut short: %v", sl.ID, sr.err)
 		}
-		if err := li.check(); err != nil {
-			return fail("layer %s: %v", sl.ID, err)
-		}
 		s.add(li)
 	}
 	want := sr.h.Sum32()
@@ -313,7 +321,12 @@ func ReadSnapshot(r io.Reader, size int64, cat *layers.Catalog) (*Store, Snapsho
 	if sum != want {
 		return fail("damaged: its checksum does not match")
 	}
+	// Checked once the checksum says the file is whole, so that damage is
+	// told as damage.
 	for _, li := range s.layers {
+		if err := li.check(); err != nil {
+			return fail("layer %s: %v", li.id, err)
+		}
 		li.buildIndex()
 	}
 	return s, hd.SnapshotInfo, nil

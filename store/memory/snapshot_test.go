@@ -121,6 +121,11 @@ func TestSnapshotRefused(t *testing.T) {
 			b[len(b)*2/3] ^= 0x40
 			return b
 		}(),
+		"a byte of the header flipped": func() []byte {
+			b := bytes.Clone(good)
+			b[30] ^= 0x40
+			return b
+		}(),
 		"another version": func() []byte {
 			b := bytes.Clone(good)
 			b[8] = 99
