@@ -149,6 +149,36 @@ func TestBusNumbers(t *testing.T) {
 		}
 	})
 
+	t.Run("AheadOfDispatch", func(t *testing.T) {
+		// A resume point from another hub that this one has taken but not
+		// yet dispatched: the client gets what follows it, once.
+		d := newCity(t, Options{Bus: bus})
+		for i := range 4 {
+			d.set(uint64(400+i), in, i)
+		}
+		flush(t, d.hub)
+		d.hub.logMu.Lock()
+		n := d.hub.log.n
+		seqs := []uint64{d.hub.log.at(n - 4).ev.Seq, d.hub.log.at(n - 3).ev.Seq, d.hub.log.at(n - 2).ev.Seq}
+		d.hub.logMu.Unlock()
+		d.hub.cursor.Store(seqs[0]) // as if the dispatcher had reached only the first
+		sub := bbox(hefei)
+		sub.Resume = seqs[2]
+		cl, err := d.hub.Subscribe(sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := next(t, cl)
+		if len(ms) != 1 || !ms[0].Resumed || len(ms[0].Events) != 1 || ms[0].Events[0].ID != 403 || ms[0].Seq != d.hub.Seq() {
+			t.Fatalf("resume ahead of the dispatcher: %+v, want sensor 403", ms)
+		}
+		d.set(404, in, 4) // wakes the dispatcher, which goes over 401 to 404
+		ms = next(t, cl)
+		if len(ms) != 1 || len(ms[0].Events) != 1 || ms[0].Events[0].ID != 404 {
+			t.Fatalf("then: %+v, want only sensor 404", ms)
+		}
+	})
+
 	t.Run("Replayed", func(t *testing.T) {
 		// Events the hub has taken already are dropped when delivered again.
 		seq := b.Seq()

@@ -110,10 +110,14 @@ func (c *Client) Update(sub Subscription) error {
 	c.resumed = false
 	switch {
 	case sub.Resume != 0:
-		// h.mu is held: no event is being dispatched, and every one up to
-		// the cursor has been.
+		// h.mu is held: no event is being dispatched. The client takes
+		// every event of the history after its resume point, also those
+		// the dispatcher has yet to reach (a resume point from another
+		// hub fed by the same bus may be among them), and the floor keeps
+		// the dispatcher from giving them again.
 		h.logMu.Lock()
-		evs, ok := h.since(sub.Resume, h.cursor.Load(), math.MaxInt)
+		to := h.seq
+		evs, ok := h.since(sub.Resume, to, math.MaxInt)
 		h.logMu.Unlock()
 		if !ok {
 			c.state, c.reason = needResync, ReasonTooOld
@@ -125,6 +129,7 @@ func (c *Client) Update(sub Subscription) error {
 				c.enqueueLocked(ev)
 			}
 		}
+		c.last, c.floor = to, to
 	case c.gen == 1:
 		c.state, c.reason = needSnap, ReasonSubscribe
 	default:
