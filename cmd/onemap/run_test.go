@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onemap/onemap/city"
+	"github.com/onemap/onemap/layers"
 )
 
 // startServer runs onemap serve on a free port, as a user would, and returns
@@ -119,6 +124,8 @@ func TestRunErrors(t *testing.T) {
 		{"MissingCity", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--city", "/no/such/city"}, "city.json"},
 		{"BadScale", []string{"gen", "--scale", "0", "--out", t.TempDir()}, "--scale"},
 		{"GenWithoutOut", []string{"gen", "--scale", "2"}, "gen: say where: --out DIR"},
+		{"GenUnknownPreset", []string{"gen", "--preset", "country", "--out", t.TempDir()}, `--preset "country": want sample, city or province`},
+		{"GenPresetAndScale", []string{"gen", "--preset", "province", "--scale", "2", "--out", t.TempDir()}, "--preset province is --scale 14"},
 		{"BadMQTT", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "localhost:1883"}, "tcp://host:1883"},
 		{"BadMQTTTopic", []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--mqtt", "tcp://localhost:1883", "--mqtt-topic", "a/#/b"}, "# may only be the last level"},
 		{"BadAccessLog", []string{"serve", "--access-log", "loud"}, `--access-log (ONEMAP_ACCESS_LOG) "loud": want all, uncached or off`},
@@ -214,5 +221,28 @@ func TestSimulateOwnCity(t *testing.T) {
 	}
 	if h.Ingest.Accepted < 1000 || h.Ingest.Refused != 0 {
 		t.Errorf("the simulator's readings: %d accepted, %d refused %v", h.Ingest.Accepted, h.Ingest.Refused, h.Ingest.RefusedByCode)
+	}
+}
+
+// gen --preset sample writes the sample city and says how large it is: its
+// features, sensors and kilometres of pipe, the figures a preset is chosen
+// by.
+func TestGenPresetSample(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"gen", "--preset", "sample", "--out", dir}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	c, err := city.ReadDir(dir, layers.Default(), city.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var features, sensors int
+	var pipes, ducts float64
+	if _, err := fmt.Sscanf(out.String()[strings.Index(out.String(), ": ")+2:], "%d features, %d sensors, %f km of pipes and %f km of ducts", &features, &sensors, &pipes, &ducts); err != nil {
+		t.Fatalf("gen said %q: %v", out.String(), err)
+	}
+	if features != c.Count() || sensors != len(c.Features[layers.Sensor]) || pipes < 500 || ducts < 400 {
+		t.Errorf("gen said %q; the city has %d features, %d sensors", out.String(), c.Count(), len(c.Features[layers.Sensor]))
 	}
 }

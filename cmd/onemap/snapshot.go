@@ -40,15 +40,15 @@ func openMemory(cfg Config, cat *layers.Catalog, log *slog.Logger, stderr io.Wri
 	if cfg.Report != "" {
 		path = "" // the report needs the files read
 	}
+	trust := cfg.Snapshot != "" && cfg.City == ""
 	var source string
-	if path != "" {
-		trust := cfg.Snapshot != "" && cfg.City == ""
-		if !trust {
-			var err error
-			if source, err = citySource(cfg.City); err != nil {
-				return nil, nil, err
-			}
+	if path != "" && !trust {
+		var err error
+		if source, err = citySource(cfg.City); err != nil {
+			path = "" // reading the city tells what is wrong with it
 		}
+	}
+	if path != "" {
 		start := time.Now()
 		s, info, err := memory.OpenSnapshot(path, cat)
 		switch {
