@@ -19,14 +19,20 @@ type FeatureGetter interface {
 // kind (rules differ for a manhole and a restaurant) and the district it
 // stands in.
 func (r *Sensors) Describe(ctx context.Context, assets FeatureGetter, districts []*layers.Feature) {
+	// A province has hundreds of districts: test a district's box before
+	// its outline.
+	bounds := make([]orb.Bound, len(districts))
+	for i, d := range districts {
+		bounds[i] = d.Geometry.Bound()
+	}
 	for _, sn := range r.list {
 		if sn.Asset != 0 && sn.AssetKind == "" {
 			if a, err := assets.Feature(ctx, sn.Asset); err == nil {
 				sn.AssetKind, _ = a.Props["kind"].(string)
 			}
 		}
-		for _, d := range districts {
-			if contains(d.Geometry, sn.Location) {
+		for i, d := range districts {
+			if bounds[i].Contains(sn.Location) && contains(d.Geometry, sn.Location) {
 				sn.District, _ = d.Props["name"].(string)
 				break
 			}
