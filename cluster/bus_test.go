@@ -155,6 +155,7 @@ func subscribe(t *testing.T, n *Node) *recorder[sentEvent] {
 // TestEventsSameSeq publishes events on three nodes: every node receives
 // all of them, in one order, with the same numbers and the same bytes.
 func TestEventsSameSeq(t *testing.T) {
+	t.Parallel()
 	s := runServer(t)
 	var nodes []*Node
 	var recs []*recorder[sentEvent]
@@ -260,6 +261,7 @@ func lastSeq(t *testing.T, n *Node) uint64 {
 // over node B, which joined later: B's hub has replayed the stream, and
 // the client resumes from A's number with no gap and no duplicate.
 func TestResumeOnAnotherNode(t *testing.T) {
+	t.Parallel()
 	s := runServer(t)
 	a := join(t, testOptions(s.ClientURL(), "a"))
 	ha := newHub(t, a)
@@ -357,6 +359,7 @@ func TestResumeOnAnotherNode(t *testing.T) {
 // TestReplay has nodes join after events were published: Subscribe
 // returns once it has replayed them, at most ReplayMax.
 func TestReplay(t *testing.T) {
+	t.Parallel()
 	s := runServer(t)
 	a := join(t, testOptions(s.ClientURL(), "a"))
 	for i := range 30 {

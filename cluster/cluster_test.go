@@ -76,6 +76,7 @@ func joinCluster(t *testing.T, url, name string) *Node {
 // acknowledged), no batch is lost, and both nodes see the same events
 // with the same numbers.
 func TestThreeServers(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("a three-server cluster takes some seconds")
 	}

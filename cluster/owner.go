@@ -36,8 +36,8 @@ func Partition(sensorID uint64) int {
 
 // Keys of the lease bucket.
 const (
-	partitionKey = "partition." // + the partition's number: its holder's name
-	presenceKey  = "instance."  // + an instance's name: a nonce
+	partitionKey = "partition." // + the partition's number: its holder's name and nonce
+	presenceKey  = "instance."  // + an instance's name: its nonce
 )
 
 func leaseKey(p int) string { return partitionKey + strconv.Itoa(p) }
@@ -96,6 +96,27 @@ func newOwner(n *Node) *Owner {
 		leases: map[int]*lease{}, holds: map[int]*hold{}, watchers: map[int]func(int, bool){},
 		released: make(chan int, Partitions), stop: make(chan struct{}), done: make(chan struct{}),
 	}
+}
+
+// value is what this instance writes in the keys of its leases: its name,
+// and a nonce that tells it from an earlier run of the same name.
+func (o *Owner) value() []byte { return []byte(o.name + " " + o.nonce) }
+
+// Holder returns the instance named by the value of a lease key.
+func Holder(value []byte) string {
+	name, _, _ := strings.Cut(string(value), " ")
+	return name
+}
+
+// adopt reads partition p's key after a write whose outcome is unknown
+// (its answer lost with a server): when the write went through, the key
+// is this instance's, and its revision is returned.
+func (o *Owner) adopt(ctx context.Context, p int) (uint64, bool) {
+	e, err := o.kv.Get(ctx, leaseKey(p))
+	if err != nil || string(e.Value()) != string(o.value()) {
+		return 0, false
+	}
+	return e.Revision(), true
 }
 
 // start announces the instance, takes its first share and starts renewing.
@@ -304,12 +325,16 @@ func (o *Owner) round(ctx context.Context) {
 			break
 		}
 		sent := time.Now()
-		rev, err := o.kv.Create(ctx, leaseKey(p), []byte(o.name))
+		rev, err := o.kv.Create(ctx, leaseKey(p), o.value())
 		if err != nil {
-			if !errors.Is(err, jetstream.ErrKeyExists) {
-				o.n.log.Warn("cluster: take partition", "partition", p, "err", err)
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				continue
 			}
-			continue
+			var ok bool
+			if rev, ok = o.adopt(ctx, p); !ok {
+				o.n.log.Warn("cluster: take partition", "partition", p, "err", err)
+				continue
+			}
 		}
 		o.mu.Lock()
 		o.leases[p] = &lease{rev: rev, renewed: sent}
@@ -335,7 +360,15 @@ func (o *Owner) renew(ctx context.Context) {
 		rev := l.rev
 		o.mu.Unlock()
 		sent := time.Now()
-		next, err := o.kv.Update(ctx, leaseKey(p), []byte(o.name), rev)
+		next, err := o.kv.Update(ctx, leaseKey(p), o.value(), rev)
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			// Written since: by another after the lease expired, or by
+			// this instance in a renewal whose answer was lost.
+			if mine, ok := o.adopt(ctx, p); ok {
+				sent = time.Now()
+				next, err = o.kv.Update(ctx, leaseKey(p), o.value(), mine)
+			}
+		}
 		o.mu.Lock()
 		if err == nil {
 			l.rev, l.renewed = next, sent

@@ -62,6 +62,7 @@ func (w *watched) held() map[int]bool {
 // of them, at most its share each. One crashes: the other two take its
 // partitions within a few seconds.
 func TestPartitionsSpread(t *testing.T) {
+	t.Parallel()
 	s := runServer(t)
 	var nodes []*Node
 	for i := range 3 {
@@ -88,7 +89,7 @@ func TestPartitionsSpread(t *testing.T) {
 	for _, n := range nodes {
 		for _, p := range n.Owner().Partitions() {
 			e, err := n.kv.Get(ctx, leaseKey(p))
-			if err != nil || string(e.Value()) != n.Name() {
+			if err != nil || Holder(e.Value()) != n.Name() {
 				t.Errorf("partition %d of %s: %v %v", p, n.Name(), e, err)
 			}
 		}
@@ -140,4 +141,47 @@ func TestPartitionsSpread(t *testing.T) {
 		return len(nodes[0].Owner().Partitions()) == Partitions
 	})
 	t.Logf("after a leave: all on %s in %v", nodes[0].Name(), time.Since(left).Round(10*time.Millisecond))
+}
+
+// TestLeaseWrittenBehind writes a lease's key behind its holder's back: as
+// the holder itself, as a renewal whose answer was lost would, it keeps
+// the lease; as another, it loses it.
+func TestLeaseWrittenBehind(t *testing.T) {
+	t.Parallel()
+	s := runServer(t)
+	a := join(t, testOptions(s.ClientURL(), "a"))
+	o := a.Owner()
+	w := watch(t, o)
+	ps := o.Partitions()
+	if len(ps) != Partitions {
+		t.Fatalf("a alone holds %d partitions", len(ps))
+	}
+	write := func(p int, value []byte) {
+		t.Helper()
+		ctx := context.Background()
+		for range 20 { // the holder may renew between the read and the write
+			o.mu.Lock()
+			rev := o.leases[p].rev
+			o.mu.Unlock()
+			if _, err := a.kv.Update(ctx, leaseKey(p), value, rev); err == nil {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("could not write partition %d's key", p)
+	}
+	write(ps[0], o.value())
+	write(ps[1], []byte("intruder 1"))
+	waitFor(t, 5*time.Second, "a loses the partition written by another", func() bool { return !o.OwnsPartition(ps[1]) })
+	time.Sleep(a.opt.LeaseTTL) // renewals at least twice over
+	if !o.OwnsPartition(ps[0]) {
+		t.Errorf("a lost partition %d, which it wrote itself", ps[0])
+	}
+	for _, c := range w.r.all() {
+		if c[0] == ps[0] && c[1] == 0 {
+			t.Errorf("partition %d was lost for a while", ps[0])
+		}
+	}
+	// Once the intruder's lease expires, a takes the partition again.
+	waitFor(t, 3*a.opt.LeaseTTL, "a takes back the partition", func() bool { return o.OwnsPartition(ps[1]) })
 }

@@ -249,6 +249,12 @@ func (n *Node) consumePartition(ctx context.Context, p int, fn func(int, []byte)
 			attempt = 0
 			continue
 		}
+		if errors.Is(err, jetstream.ErrConsumerLeadershipChanged) {
+			// A server went and another leads the consumer: ask it.
+			log.Debug("cluster: fetch readings", "err", err)
+			sleep(ctx, 50*time.Millisecond)
+			continue
+		}
 		attempt++
 		log.Warn("cluster: fetch readings", "err", err, "attempt", attempt)
 		sleep(ctx, backoff(attempt))

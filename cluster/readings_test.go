@@ -69,6 +69,7 @@ func publish(t *testing.T, n *Node, p, i int) {
 // handled once, by the node that owns its partition, and a batch sent
 // again with its id is stored once.
 func TestReadingsOncePerOwner(t *testing.T) {
+	t.Parallel()
 	s := runServer(t)
 	a := join(t, testOptions(s.ClientURL(), "a"))
 	b := join(t, testOptions(s.ClientURL(), "b"))
@@ -140,6 +141,7 @@ func TestReadingsOncePerOwner(t *testing.T) {
 // TestReadingsFailedComeAgain has the handler fail a batch: it comes again
 // and is acknowledged once handled.
 func TestReadingsFailedComeAgain(t *testing.T) {
+	t.Parallel()
 	s := runServer(t)
 	a := join(t, testOptions(s.ClientURL(), "a"))
 	var mu sync.Mutex
@@ -176,6 +178,7 @@ func TestReadingsFailedComeAgain(t *testing.T) {
 // TestReadingsSurviveOwnerMoves publishes batches while one owner crashes
 // and another leaves: every batch acknowledged to the publisher is handled.
 func TestReadingsSurviveOwnerMoves(t *testing.T) {
+	t.Parallel()
 	s := runServer(t)
 	var nodes []*Node
 	for i := range 3 {
