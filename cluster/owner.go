@@ -151,9 +151,10 @@ func (o *Owner) Partitions() []int {
 func (o *Owner) Instances() int { return int(o.live.Load()) }
 
 // Watch calls fn with every partition held now, then whenever one is
-// gained or lost, until cancel is called. Calls are in order, one at a
-// time; fn must not block. A partition is lost before its lease is given
-// back: a consumer told to stop is waited for (see ConsumeReadings).
+// gained or lost, until cancel is called (not from fn). Calls are in
+// order, one at a time; fn must not block. A partition is lost before its
+// lease is given back: a consumer told to stop is waited for (see
+// ConsumeReadings).
 func (o *Owner) Watch(fn func(partition int, owned bool)) (cancel func()) {
 	o.notifyMu.Lock()
 	defer o.notifyMu.Unlock()
@@ -166,6 +167,8 @@ func (o *Owner) Watch(fn func(partition int, owned bool)) (cancel func()) {
 		fn(p, true)
 	}
 	return func() {
+		o.notifyMu.Lock() // no call is under way once cancel returns
+		defer o.notifyMu.Unlock()
 		o.mu.Lock()
 		defer o.mu.Unlock()
 		delete(o.watchers, id)
