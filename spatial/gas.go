@@ -77,6 +77,10 @@ func GasNeighbourhood(ctx context.Context, src Source, b orb.Bound, distance flo
 		return nil, err
 	}
 	slices.SortFunc(pipes, func(a, b *layers.Feature) int { return cmp.Compare(a.ID, b.ID) })
+	// A space near several pipes is kept once: a store that makes its
+	// features for each call (the memory store's columns) would otherwise
+	// give a copy of it for each pipe.
+	seen := map[uint64]*layers.Feature{}
 	var out []Adjacency
 	for i, p := range pipes {
 		if i%256 == 0 {
@@ -95,6 +99,11 @@ func GasNeighbourhood(ctx context.Context, src Source, b orb.Bound, distance flo
 				}
 				c, d := pl.Distance(p.Geometry, f.Geometry)
 				if d <= distance {
+					if s, ok := seen[f.ID]; ok {
+						f = s
+					} else {
+						seen[f.ID] = f
+					}
 					out = append(out, Adjacency{Pipe: p, Space: f, Distance: d, Closest: c})
 				}
 				return nil

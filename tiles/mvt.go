@@ -101,8 +101,17 @@ func NewLayerWriter(l *layers.Layer) *LayerWriter {
 	return w
 }
 
-// Release empties the writer and gives it back to the pool.
+// pooledValues is the most values a writer may hold and still go back to
+// the pool: the dictionaries of a dense low-zoom tile would otherwise stay
+// with every pooled writer, and the pool would hold gigabytes.
+const pooledValues = 1 << 14
+
+// Release empties the writer and gives it back to the pool, unless a dense
+// tile made it too large to keep.
 func (w *LayerWriter) Release() {
+	if len(w.valueEnd) > pooledValues || cap(w.features) > 64*pooledValues {
+		return
+	}
 	w.fields = w.fields[:0]
 	clear(w.known)
 	w.keys = w.keys[:0]

@@ -24,11 +24,14 @@ const (
 // MultiPolygon.
 const newPolygon = 1 << 31
 
-// layer is one layer's features in columns, held in id order, and an
-// R-tree of their lon/lat bounds over their indexes.
+// layer is one layer's features in columns, held in id order, and R-trees
+// of their lon/lat bounds over their indexes, one per minimum zoom.
 type layer struct {
-	id   string
-	tree rtree.RTreeGN[float64, int32]
+	id string
+	// trees index the features by minimum zoom, lowest first: a tile
+	// searches only those drawn at its zoom, so that a low-zoom tile of a
+	// province does not walk its service pipes.
+	trees []zoomTree
 
 	ids     []uint64
 	minZoom []uint8
@@ -46,6 +49,31 @@ type layer struct {
 	// and the values of a type their field does not have, in jsonb order.
 	extra map[int32][]prop
 	bound orb.Bound // of every feature; meaningless when there is none
+}
+
+// zoomTree is the R-tree of a layer's features of one minimum zoom.
+type zoomTree struct {
+	minZoom uint8
+	tree    rtree.RTreeGN[float64, int32]
+}
+
+// search calls fn with the index of each feature drawn at zoom z whose
+// bounds meet b, until fn returns false.
+func (li *layer) search(b orb.Bound, z int, fn func(i int32) bool) {
+	for k := range li.trees {
+		zt := &li.trees[k]
+		if int(zt.minZoom) > z {
+			return
+		}
+		more := true
+		zt.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
+			more = fn(i)
+			return more
+		})
+		if !more {
+			return
+		}
+	}
 }
 
 // column is one catalog attribute of every feature of a layer. Numbers and

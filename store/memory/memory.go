@@ -68,10 +68,7 @@ func (s *Store) Features(ctx context.Context, layer string, b orb.Bound, z int, 
 	}
 	var err error
 	n := 0
-	li.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
-		if int(li.minZoom[i]) > z {
-			return true
-		}
+	li.search(b, z, func(i int32) bool {
 		if n++; n%1024 == 0 {
 			if err = ctx.Err(); err != nil {
 				return false
@@ -92,7 +89,7 @@ func (s *Store) Items(ctx context.Context, layer string, q layers.Query) ([]*lay
 	}
 	var cands []int32
 	if q.Bound != nil {
-		li.tree.Search(q.Bound.Min, q.Bound.Max, func(_, _ [2]float64, i int32) bool {
+		li.search(*q.Bound, layers.MaxZoom, func(i int32) bool {
 			cands = append(cands, i)
 			return true
 		})
@@ -189,7 +186,7 @@ func (s *Store) Close() error { return nil }
 func (s *Store) RenderTile(ctx context.Context, ls []*layers.Layer, t tiles.Tile) ([]byte, error) {
 	p := tiles.NewWorldProjection(t)
 	r := renders.Get().(*render)
-	defer renders.Put(r)
+	defer r.release()
 	ws := r.writers[:0]
 	defer func() {
 		for _, w := range ws {
@@ -205,10 +202,8 @@ func (s *Store) RenderTile(ctx context.Context, ls []*layers.Layer, t tiles.Tile
 		}
 		r.hits = r.hits[:0]
 		query := tiles.QueryBound(t, l)
-		li.tree.Search(query.Min, query.Max, func(_, _ [2]float64, i int32) bool {
-			if int(li.minZoom[i]) <= t.Z {
-				r.hits = append(r.hits, i)
-			}
+		li.search(query, t.Z, func(i int32) bool {
+			r.hits = append(r.hits, i)
 			return true
 		})
 		if len(r.hits) == 0 {

@@ -23,18 +23,32 @@ type render struct {
 
 // codeIndex maps the dictionary codes of one column to the index of their
 // values in the layer being written: a dense array stamped with the layer's
-// turn for small dictionaries, a map for large ones (names, lengths).
+// turn. A large dictionary (names, codes, lengths) has no index: its values
+// are mostly one to a feature, and the writer's own dictionary finds the
+// rest.
 type codeIndex struct {
 	stamp []uint32
 	index []uint32
 	turn  uint32
-	m     map[uint32]uint32
 }
 
 // denseCodes is the largest dictionary indexed by an array.
 const denseCodes = 1 << 16
 
 var renders = sync.Pool{New: func() any { return new(render) }}
+
+// pooledHits is the most features a render may have held and still go back
+// to the pool whole; past it, what grew is dropped for the collector.
+const pooledHits = 1 << 14
+
+// release gives the render back to the pool, without what a dense tile
+// made it grow.
+func (r *render) release() {
+	if cap(r.hits) > pooledHits {
+		r.hits, r.buf = nil, nil
+	}
+	renders.Put(r)
+}
 
 // start readies the render for a layer written to w.
 func (r *render) start(li *layer, l *layers.Layer, w *tiles.LayerWriter) {
@@ -61,10 +75,6 @@ func (r *render) start(li *layer, l *layers.Layer, w *tiles.LayerWriter) {
 		c := &r.codes[j]
 		size := li.cols[j].size()
 		if size > denseCodes {
-			if c.m == nil {
-				c.m = map[uint32]uint32{}
-			}
-			clear(c.m)
 			continue
 		}
 		if cap(c.stamp) < size+1 {
@@ -81,13 +91,8 @@ func (r *render) start(li *layer, l *layers.Layer, w *tiles.LayerWriter) {
 
 // value returns the index in w of the column's value with the code.
 func (c *codeIndex) value(w *tiles.LayerWriter, col *column, code uint32) uint32 {
-	if c.m != nil && col.size() > denseCodes {
-		if v, ok := c.m[code]; ok {
-			return v
-		}
-		v := col.write(w, code)
-		c.m[code] = v
-		return v
+	if col.size() > denseCodes {
+		return col.write(w, code)
 	}
 	if c.stamp[code] == c.turn {
 		return c.index[code]

@@ -369,8 +369,16 @@ func (li *layer) check() error {
 	return nil
 }
 
-// buildIndex builds the R-tree and the bound of a layer.
+// buildIndex builds the R-trees and the bound of a layer.
 func (li *layer) buildIndex() {
+	var byZoom [256]*zoomTree
+	var zooms []uint8
+	for _, z := range li.minZoom {
+		if byZoom[z] == nil {
+			byZoom[z] = &zoomTree{minZoom: z}
+			zooms = append(zooms, z)
+		}
+	}
 	for k := range li.ids {
 		i := int32(k)
 		b := li.geometry(li.ll, i).Bound()
@@ -379,7 +387,12 @@ func (li *layer) buildIndex() {
 		} else {
 			li.bound = li.bound.Union(b)
 		}
-		li.tree.Insert(b.Min, b.Max, i)
+		byZoom[li.minZoom[i]].tree.Insert(b.Min, b.Max, i)
+	}
+	slices.Sort(zooms)
+	li.trees = make([]zoomTree, 0, len(zooms))
+	for _, z := range zooms {
+		li.trees = append(li.trees, *byZoom[z])
 	}
 }
 
