@@ -67,6 +67,18 @@ func (a *AdjacentSpaceLayer) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The whole city's spaces stay in memory as long as the layers they
+	// are made from: keep of their features what the layer and the
+	// analysis's answers read, not every attribute.
+	slims := map[uint64]*layers.Feature{}
+	for i := range spaces {
+		s := &spaces[i]
+		s.Space = slim(slims, s.Space, "kind", "compartment", "name")
+		s.Pipe = slim(slims, s.Pipe, "pressure_class", "install_year")
+		if s.Sensor != nil {
+			s.Sensor = slim(slims, s.Sensor)
+		}
+	}
 	var tree rtree.RTreeGN[float64, *layers.Feature]
 	for i, s := range spaces {
 		status := "unmonitored"
@@ -93,6 +105,23 @@ func (a *AdjacentSpaceLayer) refresh(ctx context.Context) error {
 	a.tree, a.count, a.inputs, a.spaces = tree, len(spaces), in, spaces
 	a.version++
 	return nil
+}
+
+// slim returns a copy of f with only the attributes named, once per
+// feature: seen holds the copies made.
+func slim(seen map[uint64]*layers.Feature, f *layers.Feature, keep ...string) *layers.Feature {
+	if c, ok := seen[f.ID]; ok {
+		return c
+	}
+	c := *f
+	c.Props = make(map[string]any, len(keep))
+	for _, k := range keep {
+		if v, ok := f.Props[k]; ok {
+			c.Props[k] = v
+		}
+	}
+	seen[f.ID] = &c
+	return &c
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
@@ -123,7 +152,9 @@ func (a *AdjacentSpaceLayer) SensorDistance() float64 { return a.sensorDistance 
 
 // Spaces returns the whole city's spaces within GasDistance of a gas pipe,
 // riskiest first: the analysis the layer is drawn from, made once for as
-// long as the layers it reads stay as they are. The slice is shared: never
+// long as the layers it reads stay as they are. Its features carry only
+// the attributes the layer reads (the space's kind, compartment and name,
+// the pipe's pressure class and year laid). The slice is shared: never
 // change it.
 func (a *AdjacentSpaceLayer) Spaces(ctx context.Context) ([]Space, error) {
 	a.mu.Lock()

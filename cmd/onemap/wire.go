@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/onemap/onemap/layers"
@@ -38,9 +39,17 @@ func wire(ctx context.Context, cat *layers.Catalog, st store.Store, svc *live.Se
 		enc.With(adj.LayerID(), adj)
 		if warm {
 			go func() {
-				if err := an.Warm(ctx); err != nil && ctx.Err() == nil {
-					log.Warn("gas neighbourhood", "err", err)
+				start := time.Now()
+				if err := an.Warm(ctx); err != nil {
+					if ctx.Err() == nil {
+						log.Warn("gas neighbourhood", "err", err)
+					}
+					return
 				}
+				log.Info("the whole city's gas neighbourhood is made", "took", time.Since(start).Round(time.Millisecond))
+				// Making a province's neighbourhood takes gigabytes it no
+				// longer needs: give them back.
+				debug.FreeOSMemory()
 			}()
 		}
 	}
