@@ -28,6 +28,24 @@ func browser(t testing.TB, width, height int) context.Context {
 		}
 		t.Skip("chromium is not installed; run scripts/test to install it")
 	}
+	// Chromium on a loaded machine now and then dies as it starts (its
+	// crash handler's errors, no page): a fresh profile is tried again.
+	var last error
+	for try := 1; try <= 3; try++ {
+		ctx, err := startBrowser(t, path, width, height)
+		if err == nil {
+			return ctx
+		}
+		last = err
+		t.Logf("start chromium, try %d: %v", try, err)
+	}
+	t.Fatalf("start chromium: %v", last)
+	return nil
+}
+
+// startBrowser starts one headless Chromium with a profile of its own; it
+// stops when the test ends.
+func startBrowser(t testing.TB, path string, width, height int) (context.Context, error) {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(t.TempDir()),
@@ -48,9 +66,11 @@ func browser(t testing.TB, width, height int) context.Context {
 	ctx, cancelB := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(func() { cancelB(); cancelA() })
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		cancelB()
+		cancelA()
+		return nil, err
 	}
-	return ctx
+	return ctx, nil
 }
 
 // failedRequests records every request to the server that failed or
