@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/onemap/onemap/city"
 	"github.com/onemap/onemap/layers"
@@ -35,8 +31,7 @@ func TestDeployDocUnit(t *testing.T) {
 	if err := city.Write(dir, storetest.City(), layers.Default()); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "ONEMAP_TEST_RUN_MAIN=1")
-	var args []string
+	var env, args []string
 	limit := 0
 	for _, line := range strings.Split(unit, "\n") {
 		k, v, _ := strings.Cut(line, "=")
@@ -68,33 +63,8 @@ func TestDeployDocUnit(t *testing.T) {
 			args[i+1] = "127.0.0.1:0"
 		}
 	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = env
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if u := regexp.MustCompile(`https?://\S+`).FindString(sc.Text()); u != "" {
-				urlc <- u
-			}
-		}
-	}()
-	var url string
-	select {
-	case url = <-urlc:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("the unit's server did not start:\n%s", stderr.String())
-	}
+	cmd, url := startCommand(t, env, &stderr, args...)
 	resp, err := http.Get(url + "/readyz")
 	if err != nil {
 		t.Fatal(err)

@@ -60,8 +60,16 @@ func (s *syncBuffer) count(level string, words ...string) int {
 // returns it with its URL.
 func startLogged(t *testing.T, stderr io.Writer, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, args...)...)
-	cmd.Env = append(os.Environ(), "ONEMAP_TEST_RUN_MAIN=1")
+	return startCommand(t, nil, stderr, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, args...)...)
+}
+
+// startCommand runs onemap with args in a child process, with env added to
+// this process's environment and its log in stderr, and returns it with the
+// URL it says it serves at.
+func startCommand(t *testing.T, env []string, stderr io.Writer, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "ONEMAP_TEST_RUN_MAIN=1"), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
