@@ -24,9 +24,11 @@ import (
 const (
 	EventsStream    = "ONEMAP_EVENTS"   // the live channel's events, subjects EventsSubject.<topic>
 	ReadingsStream  = "ONEMAP_READINGS" // readings batches, subjects ReadingsSubject.<partition>
+	HistoryStream   = "ONEMAP_HISTORY"  // the decisions taken on readings and by people, subject HistorySubject
 	LeaseBucket     = "onemap_leases"   // partition leases and instance presence
 	EventsSubject   = "onemap.events"
 	ReadingsSubject = "onemap.readings"
+	HistorySubject  = "onemap.history"
 )
 
 // Options configure a Node. The stream and bucket settings are the
@@ -56,6 +58,10 @@ type Options struct {
 	// ReadingsMaxBytes bounds the readings stream; past it new batches
 	// are refused, so that none acknowledged is lost. 0 is 4 GiB.
 	ReadingsMaxBytes int64
+	// HistoryMaxBytes bounds the history stream, kept without a limit of
+	// age: past it new decisions are refused, never old ones dropped.
+	// 0 is 1 GiB.
+	HistoryMaxBytes int64
 	// MaxMsgSize bounds one message of either stream, headers included;
 	// 0 is 1 MiB, the NATS server's default max_payload.
 	MaxMsgSize int32
@@ -138,6 +144,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ReadingsMaxBytes <= 0 {
 		o.ReadingsMaxBytes = 4 << 30
+	}
+	if o.HistoryMaxBytes <= 0 {
+		o.HistoryMaxBytes = 1 << 30
 	}
 	if o.MaxMsgSize <= 0 {
 		o.MaxMsgSize = 1 << 20
@@ -317,6 +326,17 @@ func (n *Node) setup(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		Replicas:    o.Replicas,
 		Duplicates:  o.Duplicates,
+	}, {
+		Name:        HistoryStream,
+		Description: "onemap decisions: alarm transitions, acknowledgements, rules versions",
+		Subjects:    []string{HistorySubject},
+		Retention:   jetstream.LimitsPolicy,
+		MaxBytes:    o.HistoryMaxBytes,
+		Discard:     jetstream.DiscardNew, // a decision is the state: never drop one
+		MaxMsgSize:  o.MaxMsgSize,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+		Duplicates:  o.Duplicates,
 	}}
 	for _, cfg := range streams {
 		if _, err := n.js.CreateOrUpdateStream(ctx, cfg); err != nil {
@@ -392,12 +412,14 @@ type Stats struct {
 	ReadingsDuplicate uint64 // batches the stream already had, by message id
 	ReadingsConsumed  uint64 // batches handled and acknowledged
 	ReadingsFailed    uint64 // batches the handler failed, to be delivered again
+	HistoryPublished  uint64 // messages of decisions stored
 	Partitions        int    // partitions held now
 }
 
 type counters struct {
 	eventsPublished, eventsFailed, eventsDropped, eventsReceived, eventsUndecodable atomic.Uint64
 	readingsPublished, readingsDuplicate, readingsConsumed, readingsFailed          atomic.Uint64
+	historyPublished                                                                atomic.Uint64
 
 	// When each kind of failure was last logged, in Unix nanoseconds.
 	eventsFailedLog, eventsDroppedLog, eventsUndecodableLog, readingsFailedLog atomic.Int64
@@ -416,6 +438,7 @@ func (n *Node) Stats() Stats {
 		ReadingsDuplicate: c.readingsDuplicate.Load(),
 		ReadingsConsumed:  c.readingsConsumed.Load(),
 		ReadingsFailed:    c.readingsFailed.Load(),
+		HistoryPublished:  c.historyPublished.Load(),
 		Partitions:        len(n.owner.Partitions()),
 	}
 }

@@ -205,6 +205,11 @@ func (o *Owner) set(p int, owned bool) {
 	}
 }
 
+// Hold keeps partition p from being given back until done is called, so
+// that what its owner decides meanwhile is out before another takes it;
+// false when p is not held. Call done once the decisions are stored.
+func (o *Owner) Hold(p int) (done func(), ok bool) { return o.hold(p) }
+
 // hold keeps a release of partition p waiting until done is called; false
 // when p is not held.
 func (o *Owner) hold(p int) (done func(), ok bool) {

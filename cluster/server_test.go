@@ -80,6 +80,7 @@ func testOptions(url, name string) Options {
 		AckWait:          2 * time.Second,
 		EventsMaxBytes:   32 << 20,
 		ReadingsMaxBytes: 64 << 20,
+		HistoryMaxBytes:  32 << 20,
 		CloseTimeout:     5 * time.Second,
 		Log:              testLog().With("node", name),
 	}
