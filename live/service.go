@@ -81,6 +81,10 @@ type Options struct {
 	Log            *slog.Logger
 	// OnEvent, if set, hears every change; it must not block.
 	OnEvent func(Event)
+	// Shared, if set, shares the live state with the other instances of a
+	// cluster (see Shared); Journal is then nil, the logs being the
+	// journal, and the rules come from the decisions log (see Joined).
+	Shared Shared
 }
 
 // Service is the live state of a city: ingest, the alarm engine, the
@@ -112,6 +116,10 @@ type Service struct {
 
 	// outbox holds the events applied under mu and not yet journalled.
 	outbox []HistoryEvent
+	// While holdNotes is set, the changes told to OnEvent wait in notes
+	// for the decisions behind them to be stored (Shared).
+	holdNotes bool
+	notes     []Event
 
 	// Batches queued to a QueueJournal are applied in turn: queued counts
 	// those queued, applied those applied (or failed); turnDone, on mu, is
@@ -163,6 +171,12 @@ func NewService(o Options) (*Service, error) {
 	s := &Service{opt: o, rules: DefaultRules(), states: map[seriesKey]*seriesState{}, alarms: map[uint64]*Alarm{}, byAsset: map[uint64]uint64{},
 		pending: map[readingKey]bool{}, versionJSON: map[uint64][]byte{}}
 	s.turnDone = sync.NewCond(&s.mu)
+	if o.Shared != nil {
+		if o.Journal != nil {
+			return nil, fmt.Errorf("live: a shared live state keeps no journal of its own")
+		}
+		return s, nil
+	}
 	ctx := context.Background()
 	if o.Journal != nil {
 		if err := s.restore(ctx); err != nil {
@@ -231,10 +245,16 @@ func (s *Service) restore(ctx context.Context) error {
 // journal keeps readings before the decisions they led to, and a crash
 // between the two leaves the decision out. s.mu is held, or the service is
 // not yet shared.
-func (s *Service) reconcile() {
+func (s *Service) reconcile() { s.reconcileOnly(nil) }
+
+// reconcileOnly reconciles the series of the sensors owns admits, all
+// with nil. Shared, the changes are told as they are made; s.mu is held.
+func (s *Service) reconcileOnly(owns func(sensor uint64) bool) {
 	keys := make([]seriesKey, 0, len(s.states))
 	for k := range s.states {
-		keys = append(keys, k)
+		if owns == nil || owns(k.sensor) {
+			keys = append(keys, k)
+		}
 	}
 	// A fixed order gives the same ids on every run.
 	slices.SortFunc(keys, func(a, b seriesKey) int {
@@ -253,8 +273,12 @@ func (s *Service) reconcile() {
 			continue // the alarm's last decision came after the last reading
 		}
 		at := st.state.LastTime()
+		from := len(s.outbox)
 		s.decide(sn, st, Transition{Kind: None, To: st.state.Level(), First: st.state.first, Peak: st.state.peak,
-			Reading: Reading{Sensor: k.sensor, Metric: k.metric, Value: st.state.value, Time: at}}, at, false, true)
+			Reading: Reading{Sensor: k.sensor, Metric: k.metric, Value: st.state.value, Time: at}}, at, s.opt.Shared != nil, true)
+		for i := from; i < len(s.outbox); i++ {
+			s.outbox[i].Reconciled = true
+		}
 	}
 }
 
@@ -347,6 +371,9 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 
 	// Durable before acknowledged: journal first, then the state.
 	s.mu.Lock()
+	if s.opt.Shared != nil {
+		return s.publishReadings(ctx, res, good, bodyErr)
+	}
 	var fresh []int
 	seen := map[readingKey]bool{}
 	for i, r := range good {
@@ -371,14 +398,7 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 			}
 			s.apply(goodSensors[i], r, true)
 		}
-		s.stats.Accepted += uint64(len(good))
-		s.stats.Refused += uint64(res.RefusedTotal)
-		for code, n := range res.RefusedByCode {
-			if s.stats.RefusedByCode == nil {
-				s.stats.RefusedByCode = map[string]uint64{}
-			}
-			s.stats.RefusedByCode[code] += uint64(n)
-		}
+		s.count(len(good), res)
 	}
 	if err := s.journalThenApply(ctx, rs, seen, apply); err != nil {
 		return nil, err
@@ -388,6 +408,48 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 		return res, bodyErr
 	}
 	return res, nil
+}
+
+// publishReadings stores the good readings of a batch in the readings log
+// (Shared), where every instance, this one too, follows them into its
+// state; s.mu is held and released.
+func (s *Service) publishReadings(ctx context.Context, res *IngestResult, good []Reading, bodyErr error) (*IngestResult, error) {
+	var rs []Reading
+	seen := map[readingKey]bool{}
+	for _, r := range good {
+		k := seriesKey{r.Sensor, r.Metric}
+		rk := readingKey{k, r.Time.UnixMilli()}
+		if seen[rk] || s.kept(k, rk.ms, r.Time) {
+			s.stats.Duplicates++
+			continue
+		}
+		seen[rk] = true
+		rs = append(rs, r)
+	}
+	s.mu.Unlock()
+	if len(rs) > 0 {
+		if err := s.opt.Shared.PublishReadings(ctx, rs); err != nil {
+			return nil, fmt.Errorf("live: store readings: %w", err)
+		}
+	}
+	s.mu.Lock()
+	s.count(len(good), res)
+	s.mu.Unlock()
+	res.Accepted = len(good)
+	return res, bodyErr
+}
+
+// count adds a batch's accepted and refused readings to the counters;
+// s.mu is held.
+func (s *Service) count(accepted int, res *IngestResult) {
+	s.stats.Accepted += uint64(accepted)
+	s.stats.Refused += uint64(res.RefusedTotal)
+	for code, n := range res.RefusedByCode {
+		if s.stats.RefusedByCode == nil {
+			s.stats.RefusedByCode = map[string]uint64{}
+		}
+		s.stats.RefusedByCode[code] += uint64(n)
+	}
 }
 
 // kept reports whether a reading of series k at ms was applied already:
@@ -600,7 +662,11 @@ func (s *Service) decide(sn *Sensor, st *seriesState, tr Transition, at time.Tim
 		ev := HistoryEvent{Kind: EventKind(kind.String()), At: at.UTC(), Alarm: st.alarm, Sensor: sn.ID, Metric: tr.Reading.Metric,
 			RuleVersion: s.ruleVersion(), From: cur, To: tr.To, Value: tr.Reading.Value, First: tr.First, Peak: tr.Peak, Reconciled: !live}
 		if kind == Raised {
-			s.nextID++
+			if s.opt.Shared != nil {
+				s.nextID = s.opt.Shared.AlarmID(sn.ID, s.nextID)
+			} else {
+				s.nextID++
+			}
 			ev.Alarm = s.nextID
 			// One incident for alarms on one asset close in time.
 			ev.Incident = ev.Alarm
@@ -617,8 +683,8 @@ func (s *Service) decide(sn *Sensor, st *seriesState, tr Transition, at time.Tim
 		a.Last, a.Updated = tr.Reading.Value, at
 		a.Peak = tr.Peak
 	}
-	if live && s.opt.OnEvent != nil && (tr.Changed() || tr.Kind == None) {
-		s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: tr.Reading.Metric, Level: tr.To, Health: tr.Health.String(),
+	if live && (tr.Changed() || tr.Kind == None) {
+		s.emit(Event{Kind: "sensor", Sensor: sn.ID, Metric: tr.Reading.Metric, Level: tr.To, Health: tr.Health.String(),
 			Value: st.state.value, Unit: unitOf(tr.Reading.Metric), Time: st.state.LastTime(), Changed: tr.Changed(), At: at})
 	}
 }
@@ -673,8 +739,8 @@ func (s *Service) applyEvent(ev HistoryEvent, live bool) error {
 	default:
 		return nil // a kind this version does not know is kept, not applied
 	}
-	if live && s.opt.OnEvent != nil {
-		s.opt.OnEvent(Event{Kind: "alarm", Alarm: a.clone(false), At: ev.At})
+	if live {
+		s.emit(Event{Kind: "alarm", Alarm: a.clone(false), At: ev.At})
 	}
 	return nil
 }
@@ -740,8 +806,9 @@ func (s *Service) CheckStale() {
 			continue
 		}
 		tr := st.rule.CheckStale(&st.state, now, sn.Interval)
-		if tr.HealthChanged() && s.opt.OnEvent != nil {
-			s.opt.OnEvent(Event{Kind: "sensor", Sensor: sn.ID, Metric: k.metric, Level: tr.To, Health: tr.Health.String(),
+		// Shared, the sensor's owner tells the change, once.
+		if tr.HealthChanged() && (s.opt.Shared == nil || s.opt.Shared.Owns(sn.ID)) {
+			s.emit(Event{Kind: "sensor", Sensor: sn.ID, Metric: k.metric, Level: tr.To, Health: tr.Health.String(),
 				Value: st.state.value, Unit: unitOf(k.metric), Time: st.state.LastTime(), Changed: true, At: now})
 		}
 	}
@@ -760,10 +827,8 @@ func (s *Service) Acknowledge(ctx context.Context, id uint64, by, note string) (
 		return nil, fmt.Errorf("%w: %d", ErrNoAlarm, id)
 	}
 	ev := HistoryEvent{Kind: EventAcknowledged, Alarm: id, By: by, Note: note, At: s.opt.Now().UTC().Truncate(time.Millisecond)}
-	if s.opt.Journal != nil {
-		if err := s.opt.Journal.AppendEvents(ctx, []HistoryEvent{ev}); err != nil {
-			return nil, fmt.Errorf("live: journal: %w", err)
-		}
+	if err := s.keep(ctx, ev); err != nil {
+		return nil, err
 	}
 	s.applyEvent(ev, true)
 	return a.clone(true), nil
@@ -915,13 +980,27 @@ func (s *Service) PutRules(ctx context.Context, rs *RuleSet, raw []byte, by stri
 func (s *Service) putRules(ctx context.Context, rs *RuleSet, raw []byte, by, note string) (RulesVersion, error) {
 	ev := HistoryEvent{Kind: EventRules, At: s.opt.Now().UTC().Truncate(time.Millisecond), By: by, Note: note,
 		RuleVersion: s.ruleVersion() + 1, Rules: raw}
-	if s.opt.Journal != nil {
-		if err := s.opt.Journal.AppendEvents(ctx, []HistoryEvent{ev}); err != nil {
-			return RulesVersion{}, fmt.Errorf("live: journal: %w", err)
-		}
+	if err := s.keep(ctx, ev); err != nil {
+		return RulesVersion{}, err
 	}
 	s.setRules(rs, raw, ev)
 	return s.versions[len(s.versions)-1], nil
+}
+
+// keep makes a decision a person took durable: in the journal, or shared,
+// in the decisions log; s.mu is held.
+func (s *Service) keep(ctx context.Context, ev HistoryEvent) error {
+	var err error
+	switch {
+	case s.opt.Shared != nil:
+		err = s.opt.Shared.PublishEvents(ctx, []HistoryEvent{ev})
+	case s.opt.Journal != nil:
+		err = s.opt.Journal.AppendEvents(ctx, []HistoryEvent{ev})
+	}
+	if err != nil {
+		return fmt.Errorf("live: journal: %w", err)
+	}
+	return nil
 }
 
 // applyRules applies a journalled version of the rules; s.mu is held.
