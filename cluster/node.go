@@ -403,17 +403,17 @@ func (n *Node) Close() error {
 
 // Stats are the node's counters since it joined.
 type Stats struct {
-	EventsPublished   uint64 // handed to the stream
-	EventsFailed      uint64 // not stored: no acknowledgement, or refused
-	EventsDropped     uint64 // not sent: the queue was full, or the event could not be encoded
-	EventsReceived    uint64 // delivered to a hub, replays included
-	EventsUndecodable uint64 // messages of the events stream that are no event
-	ReadingsPublished uint64 // batches acknowledged by the stream
-	ReadingsDuplicate uint64 // batches the stream already had, by message id
-	ReadingsConsumed  uint64 // batches handled and acknowledged
-	ReadingsFailed    uint64 // batches the handler failed, to be delivered again
-	HistoryPublished  uint64 // messages of decisions stored
-	Partitions        int    // partitions held now
+	EventsPublished   uint64 `json:"events_published"`   // handed to the stream
+	EventsFailed      uint64 `json:"events_failed"`      // not stored: no acknowledgement, or refused
+	EventsDropped     uint64 `json:"events_dropped"`     // not sent: the queue was full, or the event could not be encoded
+	EventsReceived    uint64 `json:"events_received"`    // delivered to a hub, replays included
+	EventsUndecodable uint64 `json:"events_undecodable"` // messages of the events stream that are no event
+	ReadingsPublished uint64 `json:"readings_published"` // batches acknowledged by the stream
+	ReadingsDuplicate uint64 `json:"readings_duplicate"` // batches the stream already had, by message id
+	ReadingsConsumed  uint64 `json:"readings_consumed"`  // batches handled and acknowledged
+	ReadingsFailed    uint64 `json:"readings_failed"`    // batches the handler failed, to be delivered again
+	HistoryPublished  uint64 `json:"history_published"`  // messages of decisions stored
+	Partitions        int    `json:"partitions"`         // partitions held now
 }
 
 type counters struct {
@@ -423,6 +423,18 @@ type counters struct {
 
 	// When each kind of failure was last logged, in Unix nanoseconds.
 	eventsFailedLog, eventsDroppedLog, eventsUndecodableLog, readingsFailedLog atomic.Int64
+}
+
+// Health is nil while the node is connected to a NATS server and holds
+// its presence; the error says what is wrong.
+func (n *Node) Health() error {
+	if n.ctx.Err() != nil {
+		return ErrClosed
+	}
+	if st := n.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("cluster: not connected to NATS (%s)", strings.ToLower(st.String()))
+	}
+	return nil
 }
 
 // Stats returns the node's counters.

@@ -1005,6 +1005,10 @@ func (s *Service) keep(ctx context.Context, ev HistoryEvent) error {
 
 // applyRules applies a journalled version of the rules; s.mu is held.
 func (s *Service) applyRules(ev HistoryEvent) error {
+	if raw, ok := s.versionJSON[ev.RuleVersion]; ok && string(raw) == string(ev.Rules) {
+		// Put by two instances starting at once, and stored once.
+		return nil
+	}
 	rs := DefaultRules()
 	if ev.Rules != nil {
 		var err error

@@ -25,7 +25,7 @@ type Loader interface {
 
 // readyReason is one reason /readyz gives for not being ready.
 type readyReason struct {
-	Check   string `json:"check"` // store, journal, mqtt or shutdown
+	Check   string `json:"check"` // store, journal, cluster, mqtt or shutdown
 	Message string `json:"message"`
 }
 
@@ -59,6 +59,11 @@ func (s *Server) handleReady(c echo.Context) error {
 	if s.opt.Journal != nil {
 		if err := s.opt.Journal.Health(); err != nil {
 			reasons = append(reasons, readyReason{"journal", "the journal takes no writes: " + err.Error()})
+		}
+	}
+	if s.opt.Cluster != nil {
+		if err := s.opt.Cluster.Health(); err != nil {
+			reasons = append(reasons, readyReason{"cluster", err.Error()})
 		}
 	}
 	if s.opt.MQTT != nil && !s.opt.MQTT.Stats().Connected {

@@ -63,6 +63,9 @@ type Options struct {
 	// MQTT, if set, is the subscriber taking readings from a broker; the
 	// health check shows its counts.
 	MQTT *mqttin.Subscriber
+	// Cluster is the cluster the instance has joined (serve --nats); nil
+	// for none.
+	Cluster Cluster
 	// Feed, if set with Live and Hub, carries the live state to the clients
 	// of the live channel, /ws.
 	Feed *Feed
@@ -124,6 +127,13 @@ type Journal interface {
 	Health() error
 	// Status tells its state and what Open repaired.
 	Status() wal.Status
+}
+
+// Cluster is the cluster an instance has joined: /readyz answers 503
+// while Health is not nil, /healthz shows Status.
+type Cluster interface {
+	Health() error
+	Status() any
 }
 
 // Server is onemap's HTTP interface.
@@ -370,6 +380,9 @@ func (s *Server) handleHealth(c echo.Context) error {
 	}
 	if s.opt.MQTT != nil {
 		h["mqtt"] = s.opt.MQTT.Stats()
+	}
+	if s.opt.Cluster != nil {
+		h["cluster"] = s.opt.Cluster.Status()
 	}
 	if s.opt.Journal != nil {
 		j := journalJSON(s.opt.Journal.Status())

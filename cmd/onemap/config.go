@@ -4,8 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/onemap/onemap/mqttin"
-	"github.com/onemap/onemap/server"
 	"math"
 	"net/netip"
 	"net/url"
@@ -13,6 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/onemap/onemap/cluster"
+	"github.com/onemap/onemap/mqttin"
+	"github.com/onemap/onemap/server"
 )
 
 // Config is what onemap serve runs with. Flags override the environment
@@ -55,7 +57,13 @@ type Config struct {
 	MQTTTopic string
 	// MQTTTokens makes every MQTT message carry a device token.
 	MQTTTokens bool
-	PublicURL  string
+	// NATS joins the instance to others over NATS JetStream: the servers'
+	// URLs, comma-separated. NATSName is its name among them, NATSReplicas
+	// how many servers keep each stream.
+	NATS         string
+	NATSName     string
+	NATSReplicas int
+	PublicURL    string
 	// ViewToken is a static viewer's token, beside the stored ones.
 	ViewToken string
 	// Anonymous lets a caller without credentials view the map and the
@@ -135,6 +143,8 @@ func defaultConfig() Config {
 	c.Simulate = os.Getenv("ONEMAP_SIMULATE") == "1"
 	env("ONEMAP_MQTT", &c.MQTT)
 	env("ONEMAP_MQTT_TOPIC", &c.MQTTTopic)
+	env("ONEMAP_NATS", &c.NATS)
+	env("ONEMAP_NATS_NAME", &c.NATSName)
 	env("ONEMAP_PUBLIC_URL", &c.PublicURL)
 	env("ONEMAP_VIEW_TOKEN", &c.ViewToken)
 	env("ONEMAP_ALLOWED_ORIGINS", &c.AllowedOrigins)
@@ -202,6 +212,9 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.HTTPS, "https", c.HTTPS, "clients reach the server over HTTPS at a proxy: Secure cookies and HSTS without --tls-cert (ONEMAP_HTTPS=1)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (ONEMAP_TRUSTED_PROXIES)")
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", c.AllowedOrigins, "comma-separated web origins, besides this server's own, whose pages may open /ws; * admits all (ONEMAP_ALLOWED_ORIGINS)")
+	fs.StringVar(&c.NATS, "nats", c.NATS, "join other instances into one system over NATS JetStream: the servers, nats://host:4222, comma-separated; empty runs alone (ONEMAP_NATS)")
+	fs.StringVar(&c.NATSName, "nats-name", c.NATSName, "this instance's name among those joined by --nats, unique among them; empty is the host name and the process id (ONEMAP_NATS_NAME)")
+	fs.IntVar(&c.NATSReplicas, "nats-replicas", c.NATSReplicas, "how many NATS servers keep each stream: 3 on a cluster of three, 1 on a single server; 0 is 1")
 	fs.IntVar(&c.WSMaxClients, "ws-max-clients", c.WSMaxClients, "most connections to /ws at once; 0 is 20,000")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most HTTP connections open at once, /ws among them; more wait to be accepted (ONEMAP_MAX_CONNS)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
@@ -245,6 +258,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir is empty"))
+	}
+	if c.NATSReplicas < 0 || c.NATSReplicas > cluster.MaxReplicas {
+		errs = append(errs, fmt.Errorf("--nats-replicas must be from 0 to %d", cluster.MaxReplicas))
+	}
+	if c.NATS == "" && (c.NATSName != "" || c.NATSReplicas != 0) {
+		errs = append(errs, errors.New("--nats-name and --nats-replicas go with --nats"))
 	}
 	if c.WSMaxClients < 0 {
 		errs = append(errs, errors.New("--ws-max-clients must be a whole number ≥ 0"))

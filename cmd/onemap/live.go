@@ -41,8 +41,11 @@ func loadSensors(ctx context.Context, st store.Store) (*live.Sensors, error) {
 // the live state from it. The write-ahead log is returned for the health
 // check; it is nil when the store keeps the journal. onCommit, if set, is
 // told of each group the write-ahead log makes durable.
-func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event), onCommit func(wal.Commit)) (*live.Service, *wal.Log, func() error, error) {
-	o := live.Options{Sensors: sensors, Attrs: live.AssetAttrs(st), Series: curves, History: curves, Log: log, OnEvent: onEvent, Retention: cfg.Retention}
+//
+// Shared over a cluster, the cluster's streams are the journal: nothing is
+// opened, and the state is rebuilt by following them (followCluster).
+func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sensors, curves *series.Store, log *slog.Logger, onEvent func(live.Event), onCommit func(wal.Commit), shared live.Shared) (*live.Service, *wal.Log, func() error, error) {
+	o := live.Options{Sensors: sensors, Attrs: live.AssetAttrs(st), Series: curves, History: curves, Log: log, OnEvent: onEvent, Retention: cfg.Retention, Shared: shared}
 	if cfg.Rules != "" {
 		b, err := os.ReadFile(cfg.Rules)
 		if err != nil {
@@ -56,13 +59,16 @@ func openLive(ctx context.Context, cfg Config, st store.Store, sensors *live.Sen
 	}
 	closeJournal := func() error { return nil }
 	var wlog *wal.Log
-	if jp, ok := st.(live.JournalProvider); ok {
+	switch jp, ok := st.(live.JournalProvider); {
+	case shared != nil:
+		// The cluster's streams are the journal.
+	case ok:
 		j, err := jp.LiveJournal(cfg.Retention)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("journal: %w", err)
 		}
 		o.Journal = j
-	} else {
+	default:
 		j, err := wal.Open(journalDir(cfg.DataDir), wal.Options{Log: log, OnCommit: onCommit})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("journal: %w", err)

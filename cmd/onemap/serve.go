@@ -17,6 +17,7 @@ import (
 
 	"github.com/onemap/onemap/auth"
 	"github.com/onemap/onemap/city"
+	"github.com/onemap/onemap/cluster"
 	"github.com/onemap/onemap/data"
 	"github.com/onemap/onemap/frontend"
 	"github.com/onemap/onemap/hub"
@@ -74,25 +75,44 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	curves := series.New(series.Options{Retention: cfg.Retention})
 	feed := &server.Feed{}
-	svc, journal, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, feed.OnEvent, m.JournalCommit)
+	var shared live.Shared
+	var bus hub.Bus // nil: the in-process bus
+	var sl *sharedLive
+	var joined server.Cluster
+	if cfg.NATS != "" {
+		var node *cluster.Node
+		if node, sl, err = joinCluster(ctx, cfg, log); err != nil {
+			return err
+		}
+		defer node.Close()
+		shared, bus, joined = sl, node.Bus(), clusterHealth{node}
+	}
+	svc, journal, closeLive, err := openLive(ctx, cfg, st, sensors, curves, log, feed.OnEvent, m.JournalCommit, shared)
 	if err != nil {
 		return err
 	}
 	defer closeLive()
-	// A checkpoint at a clean stop makes the next start read no journal.
-	defer checkpoint(context.WithoutCancel(ctx), svc, log)
-	go func() {
-		t := time.NewTicker(cfg.CheckpointEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				checkpoint(ctx, svc, log)
-			}
+	if sl != nil {
+		if err := followCluster(ctx, sl, svc, log); err != nil {
+			return err
 		}
-	}()
+	} else {
+		// A checkpoint at a clean stop makes the next start read no
+		// journal.
+		defer checkpoint(context.WithoutCancel(ctx), svc, log)
+		go func() {
+			t := time.NewTicker(cfg.CheckpointEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					checkpoint(ctx, svc, log)
+				}
+			}
+		}()
+	}
 	access, closeAccess, err := openAccess(ctx, cfg, st, log)
 	if err != nil {
 		return err
@@ -178,10 +198,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Log:            log,
 		Version:        version,
 		MQTT:           mqttSub,
+		Cluster:        joined,
 		Feed:           feed,
 		ViewTokens:     viewTokens,
 		AllowedOrigins: origins,
-		Hub:            hub.New(hub.Options{Snapshot: feed.Snapshot, MaxClients: cfg.WSMaxClients, Log: log}),
+		Hub:            hub.New(hub.Options{Snapshot: feed.Snapshot, Bus: bus, MaxClients: cfg.WSMaxClients, Log: log}),
 		Metrics:        m,
 		AccessLog:      accessLog,
 		Access:         access,

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/onemap/onemap/cluster"
+	"github.com/onemap/onemap/live"
+)
+
+// sharedLive is the live state's Shared over a cluster node: readings
+// batches of one partition each in the readings stream, decisions in the
+// history stream, ownership by partition lease.
+type sharedLive struct {
+	node *cluster.Node
+	log  *slog.Logger
+	// live is set once the instance has followed both streams to their
+	// ends: before, no batch is decided here, its owner having decided it.
+	live atomic.Bool
+	// history is the last sequence of the history stream applied.
+	history atomic.Uint64
+}
+
+// readingsPerMessage bounds the readings of one message: 2,000 of at
+// most some 80 bytes stay well under a megabyte.
+const readingsPerMessage = 2000
+
+// PublishReadings stores the readings, by partition, each partition's in
+// messages of their own, all at once; it returns once the stream has every
+// one. A message's id is a digest of its readings, so that a batch sent
+// again within the stream's window is stored once.
+func (sl *sharedLive) PublishReadings(ctx context.Context, rs []live.Reading) error {
+	var parts [cluster.Partitions][]live.Reading
+	for _, r := range rs {
+		p := cluster.Partition(r.Sensor)
+		parts[p] = append(parts[p], r)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for p, prs := range parts {
+		for len(prs) > 0 {
+			n := min(len(prs), readingsPerMessage)
+			payload := live.EncodeReadings(prs[:n])
+			prs = prs[n:]
+			wg.Go(func() {
+				if err := sl.node.PublishReadings(ctx, p, payload, cluster.MsgID(digest(payload))); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// PublishEvents stores decisions in the history stream. A rules version
+// put at start is named by its number and file, so that instances starting
+// together put it once.
+func (sl *sharedLive) PublishEvents(ctx context.Context, evs []live.HistoryEvent) error {
+	payload, err := live.EncodeEvents(evs)
+	if err != nil {
+		return err
+	}
+	id := digest(payload)
+	if len(evs) == 1 && evs[0].Kind == live.EventRules && evs[0].Note == "start" {
+		id = "rules-" + strconv.FormatUint(evs[0].RuleVersion, 10) + "-" + digest(evs[0].Rules)
+	}
+	_, err = sl.node.PublishHistory(ctx, payload, cluster.MsgID(id))
+	return err
+}
+
+// Owns reports whether this instance holds the sensor's partition.
+func (sl *sharedLive) Owns(sensor uint64) bool { return sl.node.Owner().Owns(sensor) }
+
+// AlarmID returns the first id above after whose remainder by the
+// partitions is the sensor's partition: owners of different partitions
+// never give the same.
+func (sl *sharedLive) AlarmID(sensor, after uint64) uint64 {
+	const n = cluster.Partitions
+	p := uint64(cluster.Partition(sensor))
+	id := after + 1
+	return id + (p+n-id%n)%n
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// joinCluster joins the cluster --nats names, for a live state that will
+// share through it (see followCluster).
+func joinCluster(ctx context.Context, cfg Config, log *slog.Logger) (*cluster.Node, *sharedLive, error) {
+	node, err := cluster.Join(ctx, cluster.Options{URL: cfg.NATS, Name: cfg.NATSName, Replicas: cfg.NATSReplicas,
+		ReadingsMaxAge: cfg.Retention, Log: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("--nats: %w", err)
+	}
+	return node, &sharedLive{node: node, log: log}, nil
+}
+
+// followCluster brings the live state up to date with the cluster's
+// streams, the decisions first, and keeps it there until ctx is done:
+// readings of the partitions this instance holds are decided here, the
+// others applied as their owners decided them. Each partition this
+// instance takes over is reconciled once the decisions stored before are
+// applied. It returns once the state has caught up.
+func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, log *slog.Logger) error {
+	start := time.Now()
+	node := sl.node
+	err := node.Follow(ctx, cluster.HistoryStream, 0, func(m cluster.Message) {
+		evs, err := live.DecodeEvents(m.Data)
+		if err == nil {
+			err = svc.ApplyEvents(evs, m.Own)
+		}
+		if err != nil {
+			log.Error("cluster: a message of decisions not applied", "seq", m.Seq, "err", err)
+		}
+		sl.history.Store(m.Seq)
+	})
+	if err != nil {
+		return fmt.Errorf("follow the decisions: %w", err)
+	}
+	readings := 0
+	err = node.Follow(ctx, cluster.ReadingsStream, 0, func(m cluster.Message) {
+		p, err := strconv.Atoi(strings.TrimPrefix(m.Subject, cluster.ReadingsSubject+"."))
+		if err != nil || p < 0 || p >= cluster.Partitions {
+			log.Error("cluster: a readings message of no partition", "seq", m.Seq, "subject", m.Subject)
+			return
+		}
+		rs, err := live.DecodeReadings(m.Data)
+		if err != nil {
+			log.Error("cluster: a readings message not read", "seq", m.Seq, "err", err)
+			return
+		}
+		readings += len(rs)
+		done, owned := node.Owner().Hold(p)
+		if owned && !sl.live.Load() {
+			done()
+			owned = false
+		}
+		if err := svc.ApplyReadings(ctx, rs, owned); err != nil {
+			log.Error("cluster: decisions not stored", "partition", p, "err", err)
+		}
+		if owned {
+			done()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("follow the readings: %w", err)
+	}
+	if err := svc.Joined(ctx); err != nil {
+		return err
+	}
+	sl.live.Store(true)
+	log.Info("cluster: live state caught up", "decisions", sl.history.Load(), "readings", readings,
+		"took", time.Since(start).Round(time.Millisecond))
+
+	// The watcher may not block: gains wait in a set for one goroutine.
+	var mu sync.Mutex
+	var gained [cluster.Partitions]bool
+	wake := make(chan struct{}, 1)
+	cancel := node.Owner().Watch(func(p int, owned bool) {
+		mu.Lock()
+		gained[p] = gained[p] || owned
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	context.AfterFunc(ctx, cancel)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			mu.Lock()
+			ps := gained
+			gained = [cluster.Partitions]bool{}
+			mu.Unlock()
+			for p, ok := range ps {
+				if !ok {
+					continue
+				}
+				if err := takeOver(ctx, sl, svc, p); err != nil && ctx.Err() == nil {
+					log.Error("cluster: partition not reconciled", "partition", p, "err", err)
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// takeOver reconciles partition p, just gained, once every decision the
+// history stream holds now is applied.
+func takeOver(ctx context.Context, sl *sharedLive, svc *live.Service, p int) error {
+	last, err := sl.node.LastSeq(ctx, cluster.HistoryStream)
+	if err != nil {
+		return err
+	}
+	for sl.history.Load() < last {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	done, ok := sl.node.Owner().Hold(p)
+	if !ok {
+		return nil // lost again meanwhile
+	}
+	defer done()
+	return svc.Reconcile(ctx, func(sensor uint64) bool { return cluster.Partition(sensor) == p })
+}
+
+// clusterHealth is what /readyz and /healthz tell of the cluster.
+type clusterHealth struct{ node *cluster.Node }
+
+func (h clusterHealth) Health() error { return h.node.Health() }
+
+func (h clusterHealth) Status() any {
+	o := h.node.Owner()
+	return map[string]any{"name": h.node.Name(), "instances": o.Instances(), "partitions": o.Partitions(), "counts": h.node.Stats()}
+}

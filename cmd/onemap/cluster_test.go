@@ -1,0 +1,400 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/onemap/onemap/cluster"
+)
+
+// natsCluster starts three NATS servers in the test's process, routed into
+// one JetStream cluster on the loopback, and returns their client URLs.
+func natsCluster(t *testing.T) ([]*natsserver.Server, string) {
+	t.Helper()
+	free := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	var routes, urls []string
+	ports := []int{free(), free(), free()}
+	for _, p := range ports {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	var servers []*natsserver.Server
+	for i, p := range ports {
+		o := &natsserver.Options{
+			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: -1,
+			JetStream: true, StoreDir: t.TempDir(), JetStreamMaxStore: 8 << 30, JetStreamMaxMemory: 256 << 20,
+			Cluster: natsserver.ClusterOpts{Name: "onemap", Host: "127.0.0.1", Port: p},
+			Routes:  natsserver.RoutesFromStr(strings.Join(routes, ",")),
+			NoLog:   true, NoSigs: true,
+		}
+		s, err := natsserver.NewServer(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+		servers = append(servers, s)
+	}
+	for _, s := range servers {
+		if !s.ReadyForConnections(20 * time.Second) {
+			t.Fatalf("NATS server %s did not start", s.Name())
+		}
+		urls = append(urls, s.ClientURL())
+	}
+	return servers, strings.Join(urls, ",")
+}
+
+// instance is one onemap serve of a test cluster.
+type instance struct {
+	name string
+	url  string
+	cmd  *exec.Cmd
+	log  *syncBuffer
+}
+
+func startInstance(t *testing.T, name, natsURL string) *instance {
+	t.Helper()
+	in := &instance{name: name, log: &syncBuffer{}}
+	in.cmd, in.url = startLogged(t, in.log, "--data-dir", t.TempDir(), "--nats", natsURL, "--nats-name", name,
+		"--nats-replicas", "3", "--ingest-token", testIngestToken)
+	return in
+}
+
+// clusterStatus is what /healthz tells of the cluster.
+type clusterStatus struct {
+	Cluster struct {
+		Name       string
+		Instances  int
+		Partitions []int
+	}
+}
+
+// wsFollower is a live channel client that keeps the latest state of
+// every alarm it hears of, and the last sequence number.
+type wsFollower struct {
+	mu      sync.Mutex
+	conn    *websocket.Conn
+	last    uint64
+	alarms  map[uint64]string // id → state/level
+	msgs    []string          // the types of the messages, with resumed marked
+	stopped chan struct{}
+}
+
+func followWS(t *testing.T, url string, resume uint64) *wsFollower {
+	t.Helper()
+	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v (%v)", url, err, resp)
+	}
+	t.Cleanup(func() { conn.Close() })
+	f := &wsFollower{conn: conn, alarms: map[uint64]string{}, stopped: make(chan struct{})}
+	sub := fmt.Sprintf(`{"type":"subscribe","topics":["alarms"],"bbox":[116,31,118.5,33],"zoom":12,"resume":%d}`, resume)
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(sub)); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(f.stopped)
+		for {
+			var m struct {
+				Type    string
+				Seq     uint64
+				Resumed bool
+				Alarms  []struct {
+					ID    uint64
+					State string
+					Level int
+				}
+			}
+			if err := conn.ReadJSON(&m); err != nil {
+				return
+			}
+			f.mu.Lock()
+			kind := m.Type
+			if m.Resumed {
+				kind += "+resumed"
+			}
+			f.msgs = append(f.msgs, kind)
+			if m.Type == "snapshot" || m.Type == "delta" {
+				f.last = max(f.last, m.Seq)
+				for _, a := range m.Alarms {
+					f.alarms[a.ID] = fmt.Sprintf("%s/%d", a.State, a.Level)
+				}
+			}
+			f.mu.Unlock()
+		}
+	}()
+	return f
+}
+
+func (f *wsFollower) state() (uint64, map[uint64]string, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[uint64]string{}
+	for k, v := range f.alarms {
+		out[k] = v
+	}
+	return f.last, out, slices.Clone(f.msgs)
+}
+
+func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", within, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestClusterFailover runs three instances on a three-server NATS cluster
+// and streams readings through all three; one instance is killed with
+// SIGKILL mid-stream. No acknowledged reading is lost, each breach raises
+// one alarm, the dead instance's sensors are decided by another within
+// seconds, both survivors show the same alarms, and a live channel client
+// of the dead instance resumes on another from its last number without
+// missing an alarm.
+func TestClusterFailover(t *testing.T) {
+	_, natsURL := natsCluster(t)
+	ins := []*instance{startInstance(t, "a", natsURL), startInstance(t, "b", natsURL), startInstance(t, "c", natsURL)}
+	a, b, c := ins[0], ins[1], ins[2]
+	owner := map[int]*instance{}
+	waitUntil(t, 30*time.Second, "the partitions spread over the three instances", func() bool {
+		clear(owner)
+		for _, in := range ins {
+			var st clusterStatus
+			getJSON(t, in.url+"/healthz", &st)
+			if st.Cluster.Instances != 3 || len(st.Cluster.Partitions) < cluster.Partitions/3-1 {
+				return false
+			}
+			for _, p := range st.Cluster.Partitions {
+				owner[p] = in
+			}
+		}
+		return len(owner) == cluster.Partitions
+	})
+
+	// Gas detectors: the first half breach from the start, the rest of
+	// those the killed instance owns only after it is gone; all others
+	// stay normal.
+	var list struct {
+		Sensors []struct {
+			ID      uint64
+			Code    string
+			Metrics []struct{ ID string }
+		}
+	}
+	getJSON(t, a.url+"/api/v1/sensors?limit=400", &list)
+	type sensor struct {
+		id         uint64
+		code       string
+		early      bool // breaches from the first round
+		late       bool // breaches once a is dead; owned by a
+		acked, all int  // readings acknowledged, and sent
+		lastAcked  float64
+	}
+	var sensors []*sensor
+	for _, s := range list.Sensors {
+		if len(sensors) == 60 {
+			break
+		}
+		if slices.ContainsFunc(s.Metrics, func(m struct{ ID string }) bool { return m.ID == "ch4_lel" }) {
+			sn := &sensor{id: s.ID, code: s.Code}
+			i := len(sensors)
+			sn.early = i%3 == 0
+			sn.late = !sn.early && i%3 == 1 && owner[cluster.Partition(s.ID)] == a
+			sensors = append(sensors, sn)
+		}
+	}
+	nLate := 0
+	for _, s := range sensors {
+		if s.late {
+			nLate++
+		}
+	}
+	if len(sensors) < 30 || nLate == 0 {
+		t.Fatalf("%d gas detectors, %d of the killed instance's to breach late: too few for the test", len(sensors), nLate)
+	}
+
+	onA := followWS(t, a.url, 0)
+	onC := followWS(t, c.url, 0)
+	base := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	var killedAt time.Time
+	const rounds, killRound = 40, 15
+	for r := range rounds {
+		if r == killRound {
+			if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			killedAt = time.Now()
+		}
+		// One batch per instance, each of a third of the sensors.
+		for k, in := range ins {
+			var lines []string
+			var batch []*sensor
+			for i, s := range sensors {
+				if (i+r)%3 != k {
+					continue
+				}
+				v := 1.0
+				if s.early || s.late && r > killRound {
+					v = 30
+				}
+				lines = append(lines, fmt.Sprintf(`{"sensor":%d,"metric":"ch4_lel","value":%v,"ts":%d}`, s.id, v, base.Add(time.Duration(r)*time.Second).UnixMilli()))
+				batch = append(batch, s)
+				s.all++
+			}
+			code, body, err := postJSON(in.url+"/api/v1/readings", "["+strings.Join(lines, ",")+"]")
+			if err != nil || code != http.StatusOK {
+				if in == a && r >= killRound {
+					continue // dead: not acknowledged
+				}
+				t.Fatalf("round %d, %s: %d %s %v", r, in.name, code, body, err)
+			}
+			var res struct{ Accepted int }
+			if err := json.Unmarshal([]byte(body), &res); err != nil || res.Accepted != len(batch) {
+				t.Fatalf("round %d, %s: %s", r, in.name, body)
+			}
+			for _, s := range batch {
+				s.acked++
+				s.lastAcked = 1
+				if s.early || s.late && r > killRound {
+					s.lastAcked = 30
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	a.cmd.Wait()
+	lastOnA, _, _ := onA.state()
+	<-onA.stopped
+	if lastOnA == 0 {
+		t.Fatal("the killed instance's client heard nothing before the kill")
+	}
+
+	// The late breaches are decided by a's successors.
+	type alarm struct {
+		ID, Sensor uint64
+		State      string
+		Level      int
+		Changes    []struct{ Kind string }
+	}
+	alarmsOn := func(in *instance) []alarm {
+		var out struct{ Alarms []alarm }
+		getJSON(t, in.url+"/api/v1/alarms?limit=1000", &out)
+		for i := range out.Alarms {
+			var full alarm
+			getJSON(t, fmt.Sprintf("%s/api/v1/alarms/%d", in.url, out.Alarms[i].ID), &full)
+			out.Alarms[i] = full
+		}
+		slices.SortFunc(out.Alarms, func(x, y alarm) int { return int(x.ID) - int(y.ID) })
+		return out.Alarms
+	}
+	waitUntil(t, 30*time.Second, "every late breach of the killed instance's sensors raised on b", func() bool {
+		bySensor := map[uint64]bool{}
+		for _, al := range alarmsOn(b) {
+			bySensor[al.Sensor] = true
+		}
+		for _, s := range sensors {
+			if s.late && !bySensor[s.id] {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("the killed instance's sensors decided by the others %v after the kill", time.Since(killedAt).Round(100*time.Millisecond))
+
+	// b and c agree, and each breach raised one alarm.
+	onB, onCAlarms := alarmsOn(b), alarmsOn(c)
+	if fmt.Sprint(onB) != fmt.Sprint(onCAlarms) {
+		t.Errorf("b and c disagree:\nb %v\nc %v", onB, onCAlarms)
+	}
+	raised := map[uint64]int{}
+	for _, al := range onB {
+		raised[al.Sensor]++
+		if al.State != "active" || al.Level != 2 || len(al.Changes) != 1 || al.Changes[0].Kind != "raised" {
+			t.Errorf("alarm %d of sensor %d: %s level %d, changes %v", al.ID, al.Sensor, al.State, al.Level, al.Changes)
+		}
+	}
+	for _, s := range sensors {
+		want := 0
+		if s.early || s.late {
+			want = 1
+		}
+		if raised[s.id] != want {
+			t.Errorf("sensor %s: %d alarms, want %d", s.code, raised[s.id], want)
+		}
+		// Every acknowledged reading is in the curves, none twice.
+		for _, in := range []*instance{b, c} {
+			var curve struct {
+				Buckets []struct {
+					N   int
+					Max float64
+				}
+			}
+			getJSON(t, fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=1s", in.url, s.id,
+				base.Add(-time.Second).Format(time.RFC3339), base.Add(rounds*time.Second).Format(time.RFC3339)), &curve)
+			n, last := 0, 0.0
+			for _, bk := range curve.Buckets {
+				if bk.N > 1 {
+					t.Errorf("%s: sensor %s has %d readings in one second", in.name, s.code, bk.N)
+				}
+				n += bk.N
+				if bk.N > 0 {
+					last = bk.Max
+				}
+			}
+			if n < s.acked || n > s.all || last != s.lastAcked {
+				t.Errorf("%s: sensor %s has %d readings, the last %v; %d were acknowledged of %d sent, the last %v", in.name, s.code, n, last, s.acked, s.all, s.lastAcked)
+			}
+		}
+	}
+
+	// The dead instance's client resumes on b from its last number: it
+	// hears of every alarm raised while it was away, as a client of c
+	// that never left did, and with no snapshot.
+	var lateIDs []uint64
+	for _, al := range onB {
+		if i := slices.IndexFunc(sensors, func(s *sensor) bool { return s.id == al.Sensor }); sensors[i].late {
+			lateIDs = append(lateIDs, al.ID)
+		}
+	}
+	onB2 := followWS(t, b.url, lastOnA)
+	waitUntil(t, 10*time.Second, "the resumed client has every alarm raised while it was away", func() bool {
+		_, x, _ := onB2.state()
+		for _, id := range lateIDs {
+			if x[id] == "" {
+				return false
+			}
+		}
+		return true
+	})
+	_, x, msgs := onB2.state()
+	_, y, _ := onC.state()
+	for id, st := range x {
+		if y[id] != st {
+			t.Errorf("alarm %d: %s to the resumed client, %s to c's", id, st, y[id])
+		}
+	}
+	if len(msgs) == 0 || msgs[0] != "hello" || !slices.Contains(msgs, "delta+resumed") || slices.Contains(msgs, "snapshot") || slices.Contains(msgs, "resync") {
+		t.Errorf("the client resumed on b got %v, want a hello and a resumed delta, no snapshot", msgs)
+	}
+}
