@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os/exec"
@@ -14,9 +16,13 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5"
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/paulmach/orb"
 
 	"github.com/onemap/onemap/cluster"
+	"github.com/onemap/onemap/store/postgis/pgtest"
+	"github.com/onemap/onemap/tiles"
 )
 
 // natsCluster starts three NATS servers in the test's process, routed into
@@ -70,11 +76,11 @@ type instance struct {
 	log  *syncBuffer
 }
 
-func startInstance(t *testing.T, name, natsURL string) *instance {
+func startInstance(t *testing.T, name, natsURL, db string) *instance {
 	t.Helper()
 	in := &instance{name: name, log: &syncBuffer{}}
 	in.cmd, in.url = startLogged(t, in.log, "--data-dir", t.TempDir(), "--nats", natsURL, "--nats-name", name,
-		"--nats-replicas", "3", "--ingest-token", testIngestToken)
+		"--nats-replicas", "3", "--ingest-token", testIngestToken, "--db", db)
 	return in
 }
 
@@ -166,15 +172,20 @@ func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) 
 }
 
 // TestClusterFailover runs three instances on a three-server NATS cluster
-// and streams readings through all three; one instance is killed with
-// SIGKILL mid-stream. No acknowledged reading is lost, each breach raises
-// one alarm, the dead instance's sensors are decided by another within
-// seconds, both survivors show the same alarms, and a live channel client
-// of the dead instance resumes on another from its last number without
-// missing an alarm.
+// and one PostGIS, and streams readings through all three; one instance is
+// killed with SIGKILL mid-stream. No acknowledged reading is lost, each
+// breach raises one alarm, the dead instance's sensors are decided by
+// another within seconds, both survivors show the same alarms, a live
+// channel client of the dead instance resumes on another from its last
+// number without missing an alarm, and a layer edited in the database
+// changes the tiles of both survivors.
 func TestClusterFailover(t *testing.T) {
+	db := pgtest.URL(t)
+	if err := run(context.Background(), []string{"load", "--db", db, "--quiet"}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("load: %v", err)
+	}
 	_, natsURL := natsCluster(t)
-	ins := []*instance{startInstance(t, "a", natsURL), startInstance(t, "b", natsURL), startInstance(t, "c", natsURL)}
+	ins := []*instance{startInstance(t, "a", natsURL, db), startInstance(t, "b", natsURL, db), startInstance(t, "c", natsURL, db)}
 	a, b, c := ins[0], ins[1], ins[2]
 	owner := map[int]*instance{}
 	waitUntil(t, 30*time.Second, "the partitions spread over the three instances", func() bool {
@@ -396,5 +407,41 @@ func TestClusterFailover(t *testing.T) {
 	}
 	if len(msgs) == 0 || msgs[0] != "hello" || !slices.Contains(msgs, "delta+resumed") || slices.Contains(msgs, "snapshot") || slices.Contains(msgs, "resync") {
 		t.Errorf("the client resumed on b got %v, want a hello and a resumed delta, no snapshot", msgs)
+	}
+
+	// A pipe edited in the database, as another GIS tool would: both
+	// survivors' tiles of it change.
+	conn, err := pgx.Connect(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var id int64
+	var lon, lat float64
+	if err := conn.QueryRow(context.Background(), `SELECT id, ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)) FROM gas_pipe ORDER BY id LIMIT 1`).Scan(&id, &lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	p := orb.Point{lon, lat}
+	tile := "/tiles/gas_pipe/16/" + strings.TrimPrefix(tiles.Covering(orb.Bound{Min: p, Max: p}, 16)[0].String(), "16/") + ".mvt"
+	etag := func(in *instance) string {
+		resp, err := http.Get(in.url + tile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s%s: %d", in.url, tile, resp.StatusCode)
+		}
+		return resp.Header.Get("ETag")
+	}
+	before := map[*instance]string{b: etag(b), c: etag(c)}
+	if before[b] != before[c] {
+		t.Errorf("b and c tag one tile %s and %s", before[b], before[c])
+	}
+	if _, err := conn.Exec(context.Background(), `UPDATE gas_pipe SET diameter_mm = diameter_mm + 1 WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []*instance{b, c} {
+		waitUntil(t, 10*time.Second, in.name+"'s tile of the edited pipe changed", func() bool { return etag(in) != before[in] })
 	}
 }
