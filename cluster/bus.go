@@ -206,7 +206,7 @@ func (s *subscription) follow(ctx context.Context) (jetstream.ConsumeContext, er
 	if err != nil {
 		return nil, fmt.Errorf("consumer of %s: %w", EventsStream, err)
 	}
-	cc, err := cons.Consume(s.handle, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	cc, err := cons.Consume(s.handle, pullExpiry, pullHeartbeat, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if ctx.Err() == nil {
 			s.n.log.Debug("cluster: events consumer", "err", err)
 		}

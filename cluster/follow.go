@@ -14,6 +14,14 @@ import (
 // history stream: its lease nonce, new at every join.
 const originHeader = "Onemap-Origin"
 
+// A follower's pull requests: a server that goes away is noticed after two
+// missed heartbeats, and the ordered consumer starts again on another,
+// rather than after the client's default of half a minute.
+const (
+	pullExpiry    = jetstream.PullExpiry(5 * time.Second)
+	pullHeartbeat = jetstream.PullHeartbeat(time.Second)
+)
+
 // Message is one message of a stream that Follow hands on.
 type Message struct {
 	Seq     uint64 // its stream sequence
@@ -155,7 +163,7 @@ func (f *follower) follow(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer: %w", err)
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(pullExpiry, pullHeartbeat)
 	if err != nil {
 		return fmt.Errorf("messages: %w", err)
 	}

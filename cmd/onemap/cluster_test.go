@@ -26,8 +26,9 @@ import (
 )
 
 // natsCluster starts three NATS servers in the test's process, routed into
-// one JetStream cluster on the loopback, and returns their client URLs.
-func natsCluster(t *testing.T) ([]*natsserver.Server, string) {
+// one JetStream cluster on the loopback, and returns them, their options
+// (to start one again) and their client URLs.
+func natsCluster(t *testing.T) ([]*natsserver.Server, []*natsserver.Options, string) {
 	t.Helper()
 	free := func() int {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -43,6 +44,7 @@ func natsCluster(t *testing.T) ([]*natsserver.Server, string) {
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
 	}
 	var servers []*natsserver.Server
+	var opts []*natsserver.Options
 	for i, p := range ports {
 		o := &natsserver.Options{
 			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: -1,
@@ -51,21 +53,28 @@ func natsCluster(t *testing.T) ([]*natsserver.Server, string) {
 			Routes:  natsserver.RoutesFromStr(strings.Join(routes, ",")),
 			NoLog:   true, NoSigs: true,
 		}
-		s, err := natsserver.NewServer(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Start()
-		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-		servers = append(servers, s)
+		opts = append(opts, o)
+		servers = append(servers, startNATS(t, o))
 	}
 	for _, s := range servers {
 		if !s.ReadyForConnections(20 * time.Second) {
 			t.Fatalf("NATS server %s did not start", s.Name())
 		}
 		urls = append(urls, s.ClientURL())
+		opts[len(urls)-1].Port = s.Addr().(*net.TCPAddr).Port // the same again
 	}
-	return servers, strings.Join(urls, ",")
+	return servers, opts, strings.Join(urls, ",")
+}
+
+func startNATS(t *testing.T, o *natsserver.Options) *natsserver.Server {
+	t.Helper()
+	s, err := natsserver.NewServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	return s
 }
 
 // instance is one onemap serve of a test cluster.
@@ -184,7 +193,7 @@ func TestClusterFailover(t *testing.T) {
 	if err := run(context.Background(), []string{"load", "--db", db, "--quiet"}, io.Discard, io.Discard); err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	_, natsURL := natsCluster(t)
+	_, _, natsURL := natsCluster(t)
 	ins := []*instance{startInstance(t, "a", natsURL, db), startInstance(t, "b", natsURL, db), startInstance(t, "c", natsURL, db)}
 	a, b, c := ins[0], ins[1], ins[2]
 	owner := map[int]*instance{}
@@ -443,5 +452,111 @@ func TestClusterFailover(t *testing.T) {
 	}
 	for _, in := range []*instance{b, c} {
 		waitUntil(t, 10*time.Second, in.name+"'s tile of the edited pipe changed", func() bool { return etag(in) != before[in] })
+	}
+}
+
+// TestClusterNATSRestart streams readings through two instances while one
+// of the three NATS servers stops and starts again: a batch refused
+// meanwhile is sent again, as a device would, and in the end every
+// acknowledged reading is applied once, each breach raised one alarm, and
+// both instances agree.
+func TestClusterNATSRestart(t *testing.T) {
+	servers, opts, natsURL := natsCluster(t)
+	a, b := startInstance(t, "a", natsURL, ""), startInstance(t, "b", natsURL, "")
+	ins := []*instance{a, b}
+	var list struct {
+		Sensors []struct {
+			ID      uint64
+			Metrics []struct{ ID string }
+		}
+	}
+	getJSON(t, a.url+"/api/v1/sensors?limit=200", &list)
+	var ids []uint64
+	for _, s := range list.Sensors {
+		if len(ids) < 40 && slices.ContainsFunc(s.Metrics, func(m struct{ ID string }) bool { return m.ID == "ch4_lel" }) {
+			ids = append(ids, s.ID)
+		}
+	}
+	base := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	const rounds, stopRound, startRound = 40, 10, 20
+	retried := 0
+	for r := range rounds {
+		switch r {
+		case stopRound:
+			servers[1].Shutdown()
+			servers[1].WaitForShutdown()
+		case startRound:
+			servers[1] = startNATS(t, opts[1])
+		}
+		for k, in := range ins {
+			var lines []string
+			for i, id := range ids {
+				if (i+r)%2 != k {
+					continue
+				}
+				v := 1.0
+				if i%4 == 0 && r >= 5 {
+					v = 30 // a breach from round 5 on
+				}
+				lines = append(lines, fmt.Sprintf(`{"sensor":%d,"metric":"ch4_lel","value":%v,"ts":%d}`, id, v, base.Add(time.Duration(r)*time.Second).UnixMilli()))
+			}
+			body := "[" + strings.Join(lines, ",") + "]"
+			for attempt := 0; ; attempt++ {
+				code, res, err := postJSON(in.url+"/api/v1/readings", body)
+				if err == nil && code == http.StatusOK {
+					break
+				}
+				if attempt == 50 {
+					t.Fatalf("round %d, %s: still refused after %d attempts: %d %s %v", r, in.name, attempt, code, res, err)
+				}
+				retried++
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("%d batches sent again while a NATS server was away", retried)
+	type alarm struct {
+		ID, Sensor uint64
+		State      string
+		Level      int
+	}
+	alarmsOn := func(in *instance) []alarm {
+		var out struct{ Alarms []alarm }
+		getJSON(t, in.url+"/api/v1/alarms?limit=1000", &out)
+		slices.SortFunc(out.Alarms, func(x, y alarm) int { return int(x.ID) - int(y.ID) })
+		return out.Alarms
+	}
+	waitUntil(t, 20*time.Second, "both instances have the ten alarms", func() bool { return len(alarmsOn(a)) == 10 && len(alarmsOn(b)) == 10 })
+	if x, y := alarmsOn(a), alarmsOn(b); fmt.Sprint(x) != fmt.Sprint(y) {
+		t.Errorf("a and b disagree:\na %v\nb %v", x, y)
+	}
+	// Every reading sent is in both instances' curves, once.
+	readings := func(in *instance, id uint64) int {
+		var curve struct{ Buckets []struct{ N int } }
+		getJSON(t, fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=1s", in.url, id,
+			base.Add(-time.Second).Format(time.RFC3339), base.Add(rounds*time.Second).Format(time.RFC3339)), &curve)
+		n := 0
+		for _, bk := range curve.Buckets {
+			n += bk.N
+		}
+		return n
+	}
+	waitUntil(t, 20*time.Second, "every reading in both instances' curves", func() bool {
+		for _, id := range ids {
+			for _, in := range ins {
+				if readings(in, id) < rounds {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	for _, id := range ids {
+		for _, in := range ins {
+			if n := readings(in, id); n != rounds {
+				t.Errorf("%s: sensor %d has %d readings, want the %d sent", in.name, id, n, rounds)
+			}
+		}
 	}
 }
