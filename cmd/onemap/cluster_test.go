@@ -28,7 +28,7 @@ import (
 // natsCluster starts three NATS servers in the test's process, routed into
 // one JetStream cluster on the loopback, and returns them, their options
 // (to start one again) and their client URLs.
-func natsCluster(t *testing.T) ([]*natsserver.Server, []*natsserver.Options, string) {
+func natsCluster(t testing.TB) ([]*natsserver.Server, []*natsserver.Options, string) {
 	t.Helper()
 	free := func() int {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -66,7 +66,7 @@ func natsCluster(t *testing.T) ([]*natsserver.Server, []*natsserver.Options, str
 	return servers, opts, strings.Join(urls, ",")
 }
 
-func startNATS(t *testing.T, o *natsserver.Options) *natsserver.Server {
+func startNATS(t testing.TB, o *natsserver.Options) *natsserver.Server {
 	t.Helper()
 	s, err := natsserver.NewServer(o)
 	if err != nil {
@@ -85,7 +85,7 @@ type instance struct {
 	log  *syncBuffer
 }
 
-func startInstance(t *testing.T, name, natsURL, db string) *instance {
+func startInstance(t testing.TB, name, natsURL, db string) *instance {
 	t.Helper()
 	in := &instance{name: name, log: &syncBuffer{}}
 	in.cmd, in.url = startLogged(t, in.log, "--data-dir", t.TempDir(), "--nats", natsURL, "--nats-name", name,
@@ -113,7 +113,7 @@ type wsFollower struct {
 	stopped chan struct{}
 }
 
-func followWS(t *testing.T, url string, resume uint64) *wsFollower {
+func followWS(t testing.TB, url string, resume uint64) *wsFollower {
 	t.Helper()
 	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/ws", nil)
 	if err != nil {
@@ -169,7 +169,32 @@ func (f *wsFollower) state() (uint64, map[uint64]string, []string) {
 	return f.last, out, slices.Clone(f.msgs)
 }
 
-func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) {
+// spread waits until the partitions are spread over the instances, each
+// held by one, and returns who holds which.
+func spread(t testing.TB, ins []*instance) map[int]*instance {
+	t.Helper()
+	owner := map[int]*instance{}
+	waitUntil(t, 30*time.Second, "the partitions spread over the instances", func() bool {
+		clear(owner)
+		for _, in := range ins {
+			var st clusterStatus
+			getJSON(t, in.url+"/healthz", &st)
+			if st.Cluster.Instances != len(ins) || len(st.Cluster.Partitions) < cluster.Partitions/len(ins)-1 {
+				return false
+			}
+			for _, p := range st.Cluster.Partitions {
+				if owner[p] != nil {
+					return false // being handed over
+				}
+				owner[p] = in
+			}
+		}
+		return len(owner) == cluster.Partitions
+	})
+	return owner
+}
+
+func waitUntil(t testing.TB, within time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !ok() {
@@ -196,21 +221,7 @@ func TestClusterFailover(t *testing.T) {
 	_, _, natsURL := natsCluster(t)
 	ins := []*instance{startInstance(t, "a", natsURL, db), startInstance(t, "b", natsURL, db), startInstance(t, "c", natsURL, db)}
 	a, b, c := ins[0], ins[1], ins[2]
-	owner := map[int]*instance{}
-	waitUntil(t, 30*time.Second, "the partitions spread over the three instances", func() bool {
-		clear(owner)
-		for _, in := range ins {
-			var st clusterStatus
-			getJSON(t, in.url+"/healthz", &st)
-			if st.Cluster.Instances != 3 || len(st.Cluster.Partitions) < cluster.Partitions/3-1 {
-				return false
-			}
-			for _, p := range st.Cluster.Partitions {
-				owner[p] = in
-			}
-		}
-		return len(owner) == cluster.Partitions
-	})
+	owner := spread(t, ins)
 
 	// Gas detectors: the first half breach from the start, the rest of
 	// those the killed instance owns only after it is gone; all others

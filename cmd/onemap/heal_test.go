@@ -58,7 +58,7 @@ func (s *syncBuffer) count(level string, words ...string) int {
 
 // startLogged runs onemap serve in a child process, its log in stderr, and
 // returns it with its URL.
-func startLogged(t *testing.T, stderr io.Writer, args ...string) (*exec.Cmd, string) {
+func startLogged(t testing.TB, stderr io.Writer, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	return startCommand(t, nil, stderr, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, args...)...)
 }
@@ -66,7 +66,7 @@ func startLogged(t *testing.T, stderr io.Writer, args ...string) (*exec.Cmd, str
 // startCommand runs onemap with args in a child process, with env added to
 // this process's environment and its log in stderr, and returns it with the
 // URL it says it serves at.
-func startCommand(t *testing.T, env []string, stderr io.Writer, args ...string) (*exec.Cmd, string) {
+func startCommand(t testing.TB, env []string, stderr io.Writer, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), "ONEMAP_TEST_RUN_MAIN=1"), env...)
