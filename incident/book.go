@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -69,6 +70,8 @@ type Book struct {
 	byAlarm map[uint64]string
 	order   []string
 	watch   []func(Record, Incident)
+	// other hears the records of other kinds Sync reads (see OnSync).
+	other func(Record) error
 }
 
 // NewBook returns an empty Book journalling to j, taking times from now
@@ -101,6 +104,29 @@ func (b *Book) Watch(fn func(Record, Incident)) {
 func (b *Book) Load(ctx context.Context, other func(Record) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.load(ctx, other, false)
+}
+
+// OnSync has other hear the records of other kinds that Sync reads, as
+// Load's other does at start.
+func (b *Book) OnSync(other func(Record) error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.other = other
+}
+
+// Sync reads what others sharing the journal (the instances of a cluster
+// on one database) have kept since the last record this Book has, applies
+// it as Load does and tells the watchers, each record marked Remote.
+func (b *Book) Sync(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.load(ctx, b.other, true)
+}
+
+// load applies the journal's records after the last this Book has; with
+// tell, the watchers hear of them. b.mu is held.
+func (b *Book) load(ctx context.Context, other func(Record) error, tell bool) error {
 	return b.j.ReplayRecords(ctx, b.seq, func(r Record) error {
 		if r.Kind == KindStep {
 			ev, err := DecodeEvent(r.Data)
@@ -121,11 +147,28 @@ func (b *Book) Load(ctx context.Context, other func(Record) error) error {
 				return fmt.Errorf("incident: load record %d (%s): %w", r.Seq, r.Kind, err)
 			}
 		}
-		b.records[r.Incident] = append(b.records[r.Incident], r)
 		b.seq = max(b.seq, r.Seq)
+		if tell {
+			r.Remote = true
+			b.kept(r, *b.inOf(r.Incident))
+		} else {
+			b.records[r.Incident] = append(b.records[r.Incident], r)
+		}
 		return nil
 	})
 }
+
+// inOf is the incident a record is kept with, empty if it is none.
+func (b *Book) inOf(id string) *Incident {
+	if in := b.byID[id]; in != nil {
+		return in
+	}
+	return &Incident{ID: id}
+}
+
+// maxTaken bounds how often Do and Note read what others kept and try
+// again when the journal says their record's number is taken.
+const maxTaken = 5
 
 func (b *Book) put(in Incident) {
 	if _, ok := b.byID[in.ID]; !ok {
@@ -155,7 +198,23 @@ var ErrFrozen = &EventError{Code: "frozen", Reason: "the incident is archived or
 // it and applies it, returning the new state. An incident opened without
 // an id is given the next of the day, such as INC-20260512-003. On any
 // error nothing is changed.
+//
+// When the journal is shared and another instance took the record's
+// number first (ErrTaken), Do reads what it kept and tries again, so that
+// ev is checked against the incident as it now stands.
 func (b *Book) Do(ctx context.Context, ev Event) (Incident, error) {
+	for attempt := 1; ; attempt++ {
+		in, err := b.do(ctx, ev)
+		if !errors.Is(err, ErrTaken) || attempt == maxTaken {
+			return in, err
+		}
+		if err := b.Sync(ctx); err != nil {
+			return in, err
+		}
+	}
+}
+
+func (b *Book) do(ctx context.Context, ev Event) (Incident, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ev.Seq, ev.At = b.seq+1, b.stamp()
@@ -265,6 +324,18 @@ func (b *Book) Note(ctx context.Context, id, kind string, data any) (Record, err
 	if err != nil {
 		return Record{}, fmt.Errorf("incident %s: %s: %w", id, kind, err)
 	}
+	for attempt := 1; ; attempt++ {
+		r, err := b.note(ctx, id, kind, raw)
+		if !errors.Is(err, ErrTaken) || attempt == maxTaken {
+			return r, err
+		}
+		if err := b.Sync(ctx); err != nil {
+			return r, err
+		}
+	}
+}
+
+func (b *Book) note(ctx context.Context, id, kind string, raw json.RawMessage) (Record, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	in, ok := b.byID[id]

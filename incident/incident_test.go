@@ -406,3 +406,66 @@ func TestApprovalTable(t *testing.T) {
 		}
 	}
 }
+
+// TestBooksShareAJournal: two Books on one journal, as two instances on
+// one database. What one keeps the other reads with Sync, its watchers
+// told and the record marked Remote; a step taken on a Book that has not
+// read the other's latest record is refused by the journal, and the Book
+// reads it and tries again, so that the step is checked against the
+// incident as it now stands and every record has a number of its own.
+func TestBooksShareAJournal(t *testing.T) {
+	j := &MemoryJournal{}
+	now := t0
+	clock := func() time.Time { now = now.Add(time.Second); return now }
+	a, b := NewBook(j, clock, nil), NewBook(j, clock, nil)
+	var told []Record
+	b.Watch(func(r Record, _ Incident) { told = append(told, r) })
+	ctx := context.Background()
+	if _, err := a.Do(ctx, Event{To: Verifying, Who: "wang", Role: "operator", Alarms: []uint64{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ins := b.List()
+	if len(ins) != 1 || ins[0].State != Verifying || len(told) != 1 || !told[0].Remote {
+		t.Fatalf("b after Sync: %+v, told %+v", ins, told)
+	}
+	id := ins[0].ID
+	// a confirms; b, not knowing, confirms too: its step is checked again
+	// after a's and refused, the incident being confirmed already.
+	if _, err := a.Do(ctx, Event{Incident: id, To: Confirmed, Who: "wang", Role: "operator"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Do(ctx, Event{Incident: id, To: Confirmed, Who: "li", Role: "operator"}); err == nil || errors.Is(err, ErrTaken) {
+		t.Errorf("b confirming what a confirmed: %v, want the transition refused", err)
+	}
+	// Both open one more at once: two incidents with ids of their own.
+	x, err := a.Do(ctx, Event{To: Verifying, Who: "wang", Role: "operator", Alarms: []uint64{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := b.Do(ctx, Event{To: Verifying, Who: "li", Role: "operator", Alarms: []uint64{3}})
+	if err != nil {
+		t.Fatalf("b opening after a: %v", err)
+	}
+	if x.ID == y.ID {
+		t.Errorf("both opened %s", x.ID)
+	}
+	if err := a.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if la, lb := len(a.List()), len(b.List()); la != 3 || lb != 3 {
+		t.Errorf("a holds %d incidents, b %d; want 3 each", la, lb)
+	}
+	seqs := map[uint64]bool{}
+	if err := j.ReplayRecords(ctx, 0, func(r Record) error {
+		if seqs[r.Seq] {
+			t.Errorf("record %d twice", r.Seq)
+		}
+		seqs[r.Seq] = true
+		return nil
+	}); err != nil || len(seqs) != 4 {
+		t.Errorf("the journal holds %d records (%v), want 4", len(seqs), err)
+	}
+}

@@ -24,7 +24,14 @@ type Record struct {
 	Kind     string          `json:"kind"`
 	At       time.Time       `json:"at"`
 	Data     json.RawMessage `json:"data"`
+	// Remote marks a record another instance kept, as Sync tells it; it is
+	// not journalled.
+	Remote bool `json:"-"`
 }
+
+// ErrTaken is returned by a shared journal for a record whose Seq another
+// writer took first; the Book reads what it kept and tries again.
+var ErrTaken = errors.New("incident: the record's number is taken")
 
 // KindStep is the kind of a record that holds an incident's Event.
 const KindStep = "step"
@@ -81,7 +88,9 @@ type MemoryJournal struct {
 	Fail error
 }
 
-// AppendRecords keeps copies of recs.
+// AppendRecords keeps copies of recs; one whose Seq is not above the last
+// kept is refused, and with it the rest, with ErrTaken, as a journal
+// shared by several Books refuses it.
 func (j *MemoryJournal) AppendRecords(_ context.Context, recs []Record) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -90,6 +99,16 @@ func (j *MemoryJournal) AppendRecords(_ context.Context, recs []Record) error {
 	}
 	if err := CheckRecords(recs); err != nil {
 		return err
+	}
+	last := uint64(0)
+	if n := len(j.recs); n > 0 {
+		last = j.recs[n-1].Seq
+	}
+	for _, r := range recs {
+		if r.Seq <= last {
+			return fmt.Errorf("incident record %d: %w", r.Seq, ErrTaken)
+		}
+		last = r.Seq
 	}
 	for _, r := range recs {
 		r.Data = bytes.Clone(r.Data)

@@ -410,6 +410,23 @@ func (d *Dispatcher) Dispatch(ctx context.Context, n Notice) ([]Delivery, error)
 	return out, nil
 }
 
+// Mirror applies events another instance sharing the journal recorded:
+// its deliveries, as it sends them. Nothing is sent from here.
+func (d *Dispatcher) Mirror(evs ...Event) error {
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, ev := range evs {
+		nd, err := next(d.dels[ev.Delivery], ev)
+		if err != nil {
+			return fmt.Errorf("notify: mirror event %d of %d: %w", i+1, len(evs), err)
+		}
+		d.put(nd)
+	}
+	return nil
+}
+
 // Load rebuilds the state from events read back from the journal, in
 // order, without journalling them again. Then every delivery left queued
 // is queued again (its attempts go on from the journalled count), and

@@ -315,7 +315,8 @@ func (s *Server) attachHub(riskVersion func() uint64) {
 	if o.Incidents != nil {
 		h := s.hub
 		o.Incidents.Watch(func(r incident.Record, in incident.Incident) {
-			if r.Kind != incident.KindStep {
+			// Another instance's step reaches the live channel from it.
+			if r.Kind != incident.KindStep || r.Remote {
 				return
 			}
 			if ev, ok := warningEvent(&in); ok {

@@ -14,7 +14,10 @@ import (
 	"time"
 
 	"github.com/onemap/onemap/cluster"
+	"github.com/onemap/onemap/incident"
 	"github.com/onemap/onemap/live"
+	"github.com/onemap/onemap/store"
+	"github.com/onemap/onemap/store/postgis"
 )
 
 // sharedLive is the live state's Shared over a cluster node: readings
@@ -225,6 +228,43 @@ func takeOver(ctx context.Context, sl *sharedLive, svc *live.Service, p int) err
 	}
 	defer done()
 	return svc.Reconcile(ctx, func(sensor uint64) bool { return cluster.Partition(sensor) == p })
+}
+
+// leading says whether this instance escalates the linked response's
+// overdue deliveries, tasks and approvals: the holder of partition 0 does.
+func (sl *sharedLive) leading() bool { return sl.node.Owner().OwnsPartition(0) }
+
+// incidentSyncEvery is how often an instance of a cluster reads the
+// incident records the others kept.
+const incidentSyncEvery = time.Second
+
+// shareIncidents keeps the incidents of a cluster on one database the same
+// on every instance: each reads what the others kept every
+// incidentSyncEvery, and a step taken on one that had not read the latest
+// is checked again after it (incident.ErrTaken). Without a database each
+// instance keeps its own.
+func shareIncidents(ctx context.Context, st store.Store, book *incident.Book, log *slog.Logger) {
+	if _, ok := st.(*postgis.Store); !ok {
+		log.Warn("cluster: incidents and warnings are kept by each instance on its own; serve --db to share them")
+		return
+	}
+	go func() {
+		t := time.NewTicker(incidentSyncEvery)
+		defer t.Stop()
+		var failing bool
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			err := book.Sync(ctx)
+			if err != nil && !failing && ctx.Err() == nil {
+				log.Error("cluster: read the incidents the other instances kept", "err", err)
+			}
+			failing = err != nil
+		}
+	}()
 }
 
 // clusterHealth is what /readyz and /healthz tell of the cluster.

@@ -464,6 +464,53 @@ func TestClusterFailover(t *testing.T) {
 	for _, in := range []*instance{b, c} {
 		waitUntil(t, 10*time.Second, in.name+"'s tile of the edited pipe changed", func() bool { return etag(in) != before[in] })
 	}
+
+	// An incident opened on b is verified on c; two opened at once, one on
+	// each, get numbers of their own; both instances hold the same.
+	onBOp := apiLogIn(t, b.url, "", db, "wang", "operator")
+	onCOp := apiLogIn(t, c.url, "", db, "wang", "operator")
+	must := func(ws *webSession, method, path, body string) string {
+		t.Helper()
+		st, res, err := ws.do(method, path, body)
+		if err != nil || st/100 != 2 {
+			t.Fatalf("%s %s on %s: %d %s %v", method, path, ws.url, st, res, err)
+		}
+		return res
+	}
+	var opened struct{ Incident struct{ ID, State string } }
+	json.Unmarshal([]byte(must(onBOp, "POST", "/api/v1/incidents", fmt.Sprintf(`{"alarms":[%d]}`, onB[0].ID))), &opened)
+	inc := opened.Incident.ID
+	waitUntil(t, 5*time.Second, "c holds the incident opened on b", func() bool {
+		st, _, err := onCOp.do("GET", "/api/v1/incidents/"+inc, "")
+		return err == nil && st == 200
+	})
+	must(onCOp, "POST", "/api/v1/incidents/"+inc+"/verify", `{"outcome":"confirmed","reason":"现场确认"}`)
+	waitUntil(t, 5*time.Second, "b holds the incident confirmed on c", func() bool {
+		return strings.Contains(must(onBOp, "GET", "/api/v1/incidents/"+inc, ""), `"state":"confirmed"`)
+	})
+	var wg sync.WaitGroup
+	ids := make([]string, 2)
+	for i, ws := range []*webSession{onBOp, onCOp} {
+		wg.Go(func() {
+			var in struct{ Incident struct{ ID string } }
+			json.Unmarshal([]byte(must(ws, "POST", "/api/v1/incidents", fmt.Sprintf(`{"alarms":[%d]}`, onB[1+i].ID))), &in)
+			ids[i] = in.Incident.ID
+		})
+	}
+	wg.Wait()
+	if ids[0] == ids[1] || ids[0] == "" {
+		t.Errorf("incidents opened at once on b and c: %q and %q", ids[0], ids[1])
+	}
+	incidentsOn := func(ws *webSession) string {
+		var out struct{ Incidents []struct{ ID, State string } }
+		json.Unmarshal([]byte(must(ws, "GET", "/api/v1/incidents", "")), &out)
+		slices.SortFunc(out.Incidents, func(x, y struct{ ID, State string }) int { return strings.Compare(x.ID, y.ID) })
+		return fmt.Sprint(out.Incidents)
+	}
+	waitUntil(t, 5*time.Second, "b and c hold the same three incidents", func() bool {
+		x, y := incidentsOn(onBOp), incidentsOn(onCOp)
+		return x == y && strings.Count(x, "INC-") == 3
+	})
 }
 
 // TestClusterNATSRestart streams readings through two instances while one

@@ -33,7 +33,9 @@ type incidents struct {
 // directory) and reads the incidents back into a book whose reviews and
 // signatures are checked against the roles in force, with the push, the
 // plans and the photos beside it. The deliveries start sending at once.
-func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Service, sensors *live.Sensors, access server.Access, log *slog.Logger) (*incidents, func() error, error) {
+// leading, when set, says whether this instance of a cluster escalates
+// what is overdue.
+func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Service, sensors *live.Sensors, access server.Access, leading func() bool, log *slog.Logger) (*incidents, func() error, error) {
 	var j incident.Journal
 	closeJournal := func() error { return nil }
 	if p, ok := st.(interface{ IncidentJournal() incident.Journal }); ok {
@@ -99,6 +101,7 @@ func openIncidents(ctx context.Context, cfg Config, st store.Store, svc *live.Se
 		closeJournal()
 		return nil, nil, err
 	}
+	desk.Leading = leading
 	desk.Start(ctx)
 	return out, func() error { desk.Close(); return closeJournal() }, nil
 }

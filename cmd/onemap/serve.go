@@ -122,11 +122,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	inc, closeIncidents, err := openIncidents(ctx, cfg, st, svc, sensors, access, log)
+	var leading func() bool
+	if sl != nil {
+		leading = sl.leading
+	}
+	inc, closeIncidents, err := openIncidents(ctx, cfg, st, svc, sensors, access, leading, log)
 	if err != nil {
 		return err
 	}
 	defer closeIncidents()
+	if sl != nil {
+		shareIncidents(ctx, st, inc.book, log)
+	}
 	if cfg.Anonymous {
 		log.Warn("anyone who reaches the server may view the map and the alarms: start with --anonymous=false on a city's network")
 	}

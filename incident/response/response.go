@@ -57,6 +57,9 @@ type Desk struct {
 	Sites  Sites
 	// Approvers, when set, are told in-app of each late approval.
 	Approvers Approvers
+	// Leading, when set, says whether this instance escalates what is
+	// overdue: of the instances sharing a journal, one does (Start).
+	Leading func() bool
 
 	now func() time.Time
 	log *slog.Logger
@@ -121,7 +124,9 @@ func (d *Desk) Start(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				d.Tick(ctx)
+				if d.Leading == nil || d.Leading() {
+					d.Tick(ctx)
+				}
 			}
 		}
 	}()
@@ -278,7 +283,28 @@ func (d *Desk) Load(ctx context.Context) error {
 	if err := d.Notify.Load(ctx, nevs...); err != nil {
 		return fmt.Errorf("response: deliveries: %w", err)
 	}
+	d.Book.OnSync(d.mirror)
 	return d.Reconcile(ctx)
+}
+
+// mirror applies a record of the deliveries or the plans that another
+// instance sharing the journal kept (incident.Book.Sync).
+func (d *Desk) mirror(r incident.Record) error {
+	switch r.Kind {
+	case KindNotify:
+		ev, err := notify.DecodeEvent(r.Data)
+		if err != nil {
+			return err
+		}
+		return d.Notify.Mirror(ev)
+	case KindPlan:
+		ev, err := plan.DecodeEvent(r.Data)
+		if err != nil {
+			return err
+		}
+		return d.Board.Load(ev)
+	}
+	return nil
 }
 
 // Reconcile runs After for every incident, so that a warning published

@@ -3,10 +3,12 @@ package postgis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/onemap/onemap/incident"
 )
 
@@ -20,7 +22,8 @@ var _ incident.Journal = IncidentJournal{}
 func (s *Store) IncidentJournal() incident.Journal { return IncidentJournal{s} }
 
 // AppendRecords inserts recs in one transaction: all or none. A record
-// whose Seq is taken already is refused, and with it the rest.
+// whose Seq is taken already is refused, and with it the rest, with
+// incident.ErrTaken.
 func (j IncidentJournal) AppendRecords(ctx context.Context, recs []incident.Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -33,6 +36,11 @@ func (j IncidentJournal) AppendRecords(ctx context.Context, recs []incident.Reco
 		rows[i] = []any{int64(r.Seq), r.Incident, r.Kind, r.At, string(r.Data)}
 	}
 	_, err := j.s.pool.CopyFrom(ctx, pgx.Identifier{"incident_record"}, []string{"seq", "incident", "kind", "at", "body"}, pgx.CopyFromRows(rows))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		// Another instance on this database kept its record first.
+		return fmt.Errorf("postgis: incident record %d: %w", recs[0].Seq, incident.ErrTaken)
+	}
 	if err != nil {
 		return fmt.Errorf("postgis: incident records: %w", err)
 	}
