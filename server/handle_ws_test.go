@@ -18,6 +18,7 @@ import (
 	"github.com/onemap/onemap/series"
 	"github.com/onemap/onemap/store/memory"
 	"github.com/onemap/onemap/store/storetest"
+	"github.com/onemap/onemap/tiles"
 )
 
 // wsServer serves gas detector GAS-1 (id 7) and, 20 km away, GAS-2 (id 8),
@@ -518,5 +519,45 @@ func TestPokes(t *testing.T) {
 			t.Errorf("the viewer was poked: %+v", m)
 		}
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestRiskZonesToldByTheLeader: instances sharing one live channel (one
+// bus) tell a new version of the risk zones once, from the instance that
+// leads, and another tells it once it leads.
+func TestRiskZonesToldByTheLeader(t *testing.T) {
+	bus := hub.NewLocalBus()
+	var told atomic.Int64
+	cancel := bus.Subscribe(func(ev hub.Event) {
+		if ev.Topic == hub.RiskZones {
+			told.Add(1)
+		}
+	})
+	defer cancel()
+	var version atomic.Uint64
+	var leader atomic.Int64 // which of the two leads
+	for i := range 2 {
+		o := wsOptions(t, Options{})
+		o.Tiles = tiles.NewEncoder(o.Catalog, o.Store)
+		o.RiskVersion = version.Load
+		o.RiskZoneCheck = 5 * time.Millisecond
+		o.Hub = hub.New(hub.Options{Snapshot: o.Feed.Snapshot, Bus: bus})
+		o.Leading = func() bool { return leader.Load() == int64(i) }
+		s := newTestServer(o)
+		t.Cleanup(s.Close)
+	}
+	time.Sleep(50 * time.Millisecond) // both watching
+	version.Add(1)
+	eventually(t, 2*time.Second, "the new version told", func() bool { return told.Load() >= 1 })
+	time.Sleep(50 * time.Millisecond) // ten checks of the other
+	if n := told.Load(); n != 1 {
+		t.Fatalf("version 1 told %d times, want once", n)
+	}
+	leader.Store(1)
+	version.Add(1)
+	eventually(t, 2*time.Second, "the next version told by the new leader", func() bool { return told.Load() >= 2 })
+	time.Sleep(50 * time.Millisecond)
+	if n := told.Load(); n != 2 {
+		t.Errorf("versions told %d times, want twice", n)
 	}
 }

@@ -66,6 +66,10 @@ type Options struct {
 	// Cluster is the cluster the instance has joined (serve --nats); nil
 	// for none.
 	Cluster Cluster
+	// Leading, when set, says whether this instance tells the live channel
+	// of the risk zones' new versions: of a cluster's instances, sharing
+	// one live channel, one does.
+	Leading func() bool
 	// Feed, if set with Live and Hub, carries the live state to the clients
 	// of the live channel, /ws.
 	Feed *Feed
@@ -326,7 +330,19 @@ func (s *Server) attachHub(riskVersion func() uint64) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopFeed = cancel
-	go s.hub.WatchVersion(ctx, hub.RiskZones, riskVersion, s.riskZoneCheck())
+	told := riskVersion
+	if o.Leading != nil {
+		// Another instance leads: its version, when this one takes over.
+		var last atomic.Uint64
+		last.Store(riskVersion())
+		told = func() uint64 {
+			if o.Leading() {
+				last.Store(riskVersion())
+			}
+			return last.Load()
+		}
+	}
+	go s.hub.WatchVersion(ctx, hub.RiskZones, told, s.riskZoneCheck())
 }
 
 // Close ends the live channel: its clients are told the server is going

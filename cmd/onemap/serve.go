@@ -206,6 +206,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Version:        version,
 		MQTT:           mqttSub,
 		Cluster:        joined,
+		Leading:        leading,
 		Feed:           feed,
 		ViewTokens:     viewTokens,
 		AllowedOrigins: origins,
