@@ -34,6 +34,8 @@ type snapshot struct {
 	VersionJSON map[uint64][]byte
 	States      []stateRecord
 	Curves      []byte
+	// Shared is where a shared state stood in its logs (SharedCheckpoint).
+	Shared SharedPos
 }
 
 // stateRecord is one series' engine state.
@@ -51,7 +53,7 @@ type stateRecord struct {
 // which runs without the lock: the pause ingest sees is the copy's.
 func (s *Service) copyState() func() ([]byte, error) {
 	sn := snapshot{Format: checkpointFormat, NextID: s.nextID, Version: s.version, Stats: s.stats, ByAsset: maps.Clone(s.byAsset),
-		Versions: slices.Clone(s.versions), VersionJSON: maps.Clone(s.versionJSON)}
+		Versions: slices.Clone(s.versions), VersionJSON: maps.Clone(s.versionJSON), Shared: s.sharedPos}
 	sn.Alarms = make([]*Alarm, 0, len(s.order))
 	for _, id := range s.order {
 		sn.Alarms = append(sn.Alarms, s.alarms[id].clone(true))
@@ -88,7 +90,7 @@ func (s *Service) decodeState(data []byte) error {
 	if sn.Format != checkpointFormat {
 		return fmt.Errorf("format %d is not one this version reads (%d)", sn.Format, checkpointFormat)
 	}
-	s.nextID, s.version, s.stats = sn.NextID, sn.Version, sn.Stats
+	s.nextID, s.version, s.stats, s.sharedPos = sn.NextID, sn.Version, sn.Stats, sn.Shared
 	s.alarms, s.order = make(map[uint64]*Alarm, len(sn.Alarms)), make([]uint64, 0, len(sn.Alarms))
 	for _, a := range sn.Alarms {
 		if len(a.Acks) > 0 {

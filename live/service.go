@@ -120,6 +120,8 @@ type Service struct {
 	// for the decisions behind them to be stored (Shared).
 	holdNotes bool
 	notes     []Event
+	// sharedPos is the last message of each log applied (Shared).
+	sharedPos SharedPos
 
 	// Batches queued to a QueueJournal are applied in turn: queued counts
 	// those queued, applied those applied (or failed); turnDone, on mu, is

@@ -39,9 +39,12 @@ var ErrShared = errors.New("live: the live state is shared")
 // sensors are this instance's and their rules decide: the decisions are
 // stored in the decisions log before the changes are told (Options.OnEvent);
 // without, the readings move the state and the curves only, the decisions
-// coming from the log. Call it in the log's order, from one goroutine.
-func (s *Service) ApplyReadings(ctx context.Context, rs []Reading, owned bool) error {
+// coming from the log. seq is the message's number in the log, kept with
+// the state (SharedCheckpoint). Call it in the log's order, from one
+// goroutine.
+func (s *Service) ApplyReadings(ctx context.Context, seq uint64, rs []Reading, owned bool) error {
 	s.mu.Lock()
+	s.sharedPos.Readings = max(s.sharedPos.Readings, seq)
 	s.holdNotes = true
 	for _, r := range rs {
 		sn, ok := s.opt.Sensors.Get(r.Sensor)
@@ -81,14 +84,16 @@ func (s *Service) publishDecisions(ctx context.Context) error {
 }
 
 // ApplyEvents applies decisions followed from the decisions log; own says
-// this instance took them, and so has applied them already. Call it in the
-// log's order, from one goroutine.
-func (s *Service) ApplyEvents(evs []HistoryEvent, own bool) error {
+// this instance took them, and so has applied them already; seq is the
+// message's number in the log. Call it in the log's order, from one
+// goroutine.
+func (s *Service) ApplyEvents(seq uint64, evs []HistoryEvent, own bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sharedPos.Decisions = max(s.sharedPos.Decisions, seq)
 	if own {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var errs []error
 	for _, ev := range evs {
 		if err := s.applyEvent(ev, false); err != nil {
@@ -108,6 +113,35 @@ func (s *Service) Reconcile(ctx context.Context, owns func(sensor uint64) bool) 
 	s.holdNotes = true
 	s.reconcileOnly(owns)
 	return s.publishDecisions(ctx)
+}
+
+// SharedPos is where a shared state stands in the two logs: the number of
+// the last message of each applied.
+type SharedPos struct {
+	Readings, Decisions uint64
+}
+
+// SharedCheckpoint encodes the state and where it stands in the logs, so
+// that a restart reads it back (RestoreShared) and follows the logs from
+// there instead of from their first messages.
+func (s *Service) SharedCheckpoint() ([]byte, SharedPos, error) {
+	s.mu.Lock()
+	pos := s.sharedPos
+	encode := s.copyState()
+	s.mu.Unlock()
+	data, err := encode()
+	return data, pos, err
+}
+
+// RestoreShared puts a shared state back from SharedCheckpoint's data,
+// before the logs are followed, and returns where to follow them from.
+func (s *Service) RestoreShared(data []byte) (SharedPos, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.decodeState(data); err != nil {
+		return SharedPos{}, fmt.Errorf("live: checkpoint: %w", err)
+	}
+	return s.sharedPos, nil
 }
 
 // Joined puts in force, once the decisions log has been followed to its

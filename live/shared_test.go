@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -107,17 +108,17 @@ func (l *logs) pump(t *testing.T) {
 			evs, rs := l.events[m.nEvents:], l.readings[m.nReadings:]
 			m.nEvents, m.nReadings = len(l.events), len(l.readings)
 			l.mu.Unlock()
-			for _, e := range evs {
+			for i, e := range evs {
 				moved = true
-				if err := m.svc.ApplyEvents(e.evs, e.from == m); err != nil {
+				if err := m.svc.ApplyEvents(uint64(m.nEvents-len(evs)+i+1), e.evs, e.from == m); err != nil {
 					t.Fatal(err)
 				}
 			}
-			for _, batch := range rs {
+			for i, batch := range rs {
 				moved = true
 				// A batch is of one owner's sensors, as a partition's is.
 				for _, r := range batch {
-					_ = m.svc.ApplyReadings(ctx, []Reading{r}, m.Owns(r.Sensor))
+					_ = m.svc.ApplyReadings(ctx, uint64(m.nReadings-len(rs)+i+1), []Reading{r}, m.Owns(r.Sensor))
 				}
 			}
 		}
@@ -305,4 +306,52 @@ func FuzzDecodeReadings(f *testing.F) {
 			t.Fatalf("a decoded batch does not read back: %v", err)
 		}
 	})
+}
+
+// TestSharedCheckpoint: a shared state checkpointed and restored into a new
+// service stands where it stood in both logs, and following them from
+// there it ends as the others do.
+func TestSharedCheckpoint(t *testing.T) {
+	c := &clock{s0.Add(time.Hour)}
+	l := newLogs(t, 2, c)
+	a, b := l.members[0], l.members[1]
+	at := func(m int) time.Time { return s0.Add(time.Duration(m) * time.Minute) }
+	ingest(t, a.svc, reading(1, "ch4_lel", 30, at(0)), reading(2, "ch4_lel", 60, at(0)))
+	l.pump(t)
+	data, pos, err := b.svc.SharedCheckpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos.Readings != uint64(len(l.readings)) || pos.Decisions != uint64(len(l.events)) {
+		t.Fatalf("checkpoint at %+v; the logs hold %d readings and %d decisions", pos, len(l.readings), len(l.events))
+	}
+	// More comes after the checkpoint.
+	ingest(t, a.svc, reading(1, "ch4_lel", 1, at(1)))
+	l.pump(t)
+	// b starts again from its checkpoint.
+	nb := &member{l: l, nReadings: int(pos.Readings), nEvents: int(pos.Decisions)}
+	svc, err := NewService(Options{Sensors: testSensors(), Now: c.now, Shared: nb, OnEvent: func(e Event) { nb.told = append(nb.told, e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.RestoreShared(data); err != nil || got != pos {
+		t.Fatalf("RestoreShared: %+v, %v; want %+v", got, err, pos)
+	}
+	nb.svc = svc
+	b.dead = true
+	l.members = append(l.members, nb)
+	l.owner = func(sensor uint64) *member {
+		if sensor%2 == 0 {
+			return a
+		}
+		return nb
+	}
+	l.pump(t)
+	want, got := a.svc.Alarms(AlarmFilter{}), svc.Alarms(AlarmFilter{})
+	if len(want) != 2 || fmt.Sprint(want) != fmt.Sprint(got) {
+		t.Errorf("restored: %+v\nwant %+v", got, want)
+	}
+	if vs := svc.RulesVersions(); len(vs) != 1 {
+		t.Errorf("restored versions %+v", vs)
+	}
 }

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,14 +108,31 @@ func digest(b []byte) string {
 
 // joinCluster joins the cluster --nats names, for a live state that will
 // share through it (see followCluster).
+//
+// A NATS cluster starting with the instances elects its leaders meanwhile:
+// Join is tried again, for up to joinWithin.
 func joinCluster(ctx context.Context, cfg Config, log *slog.Logger) (*cluster.Node, *sharedLive, error) {
-	node, err := cluster.Join(ctx, cluster.Options{URL: cfg.NATS, Name: cfg.NATSName, Replicas: cfg.NATSReplicas,
-		ReadingsMaxAge: cfg.Retention, Log: log})
-	if err != nil {
-		return nil, nil, fmt.Errorf("--nats: %w", err)
+	o := cluster.Options{URL: cfg.NATS, Name: cfg.NATSName, Replicas: cfg.NATSReplicas, ReadingsMaxAge: cfg.Retention, Log: log}
+	deadline := time.Now().Add(joinWithin)
+	for attempt := 1; ; attempt++ {
+		node, err := cluster.Join(ctx, o)
+		if err == nil {
+			return node, &sharedLive{node: node, log: log}, nil
+		}
+		if errors.Is(err, cluster.ErrBadOptions) || ctx.Err() != nil || time.Now().After(deadline) {
+			return nil, nil, fmt.Errorf("--nats: %w", err)
+		}
+		log.Warn("cluster: not joined yet; trying again", "err", err, "attempt", attempt)
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(min(time.Duration(attempt)*500*time.Millisecond, 5*time.Second)):
+		}
 	}
-	return node, &sharedLive{node: node, log: log}, nil
 }
+
+// joinWithin bounds how long serve tries to join the cluster.
+const joinWithin = 2 * time.Minute
 
 // followCluster brings the live state up to date with the cluster's
 // streams, the decisions first, and keeps it there until ctx is done:
@@ -119,13 +140,18 @@ func joinCluster(ctx context.Context, cfg Config, log *slog.Logger) (*cluster.No
 // others applied as their owners decided them. Each partition this
 // instance takes over is reconciled once the decisions stored before are
 // applied. It returns once the state has caught up.
-func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, log *slog.Logger) error {
+func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, dataDir string, log *slog.Logger) error {
 	start := time.Now()
 	node := sl.node
-	err := node.Follow(ctx, cluster.HistoryStream, 0, func(m cluster.Message) {
+	from, err := restoreCheckpoint(ctx, sl, svc, dataDir, log)
+	if err != nil {
+		return err
+	}
+	sl.history.Store(from.Decisions)
+	err = node.Follow(ctx, cluster.HistoryStream, from.Decisions, func(m cluster.Message) {
 		evs, err := live.DecodeEvents(m.Data)
 		if err == nil {
-			err = svc.ApplyEvents(evs, m.Own)
+			err = svc.ApplyEvents(m.Seq, evs, m.Own)
 		}
 		if err != nil {
 			log.Error("cluster: a message of decisions not applied", "seq", m.Seq, "err", err)
@@ -136,7 +162,7 @@ func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, log *
 		return fmt.Errorf("follow the decisions: %w", err)
 	}
 	readings := 0
-	err = node.Follow(ctx, cluster.ReadingsStream, 0, func(m cluster.Message) {
+	err = node.Follow(ctx, cluster.ReadingsStream, from.Readings, func(m cluster.Message) {
 		p, err := strconv.Atoi(strings.TrimPrefix(m.Subject, cluster.ReadingsSubject+"."))
 		if err != nil || p < 0 || p >= cluster.Partitions {
 			log.Error("cluster: a readings message of no partition", "seq", m.Seq, "subject", m.Subject)
@@ -153,7 +179,7 @@ func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, log *
 			done()
 			owned = false
 		}
-		if err := svc.ApplyReadings(ctx, rs, owned); err != nil {
+		if err := svc.ApplyReadings(ctx, m.Seq, rs, owned); err != nil {
 			log.Error("cluster: decisions not stored", "partition", p, "err", err)
 		}
 		if owned {
@@ -168,7 +194,7 @@ func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, log *
 	}
 	sl.live.Store(true)
 	log.Info("cluster: live state caught up", "decisions", sl.history.Load(), "readings", readings,
-		"took", time.Since(start).Round(time.Millisecond))
+		"from_checkpoint", from != live.SharedPos{}, "took", time.Since(start).Round(time.Millisecond))
 
 	// The watcher may not block: gains wait in a set for one goroutine.
 	var mu sync.Mutex
@@ -195,17 +221,106 @@ func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, log *
 			ps := gained
 			gained = [cluster.Partitions]bool{}
 			mu.Unlock()
+			var taken []int
 			for p, ok := range ps {
 				if !ok {
 					continue
 				}
-				if err := takeOver(ctx, sl, svc, p); err != nil && ctx.Err() == nil {
-					log.Error("cluster: partition not reconciled", "partition", p, "err", err)
+				if err := takeOver(ctx, sl, svc, p); err != nil {
+					if ctx.Err() == nil {
+						log.Error("cluster: partition not reconciled", "partition", p, "err", err)
+					}
+					continue
 				}
+				taken = append(taken, p)
+			}
+			if len(taken) > 0 {
+				log.Info("cluster: partitions taken over", "partitions", taken)
 			}
 		}
 	}()
 	return nil
+}
+
+// The checkpoint of a cluster instance's live state, in its data
+// directory: checkpointMagic, where the state stands in the readings and
+// the history streams (8 bytes each, little-endian), the CRC-32C of what
+// follows, and the state as live.Service.SharedCheckpoint encodes it.
+const (
+	checkpointFile  = "cluster.ckpt"
+	checkpointMagic = "ONEMAPCK"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// saveCheckpoint writes the live state's checkpoint: to a new file, synced,
+// then renamed over the last.
+func saveCheckpoint(svc *live.Service, dataDir string) (int, error) {
+	data, pos, err := svc.SharedCheckpoint()
+	if err != nil {
+		return 0, err
+	}
+	b := make([]byte, 0, len(checkpointMagic)+20+len(data))
+	b = append(b, checkpointMagic...)
+	b = binary.LittleEndian.AppendUint64(b, pos.Readings)
+	b = binary.LittleEndian.AppendUint64(b, pos.Decisions)
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(data, castagnoli))
+	b = append(b, data...)
+	path := filepath.Join(dataDir, checkpointFile)
+	f, err := os.CreateTemp(dataDir, checkpointFile+".*")
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	return len(b), nil
+}
+
+// restoreCheckpoint reads the live state back from the data directory's
+// checkpoint and returns where to follow the streams from; with none, or
+// one the streams do not hold (a cluster made anew), from their start.
+func restoreCheckpoint(ctx context.Context, sl *sharedLive, svc *live.Service, dataDir string, log *slog.Logger) (live.SharedPos, error) {
+	path := filepath.Join(dataDir, checkpointFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return live.SharedPos{}, nil
+	}
+	if err != nil {
+		return live.SharedPos{}, fmt.Errorf("checkpoint: %w", err)
+	}
+	n := len(checkpointMagic)
+	if len(b) < n+20 || string(b[:n]) != checkpointMagic || binary.LittleEndian.Uint32(b[n+16:]) != crc32.Checksum(b[n+20:], castagnoli) {
+		log.Warn("cluster: the checkpoint is damaged: the streams are read from their start", "file", path)
+		return live.SharedPos{}, nil
+	}
+	pos := live.SharedPos{Readings: binary.LittleEndian.Uint64(b[n:]), Decisions: binary.LittleEndian.Uint64(b[n+8:])}
+	last, err := sl.node.LastSeq(ctx, cluster.HistoryStream)
+	if err != nil {
+		return live.SharedPos{}, err
+	}
+	if pos.Decisions > last {
+		log.Warn("cluster: the checkpoint is past the history stream, made anew since: the streams are read from their start",
+			"checkpoint", pos.Decisions, "stream", last)
+		return live.SharedPos{}, nil
+	}
+	if _, err := svc.RestoreShared(b[n+20:]); err != nil {
+		return live.SharedPos{}, err
+	}
+	log.Info("cluster: live state read from the checkpoint", "readings", pos.Readings, "decisions", pos.Decisions)
+	return pos, nil
 }
 
 // takeOver reconciles partition p, just gained, once every decision the

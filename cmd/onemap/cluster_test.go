@@ -87,8 +87,14 @@ type instance struct {
 
 func startInstance(t testing.TB, name, natsURL, db string) *instance {
 	t.Helper()
+	return startInstanceIn(t, t.TempDir(), name, natsURL, db)
+}
+
+// startInstanceIn starts an instance on the data directory dir.
+func startInstanceIn(t testing.TB, dir, name, natsURL, db string) *instance {
+	t.Helper()
 	in := &instance{name: name, log: &syncBuffer{}}
-	in.cmd, in.url = startLogged(t, in.log, "--data-dir", t.TempDir(), "--nats", natsURL, "--nats-name", name,
+	in.cmd, in.url = startLogged(t, in.log, "--data-dir", dir, "--nats", natsURL, "--nats-name", name,
 		"--nats-replicas", "3", "--ingest-token", testIngestToken, "--db", db)
 	return in
 }
@@ -617,4 +623,102 @@ func TestClusterNATSRestart(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestClusterRestartFromCheckpoint: an instance stopped cleanly keeps a
+// checkpoint of its live state; started again it reads it and follows the
+// streams from there, not from their start, and ends with what the other
+// instance has: the same alarms, the same curves.
+func TestClusterRestartFromCheckpoint(t *testing.T) {
+	_, _, natsURL := natsCluster(t)
+	dir := t.TempDir()
+	a, b := startInstanceIn(t, dir, "a", natsURL, ""), startInstance(t, "b", natsURL, "")
+	var list struct {
+		Sensors []struct {
+			ID      uint64
+			Metrics []struct{ ID string }
+		}
+	}
+	getJSON(t, b.url+"/api/v1/sensors?limit=200", &list)
+	var ids []uint64
+	for _, s := range list.Sensors {
+		if len(ids) < 20 && slices.ContainsFunc(s.Metrics, func(m struct{ ID string }) bool { return m.ID == "ch4_lel" }) {
+			ids = append(ids, s.ID)
+		}
+	}
+	base := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	// Round r breaches the detectors i with i%4 == breach%4.
+	send := func(in *instance, r, breach int) {
+		t.Helper()
+		var lines []string
+		for i, id := range ids {
+			v := 1.0
+			if i%4 == breach%4 {
+				v = 30
+			}
+			lines = append(lines, fmt.Sprintf(`{"sensor":%d,"metric":"ch4_lel","value":%v,"ts":%d}`, id, v, base.Add(time.Duration(r)*time.Second).UnixMilli()))
+		}
+		if code, body, err := postJSON(in.url+"/api/v1/readings", "["+strings.Join(lines, ",")+"]"); err != nil || code != http.StatusOK {
+			t.Fatalf("round %d to %s: %d %s %v", r, in.name, code, body, err)
+		}
+	}
+	for r := range 10 {
+		send([]*instance{a, b}[r%2], r, r)
+	}
+	waitUntil(t, 10*time.Second, "a has the alarms", func() bool {
+		var out struct{ Alarms []struct{ ID uint64 } }
+		getJSON(t, a.url+"/api/v1/alarms?limit=1000", &out)
+		return len(out.Alarms) >= 5
+	})
+	time.Sleep(500 * time.Millisecond)
+	stopChild(t, a.cmd)
+	if a.log.count("INFO", "cluster: checkpoint") == 0 {
+		t.Fatalf("a kept no checkpoint at its stop:\n%s", a.log)
+	}
+	// Readings while a is away, deciding nothing new.
+	for r := 10; r < 15; r++ {
+		send(b, r, 9)
+	}
+	a = startInstanceIn(t, dir, "a", natsURL, "")
+	if a.log.count("INFO", "live state read from the checkpoint") != 1 || a.log.count("INFO", "caught up", "readings=100 ") != 1 {
+		t.Errorf("a did not start from its checkpoint, reading only the 100 readings since:\n%s", a.log)
+	}
+	waitUntil(t, 20*time.Second, "a takes its share of the partitions back", func() bool {
+		return a.log.count("INFO", "partitions taken over") > 0
+	})
+	for r := 15; r < 20; r++ {
+		send(a, r, r)
+	}
+	type alarm struct {
+		ID, Sensor uint64
+		State      string
+		Level      int
+	}
+	alarmsOn := func(in *instance) string {
+		var out struct{ Alarms []alarm }
+		getJSON(t, in.url+"/api/v1/alarms?limit=1000", &out)
+		slices.SortFunc(out.Alarms, func(x, y alarm) int { return int(x.ID) - int(y.ID) })
+		return fmt.Sprint(out.Alarms)
+	}
+	curve := func(in *instance, id uint64) int {
+		var c struct{ Buckets []struct{ N int } }
+		getJSON(t, fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=1s", in.url, id,
+			base.Add(-time.Second).Format(time.RFC3339), base.Add(20*time.Second).Format(time.RFC3339)), &c)
+		n := 0
+		for _, bk := range c.Buckets {
+			n += bk.N
+		}
+		return n
+	}
+	waitUntil(t, 10*time.Second, "a and b agree on the alarms and the curves", func() bool {
+		if alarmsOn(a) != alarmsOn(b) {
+			return false
+		}
+		for _, id := range ids {
+			if curve(a, id) != 20 || curve(b, id) != 20 {
+				return false
+			}
+		}
+		return true
+	})
 }

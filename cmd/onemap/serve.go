@@ -93,9 +93,32 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer closeLive()
 	if sl != nil {
-		if err := followCluster(ctx, sl, svc, log); err != nil {
+		if err := followCluster(ctx, sl, svc, cfg.DataDir, log); err != nil {
 			return err
 		}
+		// A checkpoint at a clean stop, and every --checkpoint-every,
+		// makes a start read only what came after it.
+		save := func() {
+			n, err := saveCheckpoint(svc, cfg.DataDir)
+			if err != nil {
+				log.Error("cluster: checkpoint", "err", err)
+				return
+			}
+			log.Info("cluster: checkpoint", "bytes", n)
+		}
+		defer save()
+		go func() {
+			t := time.NewTicker(cfg.CheckpointEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					save()
+				}
+			}
+		}()
 	} else {
 		// A checkpoint at a clean stop makes the next start read no
 		// journal.
