@@ -114,3 +114,49 @@ func TestFollowReadings(t *testing.T) {
 		}
 	}
 }
+
+// TestArchive: two nodes archiving one stream share its messages, each
+// copied by one of them; a batch that fails comes again.
+func TestArchive(t *testing.T) {
+	t.Parallel()
+	s := runServer(t)
+	a := join(t, testOptions(s.ClientURL(), "a"))
+	b := join(t, testOptions(s.ClientURL(), "b"))
+	for i := range 100 {
+		publishHistory(t, a, fmt.Sprintf("m%d", i))
+	}
+	var mu sync.Mutex
+	copied := map[uint64]int{}
+	failed := false
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, n := range []*Node{a, b} {
+		go n.Archive(ctx, HistoryStream, func(msgs []Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if !failed {
+				failed = true
+				return fmt.Errorf("the database is away")
+			}
+			for _, m := range msgs {
+				copied[m.Seq]++
+			}
+			return nil
+		})
+	}
+	waitFor(t, 20*time.Second, "every message archived", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(copied) == 100
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for seq, n := range copied {
+		if n != 1 {
+			t.Errorf("message %d copied %d times", seq, n)
+		}
+	}
+	if err := a.Archive(ctx, EventsStream, nil); err == nil {
+		t.Error("Archive of the events stream: no error")
+	}
+}

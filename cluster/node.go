@@ -413,16 +413,17 @@ type Stats struct {
 	ReadingsConsumed  uint64 `json:"readings_consumed"`  // batches handled and acknowledged
 	ReadingsFailed    uint64 `json:"readings_failed"`    // batches the handler failed, to be delivered again
 	HistoryPublished  uint64 `json:"history_published"`  // messages of decisions stored
+	Archived          uint64 `json:"archived"`           // messages copied into the system of record
 	Partitions        int    `json:"partitions"`         // partitions held now
 }
 
 type counters struct {
 	eventsPublished, eventsFailed, eventsDropped, eventsReceived, eventsUndecodable atomic.Uint64
 	readingsPublished, readingsDuplicate, readingsConsumed, readingsFailed          atomic.Uint64
-	historyPublished                                                                atomic.Uint64
+	historyPublished, archived                                                      atomic.Uint64
 
 	// When each kind of failure was last logged, in Unix nanoseconds.
-	eventsFailedLog, eventsDroppedLog, eventsUndecodableLog, readingsFailedLog atomic.Int64
+	eventsFailedLog, eventsDroppedLog, eventsUndecodableLog, readingsFailedLog, archiveFailedLog atomic.Int64
 }
 
 // Health is nil while the node is connected to a NATS server and holds
@@ -451,6 +452,7 @@ func (n *Node) Stats() Stats {
 		ReadingsConsumed:  c.readingsConsumed.Load(),
 		ReadingsFailed:    c.readingsFailed.Load(),
 		HistoryPublished:  c.historyPublished.Load(),
+		Archived:          c.archived.Load(),
 		Partitions:        len(n.owner.Partitions()),
 	}
 }

@@ -382,6 +382,71 @@ func shareIncidents(ctx context.Context, st store.Store, book *incident.Book, lo
 	}()
 }
 
+// archiveToPostGIS copies the cluster's readings and decisions into the
+// database, which stays their system of record: every instance takes a
+// share of what no instance has copied yet (cluster.Node.Archive), and what
+// an instance that died had in hand is copied by another. The instance
+// that leads drops the readings past the retention.
+func archiveToPostGIS(ctx context.Context, sl *sharedLive, st store.Store, retention time.Duration, log *slog.Logger) {
+	pg, ok := st.(*postgis.Store)
+	if !ok {
+		return
+	}
+	j := pg.Journal(retention)
+	go func() {
+		err := sl.node.Archive(ctx, cluster.ReadingsStream, func(msgs []cluster.Message) error {
+			var rs []live.Reading
+			for _, m := range msgs {
+				batch, err := live.DecodeReadings(m.Data)
+				if err != nil {
+					log.Error("cluster: a readings message not read; not archived", "seq", m.Seq, "err", err)
+					continue
+				}
+				rs = append(rs, batch...)
+			}
+			return j.AppendReadings(ctx, rs)
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Error("cluster: archive the readings", "err", err)
+		}
+	}()
+	go func() {
+		err := sl.node.Archive(ctx, cluster.HistoryStream, func(msgs []cluster.Message) error {
+			for _, m := range msgs {
+				evs, err := live.DecodeEvents(m.Data)
+				if err != nil {
+					log.Error("cluster: a message of decisions not read; not archived", "seq", m.Seq, "err", err)
+					continue
+				}
+				if err := j.ArchiveEvents(ctx, m.Seq, evs); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Error("cluster: archive the decisions", "err", err)
+		}
+	}()
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if !sl.leading() {
+					continue
+				}
+				if err := j.Prune(ctx, 0, now.Add(-retention)); err != nil {
+					log.Error("cluster: drop the readings past the retention", "err", err)
+				}
+			}
+		}
+	}()
+}
+
 // clusterHealth is what /readyz and /healthz tell of the cluster.
 type clusterHealth struct{ node *cluster.Node }
 

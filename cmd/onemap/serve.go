@@ -96,6 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := followCluster(ctx, sl, svc, cfg.DataDir, log); err != nil {
 			return err
 		}
+		archiveToPostGIS(ctx, sl, st, cfg.Retention, log)
 		// A checkpoint at a clean stop, and every --checkpoint-every,
 		// makes a start read only what came after it.
 		save := func() {

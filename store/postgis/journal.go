@@ -130,6 +130,28 @@ func (j *Journal) AppendEvents(ctx context.Context, evs []live.HistoryEvent) err
 	return nil
 }
 
+// ArchiveEvents keeps the events of message seq of a cluster's history
+// stream, in one transaction; a message kept before is left as it was.
+func (j *Journal) ArchiveEvents(ctx context.Context, seq uint64, evs []live.HistoryEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for i := range evs {
+		body, err := json.Marshal(&evs[i])
+		if err != nil {
+			return fmt.Errorf("postgis: journal: %w", err)
+		}
+		b.Queue(`INSERT INTO journal_event (at, kind, alarm, body, cluster_seq, cluster_idx) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (cluster_seq, cluster_idx) WHERE cluster_seq IS NOT NULL DO NOTHING`,
+			evs[i].At, string(evs[i].Kind), int64(evs[i].Alarm), body, int64(seq), i)
+	}
+	if err := j.s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("postgis: journal: %w", err)
+	}
+	return nil
+}
+
 // Replay reads back, after position after, the readings of the retention
 // and every event, in the order they came.
 func (j *Journal) Replay(ctx context.Context, after uint64, onReading func(live.Reading) error, onEvent func(live.HistoryEvent) error) error {
