@@ -37,30 +37,13 @@ type Message struct {
 // the same id within Options.Duplicates is stored once; its first
 // sequence is returned.
 func (n *Node) PublishHistory(ctx context.Context, payload []byte, opts ...PublishOption) (uint64, error) {
-	if len(payload) > n.MaxPayload() {
-		return 0, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(payload), n.MaxPayload())
-	}
-	var po publishOptions
-	for _, opt := range opts {
-		opt(&po)
-	}
-	if len(po.msgID) > MaxMsgIDLen {
-		return 0, fmt.Errorf("cluster: message id of %d bytes, at most %d", len(po.msgID), MaxMsgIDLen)
-	}
-	if n.ctx.Err() != nil {
-		return 0, ErrClosed
+	jo, err := n.publishOpts(HistoryStream, payload, opts)
+	if err != nil {
+		return 0, err
 	}
 	msg := nats.NewMsg(HistorySubject)
 	msg.Data = payload
 	msg.Header.Set(originHeader, n.owner.nonce)
-	jo := []jetstream.PublishOpt{
-		jetstream.WithExpectStream(HistoryStream),
-		jetstream.WithRetryAttempts(40),
-		jetstream.WithRetryWait(250 * time.Millisecond),
-	}
-	if po.msgID != "" {
-		jo = append(jo, jetstream.WithMsgID(po.msgID))
-	}
 	ack, err := n.js.PublishMsg(ctx, msg, jo...)
 	if err != nil {
 		return 0, fmt.Errorf("cluster: publish history: %w", err)

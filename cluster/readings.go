@@ -60,6 +60,35 @@ type publishOptions struct{ msgID string }
 // sent again with the same id within Options.Duplicates is stored once.
 func MsgID(id string) PublishOption { return func(o *publishOptions) { o.msgID = id } }
 
+// publishOpts checks a message for stream and returns the options it is
+// published with.
+func (n *Node) publishOpts(stream string, payload []byte, opts []PublishOption) ([]jetstream.PublishOpt, error) {
+	if len(payload) > n.MaxPayload() {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(payload), n.MaxPayload())
+	}
+	var po publishOptions
+	for _, opt := range opts {
+		opt(&po)
+	}
+	if len(po.msgID) > MaxMsgIDLen {
+		return nil, fmt.Errorf("cluster: message id of %d bytes, at most %d", len(po.msgID), MaxMsgIDLen)
+	}
+	if n.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	jo := []jetstream.PublishOpt{
+		jetstream.WithExpectStream(stream),
+		// A stream electing a leader has no responder for a moment: try
+		// again, within ctx.
+		jetstream.WithRetryAttempts(40),
+		jetstream.WithRetryWait(250 * time.Millisecond),
+	}
+	if po.msgID != "" {
+		jo = append(jo, jetstream.WithMsgID(po.msgID))
+	}
+	return jo, nil
+}
+
 // PublishReadings stores a batch of readings of one partition in the
 // readings stream, and returns once the stream has acknowledged it: only
 // then may the sender be told the batch is taken. A batch the stream had
@@ -68,30 +97,11 @@ func (n *Node) PublishReadings(ctx context.Context, partition int, payload []byt
 	if partition < 0 || partition >= Partitions {
 		return fmt.Errorf("%w: %d", ErrBadPartition, partition)
 	}
-	if len(payload) > n.MaxPayload() {
-		return fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(payload), n.MaxPayload())
-	}
-	var po publishOptions
-	for _, opt := range opts {
-		opt(&po)
-	}
-	if len(po.msgID) > MaxMsgIDLen {
-		return fmt.Errorf("cluster: message id of %d bytes, at most %d", len(po.msgID), MaxMsgIDLen)
-	}
-	if n.ctx.Err() != nil {
-		return ErrClosed
-	}
 	msg := nats.NewMsg(ReadingsSubjectOf(partition))
 	msg.Data = payload
-	jo := []jetstream.PublishOpt{
-		jetstream.WithExpectStream(ReadingsStream),
-		// A stream electing a leader has no responder for a moment: try
-		// again, within ctx.
-		jetstream.WithRetryAttempts(40),
-		jetstream.WithRetryWait(250 * time.Millisecond),
-	}
-	if po.msgID != "" {
-		jo = append(jo, jetstream.WithMsgID(po.msgID))
+	jo, err := n.publishOpts(ReadingsStream, payload, opts)
+	if err != nil {
+		return err
 	}
 	ack, err := n.js.PublishMsg(ctx, msg, jo...)
 	if err != nil {

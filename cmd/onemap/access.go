@@ -94,22 +94,13 @@ func openAccess(ctx context.Context, cfg Config, st store.Store, log *slog.Logge
 		log.Warn("first start: issued a device token for sending readings; this is the one time it is shown, and it is in the data directory too",
 			"token", secret, "file", filepath.Join(cfg.DataDir, auth.DeviceTokenFile))
 	}
-	go func() {
-		// Expired sessions come back to be ended; the sweep frees the
-		// ones that never do.
-		t := time.NewTicker(10 * time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := sessions.Sweep(ctx); err != nil && !errors.Is(err, context.Canceled) {
-					log.Warn("session sweep", "err", err)
-				}
-			}
+	// Expired sessions come back to be ended; the sweep frees the ones
+	// that never do.
+	go every(ctx, 10*time.Minute, func(time.Time) {
+		if _, err := sessions.Sweep(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("session sweep", "err", err)
 		}
-	}()
+	})
 	acc = server.Access{Authorizer: auth.NewAuthorizer(roles), Accounts: accounts, Tokens: tokens, Audit: audit,
 		HTTPS: cfg.HTTPS || cfg.TLSCert != "", TrustedProxies: proxies}
 	if cfg.Anonymous {

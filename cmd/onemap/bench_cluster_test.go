@@ -28,18 +28,9 @@ import (
 func BenchmarkCluster(b *testing.B) {
 	_, _, natsURL := natsCluster(b)
 	ins := []*instance{startInstance(b, "a", natsURL, ""), startInstance(b, "b", natsURL, ""), startInstance(b, "c", natsURL, "")}
-	var list struct {
-		Sensors []struct {
-			ID      uint64
-			Metrics []struct{ ID string }
-		}
-	}
-	getJSON(b, ins[0].url+"/api/v1/sensors?limit=2000", &list)
 	var gas []uint64
-	for _, s := range list.Sensors {
-		if slices.ContainsFunc(s.Metrics, func(m struct{ ID string }) bool { return m.ID == "ch4_lel" }) {
-			gas = append(gas, s.ID)
-		}
+	for _, g := range gasDetectors(b, ins[0], 2000) {
+		gas = append(gas, g.ID)
 	}
 	if len(gas) < 100 {
 		b.Fatalf("%d gas detectors", len(gas))
@@ -86,11 +77,8 @@ func BenchmarkCluster(b *testing.B) {
 	ended := time.Now()
 	for _, in := range ins {
 		waitUntil(b, 5*time.Minute, in.name+" applied the readings", func() bool {
-			var curve struct{ Buckets []struct{ N int } }
-			getJSON(b, fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=1h", in.url, gas[0],
-				base.Add(-time.Hour).Format(time.RFC3339), base.Add(time.Hour).Format(time.RFC3339)), &curve)
 			n := 0
-			for _, bk := range curve.Buckets {
+			for _, bk := range curveOn(b, in, gas[0], base.Add(-time.Hour), base.Add(time.Hour), "1h") {
 				n += bk.N
 			}
 			return n >= ofFirst

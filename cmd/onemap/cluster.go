@@ -363,23 +363,14 @@ func shareIncidents(ctx context.Context, st store.Store, book *incident.Book, lo
 		log.Warn("cluster: incidents and warnings are kept by each instance on its own; serve --db to share them")
 		return
 	}
-	go func() {
-		t := time.NewTicker(incidentSyncEvery)
-		defer t.Stop()
-		var failing bool
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			err := book.Sync(ctx)
-			if err != nil && !failing && ctx.Err() == nil {
-				log.Error("cluster: read the incidents the other instances kept", "err", err)
-			}
-			failing = err != nil
+	var failing bool
+	go every(ctx, incidentSyncEvery, func(time.Time) {
+		err := book.Sync(ctx)
+		if err != nil && !failing && ctx.Err() == nil {
+			log.Error("cluster: read the incidents the other instances kept", "err", err)
 		}
-	}()
+		failing = err != nil
+	})
 }
 
 // archiveToPostGIS copies the cluster's readings and decisions into the
@@ -428,23 +419,14 @@ func archiveToPostGIS(ctx context.Context, sl *sharedLive, st store.Store, reten
 			log.Error("cluster: archive the decisions", "err", err)
 		}
 	}()
-	go func() {
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				if !sl.leading() {
-					continue
-				}
-				if err := j.Prune(ctx, 0, now.Add(-retention)); err != nil {
-					log.Error("cluster: drop the readings past the retention", "err", err)
-				}
-			}
+	go every(ctx, time.Hour, func(now time.Time) {
+		if !sl.leading() {
+			return
 		}
-	}()
+		if err := j.Prune(ctx, 0, now.Add(-retention)); err != nil {
+			log.Error("cluster: drop the readings past the retention", "err", err)
+		}
+	})
 }
 
 // clusterHealth is what /readyz and /healthz tell of the cluster.

@@ -175,6 +175,82 @@ func (f *wsFollower) state() (uint64, map[uint64]string, []string) {
 	return f.last, out, slices.Clone(f.msgs)
 }
 
+// gasDetector is a sensor that measures ch4_lel.
+type gasDetector struct {
+	ID   uint64
+	Code string
+}
+
+// gasDetectors returns the first n gas detectors an instance lists.
+func gasDetectors(t testing.TB, in *instance, n int) []gasDetector {
+	t.Helper()
+	var list struct {
+		Sensors []struct {
+			ID      uint64
+			Code    string
+			Metrics []struct{ ID string }
+		}
+	}
+	getJSON(t, in.url+"/api/v1/sensors?limit=2000", &list)
+	var out []gasDetector
+	for _, s := range list.Sensors {
+		if len(out) < n && slices.ContainsFunc(s.Metrics, func(m struct{ ID string }) bool { return m.ID == "ch4_lel" }) {
+			out = append(out, gasDetector{s.ID, s.Code})
+		}
+	}
+	return out
+}
+
+// clusterAlarm is an alarm as the tests compare them between instances.
+type clusterAlarm struct {
+	ID, Sensor uint64
+	State      string
+	Level      int
+	Changes    []struct{ Kind string }
+}
+
+// alarmsOn returns the alarms an instance lists, by id; with changes, each
+// with its changes.
+func alarmsOn(t testing.TB, in *instance, changes bool) []clusterAlarm {
+	t.Helper()
+	var out struct{ Alarms []clusterAlarm }
+	getJSON(t, in.url+"/api/v1/alarms?limit=1000", &out)
+	for i := range out.Alarms {
+		if changes {
+			getJSON(t, fmt.Sprintf("%s/api/v1/alarms/%d", in.url, out.Alarms[i].ID), &out.Alarms[i])
+		}
+	}
+	slices.SortFunc(out.Alarms, func(x, y clusterAlarm) int { return int(x.ID) - int(y.ID) })
+	return out.Alarms
+}
+
+// curveBucket is a step of a sensor's curve.
+type curveBucket struct {
+	N   int
+	Max float64
+}
+
+// curveOn returns a gas detector's curve on an instance from from to to,
+// in steps of step.
+func curveOn(t testing.TB, in *instance, id uint64, from, to time.Time, step string) []curveBucket {
+	t.Helper()
+	var c struct{ Buckets []curveBucket }
+	getJSON(t, fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=%s", in.url, id,
+		from.Format(time.RFC3339), to.Format(time.RFC3339), step), &c)
+	return c.Buckets
+}
+
+// readingsOn counts a gas detector's readings on an instance from from to
+// to.
+func readingsOn(t testing.TB, in *instance, id uint64, from, to time.Time) int {
+	t.Helper()
+	n := 0
+	for _, b := range curveOn(t, in, id, from, to, "1s") {
+		n += b.N
+	}
+	return n
+}
+
 // spread waits until the partitions are spread over the instances, each
 // held by one, and returns who holds which.
 func spread(t testing.TB, ins []*instance) map[int]*instance {
@@ -232,14 +308,6 @@ func TestClusterFailover(t *testing.T) {
 	// Gas detectors: the first half breach from the start, the rest of
 	// those the killed instance owns only after it is gone; all others
 	// stay normal.
-	var list struct {
-		Sensors []struct {
-			ID      uint64
-			Code    string
-			Metrics []struct{ ID string }
-		}
-	}
-	getJSON(t, a.url+"/api/v1/sensors?limit=400", &list)
 	type sensor struct {
 		id         uint64
 		code       string
@@ -249,17 +317,10 @@ func TestClusterFailover(t *testing.T) {
 		lastAcked  float64
 	}
 	var sensors []*sensor
-	for _, s := range list.Sensors {
-		if len(sensors) == 60 {
-			break
-		}
-		if slices.ContainsFunc(s.Metrics, func(m struct{ ID string }) bool { return m.ID == "ch4_lel" }) {
-			sn := &sensor{id: s.ID, code: s.Code}
-			i := len(sensors)
-			sn.early = i%3 == 0
-			sn.late = !sn.early && i%3 == 1 && owner[cluster.Partition(s.ID)] == a
-			sensors = append(sensors, sn)
-		}
+	for i, g := range gasDetectors(t, a, 60) {
+		sn := &sensor{id: g.ID, code: g.Code, early: i%3 == 0}
+		sn.late = !sn.early && i%3 == 1 && owner[cluster.Partition(g.ID)] == a
+		sensors = append(sensors, sn)
 	}
 	nLate := 0
 	for _, s := range sensors {
@@ -328,26 +389,9 @@ func TestClusterFailover(t *testing.T) {
 	}
 
 	// The late breaches are decided by a's successors.
-	type alarm struct {
-		ID, Sensor uint64
-		State      string
-		Level      int
-		Changes    []struct{ Kind string }
-	}
-	alarmsOn := func(in *instance) []alarm {
-		var out struct{ Alarms []alarm }
-		getJSON(t, in.url+"/api/v1/alarms?limit=1000", &out)
-		for i := range out.Alarms {
-			var full alarm
-			getJSON(t, fmt.Sprintf("%s/api/v1/alarms/%d", in.url, out.Alarms[i].ID), &full)
-			out.Alarms[i] = full
-		}
-		slices.SortFunc(out.Alarms, func(x, y alarm) int { return int(x.ID) - int(y.ID) })
-		return out.Alarms
-	}
 	waitUntil(t, 30*time.Second, "every late breach of the killed instance's sensors raised on b", func() bool {
 		bySensor := map[uint64]bool{}
-		for _, al := range alarmsOn(b) {
+		for _, al := range alarmsOn(t, b, false) {
 			bySensor[al.Sensor] = true
 		}
 		for _, s := range sensors {
@@ -360,7 +404,7 @@ func TestClusterFailover(t *testing.T) {
 	t.Logf("the killed instance's sensors decided by the others %v after the kill", time.Since(killedAt).Round(100*time.Millisecond))
 
 	// b and c agree, and each breach raised one alarm.
-	onB, onCAlarms := alarmsOn(b), alarmsOn(c)
+	onB, onCAlarms := alarmsOn(t, b, true), alarmsOn(t, c, true)
 	if fmt.Sprint(onB) != fmt.Sprint(onCAlarms) {
 		t.Errorf("b and c disagree:\nb %v\nc %v", onB, onCAlarms)
 	}
@@ -384,16 +428,8 @@ func TestClusterFailover(t *testing.T) {
 		}
 		// Every acknowledged reading is in the curves, none twice.
 		for _, in := range []*instance{b, c} {
-			var curve struct {
-				Buckets []struct {
-					N   int
-					Max float64
-				}
-			}
-			getJSON(t, fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=1s", in.url, s.id,
-				base.Add(-time.Second).Format(time.RFC3339), base.Add(rounds*time.Second).Format(time.RFC3339)), &curve)
 			n, last := 0, 0.0
-			for _, bk := range curve.Buckets {
+			for _, bk := range curveOn(t, in, s.id, base.Add(-time.Second), base.Add(rounds*time.Second), "1s") {
 				if bk.N > 1 {
 					t.Errorf("%s: sensor %s has %d readings in one second", in.name, s.code, bk.N)
 				}
@@ -558,18 +594,9 @@ func TestClusterNATSRestart(t *testing.T) {
 	servers, opts, natsURL := natsCluster(t)
 	a, b := startInstance(t, "a", natsURL, ""), startInstance(t, "b", natsURL, "")
 	ins := []*instance{a, b}
-	var list struct {
-		Sensors []struct {
-			ID      uint64
-			Metrics []struct{ ID string }
-		}
-	}
-	getJSON(t, a.url+"/api/v1/sensors?limit=200", &list)
 	var ids []uint64
-	for _, s := range list.Sensors {
-		if len(ids) < 40 && slices.ContainsFunc(s.Metrics, func(m struct{ ID string }) bool { return m.ID == "ch4_lel" }) {
-			ids = append(ids, s.ID)
-		}
+	for _, g := range gasDetectors(t, a, 40) {
+		ids = append(ids, g.ID)
 	}
 	base := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
 	const rounds, stopRound, startRound = 40, 10, 20
@@ -610,31 +637,15 @@ func TestClusterNATSRestart(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("%d batches sent again while a NATS server was away", retried)
-	type alarm struct {
-		ID, Sensor uint64
-		State      string
-		Level      int
-	}
-	alarmsOn := func(in *instance) []alarm {
-		var out struct{ Alarms []alarm }
-		getJSON(t, in.url+"/api/v1/alarms?limit=1000", &out)
-		slices.SortFunc(out.Alarms, func(x, y alarm) int { return int(x.ID) - int(y.ID) })
-		return out.Alarms
-	}
-	waitUntil(t, 20*time.Second, "both instances have the ten alarms", func() bool { return len(alarmsOn(a)) == 10 && len(alarmsOn(b)) == 10 })
-	if x, y := alarmsOn(a), alarmsOn(b); fmt.Sprint(x) != fmt.Sprint(y) {
+	waitUntil(t, 20*time.Second, "both instances have the ten alarms", func() bool {
+		return len(alarmsOn(t, a, false)) == 10 && len(alarmsOn(t, b, false)) == 10
+	})
+	if x, y := alarmsOn(t, a, true), alarmsOn(t, b, true); fmt.Sprint(x) != fmt.Sprint(y) {
 		t.Errorf("a and b disagree:\na %v\nb %v", x, y)
 	}
 	// Every reading sent is in both instances' curves, once.
 	readings := func(in *instance, id uint64) int {
-		var curve struct{ Buckets []struct{ N int } }
-		getJSON(t, fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=1s", in.url, id,
-			base.Add(-time.Second).Format(time.RFC3339), base.Add(rounds*time.Second).Format(time.RFC3339)), &curve)
-		n := 0
-		for _, bk := range curve.Buckets {
-			n += bk.N
-		}
-		return n
+		return readingsOn(t, in, id, base.Add(-time.Second), base.Add(rounds*time.Second))
 	}
 	waitUntil(t, 20*time.Second, "every reading in both instances' curves", func() bool {
 		for _, id := range ids {
@@ -663,18 +674,9 @@ func TestClusterRestartFromCheckpoint(t *testing.T) {
 	_, _, natsURL := natsCluster(t)
 	dir := t.TempDir()
 	a, b := startInstanceIn(t, dir, "a", natsURL, ""), startInstance(t, "b", natsURL, "")
-	var list struct {
-		Sensors []struct {
-			ID      uint64
-			Metrics []struct{ ID string }
-		}
-	}
-	getJSON(t, b.url+"/api/v1/sensors?limit=200", &list)
 	var ids []uint64
-	for _, s := range list.Sensors {
-		if len(ids) < 20 && slices.ContainsFunc(s.Metrics, func(m struct{ ID string }) bool { return m.ID == "ch4_lel" }) {
-			ids = append(ids, s.ID)
-		}
+	for _, g := range gasDetectors(t, b, 20) {
+		ids = append(ids, g.ID)
 	}
 	base := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
 	// Round r breaches the detectors i with i%4 == breach%4.
@@ -719,29 +721,11 @@ func TestClusterRestartFromCheckpoint(t *testing.T) {
 	for r := 15; r < 20; r++ {
 		send(a, r, r)
 	}
-	type alarm struct {
-		ID, Sensor uint64
-		State      string
-		Level      int
-	}
-	alarmsOn := func(in *instance) string {
-		var out struct{ Alarms []alarm }
-		getJSON(t, in.url+"/api/v1/alarms?limit=1000", &out)
-		slices.SortFunc(out.Alarms, func(x, y alarm) int { return int(x.ID) - int(y.ID) })
-		return fmt.Sprint(out.Alarms)
-	}
 	curve := func(in *instance, id uint64) int {
-		var c struct{ Buckets []struct{ N int } }
-		getJSON(t, fmt.Sprintf("%s/api/v1/sensors/%d/series?metric=ch4_lel&from=%s&to=%s&step=1s", in.url, id,
-			base.Add(-time.Second).Format(time.RFC3339), base.Add(20*time.Second).Format(time.RFC3339)), &c)
-		n := 0
-		for _, bk := range c.Buckets {
-			n += bk.N
-		}
-		return n
+		return readingsOn(t, in, id, base.Add(-time.Second), base.Add(20*time.Second))
 	}
 	waitUntil(t, 10*time.Second, "a and b agree on the alarms and the curves", func() bool {
-		if alarmsOn(a) != alarmsOn(b) {
+		if fmt.Sprint(alarmsOn(t, a, true)) != fmt.Sprint(alarmsOn(t, b, true)) {
 			return false
 		}
 		for _, id := range ids {

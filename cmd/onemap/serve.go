@@ -108,34 +108,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log.Info("cluster: checkpoint", "bytes", n)
 		}
 		defer save()
-		go func() {
-			t := time.NewTicker(cfg.CheckpointEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					save()
-				}
-			}
-		}()
+		go every(ctx, cfg.CheckpointEvery, func(time.Time) { save() })
 	} else {
 		// A checkpoint at a clean stop makes the next start read no
 		// journal.
 		defer checkpoint(context.WithoutCancel(ctx), svc, log)
-		go func() {
-			t := time.NewTicker(cfg.CheckpointEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					checkpoint(ctx, svc, log)
-				}
-			}
-		}()
+		go every(ctx, cfg.CheckpointEvery, func(time.Time) { checkpoint(ctx, svc, log) })
 	}
 	access, closeAccess, err := openAccess(ctx, cfg, st, log)
 	if err != nil {
@@ -161,20 +139,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.Anonymous {
 		log.Warn("anyone who reaches the server may view the map and the alarms: start with --anonymous=false on a city's network")
 	}
-	go func() {
-		// Sensors silent for 3 × their interval go offline.
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				svc.CheckStale()
-				curves.Prune(now)
-			}
-		}
-	}()
+	// Sensors silent for 3 × their interval go offline.
+	go every(ctx, 10*time.Second, func(now time.Time) {
+		svc.CheckStale()
+		curves.Prune(now)
+	})
 	var mqttSub *mqttin.Subscriber
 	if cfg.MQTT != "" {
 		o := mqttin.Options{Broker: cfg.MQTT, Topic: cfg.MQTTTopic, Log: log, Ingest: svc.Ingest}
@@ -298,6 +267,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// every calls fn every d, with the time, until ctx is done.
+func every(ctx context.Context, d time.Duration, fn func(now time.Time)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			fn(now)
+		}
+	}
 }
 
 // mqttAuthorize checks the device token of an MQTT message's envelope as

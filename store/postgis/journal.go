@@ -105,6 +105,19 @@ func (j *Journal) AppendReadings(ctx context.Context, rs []live.Reading) error {
 
 // AppendEvents keeps history events, in one transaction.
 func (j *Journal) AppendEvents(ctx context.Context, evs []live.HistoryEvent) error {
+	return j.insertEvents(ctx, evs, `INSERT INTO journal_event (at, kind, alarm, body) VALUES ($1, $2, $3, $4)`)
+}
+
+// ArchiveEvents keeps the events of message seq of a cluster's history
+// stream, in one transaction; a message kept before is left as it was.
+func (j *Journal) ArchiveEvents(ctx context.Context, seq uint64, evs []live.HistoryEvent) error {
+	return j.insertEvents(ctx, evs, `INSERT INTO journal_event (at, kind, alarm, body, cluster_seq, cluster_idx) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (cluster_seq, cluster_idx) WHERE cluster_seq IS NOT NULL DO NOTHING`, int64(seq))
+}
+
+// insertEvents runs sql for each event, in one transaction, with its time,
+// kind, alarm and body, then seq and its place among evs when seq is given.
+func (j *Journal) insertEvents(ctx context.Context, evs []live.HistoryEvent, sql string, seq ...int64) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -114,7 +127,11 @@ func (j *Journal) AppendEvents(ctx context.Context, evs []live.HistoryEvent) err
 		if err != nil {
 			return fmt.Errorf("postgis: journal: %w", err)
 		}
-		b.Queue(`INSERT INTO journal_event (at, kind, alarm, body) VALUES ($1, $2, $3, $4)`, evs[i].At, string(evs[i].Kind), int64(evs[i].Alarm), body)
+		args := []any{evs[i].At, string(evs[i].Kind), int64(evs[i].Alarm), body}
+		if len(seq) > 0 {
+			args = append(args, seq[0], i)
+		}
+		b.Queue(sql, args...)
 	}
 	tx, err := j.s.pool.Begin(ctx)
 	if err != nil {
@@ -125,28 +142,6 @@ func (j *Journal) AppendEvents(ctx context.Context, evs []live.HistoryEvent) err
 		return fmt.Errorf("postgis: journal: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgis: journal: %w", err)
-	}
-	return nil
-}
-
-// ArchiveEvents keeps the events of message seq of a cluster's history
-// stream, in one transaction; a message kept before is left as it was.
-func (j *Journal) ArchiveEvents(ctx context.Context, seq uint64, evs []live.HistoryEvent) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	b := &pgx.Batch{}
-	for i := range evs {
-		body, err := json.Marshal(&evs[i])
-		if err != nil {
-			return fmt.Errorf("postgis: journal: %w", err)
-		}
-		b.Queue(`INSERT INTO journal_event (at, kind, alarm, body, cluster_seq, cluster_idx) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (cluster_seq, cluster_idx) WHERE cluster_seq IS NOT NULL DO NOTHING`,
-			evs[i].At, string(evs[i].Kind), int64(evs[i].Alarm), body, int64(seq), i)
-	}
-	if err := j.s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgis: journal: %w", err)
 	}
 	return nil
