@@ -18,11 +18,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/paulmach/orb"
 
 	"github.com/onemap/onemap/cluster"
 	"github.com/onemap/onemap/store/postgis/pgtest"
-	"github.com/onemap/onemap/tiles"
 )
 
 // natsCluster starts three NATS servers in the test's process, routed into
@@ -508,24 +506,8 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	var id int64
-	var lon, lat float64
-	if err := conn.QueryRow(context.Background(), `SELECT id, ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)) FROM gas_pipe ORDER BY id LIMIT 1`).Scan(&id, &lon, &lat); err != nil {
-		t.Fatal(err)
-	}
-	p := orb.Point{lon, lat}
-	tile := "/tiles/gas_pipe/16/" + strings.TrimPrefix(tiles.Covering(orb.Bound{Min: p, Max: p}, 16)[0].String(), "16/") + ".mvt"
-	etag := func(in *instance) string {
-		resp, err := http.Get(in.url + tile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s%s: %d", in.url, tile, resp.StatusCode)
-		}
-		return resp.Header.Get("ETag")
-	}
+	id, tile := firstGasPipeTile(t, conn)
+	etag := func(in *instance) string { return etagOf(t, in.url+tile) }
 	before := map[*instance]string{b: etag(b), c: etag(c)}
 	if before[b] != before[c] {
 		t.Errorf("b and c tag one tile %s and %s", before[b], before[c])

@@ -105,24 +105,8 @@ func TestEditInvalidatesTiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	var id int64
-	var lon, lat float64
-	if err := conn.QueryRow(context.Background(), `SELECT id, ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)) FROM gas_pipe ORDER BY id LIMIT 1`).Scan(&id, &lon, &lat); err != nil {
-		t.Fatal(err)
-	}
-	p := orb.Point{lon, lat}
-	tileURL := url + "/tiles/gas_pipe/16/" + strings.TrimPrefix(tiles.Covering(orb.Bound{Min: p, Max: p}, 16)[0].String(), "16/") + ".mvt"
-	etag := func() string {
-		resp, err := http.Get(tileURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %d", tileURL, resp.StatusCode)
-		}
-		return resp.Header.Get("ETag")
-	}
+	id, tile := firstGasPipeTile(t, conn)
+	etag := func() string { return etagOf(t, url+tile) }
 	before := etag()
 	if before != etag() {
 		t.Fatal("the ETag changes with nothing edited")
@@ -138,6 +122,33 @@ func TestEditInvalidatesTiles(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("tile changed %v after the edit", time.Since(start).Round(time.Millisecond))
+}
+
+// firstGasPipeTile returns the first gas pipe of the database and the path
+// of the z16 gas pipe tile its start is in.
+func firstGasPipeTile(t *testing.T, conn *pgx.Conn) (int64, string) {
+	t.Helper()
+	var id int64
+	var lon, lat float64
+	if err := conn.QueryRow(context.Background(), `SELECT id, ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)) FROM gas_pipe ORDER BY id LIMIT 1`).Scan(&id, &lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	p := orb.Point{lon, lat}
+	return id, "/tiles/gas_pipe/16/" + strings.TrimPrefix(tiles.Covering(orb.Bound{Min: p, Max: p}, 16)[0].String(), "16/") + ".mvt"
+}
+
+// etagOf returns the ETag of a tile's answer.
+func etagOf(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: %d", url, resp.StatusCode)
+	}
+	return resp.Header.Get("ETag")
 }
 
 // TestGasNeighbourhoodAgrees asks both stores for the sample city's whole
