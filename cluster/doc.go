@@ -1,7 +1,9 @@
-// Package cluster joins onemap instances over NATS JetStream: the live
-// channel's events reach the clients of every instance with the same
-// numbers, each sensor's readings are handled by one live instance, and an
-// instance that dies hands both on without losing what was acknowledged.
+// Package cluster joins onemap instances over NATS JetStream: every
+// instance follows the same readings and decisions in the same order, the
+// live channel's events reach the clients of every instance with the same
+// numbers, each sensor's rules run on one live instance at a time, and an
+// instance that dies hands its sensors on without losing what was
+// acknowledged.
 //
 // What it keeps in JetStream (replicated Options.Replicas times):
 //
@@ -14,8 +16,12 @@
 //     sensors hash into (Partition). Kept ReadingsMaxAge (24 hours) and
 //     ReadingsMaxBytes; when full, new batches are refused rather than old
 //     ones dropped. A batch's Nats-Msg-Id drops it when sent again within
-//     Options.Duplicates. One durable pull consumer per partition,
-//     readings-NN, shared by the partition's successive owners.
+//     Options.Duplicates.
+//   - Stream ONEMAP_HISTORY, subject onemap.history: the decisions, kept
+//     without an age limit up to HistoryMaxBytes, then refused. Each
+//     message says which instance process published it.
+//   - Durable consumer archive on the readings and history streams, shared
+//     by the instances that copy them into a system of record (Archive).
 //   - Key-value bucket onemap_leases, with a TTL of LeaseTTL (6 s):
 //     partition.<p> names the instance holding partition p, and
 //     instance.<name> is each live instance's presence.
@@ -36,18 +42,18 @@
 //     its leases and its presence every LeaseTTL/3 and counts the live
 //     instances, takes free partitions up to its share, the partitions over
 //     the instances rounded up, and gives back those over it once their
-//     consumers have stopped. An instance that dies loses its leases after
-//     LeaseTTL, and the others take them within a renewal; one that cannot
-//     renew drops a lease before it may have expired.
-//   - Readings. PublishReadings returns once the stream has the batch: only
-//     then may the sender be told it is taken. ConsumeReadings pulls the
-//     partitions this instance owns and acknowledges a batch once its
-//     handler returns nil, so an owner that stops leaves the consumer's ack
-//     floor where the next one starts. Delivery is at least once: the
-//     batches a dead owner had in hand come again after AckWait, and a lost
-//     acknowledgement repeats a batch, so the handler applies them
-//     idempotently (readings are keyed by sensor, metric and time).
+//     holds are done (Owner.Hold). An instance that dies loses its leases
+//     after LeaseTTL, and the others take them within a renewal; one that
+//     cannot renew drops a lease before it may have expired.
+//   - Readings and decisions. PublishReadings and PublishHistory return
+//     once the stream has the message: only then may the sender be told
+//     it is taken. Follow hands on every message of a stream from a
+//     sequence, in order and once, through reconnects and servers gone,
+//     and returns once it has caught up with the stream as it was. Archive
+//     hands each message to one of the instances running it, at least
+//     once: what an instance that died had in hand comes again to another.
 //
-// It does not know what an event or a batch holds, nor run rules: the
-// caller encodes readings, and wires the hub, ingest and the rules to it.
+// It does not know what an event or a message holds, nor run rules: the
+// caller encodes readings and decisions, and wires the hub, ingest and the
+// rules to it (cmd/onemap).
 package cluster

@@ -73,10 +73,6 @@ type Options struct {
 	// lives without being renewed; both are renewed every third of it.
 	// A dead instance's partitions move after about LeaseTTL. 0 is 6 s.
 	LeaseTTL time.Duration
-	// AckWait is how long a reading batch handed to ConsumeReadings may go
-	// unacknowledged before it is delivered again: the delay before a
-	// dead instance's batches in hand reach the new owner. 0 is 30 s.
-	AckWait time.Duration
 
 	// EventQueue bounds the events waiting to be published; past it
 	// Publish drops them. 0 is 8,192.
@@ -133,7 +129,6 @@ func (o Options) withDefaults() (Options, error) {
 	def(&o.ReadingsMaxAge, 24*time.Hour)
 	def(&o.Duplicates, 2*time.Minute)
 	def(&o.LeaseTTL, 6*time.Second)
-	def(&o.AckWait, 30*time.Second)
 	def(&o.ReplayTimeout, 30*time.Second)
 	def(&o.CloseTimeout, 10*time.Second)
 	if o.Replicas <= 0 {
@@ -210,7 +205,6 @@ type Node struct {
 	closed chan struct{} // the connection is closed
 	wg     sync.WaitGroup
 
-	consuming atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 
@@ -410,8 +404,6 @@ type Stats struct {
 	EventsUndecodable uint64 `json:"events_undecodable"` // messages of the events stream that are no event
 	ReadingsPublished uint64 `json:"readings_published"` // batches acknowledged by the stream
 	ReadingsDuplicate uint64 `json:"readings_duplicate"` // batches the stream already had, by message id
-	ReadingsConsumed  uint64 `json:"readings_consumed"`  // batches handled and acknowledged
-	ReadingsFailed    uint64 `json:"readings_failed"`    // batches the handler failed, to be delivered again
 	HistoryPublished  uint64 `json:"history_published"`  // messages of decisions stored
 	Archived          uint64 `json:"archived"`           // messages copied into the system of record
 	Partitions        int    `json:"partitions"`         // partitions held now
@@ -419,11 +411,11 @@ type Stats struct {
 
 type counters struct {
 	eventsPublished, eventsFailed, eventsDropped, eventsReceived, eventsUndecodable atomic.Uint64
-	readingsPublished, readingsDuplicate, readingsConsumed, readingsFailed          atomic.Uint64
+	readingsPublished, readingsDuplicate                                            atomic.Uint64
 	historyPublished, archived                                                      atomic.Uint64
 
 	// When each kind of failure was last logged, in Unix nanoseconds.
-	eventsFailedLog, eventsDroppedLog, eventsUndecodableLog, readingsFailedLog, archiveFailedLog atomic.Int64
+	eventsFailedLog, eventsDroppedLog, eventsUndecodableLog, archiveFailedLog atomic.Int64
 }
 
 // Health is nil while the node is connected to a NATS server and holds
@@ -449,8 +441,6 @@ func (n *Node) Stats() Stats {
 		EventsUndecodable: c.eventsUndecodable.Load(),
 		ReadingsPublished: c.readingsPublished.Load(),
 		ReadingsDuplicate: c.readingsDuplicate.Load(),
-		ReadingsConsumed:  c.readingsConsumed.Load(),
-		ReadingsFailed:    c.readingsFailed.Load(),
 		HistoryPublished:  c.historyPublished.Load(),
 		Archived:          c.archived.Load(),
 		Partitions:        len(n.owner.Partitions()),

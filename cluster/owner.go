@@ -153,8 +153,7 @@ func (o *Owner) Instances() int { return int(o.live.Load()) }
 // Watch calls fn with every partition held now, then whenever one is
 // gained or lost, until cancel is called (not from fn). Calls are in
 // order, one at a time; fn must not block. A partition is lost before its
-// lease is given back: a consumer told to stop is waited for (see
-// ConsumeReadings).
+// lease is given back, which waits for its holds to be done (see Hold).
 func (o *Owner) Watch(fn func(partition int, owned bool)) (cancel func()) {
 	o.notifyMu.Lock()
 	defer o.notifyMu.Unlock()
@@ -208,11 +207,7 @@ func (o *Owner) set(p int, owned bool) {
 // Hold keeps partition p from being given back until done is called, so
 // that what its owner decides meanwhile is out before another takes it;
 // false when p is not held. Call done once the decisions are stored.
-func (o *Owner) Hold(p int) (done func(), ok bool) { return o.hold(p) }
-
-// hold keeps a release of partition p waiting until done is called; false
-// when p is not held.
-func (o *Owner) hold(p int) (done func(), ok bool) {
+func (o *Owner) Hold(p int) (done func(), ok bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.owned.Load()&(1<<p) == 0 {

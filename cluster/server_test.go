@@ -77,7 +77,6 @@ func testOptions(url, name string) Options {
 		URL:              url,
 		Name:             name,
 		LeaseTTL:         2 * time.Second,
-		AckWait:          2 * time.Second,
 		EventsMaxBytes:   32 << 20,
 		ReadingsMaxBytes: 64 << 20,
 		HistoryMaxBytes:  32 << 20,
