@@ -29,7 +29,6 @@ import (
 // history stream, ownership by partition lease.
 type sharedLive struct {
 	node *cluster.Node
-	log  *slog.Logger
 	// live is set once the instance has followed both streams to their
 	// ends: before, no batch is decided here, its owner having decided it.
 	live atomic.Bool
@@ -117,7 +116,7 @@ func joinCluster(ctx context.Context, cfg Config, log *slog.Logger) (*cluster.No
 	for attempt := 1; ; attempt++ {
 		node, err := cluster.Join(ctx, o)
 		if err == nil {
-			return node, &sharedLive{node: node, log: log}, nil
+			return node, &sharedLive{node: node}, nil
 		}
 		if errors.Is(err, cluster.ErrBadOptions) || ctx.Err() != nil || time.Now().After(deadline) {
 			return nil, nil, fmt.Errorf("--nats: %w", err)
