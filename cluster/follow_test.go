@@ -91,30 +91,6 @@ func TestFollowHistory(t *testing.T) {
 	}
 }
 
-// TestFollowReadings: every node follows the batches of every partition,
-// whoever owns them.
-func TestFollowReadings(t *testing.T) {
-	t.Parallel()
-	s := runServer(t)
-	a := join(t, testOptions(s.ClientURL(), "a"))
-	b := join(t, testOptions(s.ClientURL(), "b"))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var got collected
-	if err := b.Follow(ctx, ReadingsStream, 0, got.add); err != nil {
-		t.Fatal(err)
-	}
-	for p := range Partitions {
-		publish(t, a, p, 0)
-	}
-	waitFor(t, 10*time.Second, "every partition's batch followed", func() bool { return len(got.all()) == Partitions })
-	for i, m := range got.all() {
-		if m.Subject != ReadingsSubjectOf(i) || string(m.Data) != string(payload(i, 0)) {
-			t.Errorf("batch %d: %s %q", i, m.Subject, m.Data)
-		}
-	}
-}
-
 // TestArchive: two nodes archiving one stream share its messages, each
 // copied by one of them; a batch that fails comes again.
 func TestArchive(t *testing.T) {
