@@ -111,7 +111,10 @@ func digest(b []byte) string {
 // A NATS cluster starting with the instances elects its leaders meanwhile:
 // Join is tried again, for up to joinWithin.
 func joinCluster(ctx context.Context, cfg Config, log *slog.Logger) (*cluster.Node, *sharedLive, error) {
-	o := cluster.Options{URL: cfg.NATS, Name: cfg.NATSName, Replicas: cfg.NATSReplicas, ReadingsMaxAge: cfg.Retention, Log: log}
+	// The readings stream holds a day (or the retention, when shorter): a
+	// restart reads it from the instance's checkpoint, PostGIS keeps the rest.
+	o := cluster.Options{URL: cfg.NATS, Name: cfg.NATSName, Replicas: cfg.NATSReplicas,
+		ReadingsMaxAge: min(cfg.Retention, 24*time.Hour), ReadingsMaxBytes: int64(cfg.NATSReadingsGB) << 30, Log: log}
 	deadline := time.Now().Add(joinWithin)
 	for attempt := 1; ; attempt++ {
 		node, err := cluster.Join(ctx, o)

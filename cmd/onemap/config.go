@@ -17,6 +17,9 @@ import (
 	"github.com/onemap/onemap/server"
 )
 
+// maxReadingsGB bounds --nats-readings-gb: a week of a province's readings.
+const maxReadingsGB = 1 << 10
+
 // Config is what onemap serve runs with. Flags override the environment
 // (ONEMAP_*), which overrides the defaults.
 type Config struct {
@@ -63,7 +66,9 @@ type Config struct {
 	NATS         string
 	NATSName     string
 	NATSReplicas int
-	PublicURL    string
+	// NATSReadingsGB bounds the readings stream, in GiB on each server.
+	NATSReadingsGB int
+	PublicURL      string
 	// ViewToken is a static viewer's token, beside the stored ones.
 	ViewToken string
 	// Anonymous lets a caller without credentials view the map and the
@@ -119,6 +124,7 @@ func defaultConfig() Config {
 		MaxConns:        DefaultMaxConns,
 		AccessLog:       "uncached",
 		Anonymous:       true,
+		NATSReadingsGB:  4,
 	}
 	env := func(name string, dst *string) {
 		if v, ok := os.LookupEnv(name); ok {
@@ -145,6 +151,13 @@ func defaultConfig() Config {
 	env("ONEMAP_MQTT_TOPIC", &c.MQTTTopic)
 	env("ONEMAP_NATS", &c.NATS)
 	env("ONEMAP_NATS_NAME", &c.NATSName)
+	if v := os.Getenv("ONEMAP_NATS_READINGS_GB"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			c.NATSReadingsGB = n
+		} else {
+			c.NATSReadingsGB = -1 // Validate names the problem
+		}
+	}
 	env("ONEMAP_PUBLIC_URL", &c.PublicURL)
 	env("ONEMAP_VIEW_TOKEN", &c.ViewToken)
 	env("ONEMAP_ALLOWED_ORIGINS", &c.AllowedOrigins)
@@ -215,6 +228,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATS, "nats", c.NATS, "join other instances into one system over NATS JetStream: the servers, nats://host:4222, comma-separated; empty runs alone (ONEMAP_NATS)")
 	fs.StringVar(&c.NATSName, "nats-name", c.NATSName, "this instance's name among those joined by --nats, unique among them; empty is the host name and the process id (ONEMAP_NATS_NAME)")
 	fs.IntVar(&c.NATSReplicas, "nats-replicas", c.NATSReplicas, "how many NATS servers keep each stream: 3 on a cluster of three, 1 on a single server; 0 is 1")
+	fs.IntVar(&c.NATSReadingsGB, "nats-readings-gb", c.NATSReadingsGB, "GiB the readings stream may hold on each NATS server: the last day of readings, about 3.5 GB a day for each 1,000 readings/s; when full, new readings are refused (ONEMAP_NATS_READINGS_GB)")
 	fs.IntVar(&c.WSMaxClients, "ws-max-clients", c.WSMaxClients, "most connections to /ws at once; 0 is 20,000")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most HTTP connections open at once, /ws among them; more wait to be accepted (ONEMAP_MAX_CONNS)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "URL clients reach the server at, for links in TileJSON and the style; empty uses the request's host (ONEMAP_PUBLIC_URL)")
@@ -264,6 +278,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NATS == "" && (c.NATSName != "" || c.NATSReplicas != 0) {
 		errs = append(errs, errors.New("--nats-name and --nats-replicas go with --nats"))
+	}
+	if c.NATSReadingsGB < 1 || c.NATSReadingsGB > maxReadingsGB {
+		errs = append(errs, fmt.Errorf("--nats-readings-gb (ONEMAP_NATS_READINGS_GB) must be a whole number from 1 to %d", maxReadingsGB))
 	}
 	if c.WSMaxClients < 0 {
 		errs = append(errs, errors.New("--ws-max-clients must be a whole number ≥ 0"))
