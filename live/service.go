@@ -185,18 +185,26 @@ func NewService(o Options) (*Service, error) {
 			return nil, err
 		}
 	}
-	// The rules asked for, or the defaults on a journal that has none, are
-	// a version of their own.
-	want, wantJSON := o.Rules, o.RulesJSON
+	if err := s.putStartRules(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// putStartRules puts the rules Options asked for in force as a version of
+// their own when they differ from the latest kept, or the defaults when
+// none is kept; s.mu is held, or the service is not yet shared.
+func (s *Service) putStartRules(ctx context.Context) error {
+	want, wantJSON := s.opt.Rules, s.opt.RulesJSON
 	if want == nil && len(s.versions) == 0 {
 		want = DefaultRules()
 	}
 	if want != nil && (len(s.versions) == 0 || !bytes.Equal(wantJSON, s.rulesJSON)) {
 		if _, err := s.putRules(ctx, want, wantJSON, "", "start"); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // restore reads the last checkpoint and replays the journal after it, then
@@ -373,9 +381,6 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 
 	// Durable before acknowledged: journal first, then the state.
 	s.mu.Lock()
-	if s.opt.Shared != nil {
-		return s.publishReadings(ctx, res, good, bodyErr)
-	}
 	var fresh []int
 	seen := map[readingKey]bool{}
 	for i, r := range good {
@@ -391,6 +396,9 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 	rs := make([]Reading, len(fresh))
 	for j, i := range fresh {
 		rs[j] = good[i]
+	}
+	if s.opt.Shared != nil {
+		return s.publishReadings(ctx, res, rs, len(good), bodyErr)
 	}
 	apply := func() {
 		for _, i := range fresh {
@@ -412,22 +420,10 @@ func (s *Service) Ingest(ctx context.Context, body io.Reader, allowed func(*Sens
 	return res, nil
 }
 
-// publishReadings stores the good readings of a batch in the readings log
+// publishReadings stores a batch's new readings rs in the readings log
 // (Shared), where every instance, this one too, follows them into its
-// state; s.mu is held and released.
-func (s *Service) publishReadings(ctx context.Context, res *IngestResult, good []Reading, bodyErr error) (*IngestResult, error) {
-	var rs []Reading
-	seen := map[readingKey]bool{}
-	for _, r := range good {
-		k := seriesKey{r.Sensor, r.Metric}
-		rk := readingKey{k, r.Time.UnixMilli()}
-		if seen[rk] || s.kept(k, rk.ms, r.Time) {
-			s.stats.Duplicates++
-			continue
-		}
-		seen[rk] = true
-		rs = append(rs, r)
-	}
+// state; good counts the batch's good readings. s.mu is held and released.
+func (s *Service) publishReadings(ctx context.Context, res *IngestResult, rs []Reading, good int, bodyErr error) (*IngestResult, error) {
 	s.mu.Unlock()
 	if len(rs) > 0 {
 		if err := s.opt.Shared.PublishReadings(ctx, rs); err != nil {
@@ -435,9 +431,9 @@ func (s *Service) publishReadings(ctx context.Context, res *IngestResult, good [
 		}
 	}
 	s.mu.Lock()
-	s.count(len(good), res)
+	s.count(good, res)
 	s.mu.Unlock()
-	res.Accepted = len(good)
+	res.Accepted = good
 	return res, bodyErr
 }
 

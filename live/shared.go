@@ -150,16 +150,14 @@ func (s *Service) RestoreShared(data []byte) (SharedPos, error) {
 func (s *Service) Joined(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	want, wantJSON := s.opt.Rules, s.opt.RulesJSON
-	if want == nil && len(s.versions) == 0 {
-		want = DefaultRules()
-	}
-	if want != nil && (len(s.versions) == 0 || string(wantJSON) != string(s.rulesJSON)) {
-		if _, err := s.putRules(ctx, want, wantJSON, "", "start"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.putStartRules(ctx)
+}
+
+// Position returns where a shared state stands in the two logs.
+func (s *Service) Position() SharedPos {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sharedPos
 }
 
 // emit tells a change: now, or, while holdNotes is set, once the decisions

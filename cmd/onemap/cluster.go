@@ -32,8 +32,6 @@ type sharedLive struct {
 	// live is set once the instance has followed both streams to their
 	// ends: before, no batch is decided here, its owner having decided it.
 	live atomic.Bool
-	// history is the last sequence of the history stream applied.
-	history atomic.Uint64
 }
 
 // readingsPerMessage bounds the readings of one message: 2,000 of at
@@ -149,16 +147,16 @@ func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, dataD
 	if err != nil {
 		return err
 	}
-	sl.history.Store(from.Decisions)
 	err = node.Follow(ctx, cluster.HistoryStream, from.Decisions, func(m cluster.Message) {
+		// A message that cannot be read is passed over, and counted as
+		// applied, so that a takeover does not wait for it.
 		evs, err := live.DecodeEvents(m.Data)
-		if err == nil {
-			err = svc.ApplyEvents(m.Seq, evs, m.Own)
-		}
 		if err != nil {
+			log.Error("cluster: a message of decisions not read", "seq", m.Seq, "err", err)
+		}
+		if err := svc.ApplyEvents(m.Seq, evs, m.Own); err != nil {
 			log.Error("cluster: a message of decisions not applied", "seq", m.Seq, "err", err)
 		}
-		sl.history.Store(m.Seq)
 	})
 	if err != nil {
 		return fmt.Errorf("follow the decisions: %w", err)
@@ -195,7 +193,7 @@ func followCluster(ctx context.Context, sl *sharedLive, svc *live.Service, dataD
 		return err
 	}
 	sl.live.Store(true)
-	log.Info("cluster: live state caught up", "decisions", sl.history.Load(), "readings", readings,
+	log.Info("cluster: live state caught up", "decisions", svc.Position().Decisions, "readings", readings,
 		"from_checkpoint", from != live.SharedPos{}, "took", time.Since(start).Round(time.Millisecond))
 
 	// The watcher may not block: gains wait in a set for one goroutine.
@@ -332,7 +330,7 @@ func takeOver(ctx context.Context, sl *sharedLive, svc *live.Service, p int) err
 	if err != nil {
 		return err
 	}
-	for sl.history.Load() < last {
+	for svc.Position().Decisions < last {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
